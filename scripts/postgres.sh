@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Local PostgreSQL for development and tests: installs it where missing, starts the
+# cluster when it is down, and creates the `matih` role the tests and demos use.
+#
+#   scripts/postgres.sh up     start (and install/create) PostgreSQL, then print the DSN
+#   scripts/postgres.sh dsn    same as up, but print only the DSN (for tests)
+#   scripts/postgres.sh status say whether it answers
+set -euo pipefail
+
+PG_USER=${MATIH_PG_USER:-matih}
+PG_PASS=${MATIH_PG_PASSWORD:-matih}
+PG_PORT=${MATIH_PG_PORT:-5432}
+DSN="postgres://${PG_USER}:${PG_PASS}@127.0.0.1:${PG_PORT}/postgres?sslmode=disable"
+
+log() { echo "postgres.sh: $*" >&2; }
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then su postgres -c "$*"; else sudo -u postgres bash -c "$*"; fi
+}
+
+install_pg() {
+  command -v pg_ctlcluster >/dev/null 2>&1 && return 0
+  log "PostgreSQL is not installed; installing it with apt-get"
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >&2
+  else
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >&2
+  fi
+}
+
+start_pg() {
+  if pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; then return 0; fi
+  local cluster
+  cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')
+  if [ -z "$cluster" ]; then
+    log "no cluster found; creating 15 main"
+    pg_createcluster 15 main >&2
+    cluster="15 main"
+  fi
+  log "starting cluster $cluster"
+  # shellcheck disable=SC2086
+  pg_ctlcluster --skip-systemctl-redirect $cluster start >&2 || pg_ctlcluster $cluster start >&2
+  for _ in $(seq 1 60); do
+    pg_isready -q -h 127.0.0.1 -p "$PG_PORT" && return 0
+    sleep 0.5
+  done
+  log "PostgreSQL did not become ready on 127.0.0.1:$PG_PORT"
+  exit 1
+}
+
+ensure_role() {
+  as_postgres "psql -X -q -At -c \"SELECT 1 FROM pg_roles WHERE rolname='${PG_USER}'\"" | grep -q 1 && return 0
+  log "creating role ${PG_USER}"
+  as_postgres "psql -X -q -c \"CREATE ROLE ${PG_USER} LOGIN SUPERUSER PASSWORD '${PG_PASS}'\"" >&2
+}
+
+case "${1:-up}" in
+  up)
+    install_pg; start_pg; ensure_role
+    echo "$DSN" ;;
+  dsn)
+    install_pg >/dev/null; start_pg >/dev/null; ensure_role >/dev/null
+    echo "$DSN" ;;
+  status)
+    if pg_isready -h 127.0.0.1 -p "$PG_PORT"; then exit 0; else exit 1; fi ;;
+  -h|--help|help)
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *)
+    log "unknown command '$1' (expected up, dsn or status)"; exit 2 ;;
+esac

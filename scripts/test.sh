@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Runs every check and test of the repository: gofmt, go vet, each module building on
+# its own, then the unit and integration tests of all modules against a real Temporal
+# dev server and PostgreSQL (both started here when needed).
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh -short     unit tests only (integration tests skip themselves)
+#   scripts/test.sh -run NAME  passes extra flags to go test
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+case "${1:-}" in -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0;; esac
+
+MODULES=(shared worker-pipeline worker-infra worker-notify tui)
+declare -a SUMMARY
+FAILED=0
+step() { # name, command...
+  local name=$1; shift
+  local start=$SECONDS
+  say "==> $name"
+  if "$@"; then SUMMARY+=("ok    $name ($((SECONDS-start))s)"); else SUMMARY+=("FAIL  $name ($((SECONDS-start))s)"); FAILED=1; fi
+}
+
+gofmt_check() {
+  local bad
+  bad=$(gofmt -l "${MODULES[@]}")
+  [ -z "$bad" ] && return 0
+  say "gofmt needed on:"; say "$bad"; return 1
+}
+
+alone_build() {
+  local m rc=0
+  for m in "${MODULES[@]}"; do
+    (cd "$m" && GOWORK=off go build ./... ) || { say "module $m does not build on its own (GOWORK=off)"; rc=1; }
+  done
+  return $rc
+}
+
+setup_services() {
+  ensure_temporal_cli || return 1
+  if [ -z "${MATIH_TEST_PG_DSN:-}" ]; then
+    MATIH_TEST_PG_DSN=$("$ROOT/scripts/postgres.sh" dsn) || { say "PostgreSQL could not be started"; return 1; }
+    export MATIH_TEST_PG_DSN
+  fi
+}
+
+go_test() {
+  go test -count=1 -timeout 40m "$@" work 2>&1 | tee "$DATA/test-output.txt" | grep -Ev '^time=|^=== (RUN|PAUSE|CONT)'
+  return "${PIPESTATUS[0]}"
+}
+
+mkdir -p "$DATA"
+step "services (Temporal CLI, PostgreSQL)" setup_services
+step "gofmt" gofmt_check
+step "go vet work" go vet work
+step "each module builds alone (GOWORK=off)" alone_build
+step "go test work" go_test "$@"
+
+echo
+echo "summary:"
+printf '  %s\n' "${SUMMARY[@]}"
+if [ -f "$DATA/test-output.txt" ]; then
+  echo "packages: $(grep -c '^ok ' "$DATA/test-output.txt") ok, $(grep -c '^FAIL' "$DATA/test-output.txt") failed, $(grep -c 'no test files' "$DATA/test-output.txt") without tests"
+fi
+exit $FAILED

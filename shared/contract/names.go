@@ -1,0 +1,110 @@
+// Package contract holds the names and payloads every MATIH module speaks on the
+// wire. The existing Python pipeline service uses the same names, so they never change
+// without a migration plan.
+package contract
+
+// Connection defaults.
+const (
+	DefaultNamespace = "matih-pipelines"
+	DefaultAddress   = "localhost:7233"
+)
+
+// Task queues, one per worker process.
+const (
+	PipelineQueue = "pipeline-workers"
+	InfraQueue    = "infra-workers"
+	NotifyQueue   = "notify-workers"
+)
+
+// Workflow types.
+const (
+	DataPipelineWorkflow     = "DataPipelineWorkflow"
+	DataBackfillWorkflow     = "DataBackfillWorkflow"
+	SchemaMigrationWorkflow  = "SchemaMigrationWorkflow"
+	TableMaintenanceWorkflow = "TableMaintenanceWorkflow"
+)
+
+// Activity names, registered explicitly under these snake_case names.
+const (
+	ActivityExtractData       = "extract_data"
+	ActivityValidateQuality   = "validate_quality"
+	ActivityTriggerAirflowDAG = "trigger_airflow_dag"
+	ActivityLoadToIceberg     = "load_to_iceberg"
+	ActivityProcessPartition  = "process_partition"
+
+	ActivityValidateMigration     = "validate_migration"
+	ActivityCreateBackup          = "create_backup"
+	ActivityApplyMigration        = "apply_migration"
+	ActivityValidatePostMigration = "validate_post_migration"
+	ActivityRestoreBackup         = "restore_backup"
+	ActivityCompactIcebergTable   = "compact_iceberg_table"
+
+	ActivityNotifyQualityIssue       = "notify_quality_issue"
+	ActivityNotifyPipelineCompletion = "notify_pipeline_completion"
+	ActivityNotifyFailure            = "notify_failure"
+)
+
+// Signals, updates and queries.
+const (
+	SignalApproval = "approval"
+	UpdateApproval = "approval"
+	SignalCancel   = "cancel"
+	SignalPause    = "pause"
+	SignalResume   = "resume"
+	QueryStatus    = "status"
+	QueryProgress  = "progress"
+)
+
+// Custom search attributes, registered by scripts/dev.sh.
+const (
+	SearchAttrPipelineID    = "PipelineId"
+	SearchAttrPipelinePhase = "PipelinePhase"
+	SearchAttrProgress      = "Progress"
+	SearchAttrQualityScore  = "QualityScore"
+)
+
+// SearchAttributeTypes maps each custom search attribute to its Temporal type, in the
+// form `temporal operator search-attribute create` and `server start-dev` accept.
+var SearchAttributeTypes = map[string]string{
+	SearchAttrPipelineID:    "Keyword",
+	SearchAttrPipelinePhase: "Keyword",
+	SearchAttrProgress:      "Double",
+	SearchAttrQualityScore:  "Double",
+}
+
+// Phases a workflow reports through the PipelinePhase search attribute.
+const (
+	PhaseStarting         = "STARTING"
+	PhaseExtracting       = "EXTRACTING"
+	PhaseValidating       = "VALIDATING_QUALITY"
+	PhaseAwaitingApproval = "AWAITING_APPROVAL"
+	PhaseTransforming     = "TRANSFORMING"
+	PhaseLoading          = "LOADING"
+	PhaseProcessing       = "PROCESSING_PARTITIONS"
+	PhasePaused           = "PAUSED"
+	PhaseMigrating        = "MIGRATING"
+	PhaseRollingBack      = "ROLLING_BACK"
+	PhaseCompleted        = "COMPLETED"
+	PhaseCancelled        = "CANCELLED"
+	PhaseFailed           = "FAILED"
+)
+
+// Result statuses.
+const (
+	StatusCompleted  = "COMPLETED"
+	StatusCancelled  = "CANCELLED"
+	StatusFailed     = "FAILED"
+	StatusRolledBack = "ROLLED_BACK"
+)
+
+// Severities used for notification routing.
+const (
+	SeverityInfo     = "info"
+	SeverityWarning  = "warning"
+	SeverityCritical = "critical"
+)
+
+// Defaults from the seed's server configuration.
+const (
+	DefaultActivityConcurrency = 10
+)

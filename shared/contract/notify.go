@@ -1,0 +1,48 @@
+package contract
+
+import "time"
+
+// Notification kinds; PagerDuty dedup keys are derived from the workflow ID and kind.
+const (
+	KindQualityIssue = "quality_issue"
+	KindCompletion   = "completion"
+	KindFailure      = "failure"
+)
+
+// NotificationHeader is what every notification carries.
+type NotificationHeader struct {
+	WorkflowID string `json:"workflow_id"`
+	PipelineID string `json:"pipeline_id"`
+	Severity   string `json:"severity,omitempty"`
+	Summary    string `json:"summary"`
+}
+
+// QualityIssueNotification asks a human to approve or reject a low-quality run.
+type QualityIssueNotification struct {
+	NotificationHeader
+	Score            float64       `json:"score"`
+	MinScore         float64       `json:"min_score"`
+	FailingChecks    []CheckResult `json:"failing_checks"`
+	ApprovalDeadline time.Time     `json:"approval_deadline"`
+}
+
+// CompletionNotification reports a finished run.
+type CompletionNotification struct {
+	NotificationHeader
+	Status   string   `json:"status"`
+	Rows     int64    `json:"rows"`
+	Duration Duration `json:"duration"`
+}
+
+// FailureNotification reports a failed or cancelled run.
+type FailureNotification struct {
+	NotificationHeader
+	Error    string `json:"error"`
+	Activity string `json:"activity,omitempty"`
+	Attempts int32  `json:"attempts,omitempty"`
+}
+
+// NotificationResult lists the channels a notification reached.
+type NotificationResult struct {
+	Delivered []string `json:"delivered"`
+}

@@ -1,0 +1,161 @@
+package contract
+
+import "time"
+
+// Source kinds an extraction can read from.
+const (
+	SourceSQLite   = "sqlite"
+	SourcePostgres = "postgres"
+)
+
+// SourceConfig names a SQL source. Passwords never travel here: PostgreSQL reads them
+// from PGPASSWORD or a .pgpass file on the worker, so they stay out of workflow history.
+type SourceConfig struct {
+	Kind    string   `json:"kind" yaml:"kind"`
+	DSN     string   `json:"dsn" yaml:"dsn"`
+	Query   string   `json:"query,omitempty" yaml:"query,omitempty"`
+	Table   string   `json:"table,omitempty" yaml:"table,omitempty"`
+	Columns []string `json:"columns,omitempty" yaml:"columns,omitempty"`
+}
+
+// DestinationConfig names the Iceberg table a pipeline loads into ("namespace.table").
+// The catalog and warehouse are the worker's configuration.
+type DestinationConfig struct {
+	Table string `json:"table" yaml:"table"`
+}
+
+// Quality check types.
+const (
+	CheckRowCountMin   = "row_count_min"
+	CheckNotNull       = "not_null"
+	CheckUnique        = "unique"
+	CheckAcceptedRange = "accepted_range"
+	CheckFreshness     = "freshness"
+)
+
+// QualityCheck is one declared check over the staged data.
+type QualityCheck struct {
+	Type    string   `json:"type" yaml:"type"`
+	Columns []string `json:"columns,omitempty" yaml:"columns,omitempty"`
+	Column  string   `json:"column,omitempty" yaml:"column,omitempty"`
+	Min     *float64 `json:"min,omitempty" yaml:"min,omitempty"`
+	Max     *float64 `json:"max,omitempty" yaml:"max,omitempty"`
+	MaxAge  Duration `json:"max_age,omitempty" yaml:"max_age,omitempty"`
+	Weight  float64  `json:"weight,omitempty" yaml:"weight,omitempty"`
+}
+
+// PipelineConfig is the input of DataPipelineWorkflow.
+type PipelineConfig struct {
+	PipelineID      string            `json:"pipeline_id" yaml:"pipeline_id"`
+	Source          SourceConfig      `json:"source" yaml:"source"`
+	StagingPath     string            `json:"staging_path,omitempty" yaml:"staging_path,omitempty"`
+	QualityChecks   []QualityCheck    `json:"quality_checks,omitempty" yaml:"quality_checks,omitempty"`
+	MinQualityScore float64           `json:"min_quality_score" yaml:"min_quality_score"`
+	ApprovalTimeout Duration          `json:"approval_timeout,omitempty" yaml:"approval_timeout,omitempty"`
+	TransformDAG    string            `json:"transform_dag,omitempty" yaml:"transform_dag,omitempty"`
+	Destination     DestinationConfig `json:"destination" yaml:"destination"`
+}
+
+// DefaultApprovalTimeout is how long a low-quality run waits for a human (seed: 4 h).
+const DefaultApprovalTimeout = 4 * time.Hour
+
+// ColumnSchema describes one column of staged data.
+type ColumnSchema struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Nullable bool   `json:"nullable"`
+}
+
+// ExtractInput is the input of extract_data.
+type ExtractInput struct {
+	PipelineID  string       `json:"pipeline_id"`
+	RunID       string       `json:"run_id"`
+	Source      SourceConfig `json:"source"`
+	StagingPath string       `json:"staging_path,omitempty"`
+}
+
+// ExtractionResult is what extract_data staged.
+type ExtractionResult struct {
+	OutputPath string         `json:"output_path"`
+	Files      []string       `json:"files"`
+	Rows       int64          `json:"rows"`
+	Schema     []ColumnSchema `json:"schema"`
+}
+
+// QualityInput is the input of validate_quality.
+type QualityInput struct {
+	OutputPath string         `json:"output_path"`
+	Checks     []QualityCheck `json:"checks"`
+}
+
+// CheckResult is one check's outcome with the evidence an approver needs.
+type CheckResult struct {
+	Name       string   `json:"name"`
+	Type       string   `json:"type"`
+	Passed     bool     `json:"passed"`
+	Weight     float64  `json:"weight"`
+	FailedRows int64    `json:"failed_rows"`
+	TotalRows  int64    `json:"total_rows"`
+	Samples    []string `json:"samples,omitempty"`
+	Detail     string   `json:"detail,omitempty"`
+}
+
+// QualityResult is the weighted score of all checks and their evidence.
+type QualityResult struct {
+	Score  float64       `json:"score"`
+	Rows   int64         `json:"rows"`
+	Checks []CheckResult `json:"checks"`
+}
+
+// TransformInput is the input of trigger_airflow_dag.
+type TransformInput struct {
+	DAGID      string `json:"dag_id"`
+	DAGRunID   string `json:"dag_run_id"`
+	InputPath  string `json:"input_path"`
+	PipelineID string `json:"pipeline_id"`
+}
+
+// Transform statuses.
+const (
+	TransformSucceeded = "SUCCEEDED"
+	TransformSkipped   = "SKIPPED"
+)
+
+// TransformResult reports the Airflow run, or that the step was skipped.
+type TransformResult struct {
+	Status     string    `json:"status"`
+	DAGID      string    `json:"dag_id,omitempty"`
+	DAGRunID   string    `json:"dag_run_id,omitempty"`
+	OutputPath string    `json:"output_path"`
+	StartedAt  time.Time `json:"started_at,omitempty"`
+	EndedAt    time.Time `json:"ended_at,omitempty"`
+}
+
+// LoadInput is the input of load_to_iceberg.
+type LoadInput struct {
+	InputPath      string            `json:"input_path"`
+	Destination    DestinationConfig `json:"destination"`
+	IdempotencyKey string            `json:"idempotency_key"`
+}
+
+// LoadResult is the Iceberg commit a load made (or found already made).
+type LoadResult struct {
+	Table          string `json:"table"`
+	Rows           int64  `json:"rows"`
+	SnapshotID     int64  `json:"snapshot_id"`
+	IdempotencyKey string `json:"idempotency_key"`
+	AlreadyLoaded  bool   `json:"already_loaded"`
+}
+
+// PipelineResult is the output of DataPipelineWorkflow.
+type PipelineResult struct {
+	Status         string   `json:"status"`
+	Reason         string   `json:"reason,omitempty"`
+	RowsProcessed  int64    `json:"rows_processed"`
+	Duration       Duration `json:"duration"`
+	HistoryLength  int      `json:"history_length"`
+	SnapshotID     int64    `json:"snapshot_id,omitempty"`
+	QualityScore   float64  `json:"quality_score"`
+	Approver       string   `json:"approver,omitempty"`
+	ApprovalReason string   `json:"approval_reason,omitempty"`
+}

@@ -1,0 +1,237 @@
+package contract
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// Validate checks a source config; prefix names the field's position ("source").
+func (s SourceConfig) Validate(prefix string) error {
+	switch s.Kind {
+	case SourceSQLite, SourcePostgres:
+	case "":
+		return Invalid(prefix+".kind", "required: one of %q, %q", SourceSQLite, SourcePostgres)
+	default:
+		return Invalid(prefix+".kind", "one of %q, %q, got %q", SourceSQLite, SourcePostgres, s.Kind)
+	}
+	if strings.TrimSpace(s.DSN) == "" {
+		return Invalid(prefix+".dsn", "required: a SQLite file path or a PostgreSQL DSN")
+	}
+	if s.Kind == SourcePostgres && dsnHasPassword(s.DSN) {
+		return Invalid(prefix+".dsn", "no password: set PGPASSWORD or a .pgpass file on the worker so secrets stay out of workflow history")
+	}
+	hasQuery, hasTable := strings.TrimSpace(s.Query) != "", s.Table != ""
+	switch {
+	case hasQuery && hasTable:
+		return Invalid(prefix+".query", "either query or table, not both")
+	case !hasQuery && !hasTable:
+		return Invalid(prefix+".table", "required: a table (with optional columns) or a query")
+	case hasTable:
+		if !identRe.MatchString(s.Table) {
+			return Invalid(prefix+".table", "a plain SQL identifier, got %q", s.Table)
+		}
+		for i, c := range s.Columns {
+			if !identRe.MatchString(c) {
+				return Invalid(fmt.Sprintf("%s.columns[%d]", prefix, i), "a plain SQL identifier, got %q", c)
+			}
+		}
+	case hasQuery:
+		q := strings.ToLower(strings.TrimSpace(s.Query))
+		if !strings.HasPrefix(q, "select") && !strings.HasPrefix(q, "with") {
+			return Invalid(prefix+".query", "a read-only SELECT or WITH query")
+		}
+	}
+	return nil
+}
+
+func dsnHasPassword(dsn string) bool {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return true
+		}
+	}
+	for _, kv := range strings.Fields(dsn) {
+		if strings.HasPrefix(strings.ToLower(kv), "password=") {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks one quality check; prefix names its position.
+func (c QualityCheck) Validate(prefix string) error {
+	if c.Weight < 0 {
+		return Invalid(prefix+".weight", "a non-negative number, got %v", c.Weight)
+	}
+	switch c.Type {
+	case CheckRowCountMin:
+		if c.Min == nil || *c.Min < 0 {
+			return Invalid(prefix+".min", "a non-negative minimum row count")
+		}
+	case CheckNotNull, CheckUnique:
+		if len(c.Columns) == 0 {
+			return Invalid(prefix+".columns", "at least one column for %s", c.Type)
+		}
+	case CheckAcceptedRange:
+		if c.Column == "" {
+			return Invalid(prefix+".column", "a column for accepted_range")
+		}
+		if c.Min == nil && c.Max == nil {
+			return Invalid(prefix+".min", "min, max or both for accepted_range")
+		}
+		if c.Min != nil && c.Max != nil && *c.Min > *c.Max {
+			return Invalid(prefix+".max", "max >= min (%v), got %v", *c.Min, *c.Max)
+		}
+	case CheckFreshness:
+		if c.Column == "" {
+			return Invalid(prefix+".column", "a timestamp column for freshness")
+		}
+		if c.MaxAge <= 0 {
+			return Invalid(prefix+".max_age", "a positive duration such as \"24h\"")
+		}
+	default:
+		return Invalid(prefix+".type", "one of row_count_min, not_null, unique, accepted_range, freshness, got %q", c.Type)
+	}
+	return nil
+}
+
+// ValidateIcebergTable checks a "namespace.table" identifier.
+func ValidateIcebergTable(field, name string) error {
+	parts := strings.Split(name, ".")
+	if len(parts) < 2 {
+		return Invalid(field, "a namespace-qualified table such as \"analytics.orders\", got %q", name)
+	}
+	for _, p := range parts {
+		if !identRe.MatchString(p) {
+			return Invalid(field, "dot-separated identifiers, got %q", name)
+		}
+	}
+	return nil
+}
+
+// Validate checks a pipeline config before anything runs.
+func (c PipelineConfig) Validate() error {
+	if !idRe.MatchString(c.PipelineID) {
+		return Invalid("pipeline_id", "1-128 letters, digits, '.', '_' or '-', got %q", c.PipelineID)
+	}
+	if err := c.Source.Validate("source"); err != nil {
+		return err
+	}
+	if c.MinQualityScore < 0 || c.MinQualityScore > 1 {
+		return Invalid("min_quality_score", "a number in [0,1], got %v", c.MinQualityScore)
+	}
+	if c.ApprovalTimeout < 0 {
+		return Invalid("approval_timeout", "a positive duration, got %s", c.ApprovalTimeout)
+	}
+	for i, qc := range c.QualityChecks {
+		if err := qc.Validate(fmt.Sprintf("quality_checks[%d]", i)); err != nil {
+			return err
+		}
+	}
+	if c.TransformDAG != "" && !idRe.MatchString(c.TransformDAG) {
+		return Invalid("transform_dag", "an Airflow DAG id, got %q", c.TransformDAG)
+	}
+	return ValidateIcebergTable("destination.table", c.Destination.Table)
+}
+
+// ParseDate accepts RFC 3339 or YYYY-MM-DD (UTC midnight).
+func ParseDate(field, s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t.UTC(), nil
+	}
+	return time.Time{}, Invalid(field, "a date as YYYY-MM-DD or RFC 3339, got %q", s)
+}
+
+// Validate checks a backfill config; the partition count is checked by generate_partitions.
+func (c BackfillConfig) Validate() error {
+	if !idRe.MatchString(c.PipelineID) {
+		return Invalid("pipeline_id", "1-128 letters, digits, '.', '_' or '-', got %q", c.PipelineID)
+	}
+	if err := c.Source.Validate("source"); err != nil {
+		return err
+	}
+	if c.Source.Table == "" {
+		return Invalid("source.table", "a table: backfills filter it by partition_column")
+	}
+	if !identRe.MatchString(c.PartitionColumn) {
+		return Invalid("partition_column", "a plain SQL identifier, got %q", c.PartitionColumn)
+	}
+	start, err := ParseDate("start_date", c.StartDate)
+	if err != nil {
+		return err
+	}
+	end, err := ParseDate("end_date", c.EndDate)
+	if err != nil {
+		return err
+	}
+	if !end.After(start) {
+		return Invalid("end_date", "after start_date (%s), got %s", c.StartDate, c.EndDate)
+	}
+	switch c.PartitionSize {
+	case PartitionHour, PartitionDay, PartitionWeek, PartitionMonth:
+	default:
+		return Invalid("partition_size", "one of hour, day, week, month, got %q", c.PartitionSize)
+	}
+	if c.MaxParallel < 0 || c.MaxParallel > MaxParallelCap {
+		return Invalid("max_parallel", "between 1 and %d (0 means %d), got %d", MaxParallelCap, DefaultMaxParallel, c.MaxParallel)
+	}
+	if c.PartitionsPerTask < 0 {
+		return Invalid("partitions_per_task", "a positive number, or 0 for auto, got %d", c.PartitionsPerTask)
+	}
+	switch c.Reprocess {
+	case "", ReprocessMissing, ReprocessFailed, ReprocessAll:
+	default:
+		return Invalid("reprocess", "one of missing, failed, all, got %q", c.Reprocess)
+	}
+	if c.FailureBudget < 0 {
+		return Invalid("failure_budget", "a non-negative number, got %d", c.FailureBudget)
+	}
+	return ValidateIcebergTable("destination.table", c.Destination.Table)
+}
+
+// Validate checks a migration config's shape; the target-specific checks run in
+// validate_migration against the real table.
+func (c MigrationConfig) Validate() error {
+	if !identRe.MatchString(c.MigrationID) {
+		return Invalid("migration_id", "letters, digits and '_' starting with a letter (it names the backup schema), got %q", c.MigrationID)
+	}
+	switch c.Target {
+	case TargetPostgres:
+		if c.DSN == "" {
+			return Invalid("dsn", "a PostgreSQL DSN for target postgres")
+		}
+		if dsnHasPassword(c.DSN) {
+			return Invalid("dsn", "no password: set PGPASSWORD or a .pgpass file on the worker")
+		}
+		if len(c.Statements) == 0 {
+			return Invalid("statements", "at least one DDL statement (the migration is empty)")
+		}
+		for i, s := range c.Statements {
+			if strings.TrimSpace(s) == "" {
+				return Invalid(fmt.Sprintf("statements[%d]", i), "a non-empty DDL statement")
+			}
+		}
+	case TargetIceberg:
+		if err := ValidateIcebergTable("table", c.Table); err != nil {
+			return err
+		}
+		if len(c.AddColumns) == 0 {
+			return Invalid("add_columns", "at least one column to add (the migration is empty)")
+		}
+	default:
+		return Invalid("target", "one of %q, %q, got %q", TargetPostgres, TargetIceberg, c.Target)
+	}
+	if c.Table == "" {
+		return Invalid("table", "the table the migration changes")
+	}
+	return nil
+}

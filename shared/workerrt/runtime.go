@@ -1,0 +1,199 @@
+// Package workerrt runs one MATIH worker process: flags and env, dialing, a Temporal
+// worker with the seed's concurrency, health and metrics over HTTP, and a graceful
+// stop on SIGINT/SIGTERM.
+package workerrt
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/metrics"
+	"github.com/matih/ops/shared/temporalclient"
+)
+
+// Spec describes one worker binary.
+type Spec struct {
+	Name            string // binary name, used in logs and the worker identity
+	TaskQueue       string
+	DefaultHTTPAddr string
+	// Flags adds the worker's own flags; they also read MATIH_* env.
+	Flags func(fs *flag.FlagSet)
+	// Setup builds the worker's dependencies and registers workflows and activities.
+	// The returned cleanup runs after the worker stopped.
+	Setup func(ctx context.Context, env Env, reg worker.Registry) (cleanup func(), err error)
+}
+
+// Env is what Setup gets from the runtime.
+type Env struct {
+	Client client.Client
+	Logger *slog.Logger
+}
+
+// Options are the runtime's own settings.
+type Options struct {
+	Temporal      temporalclient.Config
+	Concurrency   int
+	HTTPAddr      string
+	StopTimeout   time.Duration
+	LogLevel      string
+	LogFormat     string
+	ReadyInterval time.Duration
+}
+
+// Main parses os.Args and runs the worker until a signal; it exits the process with
+// status 2 on bad flags and 1 on other errors, printing one line.
+func Main(spec Spec) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Run(ctx, spec, os.Args[1:], os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintf(os.Stderr, "%s: %v\n", spec.Name, err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }
+
+// Parse reads flags then MATIH_* env into Options.
+func Parse(spec Spec, args []string, stderr io.Writer) (Options, error) {
+	var o Options
+	fs := flag.NewFlagSet(spec.Name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o.Temporal.RegisterFlags(fs)
+	skip := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { skip[f.Name] = true })
+	fs.IntVar(&o.Concurrency, "concurrency", contract.DefaultActivityConcurrency, "activities run at once by this process (env MATIH_CONCURRENCY)")
+	fs.StringVar(&o.HTTPAddr, "http-addr", spec.DefaultHTTPAddr, "listen address for /healthz, /readyz and /metrics (env MATIH_HTTP_ADDR)")
+	fs.DurationVar(&o.StopTimeout, "stop-timeout", 30*time.Second, "how long running activities get to finish on SIGTERM (env MATIH_STOP_TIMEOUT)")
+	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error (env MATIH_LOG_LEVEL)")
+	fs.StringVar(&o.LogFormat, "log-format", "text", "text or json (env MATIH_LOG_FORMAT)")
+	if spec.Flags != nil {
+		spec.Flags(fs)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nRuns the %s Temporal worker on task queue %q.\nEvery flag can also be set as MATIH_<FLAG> (e.g. MATIH_HTTP_ADDR); connection flags use TEMPORAL_*.\n\nFlags:\n", spec.Name, spec.Name, spec.TaskQueue)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
+		return o, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return o, usageError{fmt.Errorf("unexpected argument %q (flags only; see -h)", fs.Arg(0))}
+	}
+	if err := applyEnv(fs, skip); err != nil {
+		return o, usageError{err}
+	}
+	if o.Concurrency < 1 || o.Concurrency > 1000 {
+		return o, usageError{fmt.Errorf("--concurrency: expected 1..1000, got %d", o.Concurrency)}
+	}
+	if o.StopTimeout < 0 {
+		return o, usageError{fmt.Errorf("--stop-timeout: expected a positive duration, got %s", o.StopTimeout)}
+	}
+	if _, _, err := net.SplitHostPort(o.HTTPAddr); err != nil {
+		return o, usageError{fmt.Errorf("--http-addr: expected host:port, got %q", o.HTTPAddr)}
+	}
+	if _, err := newLogger(o.LogLevel, o.LogFormat); err != nil {
+		return o, usageError{err}
+	}
+	if _, err := o.Temporal.LoadProfile(); err != nil {
+		return o, usageError{err}
+	}
+	o.ReadyInterval = 500 * time.Millisecond
+	return o, nil
+}
+
+// Run parses args and runs the worker until ctx ends.
+func Run(ctx context.Context, spec Spec, args []string, stderr io.Writer) error {
+	o, err := Parse(spec, args, stderr)
+	if err != nil {
+		return err
+	}
+	return RunWith(ctx, spec, o)
+}
+
+// RunWith runs the worker with parsed options until ctx ends.
+func RunWith(ctx context.Context, spec Spec, o Options) error {
+	logger, _ := newLogger(o.LogLevel, o.LogFormat)
+	logger = logger.With("worker", spec.Name, "task_queue", spec.TaskQueue)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	health := newHealth()
+	ln, err := net.Listen("tcp", o.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("--http-addr %s: %w", o.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: health.mux(reg), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer shutdownHTTP(srv)
+
+	host, _ := os.Hostname()
+	identity := fmt.Sprintf("%s@%d@%s", spec.Name, os.Getpid(), host)
+	c, err := temporalclient.Dial(ctx, o.Temporal, logger, func(co *client.Options) {
+		co.MetricsHandler = metrics.NewHandler(reg)
+		co.Identity = identity
+	})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	w := worker.New(c, spec.TaskQueue, worker.Options{
+		MaxConcurrentActivityExecutionSize: o.Concurrency,
+		WorkerStopTimeout:                  o.StopTimeout,
+		Interceptors:                       []interceptor.WorkerInterceptor{metrics.NewInterceptor()},
+	})
+	cleanup, err := spec.Setup(ctx, Env{Client: c, Logger: logger}, w)
+	if err != nil {
+		return err
+	}
+	if cleanup != nil {
+		defer cleanup()
+	}
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	logger.Info("worker started", "http", ln.Addr().String(), "concurrency", o.Concurrency, "identity", identity)
+	go health.watchPollers(ctx, c, spec.TaskQueue, identity, o.ReadyInterval)
+
+	<-ctx.Done()
+	health.setDraining()
+	logger.Info("stopping worker", "stop_timeout", o.StopTimeout)
+	w.Stop()
+	logger.Info("worker stopped")
+	return nil
+}
+
+func shutdownHTTP(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+}

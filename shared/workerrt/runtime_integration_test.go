@@ -1,0 +1,144 @@
+package workerrt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/matih/ops/shared/testkit"
+)
+
+// echoWorkflow calls an activity that fails once, so a retry is counted.
+func echoWorkflow(ctx workflow.Context, in string) (string, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 100 * time.Millisecond, MaximumAttempts: 3},
+	})
+	var out string
+	err := workflow.ExecuteActivity(ctx, "test_echo", in).Get(ctx, &out)
+	return out, err
+}
+
+func get(t *testing.T, url string) (int, string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestWorkerRuntimeAgainstDevServer(t *testing.T) {
+	srv := testkit.StartDevServer(t)
+	httpAddr := testkit.FreeAddr(t)
+	var calls atomic.Int32
+	spec := Spec{
+		Name:      "worker-test",
+		TaskQueue: "runtime-test",
+		Setup: func(ctx context.Context, env Env, reg worker.Registry) (func(), error) {
+			reg.RegisterWorkflowWithOptions(echoWorkflow, workflow.RegisterOptions{Name: "TestEchoWorkflow"})
+			reg.RegisterActivityWithOptions(func(ctx context.Context, in string) (string, error) {
+				if calls.Add(1) == 1 {
+					return "", errors.New("transient")
+				}
+				return "echo:" + in, nil
+			}, activity.RegisterOptions{Name: "test_echo"})
+			return nil, nil
+		},
+	}
+	var stderr bytes.Buffer
+	opts, err := Parse(spec, []string{"--address", srv.HostPort, "--http-addr", httpAddr, "--stop-timeout", "2s", "--log-level", "warn"}, &stderr)
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- RunWith(ctx, spec, opts) }()
+	defer func() { cancel(); <-done }()
+
+	require.Eventually(t, func() bool {
+		code, _ := get(t, "http://"+httpAddr+"/readyz")
+		return code == 200
+	}, 20*time.Second, 200*time.Millisecond, "worker never became ready")
+	code, body := get(t, "http://"+httpAddr+"/healthz")
+	assert.Equal(t, 200, code)
+	assert.Equal(t, "ok\n", body)
+
+	run, err := srv.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: "runtime-test"}, "TestEchoWorkflow", "hi")
+	require.NoError(t, err)
+	var out string
+	require.NoError(t, run.Get(context.Background(), &out))
+	assert.Equal(t, "echo:hi", out)
+
+	// Workflow-completion metrics are recorded after the result is sent; give the
+	// worker a moment to finish the task.
+	var metrics string
+	require.Eventually(t, func() bool {
+		_, metrics = get(t, "http://"+httpAddr+"/metrics")
+		return strings.Contains(metrics, "matih_workflow_completed{")
+	}, 10*time.Second, 100*time.Millisecond)
+	wfLabels := []string{`workflow_type="TestEchoWorkflow"`, `namespace="matih-pipelines"`, `task_queue="runtime-test"`}
+	actLabels := []string{`activity_type="test_echo"`, `task_queue="runtime-test"`}
+	assert.Equal(t, "1", sample(metrics, "matih_workflow_started", wfLabels...))
+	assert.Equal(t, "1", sample(metrics, "matih_workflow_completed", wfLabels...))
+	assert.Equal(t, "1", sample(metrics, "matih_workflow_duration_count", wfLabels...))
+	assert.Equal(t, "1", sample(metrics, "matih_activity_retries", actLabels...))
+	assert.Equal(t, "2", sample(metrics, "matih_activity_execution_count", actLabels...))
+	assert.NotEmpty(t, sample(metrics, "temporal_request"), "the SDK's own metrics are exposed")
+	assert.NotEmpty(t, sample(metrics, "temporal_workflow_completed", wfLabels...))
+	assert.NotEmpty(t, sample(metrics, "go_goroutines"))
+
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("worker did not stop after cancel")
+	}
+	done <- nil // let the deferred cleanup's receive return
+	code, _ = get(t, "http://"+httpAddr+"/readyz")
+	assert.Equal(t, 0, code, "HTTP listener closed after stop")
+}
+
+func TestUnreachableServerFailsFastWithAddress(t *testing.T) {
+	addr := testkit.FreeAddr(t)
+	spec := Spec{Name: "worker-test", TaskQueue: "q", Setup: func(context.Context, Env, worker.Registry) (func(), error) { return nil, nil }}
+	opts, err := Parse(spec, []string{"--address", addr, "--http-addr", testkit.FreeAddr(t)}, io.Discard)
+	require.NoError(t, err)
+	start := time.Now()
+	err = RunWith(context.Background(), spec, opts)
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 6*time.Second)
+	assert.Contains(t, err.Error(), "unreachable at "+addr)
+}
+
+// sample returns the value of the first sample of metric carrying all labels, or "".
+func sample(exposition, metric string, labels ...string) string {
+	for _, line := range strings.Split(exposition, "\n") {
+		if !strings.HasPrefix(line, metric+"{") && !strings.HasPrefix(line, metric+" ") {
+			continue
+		}
+		ok := true
+		for _, l := range labels {
+			ok = ok && strings.Contains(line, l)
+		}
+		if ok {
+			return line[strings.LastIndex(line, " ")+1:]
+		}
+	}
+	return ""
+}
