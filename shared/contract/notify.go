@@ -24,7 +24,18 @@ type QualityIssueNotification struct {
 	MinScore         float64       `json:"min_score"`
 	FailingChecks    []CheckResult `json:"failing_checks"`
 	ApprovalDeadline time.Time     `json:"approval_deadline"`
+	// Decision is set on the follow-up sent once a human decided ("approved" or
+	// "rejected"); it resolves the page the first notification opened.
+	Decision string `json:"decision,omitempty"`
+	Approver string `json:"approver,omitempty"`
+	Reason   string `json:"reason,omitempty"`
 }
+
+// Quality decisions a follow-up QualityIssueNotification reports.
+const (
+	DecisionApproved = "approved"
+	DecisionRejected = "rejected"
+)
 
 // CompletionNotification reports a finished run.
 type CompletionNotification struct {
