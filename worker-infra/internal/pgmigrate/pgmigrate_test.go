@@ -1,0 +1,170 @@
+package pgmigrate
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/testkit"
+)
+
+const seedSQL = `CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL, amount numeric(10,2), counter int NOT NULL DEFAULT 0);
+CREATE INDEX orders_customer_idx ON orders (customer);
+INSERT INTO orders (customer, amount) SELECT 'c' || g, g * 1.5 FROM generate_series(1, 50) g;`
+
+func setup(t *testing.T) (string, contract.MigrationConfig) {
+	t.Helper()
+	dsn := testkit.PostgresDB(t)
+	testkit.Psql(t, dsn, seedSQL)
+	return dsn, contract.MigrationConfig{
+		MigrationID: "m_add_note", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
+		Statements:      []string{"ALTER TABLE orders ADD COLUMN note text", "UPDATE orders SET counter = counter + 1"},
+		ExpectedColumns: []contract.ColumnSpec{{Name: "note", Type: "text"}, {Name: "counter", Type: "int"}},
+	}
+}
+
+// snapshot is the table's schema and content as psql sees them.
+func snapshot(t *testing.T, dsn string) string {
+	schema := testkit.Psql(t, dsn, `SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod), ',' ORDER BY attnum)
+		FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attnum > 0 AND NOT attisdropped`)
+	idx := testkit.Psql(t, dsn, `SELECT string_agg(indexdef, ';' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'orders' AND schemaname = 'public'`)
+	data := testkit.Psql(t, dsn, `SELECT count(*) || '/' || md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o`)
+	return schema + "\n" + idx + "\n" + data
+}
+
+func TestAddColumnKeepsDataAndAppliesOnce(t *testing.T) {
+	ctx := context.Background()
+	dsn, cfg := setup(t)
+	b := &Backend{}
+	require.NoError(t, b.Validate(ctx, cfg))
+	ref, err := b.Backup(ctx, cfg)
+	require.NoError(t, err)
+	assert.Equal(t, int64(50), ref.RowCount)
+	assert.Equal(t, "backup_m_add_note.orders", ref.Location)
+	again, err := b.Backup(ctx, cfg)
+	require.NoError(t, err)
+	assert.Equal(t, ref, again, "a retried backup returns the recorded one")
+	assert.Equal(t, "2", testkit.Psql(t, dsn, `SELECT count(*) FROM pg_indexes WHERE schemaname = 'backup_m_add_note'`), "backup has both indexes")
+
+	res, err := b.Apply(ctx, cfg)
+	require.NoError(t, err)
+	assert.False(t, res.AlreadyApplied)
+	res, err = b.Apply(ctx, cfg)
+	require.NoError(t, err)
+	assert.True(t, res.AlreadyApplied, "second apply is a no-op")
+	assert.Equal(t, "50|1", testkit.Psql(t, dsn, `SELECT count(*), max(counter) FROM orders WHERE counter = 1`), "UPDATE ran exactly once")
+
+	cfg.DataPreserving = true
+	pv, err := b.PostValidate(ctx, cfg, ref)
+	require.NoError(t, err)
+	assert.False(t, pv.Passed, "counter changed, so data is not preserved")
+	cfg.Statements = cfg.Statements[:1]
+	testkit.Psql(t, dsn, `UPDATE orders SET counter = counter - 1`)
+	cfg.Assertions = []string{"SELECT count(*) = 50 FROM orders", "SELECT bool_and(note IS NULL) FROM orders"}
+	pv, err = b.PostValidate(ctx, cfg, ref)
+	require.NoError(t, err)
+	assert.True(t, pv.Passed, "%v", pv.Failures)
+}
+
+func TestRestoreBringsBackSchemaAndData(t *testing.T) {
+	ctx := context.Background()
+	dsn, cfg := setup(t)
+	before := snapshot(t, dsn)
+	b := &Backend{}
+	ref, err := b.Backup(ctx, cfg)
+	require.NoError(t, err)
+	_, err = b.Apply(ctx, cfg)
+	require.NoError(t, err)
+	require.NotEqual(t, before, snapshot(t, dsn))
+
+	res, err := b.Restore(ctx, ref)
+	require.NoError(t, err)
+	assert.True(t, res.Restored)
+	assert.Equal(t, ref.Checksum, res.Checksum)
+	assert.Equal(t, before, snapshot(t, dsn))
+	// The serial sequence still belongs to the table and continues after the rows.
+	testkit.Psql(t, dsn, `INSERT INTO orders (customer) VALUES ('new')`)
+	assert.Equal(t, "51", testkit.Psql(t, dsn, `SELECT max(id) FROM orders`))
+	assert.Equal(t, "public.orders_id_seq", testkit.Psql(t, dsn, `SELECT pg_get_serial_sequence('orders', 'id')`))
+
+	again, err := b.Restore(ctx, ref)
+	require.NoError(t, err, "a retried restore returns the recorded outcome")
+	assert.True(t, again.Restored)
+	assert.Equal(t, "51", testkit.Psql(t, dsn, `SELECT count(*) FROM orders`), "and does not restore twice")
+}
+
+func TestSecondStatementInvalidLeavesTableIdentical(t *testing.T) {
+	ctx := context.Background()
+	dsn, cfg := setup(t)
+	cfg.Statements = []string{"ALTER TABLE orders ADD COLUMN note text", "ALTER TABLE orders ALTER COLUMN no_such_column SET NOT NULL"}
+	before := snapshot(t, dsn)
+	b := &Backend{}
+	err := b.Validate(ctx, cfg)
+	var sc *contract.SchemaConflictError
+	require.ErrorAs(t, err, &sc)
+	assert.Contains(t, err.Error(), "statements[1]")
+	assert.Equal(t, before, snapshot(t, dsn), "dry run left nothing")
+
+	ref, err := b.Backup(ctx, cfg)
+	require.NoError(t, err)
+	_, err = b.Apply(ctx, cfg)
+	require.ErrorAs(t, err, &sc)
+	assert.Contains(t, err.Error(), "statements[1]")
+	assert.Equal(t, before, snapshot(t, dsn), "failed apply left nothing")
+	res, err := b.Restore(ctx, ref)
+	require.NoError(t, err)
+	assert.False(t, res.Restored, "nothing applied, nothing replaced")
+	assert.Equal(t, before, snapshot(t, dsn))
+}
+
+func TestBadInputsAreRefused(t *testing.T) {
+	ctx := context.Background()
+	dsn, base := setup(t)
+	testkit.Psql(t, dsn, `CREATE TABLE customers (id int); CREATE SCHEMA backup_taken`)
+	b := &Backend{}
+	cases := []struct {
+		name  string
+		edit  func(c *contract.MigrationConfig)
+		field string
+	}{
+		{"unknown table", func(c *contract.MigrationConfig) { c.Table = "nope"; c.Statements = []string{"ALTER TABLE nope ADD COLUMN x int"} }, "invalid table"},
+		{"other table", func(c *contract.MigrationConfig) {
+			c.Statements = []string{"ALTER TABLE orders ADD COLUMN x int", "ALTER TABLE customers ADD COLUMN y int"}
+		}, "invalid statements[1]"},
+		{"other table via index", func(c *contract.MigrationConfig) { c.Statements = []string{"CREATE INDEX ix ON customers (id)"} }, "invalid statements[0]"},
+		{"two statements in one", func(c *contract.MigrationConfig) { c.Statements = []string{"ALTER TABLE orders ADD COLUMN x int; DROP TABLE customers"} }, "invalid statements[0]"},
+		{"not a table change", func(c *contract.MigrationConfig) { c.Statements = []string{"DROP TABLE customers"} }, "invalid statements[0]"},
+		{"empty migration", func(c *contract.MigrationConfig) { c.Statements = nil }, "invalid statements"},
+		{"syntax error", func(c *contract.MigrationConfig) { c.Statements = []string{"ALTER TABLE orders ADD COLUMN"} }, "invalid statements[0]"},
+		{"backup schema taken", func(c *contract.MigrationConfig) { c.BackupSchema = "backup_taken" }, "backup schema \"backup_taken\" already exists"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := base
+			tc.edit(&cfg)
+			err := b.Validate(ctx, cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.field)
+			var ve *contract.ValidationError
+			var sc *contract.SchemaConflictError
+			assert.True(t, errors.As(err, &ve) || errors.As(err, &sc), "typed error, got %T", err)
+		})
+	}
+	assert.Equal(t, "", testkit.Psql(t, dsn, `SELECT string_agg(nspname, ',') FROM pg_namespace WHERE nspname LIKE 'matih%'`), "nothing written")
+}
+
+func TestAlreadyAppliedMigrationIsRefusedUpFront(t *testing.T) {
+	ctx := context.Background()
+	_, cfg := setup(t)
+	b := &Backend{}
+	_, err := b.Backup(ctx, cfg)
+	require.NoError(t, err)
+	err = b.Validate(ctx, cfg)
+	require.Error(t, err)
+	assert.True(t, strings.Contains(err.Error(), "already exists") || strings.Contains(err.Error(), "ledger"), err.Error())
+}

@@ -1,0 +1,82 @@
+package pgmigrate
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/matih/ops/shared/contract"
+)
+
+// Statement forms a migration may use, each with the position of the table it
+// changes. Anything else is refused: a migration changes exactly one declared table.
+var forms = []*regexp.Regexp{
+	regexp.MustCompile(`(?is)^alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?(` + nameRe + `)`),
+	regexp.MustCompile(`(?is)^create\s+(?:unique\s+)?index\s+(?:if\s+not\s+exists\s+)?(?:` + nameRe + `\s+)?on\s+(?:only\s+)?(` + nameRe + `)`),
+	regexp.MustCompile(`(?is)^comment\s+on\s+table\s+(` + nameRe + `)\s+is\s`),
+	regexp.MustCompile(`(?is)^comment\s+on\s+column\s+(` + nameRe + `)\.(?:` + identRe + `)\s+is\s`),
+	regexp.MustCompile(`(?is)^update\s+(?:only\s+)?(` + nameRe + `)\s+set\s`),
+}
+
+const (
+	identRe = `(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`
+	nameRe  = identRe + `(?:\.` + identRe + `)?`
+)
+
+// statementTarget returns the table name a statement changes, as written.
+func statementTarget(i int, stmt string) (string, error) {
+	s := strings.TrimSpace(stmt)
+	s = strings.TrimSpace(strings.TrimSuffix(s, ";"))
+	if hasTopLevelSemicolon(s) {
+		return "", contract.Invalid(fmt.Sprintf("statements[%d]", i), "one statement per entry (found ';' inside)")
+	}
+	if regexp.MustCompile(`(?is)^create\s+(?:unique\s+)?index\s+concurrently`).MatchString(s) {
+		return "", contract.Invalid(fmt.Sprintf("statements[%d]", i), "no CREATE INDEX CONCURRENTLY: the migration runs in one transaction")
+	}
+	for _, re := range forms {
+		if m := re.FindStringSubmatch(s); m != nil {
+			return m[1], nil
+		}
+	}
+	return "", contract.Invalid(fmt.Sprintf("statements[%d]", i),
+		"ALTER TABLE, CREATE [UNIQUE] INDEX ... ON, COMMENT ON TABLE/COLUMN or UPDATE on the declared table, got %q", abbreviate(s))
+}
+
+// hasTopLevelSemicolon finds a ';' outside quotes, dollar quotes and comments.
+func hasTopLevelSemicolon(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\'' || c == '"':
+			j := strings.IndexByte(s[i+1:], c)
+			if j < 0 {
+				return false
+			}
+			i += j + 1
+		case c == '-' && strings.HasPrefix(s[i:], "--"):
+			j := strings.IndexByte(s[i:], '\n')
+			if j < 0 {
+				return false
+			}
+			i += j
+		case c == '$':
+			if tag := regexp.MustCompile(`^\$[A-Za-z_]*\$`).FindString(s[i:]); tag != "" {
+				j := strings.Index(s[i+len(tag):], tag)
+				if j < 0 {
+					return false
+				}
+				i += len(tag) + j + len(tag) - 1
+			}
+		case c == ';':
+			return true
+		}
+	}
+	return false
+}
+
+func abbreviate(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 60 {
+		return s[:57] + "..."
+	}
+	return s
+}
