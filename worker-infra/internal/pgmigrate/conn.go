@@ -37,7 +37,7 @@ type table struct {
 	name   string
 }
 
-func (t table) ident() string { return pgx.Identifier{t.schema, t.name}.Sanitize() }
+func (t table) ident() string  { return pgx.Identifier{t.schema, t.name}.Sanitize() }
 func (t table) String() string { return t.schema + "." + t.name }
 
 func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {

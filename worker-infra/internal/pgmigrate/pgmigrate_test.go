@@ -132,12 +132,17 @@ func TestBadInputsAreRefused(t *testing.T) {
 		edit  func(c *contract.MigrationConfig)
 		field string
 	}{
-		{"unknown table", func(c *contract.MigrationConfig) { c.Table = "nope"; c.Statements = []string{"ALTER TABLE nope ADD COLUMN x int"} }, "invalid table"},
+		{"unknown table", func(c *contract.MigrationConfig) {
+			c.Table = "nope"
+			c.Statements = []string{"ALTER TABLE nope ADD COLUMN x int"}
+		}, "invalid table"},
 		{"other table", func(c *contract.MigrationConfig) {
 			c.Statements = []string{"ALTER TABLE orders ADD COLUMN x int", "ALTER TABLE customers ADD COLUMN y int"}
 		}, "invalid statements[1]"},
 		{"other table via index", func(c *contract.MigrationConfig) { c.Statements = []string{"CREATE INDEX ix ON customers (id)"} }, "invalid statements[0]"},
-		{"two statements in one", func(c *contract.MigrationConfig) { c.Statements = []string{"ALTER TABLE orders ADD COLUMN x int; DROP TABLE customers"} }, "invalid statements[0]"},
+		{"two statements in one", func(c *contract.MigrationConfig) {
+			c.Statements = []string{"ALTER TABLE orders ADD COLUMN x int; DROP TABLE customers"}
+		}, "invalid statements[0]"},
 		{"not a table change", func(c *contract.MigrationConfig) { c.Statements = []string{"DROP TABLE customers"} }, "invalid statements[0]"},
 		{"empty migration", func(c *contract.MigrationConfig) { c.Statements = nil }, "invalid statements"},
 		{"syntax error", func(c *contract.MigrationConfig) { c.Statements = []string{"ALTER TABLE orders ADD COLUMN"} }, "invalid statements[0]"},
