@@ -1,0 +1,32 @@
+// Command worker-notify runs the notification activities on the notify-workers queue:
+// Slack, email and PagerDuty routed by severity, and a local outbox file always.
+package main
+
+import (
+	"context"
+	"flag"
+
+	"go.temporal.io/sdk/worker"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/workerrt"
+	"github.com/matih/ops/worker-notify/config"
+)
+
+func main() {
+	var cfg config.Config
+	workerrt.Main(workerrt.Spec{
+		Name:            "worker-notify",
+		TaskQueue:       contract.NotifyQueue,
+		DefaultHTTPAddr: "127.0.0.1:9103",
+		Flags:           func(fs *flag.FlagSet) { cfg.RegisterFlags(fs) },
+		Setup: func(_ context.Context, env workerrt.Env, reg worker.Registry) (func(), error) {
+			acts, err := cfg.Build(env.Logger)
+			if err != nil {
+				return nil, err
+			}
+			acts.Register(reg)
+			return nil, nil
+		},
+	})
+}
