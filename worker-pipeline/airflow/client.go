@@ -1,0 +1,238 @@
+// Package airflow triggers and follows DAG runs through Airflow's stable REST API:
+// v1 (Airflow 2, /api/v1, basic auth) or v2 (Airflow 3, /api/v2, bearer tokens).
+package airflow
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/matih/ops/shared/contract"
+)
+
+// Config is the worker-side Airflow configuration. Credentials come from env or files,
+// never from workflow input.
+type Config struct {
+	BaseURL    string // e.g. https://airflow.example.com
+	APIVersion string // "v1" (Airflow 2) or "v2" (Airflow 3)
+	Username   string
+	Password   string
+	Token      string // bearer token; for v2 without one, Username/Password are exchanged at /auth/token
+	HTTP       *http.Client
+}
+
+// Client talks to one Airflow.
+type Client struct {
+	cfg   Config
+	token string
+}
+
+// New checks the config and returns a client.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("airflow-url: expected http(s)://host[:port], got %q", cfg.BaseURL)
+	}
+	switch cfg.APIVersion {
+	case "":
+		cfg.APIVersion = "v1"
+	case "v1", "v2":
+	default:
+		return nil, fmt.Errorf("airflow-api: expected v1 (Airflow 2) or v2 (Airflow 3), got %q", cfg.APIVersion)
+	}
+	if cfg.HTTP == nil {
+		cfg.HTTP = &http.Client{Timeout: 30 * time.Second}
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	return &Client{cfg: cfg, token: cfg.Token}, nil
+}
+
+// DAGRun is the part of Airflow's DAGRun object we use.
+type DAGRun struct {
+	DAGRunID  string    `json:"dag_run_id"`
+	DAGID     string    `json:"dag_id"`
+	State     string    `json:"state"`
+	StartDate time.Time `json:"start_date"`
+	EndDate   time.Time `json:"end_date"`
+}
+
+// Run states that end a run.
+const (
+	StateSuccess = "success"
+	StateFailed  = "failed"
+)
+
+// Trigger creates the run, or returns the existing one when Airflow answers 409
+// (the run id is deterministic, so a retry finds its own run).
+func (c *Client) Trigger(ctx context.Context, dagID, runID string, conf map[string]any) (DAGRun, error) {
+	body := map[string]any{"dag_run_id": runID, "conf": conf}
+	if c.cfg.APIVersion == "v2" {
+		body["logical_date"] = nil // required (nullable) in Airflow 3
+	}
+	var run DAGRun
+	err := c.do(ctx, http.MethodPost, c.path("dags", dagID, "dagRuns"), body, &run)
+	var se *StatusError
+	if errors.As(err, &se) && se.Code == http.StatusConflict {
+		return c.Get(ctx, dagID, runID)
+	}
+	return run, err
+}
+
+// Get reads one run.
+func (c *Client) Get(ctx context.Context, dagID, runID string) (DAGRun, error) {
+	var run DAGRun
+	err := c.do(ctx, http.MethodGet, c.path("dags", dagID, "dagRuns", runID), nil, &run)
+	return run, err
+}
+
+// FailedTasks lists the task ids of a run that ended failed or upstream_failed.
+func (c *Client) FailedTasks(ctx context.Context, dagID, runID string) ([]string, error) {
+	var out struct {
+		TaskInstances []struct {
+			TaskID string `json:"task_id"`
+			State  string `json:"state"`
+		} `json:"task_instances"`
+	}
+	if err := c.do(ctx, http.MethodGet, c.path("dags", dagID, "dagRuns", runID, "taskInstances"), nil, &out); err != nil {
+		return nil, err
+	}
+	var failed []string
+	for _, ti := range out.TaskInstances {
+		if ti.State == "failed" || ti.State == "upstream_failed" {
+			failed = append(failed, ti.TaskID)
+		}
+	}
+	return failed, nil
+}
+
+func (c *Client) path(parts ...string) string {
+	esc := make([]string, len(parts))
+	for i, p := range parts {
+		esc[i] = url.PathEscape(p)
+	}
+	return "/api/" + c.cfg.APIVersion + "/" + strings.Join(esc, "/")
+}
+
+// StatusError is a non-2xx answer.
+type StatusError struct {
+	Code   int
+	Detail string
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("airflow answered %d %s: %s", e.Code, http.StatusText(e.Code), e.Detail)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	if c.cfg.APIVersion == "v2" && c.token == "" && c.cfg.Username != "" {
+		if err := c.login(ctx); err != nil {
+			return err
+		}
+	}
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.cfg.BaseURL+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	switch {
+	case c.token != "":
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	case c.cfg.Username != "":
+		req.SetBasicAuth(c.cfg.Username, c.cfg.Password)
+	}
+	resp, err := c.cfg.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("airflow %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode/100 != 2 {
+		return &StatusError{Code: resp.StatusCode, Detail: detail(raw)}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("airflow %s %s: unexpected answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// login exchanges username and password for a JWT (Airflow 3's /auth/token).
+func (c *Client) login(ctx context.Context) error {
+	b, _ := json.Marshal(map[string]string{"username": c.cfg.Username, "password": c.cfg.Password})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.BaseURL+"/auth/token", bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.cfg.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("airflow login: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode/100 != 2 {
+		return &StatusError{Code: resp.StatusCode, Detail: detail(raw)}
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(raw, &tok); err != nil || tok.AccessToken == "" {
+		return errors.New("airflow login: no access_token in the answer")
+	}
+	c.token = tok.AccessToken
+	return nil
+}
+
+// detail pulls the message out of Airflow's problem JSON ({"detail": ...}).
+func detail(raw []byte) string {
+	var p struct {
+		Detail any    `json:"detail"`
+		Title  string `json:"title"`
+	}
+	if json.Unmarshal(raw, &p) == nil && p.Detail != nil {
+		return fmt.Sprint(p.Detail)
+	}
+	s := strings.TrimSpace(string(raw))
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
+}
+
+// Classify maps an Airflow answer to our error types: 401/403 deny permission, 404
+// means the DAG (or run) does not exist, 400/422 a bad request; others are retried.
+func Classify(dagID string, err error) error {
+	var se *StatusError
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return &contract.PermissionDeniedError{System: "airflow", Detail: se.Error()}
+	case http.StatusNotFound:
+		return contract.Invalid("transform_dag", "a DAG that exists in Airflow, %q: %s", dagID, se.Detail)
+	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+		return contract.Invalid("transform_dag", "a run request Airflow accepts: %s", se.Detail)
+	}
+	return err
+}

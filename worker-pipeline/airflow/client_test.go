@@ -1,0 +1,95 @@
+package airflow
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/worker-pipeline/airflow/airflowtest"
+)
+
+func newServer(t *testing.T) *airflowtest.Server {
+	s := airflowtest.New(map[string]airflowtest.DAG{
+		"sales_transform": {Polls: 2},
+		"broken":          {Polls: 1, FailTasks: []string{"clean_orders", "join_customers"}},
+	})
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestRunToEndSucceedsOnV1AndV2(t *testing.T) {
+	s := newServer(t)
+	for _, cfg := range []Config{
+		{BaseURL: s.URL, APIVersion: "v1", Username: s.User, Password: s.Password},
+		{BaseURL: s.URL, APIVersion: "v2", Username: s.User, Password: s.Password}, // exchanged for a token
+		{BaseURL: s.URL, APIVersion: "v2", Token: s.Token},
+	} {
+		c, err := New(cfg)
+		require.NoError(t, err)
+		runID := RunID("pipeline-x-" + cfg.APIVersion + cfg.Token)
+		var states []string
+		run, err := c.RunToEnd(context.Background(), "sales_transform", runID, map[string]any{"input_path": "/s"}, time.Millisecond, func(s string) { states = append(states, s) })
+		require.NoError(t, err)
+		assert.Equal(t, StateSuccess, run.State)
+		assert.Equal(t, []string{"queued", "running", "running", "success"}, states)
+		conf, ok := s.Run("sales_transform", runID)
+		require.True(t, ok)
+		assert.Equal(t, "/s", conf["input_path"])
+	}
+}
+
+func TestConflictFindsTheExistingRun(t *testing.T) {
+	s := newServer(t)
+	c, _ := New(Config{BaseURL: s.URL, Username: s.User, Password: s.Password})
+	_, err := c.RunToEnd(context.Background(), "sales_transform", "matih__wf", nil, time.Millisecond, nil)
+	require.NoError(t, err)
+	run, err := c.RunToEnd(context.Background(), "sales_transform", "matih__wf", nil, time.Millisecond, nil)
+	require.NoError(t, err, "a retry after a crash finds its own run")
+	assert.Equal(t, StateSuccess, run.State)
+	assert.Equal(t, 1, s.Triggers)
+}
+
+func TestFailedRunNamesFailedTasks(t *testing.T) {
+	s := newServer(t)
+	c, _ := New(Config{BaseURL: s.URL, Token: s.Token, APIVersion: "v2"})
+	_, err := c.RunToEnd(context.Background(), "broken", "matih__wf", nil, time.Millisecond, nil)
+	var rf *RunFailedError
+	require.True(t, errors.As(err, &rf))
+	assert.Contains(t, err.Error(), "clean_orders, join_customers")
+}
+
+func TestErrorAnswers(t *testing.T) {
+	s := newServer(t)
+	bad, _ := New(Config{BaseURL: s.URL, Username: s.User, Password: "wrong"})
+	_, err := bad.RunToEnd(context.Background(), "sales_transform", "r", nil, time.Millisecond, nil)
+	var pd *contract.PermissionDeniedError
+	require.True(t, errors.As(err, &pd), "401 is PermissionDenied: %v", err)
+	assert.NotContains(t, err.Error(), "wrong", "the password never appears")
+
+	c, _ := New(Config{BaseURL: s.URL, Username: s.User, Password: s.Password})
+	_, err = c.RunToEnd(context.Background(), "nope", "r", nil, time.Millisecond, nil)
+	var ve *contract.ValidationError
+	require.True(t, errors.As(err, &ve))
+	assert.Equal(t, "transform_dag", ve.Field)
+
+	_, err = New(Config{BaseURL: "ftp://x", APIVersion: "v1"})
+	assert.ErrorContains(t, err, "airflow-url")
+	_, err = New(Config{BaseURL: "http://x", APIVersion: "v9"})
+	assert.ErrorContains(t, err, "airflow-api")
+}
+
+func TestServerDownIsRetryable(t *testing.T) {
+	s := newServer(t)
+	c, _ := New(Config{BaseURL: s.URL, Token: s.Token})
+	s.Close()
+	_, err := c.RunToEnd(context.Background(), "sales_transform", "r", nil, time.Millisecond, nil)
+	require.Error(t, err)
+	var pd *contract.PermissionDeniedError
+	var ve *contract.ValidationError
+	assert.False(t, errors.As(err, &pd) || errors.As(err, &ve), "a connection error stays retryable")
+}
