@@ -1,0 +1,118 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/matih/ops/shared/contract"
+)
+
+// DefaultQueryTimeout bounds how long Build waits for a worker to answer the status
+// query; with every worker down the document still comes back, from history only.
+const DefaultQueryTimeout = 2 * time.Second
+
+// Options tune Build.
+type Options struct {
+	// QueryTimeout bounds the status query; 0 means DefaultQueryTimeout, <0 skips it.
+	QueryTimeout time.Duration
+}
+
+// Build assembles the status document of one execution (latest run when runID is
+// empty) from describe and history, then enriches it with the workflow's own `status`
+// query when a worker answers in time.
+func Build(ctx context.Context, c client.Client, workflowID, runID string) (Document, error) {
+	return BuildWith(ctx, c, workflowID, runID, Options{})
+}
+
+// BuildWith is Build with options.
+func BuildWith(ctx context.Context, c client.Client, workflowID, runID string, opts Options) (Document, error) {
+	desc, err := c.DescribeWorkflowExecution(ctx, workflowID, runID)
+	if err != nil {
+		return Document{}, fmt.Errorf("describe workflow %q: %w", workflowID, err)
+	}
+	runID = desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	var events []*historypb.HistoryEvent
+	it := c.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return Document{}, fmt.Errorf("history of workflow %q: %w", workflowID, err)
+		}
+		events = append(events, ev)
+	}
+	doc := Fold(desc, events, time.Now())
+	if opts.QueryTimeout >= 0 {
+		timeout := opts.QueryTimeout
+		if timeout == 0 {
+			timeout = DefaultQueryTimeout
+		}
+		if q, ok := queryStatus(ctx, c, workflowID, runID, timeout); ok {
+			Merge(&doc, q)
+		}
+	}
+	return doc, nil
+}
+
+// queryStatus asks the workflow for its own document; any error means "no worker
+// answered" and the caller keeps the history view.
+func queryStatus(ctx context.Context, c client.Client, workflowID, runID string, timeout time.Duration) (Document, bool) {
+	qctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	v, err := c.QueryWorkflow(qctx, workflowID, runID, contract.QueryStatus)
+	if err != nil {
+		return Document{}, false
+	}
+	var q Document
+	if err := v.Get(&q); err != nil {
+		return Document{}, false
+	}
+	return q, true
+}
+
+// Merge lays what the workflow says about itself over the history view. History keeps
+// the timeline (it has attempts and failures); the workflow adds phase, progress, the
+// approval gate and quality evidence, and steps history cannot see (skipped ones).
+func Merge(doc *Document, q Document) {
+	doc.ProgressSource = SourceQuery
+	if q.Phase != "" {
+		doc.Phase = q.Phase
+	}
+	if q.CurrentActivity != "" || doc.Status == WorkflowRunning {
+		doc.CurrentActivity = q.CurrentActivity
+	}
+	doc.Progress = q.Progress
+	if q.PendingSignals != nil {
+		doc.PendingSignals = q.PendingSignals
+	}
+	if q.Approval != nil {
+		doc.Approval = mergeApproval(doc.Approval, q.Approval)
+	}
+	if q.Quality != nil {
+		doc.Quality = q.Quality
+	}
+	seen := map[string]bool{}
+	for _, a := range doc.Activities {
+		seen[a.Name] = true
+	}
+	for _, a := range q.Activities {
+		if !seen[a.Name] {
+			doc.Activities = append(doc.Activities, a)
+		}
+	}
+}
+
+func mergeApproval(hist, q *Approval) *Approval {
+	out := *q
+	if hist != nil && hist.Decided && !q.Decided {
+		out.Decided, out.Approved, out.Approver, out.Reason, out.DecidedAt = true, hist.Approved, hist.Approver, hist.Reason, hist.DecidedAt
+	}
+	if len(out.Ignored) == 0 && hist != nil {
+		out.Ignored = hist.Ignored
+	}
+	return &out
+}

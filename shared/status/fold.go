@@ -1,0 +1,304 @@
+package status
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	failurepb "go.temporal.io/api/failure/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/matih/ops/shared/contract"
+)
+
+// Workflow statuses as the document spells them (Temporal's names, upper snake case).
+const (
+	WorkflowRunning        = "RUNNING"
+	WorkflowCompleted      = "COMPLETED"
+	WorkflowFailed         = "FAILED"
+	WorkflowCanceled       = "CANCELED"
+	WorkflowTerminated     = "TERMINATED"
+	WorkflowContinuedAsNew = "CONTINUED_AS_NEW"
+	WorkflowTimedOut       = "TIMED_OUT"
+)
+
+// StatusName maps Temporal's execution status to the document's spelling.
+func StatusName(s enumspb.WorkflowExecutionStatus) string {
+	switch s {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		return WorkflowRunning
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		return WorkflowCompleted
+	case enumspb.WORKFLOW_EXECUTION_STATUS_FAILED:
+		return WorkflowFailed
+	case enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED:
+		return WorkflowCanceled
+	case enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED:
+		return WorkflowTerminated
+	case enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
+		return WorkflowContinuedAsNew
+	case enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
+		return WorkflowTimedOut
+	}
+	return "UNKNOWN"
+}
+
+// folder accumulates the timeline while walking history in order.
+type folder struct {
+	doc       *Document
+	bySched   map[int64]int  // scheduled event id -> index in doc.Activities
+	byActID   map[string]int // activity id -> index
+	started   map[int64]time.Time
+	approvals []contract.ApprovalSignal
+}
+
+// Fold builds the document from a describe answer and the full history, without asking
+// any worker. now is used for the duration of steps still running.
+func Fold(desc *workflowservice.DescribeWorkflowExecutionResponse, events []*historypb.HistoryEvent, now time.Time) Document {
+	info := desc.GetWorkflowExecutionInfo()
+	doc := Document{
+		WorkflowID:     info.GetExecution().GetWorkflowId(),
+		RunID:          info.GetExecution().GetRunId(),
+		WorkflowType:   info.GetType().GetName(),
+		TaskQueue:      info.GetTaskQueue(),
+		Status:         StatusName(info.GetStatus()),
+		StartedAt:      info.GetStartTime().AsTime().UTC(),
+		HistoryLength:  int(info.GetHistoryLength()),
+		Activities:     []Activity{},
+		PendingSignals: []string{},
+		ProgressSource: SourceHistory,
+	}
+	if ct := info.GetCloseTime(); ct != nil && info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		t := ct.AsTime().UTC()
+		doc.ClosedAt = &t
+	}
+	f := &folder{doc: &doc, bySched: map[int64]int{}, byActID: map[string]int{}, started: map[int64]time.Time{}}
+	for _, ev := range events {
+		f.event(ev, now)
+	}
+	f.pending(desc, now)
+	f.searchAttributes(info.GetSearchAttributes())
+	f.finish()
+	return doc
+}
+
+func (f *folder) event(ev *historypb.HistoryEvent, now time.Time) {
+	at := ev.GetEventTime().AsTime().UTC()
+	switch ev.GetEventType() {
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+		a := ev.GetWorkflowExecutionStartedEventAttributes()
+		if f.doc.WorkflowType == "" {
+			f.doc.WorkflowType = a.GetWorkflowType().GetName()
+		}
+		if f.doc.TaskQueue == "" {
+			f.doc.TaskQueue = a.GetTaskQueue().GetName()
+		}
+	case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+		a := ev.GetActivityTaskScheduledEventAttributes()
+		f.doc.Activities = append(f.doc.Activities, Activity{Name: a.GetActivityType().GetName(), Status: ActivityScheduled})
+		f.bySched[ev.GetEventId()] = len(f.doc.Activities) - 1
+		f.byActID[a.GetActivityId()] = len(f.doc.Activities) - 1
+	case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+		a := ev.GetActivityTaskStartedEventAttributes()
+		if act := f.act(a.GetScheduledEventId()); act != nil {
+			act.Status, act.StartedAt, act.Attempts = ActivityRunning, &at, a.GetAttempt()
+			act.Duration = FormatDuration(now.Sub(at))
+			if a.GetLastFailure() != nil {
+				act.LastFailure = failureText(a.GetLastFailure())
+			}
+		}
+	case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+		f.closeAct(ev.GetActivityTaskCompletedEventAttributes().GetScheduledEventId(), ActivityCompleted, at, nil)
+	case enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+		a := ev.GetActivityTaskFailedEventAttributes()
+		f.closeAct(a.GetScheduledEventId(), ActivityFailed, at, a.GetFailure())
+	case enumspb.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+		a := ev.GetActivityTaskTimedOutEventAttributes()
+		f.closeAct(a.GetScheduledEventId(), ActivityTimedOut, at, a.GetFailure())
+	case enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCELED:
+		f.closeAct(ev.GetActivityTaskCanceledEventAttributes().GetScheduledEventId(), ActivityCancelled, at, nil)
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+		a := ev.GetWorkflowExecutionSignaledEventAttributes()
+		if a.GetSignalName() == contract.SignalApproval {
+			f.approval(a.GetInput(), at)
+		}
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+		in := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput()
+		if in.GetName() == contract.UpdateApproval {
+			f.approval(in.GetArgs(), at)
+		}
+	default:
+		f.closeEvent(ev)
+	}
+}
+
+// closeEvent records the result or failure of a closed run.
+func (f *folder) closeEvent(ev *historypb.HistoryEvent) {
+	switch ev.GetEventType() {
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+		f.doc.Result = rawJSON(ev.GetWorkflowExecutionCompletedEventAttributes().GetResult())
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+		f.doc.Failure = failureText(ev.GetWorkflowExecutionFailedEventAttributes().GetFailure())
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
+		a := ev.GetWorkflowExecutionTerminatedEventAttributes()
+		f.doc.Failure = "terminated: " + a.GetReason()
+		if a.GetIdentity() != "" {
+			f.doc.Failure += " (by " + a.GetIdentity() + ")"
+		}
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
+		f.doc.Failure = "cancelled"
+		if r := rawJSON(ev.GetWorkflowExecutionCanceledEventAttributes().GetDetails()); r != nil {
+			f.doc.Result = r
+		}
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
+		f.doc.Failure = "timed out"
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+		f.doc.Failure = "continued as new run " + ev.GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
+	}
+}
+
+func (f *folder) act(schedID int64) *Activity {
+	i, ok := f.bySched[schedID]
+	if !ok {
+		return nil
+	}
+	return &f.doc.Activities[i]
+}
+
+func (f *folder) closeAct(schedID int64, st string, at time.Time, fail *failurepb.Failure) {
+	act := f.act(schedID)
+	if act == nil {
+		return
+	}
+	act.Status = st
+	if act.StartedAt != nil {
+		act.Duration = FormatDuration(at.Sub(*act.StartedAt))
+	}
+	if fail != nil {
+		act.LastFailure = failureText(fail)
+	}
+}
+
+// approval keeps the first decision, as the workflow does; later ones are listed as ignored.
+func (f *folder) approval(p *commonpb.Payloads, at time.Time) {
+	var sig contract.ApprovalSignal
+	if len(p.GetPayloads()) == 0 || converter.GetDefaultDataConverter().FromPayload(p.GetPayloads()[0], &sig) != nil {
+		return
+	}
+	if f.doc.Approval == nil {
+		f.doc.Approval = &Approval{}
+	}
+	if f.doc.Approval.Decided {
+		f.doc.Approval.Ignored = append(f.doc.Approval.Ignored, sig)
+		return
+	}
+	a := f.doc.Approval
+	a.Decided, a.Approved, a.Approver, a.Reason, a.DecidedAt = true, sig.Approved, sig.Approver, sig.Reason, &at
+}
+
+// pending adds what describe knows and history does not yet: attempts, heartbeats and
+// the last failure of activities being retried.
+func (f *folder) pending(desc *workflowservice.DescribeWorkflowExecutionResponse, now time.Time) {
+	for _, p := range desc.GetPendingActivities() {
+		i, ok := f.byActID[p.GetActivityId()]
+		if !ok {
+			f.doc.Activities = append(f.doc.Activities, Activity{Name: p.GetActivityType().GetName()})
+			i = len(f.doc.Activities) - 1
+		}
+		act := &f.doc.Activities[i]
+		act.Attempts = p.GetAttempt()
+		act.Status = ActivityScheduled
+		if p.GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED || p.GetState() == enumspb.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED {
+			act.Status = ActivityRunning
+		}
+		if ts := p.GetLastStartedTime(); ts != nil {
+			t := ts.AsTime().UTC()
+			act.StartedAt = &t
+			act.Duration = FormatDuration(now.Sub(t))
+		}
+		if p.GetLastFailure() != nil {
+			act.LastFailure = failureText(p.GetLastFailure())
+		}
+		if hb := payloadsText(p.GetHeartbeatDetails()); hb != "" {
+			act.Heartbeat = hb
+		}
+	}
+}
+
+// searchAttributes reads phase, progress and quality the workflow upserted.
+func (f *folder) searchAttributes(sa *commonpb.SearchAttributes) {
+	dc := converter.GetDefaultDataConverter()
+	fields := sa.GetIndexedFields()
+	if p, ok := fields[contract.SearchAttrPipelinePhase]; ok {
+		_ = dc.FromPayload(p, &f.doc.Phase)
+	}
+	if p, ok := fields[contract.SearchAttrProgress]; ok {
+		_ = dc.FromPayload(p, &f.doc.Progress)
+	}
+}
+
+// finish derives the summary fields from the timeline.
+func (f *folder) finish() {
+	d := f.doc
+	for _, a := range d.Activities {
+		if a.Attempts > 1 {
+			d.Retries += int(a.Attempts - 1)
+		}
+		if a.Status == ActivityRunning || a.Status == ActivityScheduled {
+			d.CurrentActivity = a.Name
+		}
+	}
+	if d.Status == WorkflowCompleted {
+		d.Progress = 1
+	}
+	if d.Status == WorkflowRunning && d.Phase == contract.PhaseAwaitingApproval && (d.Approval == nil || !d.Approval.Decided) {
+		d.PendingSignals = []string{contract.SignalApproval}
+	}
+}
+
+// failureText flattens a failure chain into one line: "msg: cause: cause".
+func failureText(fl *failurepb.Failure) string {
+	var parts []string
+	for ; fl != nil && len(parts) < 5; fl = fl.GetCause() {
+		if m := fl.GetMessage(); m != "" {
+			parts = append(parts, m)
+		}
+	}
+	return strings.Join(parts, ": ")
+}
+
+// rawJSON returns the first payload as JSON when it is JSON-encoded, else its decoded value.
+func rawJSON(p *commonpb.Payloads) json.RawMessage {
+	if len(p.GetPayloads()) == 0 {
+		return nil
+	}
+	var v any
+	if converter.GetDefaultDataConverter().FromPayload(p.GetPayloads()[0], &v) != nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// payloadsText renders heartbeat details compactly as JSON values joined by spaces.
+func payloadsText(p *commonpb.Payloads) string {
+	var out []string
+	for _, pl := range p.GetPayloads() {
+		var v any
+		if converter.GetDefaultDataConverter().FromPayload(pl, &v) != nil {
+			continue
+		}
+		b, err := json.Marshal(v)
+		if err == nil {
+			out = append(out, string(b))
+		}
+	}
+	return strings.Join(out, " ")
+}

@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/tui/internal/audit"
+	"github.com/matih/ops/tui/internal/data"
+)
+
+// act runs one action: refuses it in read-only mode without calling the API, runs it
+// otherwise, and appends the outcome to the audit log either way.
+func (a *App) act(ctx context.Context, action, workflowID, reason string, do func(data.Source) error) error {
+	var err error
+	if a.ReadOnly {
+		err = fmt.Errorf("%w: read-only mode: %s not sent", data.ErrRefused, action)
+	} else {
+		var src data.Source
+		if src, err = a.Source(ctx); err == nil {
+			err = do(src)
+		}
+	}
+	log := &audit.Log{Path: a.AuditPath}
+	if aerr := log.Append(audit.Entry{Identity: a.Identity, Action: action, Workflow: workflowID, Reason: reason, Outcome: audit.Outcome(err)}); aerr != nil {
+		fmt.Fprintln(a.Err, "matih: warning: "+aerr.Error())
+	}
+	return err
+}
+
+func (a *App) decideCmd(name string, approved bool) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{Use: name + " ID --reason R", Short: name + " a run waiting for approval (the `approval` update)", Args: oneID,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.TrimSpace(reason) == "" {
+				return usagef("--reason is required: say why you %s this run", pastTense(name))
+			}
+			d := contract.ApprovalSignal{Approved: approved, Approver: a.Identity, Reason: reason}
+			err := a.act(cmd.Context(), name, args[0], reason, func(s data.Source) error { return s.Approve(cmd.Context(), args[0], d) })
+			if err == nil {
+				fmt.Fprintf(a.Out, "%s %s as %s\n", pastTense(name), args[0], a.Identity)
+			}
+			return err
+		}}
+	cmd.Flags().StringVarP(&reason, "reason", "r", "", "why (required; recorded in the workflow and the audit log)")
+	return cmd
+}
+
+func pastTense(verb string) string {
+	if strings.HasSuffix(verb, "e") {
+		return verb + "d"
+	}
+	if verb == "cancel" {
+		return "cancelled"
+	}
+	return verb + "ed"
+}
+
+func (a *App) cancelCmd() *cobra.Command {
+	var reason string
+	var yes bool
+	cmd := &cobra.Command{Use: "cancel ID --reason R [--yes]", Short: "cancel a run (it cleans up and stops)", Args: oneID,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := args[0]
+			if strings.TrimSpace(reason) == "" {
+				return usagef("--reason is required")
+			}
+			if err := a.confirm("cancel", id, yes); err != nil {
+				return err
+			}
+			sig := contract.CancelSignal{RequestedBy: a.Identity, Reason: reason}
+			err := a.act(cmd.Context(), "cancel", id, reason, func(s data.Source) error { return s.Cancel(cmd.Context(), id, sig) })
+			if err == nil {
+				fmt.Fprintf(a.Out, "cancellation requested for %s\n", id)
+			}
+			return err
+		}}
+	cmd.Flags().StringVarP(&reason, "reason", "r", "", "why (required)")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required without a terminal)")
+	return cmd
+}
+
+func (a *App) terminateCmd() *cobra.Command {
+	var reason string
+	var yes bool
+	cmd := &cobra.Command{Use: "terminate ID --reason R [--yes]", Short: "terminate a run at once (no cleanup)", Args: oneID,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := args[0]
+			if strings.TrimSpace(reason) == "" {
+				return usagef("--reason is required")
+			}
+			if err := a.confirm("terminate", id, yes); err != nil {
+				return err
+			}
+			err := a.act(cmd.Context(), "terminate", id, reason, func(s data.Source) error { return s.Terminate(cmd.Context(), id, reason) })
+			if err == nil {
+				fmt.Fprintf(a.Out, "terminated %s\n", id)
+			}
+			return err
+		}}
+	cmd.Flags().StringVarP(&reason, "reason", "r", "", "why (required; recorded in history)")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required without a terminal)")
+	return cmd
+}
+
+// confirm asks a person to type the workflow id (or its last 6 characters); without
+// a terminal it insists on --yes.
+func (a *App) confirm(action, id string, yes bool) error {
+	if yes || a.ReadOnly {
+		return nil
+	}
+	if !a.Interactive {
+		return usagef("%s is destructive: pass --yes when no terminal is attached", action)
+	}
+	fmt.Fprintf(a.Err, "%s %s? type the workflow id or its last 6 characters to confirm: ", action, id)
+	line, _ := bufio.NewReader(a.In).ReadString('\n')
+	if !ConfirmMatches(id, strings.TrimSpace(line)) {
+		return fmt.Errorf("%w: confirmation did not match; nothing sent", data.ErrRefused)
+	}
+	return nil
+}
+
+// ConfirmMatches accepts the full workflow id or its last 6 characters.
+func ConfirmMatches(id, typed string) bool {
+	if typed == "" {
+		return false
+	}
+	if typed == id {
+		return true
+	}
+	return len(id) >= 6 && typed == id[len(id)-6:]
+}

@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/tui/internal/data"
+	"github.com/matih/ops/tui/internal/sanitize"
+)
+
+// Version is set at build time with -ldflags "-X github.com/matih/ops/tui/internal/cli.Version=...".
+var Version = "dev"
+
+func (a *App) versionCmd() *cobra.Command {
+	return &cobra.Command{Use: "version", Short: "print the matih version", Args: noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			v := map[string]string{"version": Version, "go": runtime.Version()}
+			if bi, ok := debug.ReadBuildInfo(); ok {
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" {
+						v["commit"] = s.Value
+					}
+				}
+				for _, d := range bi.Deps {
+					if d.Path == "go.temporal.io/sdk" {
+						v["temporalSdk"] = d.Version
+					}
+				}
+			}
+			if a.Output == "json" {
+				return a.json(v)
+			}
+			fmt.Fprintf(a.Out, "matih %s (%s, temporal sdk %s", v["version"], v["go"], v["temporalSdk"])
+			if c := v["commit"]; c != "" {
+				fmt.Fprintf(a.Out, ", commit %.12s", c)
+			}
+			fmt.Fprintln(a.Out, ")")
+			return nil
+		}}
+}
+
+func (a *App) pingCmd() *cobra.Command {
+	return &cobra.Command{Use: "ping", Short: "check the server: version, namespace and the queues' pollers", Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			src, err := a.Source(cmd.Context())
+			if err != nil {
+				return err
+			}
+			info, err := src.Ping(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if a.Output == "json" {
+				return a.json(info)
+			}
+			fmt.Fprintf(a.Out, "server   %s (Temporal %s)\nnamespace %s\n", info.Address, info.ServerVersion, info.Namespace)
+			a.queueTable(info.Queues)
+			return nil
+		}}
+}
+
+func (a *App) queuesCmd() *cobra.Command {
+	return &cobra.Command{Use: "queues", Short: "pollers of the pipeline, infra and notify queues", Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			src, err := a.Source(cmd.Context())
+			if err != nil {
+				return err
+			}
+			qs, err := src.Queues(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if a.Output == "json" {
+				return a.json(qs)
+			}
+			a.queueTable(qs)
+			return nil
+		}}
+}
+
+func (a *App) queueTable(qs []data.Queue) {
+	tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "QUEUE\tWORKFLOW POLLERS\tACTIVITY POLLERS\tWORKERS")
+	for _, q := range qs {
+		ids := map[string]bool{}
+		var names []string
+		for _, p := range append(append([]data.Poller{}, q.WorkflowPollers...), q.ActivityPollers...) {
+			if !ids[p.Identity] {
+				ids[p.Identity] = true
+				names = append(names, sanitize.Text(p.Identity))
+			}
+		}
+		w := strings.Join(names, ", ")
+		if w == "" {
+			w = "none: no worker is polling"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", q.Name, len(q.WorkflowPollers), len(q.ActivityPollers), w)
+	}
+	tw.Flush()
+}
+
+func (a *App) lsCmd() *cobra.Command {
+	var query, st string
+	var limit int
+	cmd := &cobra.Command{Use: "ls", Short: "list workflows from visibility", Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sq, ok := data.StatusQuery(st)
+			if !ok {
+				return usagef("--status: expected running, awaiting, failed, completed or all, got %q", st)
+			}
+			src, err := a.Source(cmd.Context())
+			if err != nil {
+				return err
+			}
+			rows, err := listAll(cmd.Context(), src, data.And(sq, query), limit)
+			if err != nil {
+				return err
+			}
+			if a.Output == "json" {
+				return a.json(rows)
+			}
+			rowTable(a.Out, rows, time.Now())
+			return nil
+		}}
+	cmd.Flags().StringVarP(&query, "query", "q", "", "visibility query, e.g. \"PipelinePhase = 'AWAITING_APPROVAL'\"")
+	cmd.Flags().StringVarP(&st, "status", "s", "all", "running, awaiting, failed, completed or all")
+	cmd.Flags().IntVar(&limit, "limit", 50, "most rows to print (0 = all)")
+	return cmd
+}
+
+func listAll(ctx context.Context, src data.Source, q string, limit int) ([]data.Row, error) {
+	rows := []data.Row{}
+	var token []byte
+	for {
+		size := 100
+		if limit > 0 && limit-len(rows) < size {
+			size = limit - len(rows)
+		}
+		p, err := src.List(ctx, q, size, token)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, p.Rows...)
+		token = p.NextToken
+		if token == nil || (limit > 0 && len(rows) >= limit) {
+			return rows, nil
+		}
+	}
+}
+
+func rowTable(w io.Writer, rows []data.Row, now time.Time) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTYPE\tSTATUS\tPHASE\tPROGRESS\tSTARTED\tDURATION")
+	for _, r := range rows {
+		prog := "-"
+		if r.Progress != nil {
+			prog = fmt.Sprintf("%3.0f%%", *r.Progress*100)
+		}
+		end := now
+		if r.ClosedAt != nil {
+			end = *r.ClosedAt
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", sanitize.Text(r.WorkflowID), sanitize.Text(r.Type), r.Status,
+			dash(sanitize.Text(r.Phase)), prog, r.StartedAt.Local().Format("2006-01-02 15:04:05"), status.FormatDuration(end.Sub(r.StartedAt)))
+	}
+	tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func (a *App) statusCmd() *cobra.Command {
+	return &cobra.Command{Use: "status ID", Short: "the status document of a workflow (latest run)", Args: oneID,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src, err := a.Source(cmd.Context())
+			if err != nil {
+				return err
+			}
+			doc, err := src.Status(cmd.Context(), args[0], "")
+			if err != nil {
+				return err
+			}
+			if a.Output == "json" {
+				return a.json(doc)
+			}
+			printDoc(a.Out, doc)
+			return nil
+		}}
+}
+
+func (a *App) json(v any) error {
+	enc := json.NewEncoder(a.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// errOutcome marks a watched workflow that ended other than completed.
+var errOutcome = errors.New("workflow did not complete")

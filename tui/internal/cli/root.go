@@ -1,0 +1,181 @@
+// Package cli is the `matih` command line: the console (no subcommand) and its
+// scriptable twins, with exit codes scripts can act on.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+
+	"github.com/matih/ops/shared/temporalclient"
+	"github.com/matih/ops/tui/internal/audit"
+	"github.com/matih/ops/tui/internal/data"
+	"github.com/matih/ops/tui/internal/identity"
+)
+
+// Exit codes, documented in README.
+const (
+	ExitOK          = 0
+	ExitError       = 1
+	ExitUsage       = 2
+	ExitNotFound    = 3
+	ExitRefused     = 4
+	ExitUnreachable = 5
+)
+
+// EnvReadOnly turns on read-only mode like --read-only.
+const EnvReadOnly = "MATIH_READ_ONLY"
+
+// App holds the global flags and the lazily dialled source.
+type App struct {
+	Conn      temporalclient.Config
+	Output    string
+	ReadOnly  bool
+	AuditPath string
+
+	In       io.Reader
+	Out, Err io.Writer
+	// Interactive reports whether a person is at the terminal (stdin and stdout TTYs).
+	Interactive bool
+	Identity    string
+	// Console runs the full-screen console; set by main so this package stays free of it.
+	Console func(ctx context.Context, app *App) error
+
+	src     *data.Temporal
+	closeFn func()
+}
+
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// Main runs the command line and returns the process exit code.
+func Main(args []string, in io.Reader, out, errOut io.Writer, console func(context.Context, *App) error) int {
+	app := &App{In: in, Out: out, Err: errOut, Identity: identity.Current(), Console: console}
+	if f, ok := in.(*os.File); ok {
+		o, ok2 := out.(*os.File)
+		app.Interactive = ok2 && isatty.IsTerminal(f.Fd()) && isatty.IsTerminal(o.Fd())
+	}
+	root := app.Root()
+	root.SetArgs(args)
+	root.SetIn(in)
+	root.SetOut(out)
+	root.SetErr(errOut)
+	err := root.ExecuteContext(context.Background())
+	app.Close()
+	if err != nil {
+		fmt.Fprintln(errOut, "matih: "+oneLine(err.Error()))
+	}
+	return ExitCode(err)
+}
+
+// ExitCode maps an error to the documented exit codes.
+func ExitCode(err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ue):
+		return ExitUsage
+	case errors.Is(err, data.ErrUnreachable), errors.Is(err, temporalclient.ErrUnreachable):
+		return ExitUnreachable
+	case errors.Is(err, data.ErrNotFound), errors.Is(err, temporalclient.ErrNamespaceNotFound):
+		return ExitNotFound
+	case errors.Is(err, data.ErrRefused):
+		return ExitRefused
+	case errors.Is(err, errOutcome):
+		return ExitError
+	}
+	return ExitError
+}
+
+// Root builds the command tree.
+func (a *App) Root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "matih",
+		Short: "MATIH operations console: list, follow, approve, reject and cancel pipeline workflows",
+		Long: "With no subcommand, matih opens the full-screen console. Subcommands are the same actions for scripts.\n" +
+			"Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 refused (read-only, validator said no), 5 server unreachable.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runConsole(cmd.Context())
+		},
+	}
+	fs := flag.NewFlagSet("connection", flag.ContinueOnError)
+	a.Conn.RegisterFlags(fs)
+	pf := root.PersistentFlags()
+	pf.AddGoFlagSet(fs)
+	pf.StringVarP(&a.Output, "output", "o", "table", "output format: table or json")
+	pf.BoolVar(&a.ReadOnly, "read-only", os.Getenv(EnvReadOnly) == "1" || os.Getenv(EnvReadOnly) == "true", "refuse every action (env "+EnvReadOnly+"=1)")
+	pf.StringVar(&a.AuditPath, "audit-log", audit.DefaultPath(), "append-only log of actions (env "+audit.EnvPath+")")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if a.Output != "table" && a.Output != "json" {
+			return usagef("--output: expected table or json, got %q", a.Output)
+		}
+		return nil
+	}
+	root.AddCommand(a.versionCmd(), a.pingCmd(), a.lsCmd(), a.statusCmd(), a.watchCmd(), a.queuesCmd(),
+		a.decideCmd("approve", true), a.decideCmd("reject", false), a.cancelCmd(), a.terminateCmd(), a.startCmd(),
+		&cobra.Command{Use: "console", Short: "open the full-screen console (the default)", Args: noArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error { return a.runConsole(cmd.Context()) }})
+	return root
+}
+
+func (a *App) runConsole(ctx context.Context) error {
+	if a.Console == nil {
+		return usagef("the console is not available in this build")
+	}
+	return a.Console(ctx, a)
+}
+
+// Source dials once and returns the data source every command uses.
+func (a *App) Source(ctx context.Context) (*data.Temporal, error) {
+	if a.src != nil {
+		return a.src, nil
+	}
+	c, err := temporalclient.Dial(ctx, a.Conn, nil, func(o *client.Options) { o.Identity = a.Identity })
+	if err != nil {
+		return nil, err
+	}
+	prof, _ := a.Conn.LoadProfile()
+	a.src = &data.Temporal{Client: c, Namespace: prof.Namespace, Address: prof.Address, Identity: a.Identity}
+	a.closeFn = c.Close
+	return a.src, nil
+}
+
+// Close releases the client.
+func (a *App) Close() {
+	if a.closeFn != nil {
+		a.closeFn()
+		a.closeFn, a.src = nil, nil
+	}
+}
+
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s takes no arguments, got %q", cmd.CommandPath(), strings.Join(args, " "))
+	}
+	return nil
+}
+
+func oneID(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usagef("%s needs exactly one workflow ID", cmd.CommandPath())
+	}
+	return nil
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}

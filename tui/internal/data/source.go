@@ -1,0 +1,133 @@
+// Package data is the console's one door to Temporal. Views and subcommands use the
+// Source interface; Temporal implements it over client.Client and Fake implements it in
+// memory for tests.
+package data
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/status"
+)
+
+// Row is one workflow in a list, read from visibility only (no query per row).
+type Row struct {
+	WorkflowID   string     `json:"workflowId"`
+	RunID        string     `json:"runId"`
+	Type         string     `json:"type"`
+	Status       string     `json:"status"`
+	Phase        string     `json:"phase,omitempty"`
+	Progress     *float64   `json:"progress,omitempty"`
+	QualityScore *float64   `json:"qualityScore,omitempty"`
+	StartedAt    time.Time  `json:"startedAt"`
+	ClosedAt     *time.Time `json:"closedAt,omitempty"`
+	TaskQueue    string     `json:"taskQueue,omitempty"`
+}
+
+// Page is one page of a list with the token for the next one (nil at the end).
+type Page struct {
+	Rows      []Row
+	NextToken []byte
+}
+
+// Poller is a worker seen polling a queue.
+type Poller struct {
+	Identity       string    `json:"identity"`
+	LastAccessTime time.Time `json:"lastAccessTime"`
+}
+
+// Queue is the pollers of one task queue, for workflow and activity tasks.
+type Queue struct {
+	Name            string   `json:"name"`
+	WorkflowPollers []Poller `json:"workflowPollers"`
+	ActivityPollers []Poller `json:"activityPollers"`
+}
+
+// ServerInfo is what `matih ping` prints.
+type ServerInfo struct {
+	Address       string  `json:"address"`
+	Namespace     string  `json:"namespace"`
+	ServerVersion string  `json:"serverVersion"`
+	ClusterName   string  `json:"clusterName,omitempty"`
+	Queues        []Queue `json:"queues"`
+}
+
+// Source is everything the console and the subcommands ask of Temporal.
+type Source interface {
+	List(ctx context.Context, query string, pageSize int, token []byte) (Page, error)
+	Count(ctx context.Context, query string) (int64, error)
+	Status(ctx context.Context, workflowID, runID string) (status.Document, error)
+	// WaitChange returns when the run's history grows past historyLength, the run
+	// closes, or ctx ends (long poll).
+	WaitChange(ctx context.Context, workflowID, runID string, historyLength int) error
+	Approve(ctx context.Context, workflowID string, decision contract.ApprovalSignal) error
+	Cancel(ctx context.Context, workflowID string, sig contract.CancelSignal) error
+	Terminate(ctx context.Context, workflowID, reason string) error
+	Start(ctx context.Context, req StartRequest) (workflowID string, err error)
+	Queues(ctx context.Context) ([]Queue, error)
+	Ping(ctx context.Context) (ServerInfo, error)
+}
+
+// StartRequest starts one workflow of a known type with a validated input.
+type StartRequest struct {
+	WorkflowID   string
+	WorkflowType string
+	TaskQueue    string
+	Input        any
+}
+
+// Errors the console and the exit codes tell apart.
+var (
+	// ErrNotFound: no such workflow.
+	ErrNotFound = errors.New("not found")
+	// ErrRefused: the workflow (update validator) or the console (read-only) said no.
+	ErrRefused = errors.New("refused")
+	// ErrUnreachable: the server did not answer.
+	ErrUnreachable = errors.New("unreachable")
+)
+
+// Status tabs of the workflows view, with their visibility queries.
+var Tabs = []Tab{
+	{Name: "running", Query: "ExecutionStatus = 'Running'"},
+	{Name: "awaiting approval", Query: "ExecutionStatus = 'Running' AND " + contract.SearchAttrPipelinePhase + " = '" + contract.PhaseAwaitingApproval + "'"},
+	{Name: "failed", Query: "ExecutionStatus IN ('Failed', 'TimedOut', 'Terminated', 'Canceled')"},
+	{Name: "completed", Query: "ExecutionStatus = 'Completed'"},
+	{Name: "all", Query: ""},
+}
+
+// Tab is one status tab.
+type Tab struct {
+	Name  string
+	Query string
+}
+
+// StatusQuery turns a --status value (running, awaiting, failed, completed, all, or a
+// Temporal status name) into a visibility query.
+func StatusQuery(s string) (string, bool) {
+	switch s {
+	case "", "all":
+		return "", true
+	case "running":
+		return Tabs[0].Query, true
+	case "awaiting", "awaiting-approval", "awaiting_approval":
+		return Tabs[1].Query, true
+	case "failed":
+		return Tabs[2].Query, true
+	case "completed":
+		return Tabs[3].Query, true
+	}
+	return "", false
+}
+
+// And joins two visibility queries.
+func And(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return "(" + a + ") AND (" + b + ")"
+}

@@ -1,0 +1,235 @@
+package data
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/status"
+)
+
+// ActionTimeout bounds an action that needs a worker (the approval update): with no
+// worker polling it would otherwise wait forever.
+const ActionTimeout = 15 * time.Second
+
+// Temporal is the Source over a real client.
+type Temporal struct {
+	Client    client.Client
+	Namespace string
+	Address   string
+	Identity  string
+	// QueryTimeout bounds the status query; see status.Options.
+	QueryTimeout time.Duration
+}
+
+var _ Source = (*Temporal)(nil)
+
+// List reads one page of visibility.
+func (t *Temporal) List(ctx context.Context, query string, pageSize int, token []byte) (Page, error) {
+	resp, err := t.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Namespace: t.Namespace, PageSize: int32(pageSize), NextPageToken: token, Query: query})
+	if err != nil {
+		return Page{}, Classify(err)
+	}
+	page := Page{NextToken: resp.GetNextPageToken(), Rows: make([]Row, 0, len(resp.GetExecutions()))}
+	dc := converter.GetDefaultDataConverter()
+	for _, e := range resp.GetExecutions() {
+		r := Row{WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(),
+			Type: e.GetType().GetName(), Status: status.StatusName(e.GetStatus()),
+			StartedAt: e.GetStartTime().AsTime().UTC(), TaskQueue: e.GetTaskQueue()}
+		if ct := e.GetCloseTime(); ct != nil && e.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			c := ct.AsTime().UTC()
+			r.ClosedAt = &c
+		}
+		f := e.GetSearchAttributes().GetIndexedFields()
+		if p, ok := f[contract.SearchAttrPipelinePhase]; ok {
+			_ = dc.FromPayload(p, &r.Phase)
+		}
+		r.Progress = floatAttr(dc, f[contract.SearchAttrProgress])
+		r.QualityScore = floatAttr(dc, f[contract.SearchAttrQualityScore])
+		page.Rows = append(page.Rows, r)
+	}
+	if len(page.NextToken) == 0 {
+		page.NextToken = nil
+	}
+	return page, nil
+}
+
+// Count counts executions matching a query.
+func (t *Temporal) Count(ctx context.Context, query string) (int64, error) {
+	resp, err := t.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: t.Namespace, Query: query})
+	if err != nil {
+		return 0, Classify(err)
+	}
+	return resp.GetCount(), nil
+}
+
+// Status builds the status document.
+func (t *Temporal) Status(ctx context.Context, workflowID, runID string) (status.Document, error) {
+	doc, err := status.BuildWith(ctx, t.Client, workflowID, runID, status.Options{QueryTimeout: t.QueryTimeout})
+	return doc, Classify(err)
+}
+
+// WaitChange long-polls history until an event past historyLength arrives.
+func (t *Temporal) WaitChange(ctx context.Context, workflowID, runID string, historyLength int) error {
+	it := t.Client.GetWorkflowHistory(ctx, workflowID, runID, true, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for n := 0; it.HasNext(); n++ {
+		ev, err := it.Next()
+		if err != nil {
+			return Classify(err)
+		}
+		if int(ev.GetEventId()) > historyLength {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Approve sends the decision through the `approval` update so a refusal comes back at once.
+func (t *Temporal) Approve(ctx context.Context, workflowID string, d contract.ApprovalSignal) error {
+	ctx, cancel := context.WithTimeout(ctx, ActionTimeout)
+	defer cancel()
+	h, err := t.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflowID,
+		UpdateName: contract.UpdateApproval, Args: []any{d}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	if errors.Is(err, context.DeadlineExceeded) || isUpdateTimeout(err) {
+		return fmt.Errorf("%w: no worker accepted the approval within %s; is the %s worker running?", ErrUnreachable, ActionTimeout, contract.PipelineQueue)
+	}
+	return Classify(err)
+}
+
+func isUpdateTimeout(err error) bool {
+	var te *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	return errors.As(err, &te)
+}
+
+// Cancel records who asked and why with the `cancel` signal, then asks Temporal to
+// cancel the run, so workflows that only honour one of the two still stop.
+func (t *Temporal) Cancel(ctx context.Context, workflowID string, sig contract.CancelSignal) error {
+	if err := t.Client.SignalWorkflow(ctx, workflowID, "", contract.SignalCancel, sig); err != nil {
+		return Classify(err)
+	}
+	_, err := t.Client.WorkflowService().RequestCancelWorkflowExecution(ctx, &workflowservice.RequestCancelWorkflowExecutionRequest{
+		Namespace: t.Namespace, WorkflowExecution: execution(workflowID), Identity: t.Identity, Reason: sig.Reason})
+	return Classify(err)
+}
+
+// Terminate ends the run at once, recording the reason and our identity in history.
+func (t *Temporal) Terminate(ctx context.Context, workflowID, reason string) error {
+	return Classify(t.Client.TerminateWorkflow(ctx, workflowID, "", reason))
+}
+
+// Start starts a workflow; a second start with the same id is refused.
+func (t *Temporal) Start(ctx context.Context, req StartRequest) (string, error) {
+	run, err := t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: req.WorkflowID, TaskQueue: req.TaskQueue,
+		WorkflowExecutionTimeout: 24 * time.Hour, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE}, req.WorkflowType, req.Input)
+	if err != nil {
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &started) {
+			return "", fmt.Errorf("%w: workflow %s already exists", ErrRefused, req.WorkflowID)
+		}
+		return "", Classify(err)
+	}
+	return run.GetID(), nil
+}
+
+// Queues describes the pollers of the three MATIH queues.
+func (t *Temporal) Queues(ctx context.Context) ([]Queue, error) {
+	var out []Queue
+	for _, name := range []string{contract.PipelineQueue, contract.InfraQueue, contract.NotifyQueue} {
+		q := Queue{Name: name, WorkflowPollers: []Poller{}, ActivityPollers: []Poller{}}
+		for _, typ := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
+			resp, err := t.Client.DescribeTaskQueue(ctx, name, typ)
+			if err != nil {
+				return nil, Classify(err)
+			}
+			for _, p := range resp.GetPollers() {
+				pl := Poller{Identity: p.GetIdentity(), LastAccessTime: p.GetLastAccessTime().AsTime().UTC()}
+				if typ == enumspb.TASK_QUEUE_TYPE_WORKFLOW {
+					q.WorkflowPollers = append(q.WorkflowPollers, pl)
+				} else {
+					q.ActivityPollers = append(q.ActivityPollers, pl)
+				}
+			}
+		}
+		out = append(out, q)
+	}
+	return out, nil
+}
+
+// Ping reads the server version and the queues' pollers.
+func (t *Temporal) Ping(ctx context.Context) (ServerInfo, error) {
+	info := ServerInfo{Address: t.Address, Namespace: t.Namespace}
+	ci, err := t.Client.WorkflowService().GetClusterInfo(ctx, &workflowservice.GetClusterInfoRequest{})
+	if err != nil {
+		return info, Classify(err)
+	}
+	info.ServerVersion, info.ClusterName = ci.GetServerVersion(), ci.GetClusterName()
+	info.Queues, err = t.Queues(ctx)
+	return info, err
+}
+
+// Classify wraps Temporal errors in the sentinel the caller acts on (exit codes,
+// banners), keeping the server's own short message.
+func Classify(err error) error {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrRefused) || errors.Is(err, ErrUnreachable) {
+		return err
+	}
+	var (
+		nf  *serviceerror.NotFound
+		una *serviceerror.Unavailable
+		dl  *serviceerror.DeadlineExceeded
+		inv *serviceerror.InvalidArgument
+		app *temporal.ApplicationError
+	)
+	switch {
+	case errors.As(err, &nf) && strings.Contains(nf.Error(), "already completed"):
+		return fmt.Errorf("%w: workflow already closed", ErrRefused)
+	case errors.As(err, &nf):
+		return fmt.Errorf("%w: %s", ErrNotFound, nf.Error())
+	case errors.As(err, &una), errors.As(err, &dl), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: %s", ErrUnreachable, shortMessage(err))
+	case errors.As(err, &app):
+		return fmt.Errorf("%w: %s", ErrRefused, app.Message())
+	case errors.As(err, &inv):
+		return fmt.Errorf("invalid request: %s", inv.Error())
+	}
+	return err
+}
+
+func shortMessage(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "desc = "); i >= 0 {
+		msg = msg[i+len("desc = "):]
+	}
+	return msg
+}
+
+func execution(workflowID string) *commonpb.WorkflowExecution {
+	return &commonpb.WorkflowExecution{WorkflowId: workflowID}
+}
+
+func floatAttr(dc converter.DataConverter, p *commonpb.Payload) *float64 {
+	if p == nil {
+		return nil
+	}
+	var v float64
+	if dc.FromPayload(p, &v) != nil {
+		return nil
+	}
+	return &v
+}
