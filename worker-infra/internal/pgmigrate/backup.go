@@ -32,6 +32,8 @@ func (b *Backend) Backup(ctx context.Context, cfg contract.MigrationConfig) (con
 		return contract.BackupRef{}, fmt.Errorf("begin backup: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	stop := b.keepAlive(ctx)
+	defer stop()
 	e, err := copyTable(ctx, tx, cfg)
 	if err != nil {
 		return contract.BackupRef{}, err

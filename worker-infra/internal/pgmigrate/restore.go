@@ -25,6 +25,8 @@ func (b *Backend) Restore(ctx context.Context, ref contract.BackupRef) (contract
 		return res, fmt.Errorf("begin restore: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	stop := b.keepAlive(ctx)
+	defer stop()
 	e, ok, err := lookup(ctx, tx, ref.MigrationID, true)
 	if err != nil {
 		return res, err
