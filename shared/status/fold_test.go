@@ -21,7 +21,9 @@ import (
 
 var t0 = time.Date(2026, 2, 12, 6, 0, 0, 0, time.UTC)
 
-func ts(sec int) *timestamppb.Timestamp { return timestamppb.New(t0.Add(time.Duration(sec) * time.Second)) }
+func ts(sec int) *timestamppb.Timestamp {
+	return timestamppb.New(t0.Add(time.Duration(sec) * time.Second))
+}
 
 func payloads(t *testing.T, vs ...any) *commonpb.Payloads {
 	p, err := converter.GetDefaultDataConverter().ToPayloads(vs...)

@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/matih/ops/shared/contract"
+)
+
+var now = time.Date(2026, 2, 12, 6, 7, 8, 0, time.UTC)
+
+func TestBuildStartReadsYAMLAndJSON(t *testing.T) {
+	req, err := BuildStart("pipeline", "p.yaml", []byte(lowQuality), now)
+	require.NoError(t, err)
+	assert.Equal(t, "pipeline-sales-2026-02-12T06:07:08.000000", req.WorkflowID)
+	assert.Equal(t, contract.DataPipelineWorkflow, req.WorkflowType)
+	assert.Equal(t, contract.PipelineQueue, req.TaskQueue)
+	cfg := req.Input.(contract.PipelineConfig)
+	assert.Equal(t, time.Hour, cfg.ApprovalTimeout.D())
+	assert.Equal(t, 0.9, cfg.MinQualityScore)
+
+	req, err = BuildStart("migration", "m.json", []byte(`{"migration_id":"add_region","target":"postgres","dsn":"postgres://ops@db/sales","table":"public.sales",
+		"statements":["ALTER TABLE public.sales ADD COLUMN region text"]}`), now)
+	require.NoError(t, err)
+	assert.Equal(t, "migration-add_region", req.WorkflowID)
+	assert.Equal(t, contract.InfraQueue, req.TaskQueue)
+
+	req, err = BuildStart("backfill", "b.yml", []byte(`pipeline_id: sales
+source: {kind: sqlite, dsn: /tmp/s.db, table: sales}
+partition_column: sold_at
+start_date: 2026-01-01
+end_date: 2026-01-31
+partition_size: day
+destination: {table: analytics.sales}
+`), now)
+	require.NoError(t, err, "YAML dates stay strings")
+	assert.Equal(t, "backfill-sales-2026-02-12T06:07:08.000000", req.WorkflowID)
+}
+
+func TestBuildStartRefusesBadConfigsNamingTheField(t *testing.T) {
+	cases := map[string]string{
+		"pipeline_id: s\nsource: {kind: sqlite, dsn: /tmp/s.db, table: t}\ndestination: {table: a.b}\nmin_quality_score: 2\n": "min_quality_score",
+		"pipeline_id: sales\nsourse: {}\n":         "unknown field \"sourse\"",
+		"pipeline_id: [unclosed\n":                 "not valid YAML",
+		"pipeline_id: s\napproval_timeout: soon\n": "duration",
+	}
+	for body, want := range cases {
+		_, err := BuildStart("pipeline", "p.yaml", []byte(body), now)
+		require.Error(t, err, body)
+		assert.Contains(t, err.Error(), want, body)
+		var ue usageError
+		assert.True(t, errors.As(err, &ue), "bad config is a usage error (exit 2)")
+	}
+	_, err := BuildStart("nightly", "p.yaml", []byte("{}"), now)
+	assert.Equal(t, ExitUsage, ExitCode(err))
+}
+
+func TestConfirmMatches(t *testing.T) {
+	id := "pipeline-sales-2026-02-12T06:07:08.000000"
+	assert.True(t, ConfirmMatches(id, id))
+	assert.True(t, ConfirmMatches(id, "000000"))
+	assert.False(t, ConfirmMatches(id, "00000"))
+	assert.False(t, ConfirmMatches(id, ""))
+	assert.False(t, ConfirmMatches("abc", "abc1"))
+}
