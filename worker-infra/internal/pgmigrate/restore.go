@@ -12,7 +12,8 @@ import (
 // Restore puts the table back as it was at backup time, in one transaction: the
 // migrated table is dropped and recreated from the backup copy (indexes, defaults,
 // constraints, foreign keys, sequence positions), and the checksum is verified before
-// commit. When the ledger shows nothing was applied, the table is only verified.
+// commit. When the ledger shows nothing was applied, the table is left alone (writes
+// since the backup stay) and its current count and checksum are reported.
 func (b *Backend) Restore(ctx context.Context, ref contract.BackupRef) (contract.RestoreResult, error) {
 	res := contract.RestoreResult{MigrationID: ref.MigrationID}
 	conn, err := connect(ctx, ref.DSN)
@@ -48,7 +49,7 @@ func (b *Backend) Restore(ctx context.Context, ref contract.BackupRef) (contract
 			return res, fmt.Errorf("record restore in ledger: %w", err)
 		}
 	}
-	if res.RowCount, res.Checksum, err = verify(ctx, tx, e); err != nil {
+	if res.RowCount, res.Checksum, err = verify(ctx, tx, e); err != nil && res.Restored {
 		return res, err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -140,7 +141,7 @@ func verify(ctx context.Context, tx pgx.Tx, e entry) (int64, string, error) {
 	}
 	n, sum, err := checksum(ctx, tx, live.ident(), cols)
 	if err != nil {
-		return 0, "", err
+		return n, sum, err
 	}
 	if n != e.BackupRows || sum != e.BackupChecksum {
 		return n, sum, fmt.Errorf("after restore %s has %d rows, checksum %s; backup had %d rows, checksum %s",

@@ -1,0 +1,25 @@
+package migration
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/worker"
+)
+
+// TestReplay replays histories recorded against a dev server (go test ./internal/app
+// -record) through the current workflow code, so a change that breaks running
+// migrations fails here.
+func TestReplay(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 3, "recorded histories are missing")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflowWithOptions(SchemaMigration, workflowOpts)
+			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
+		})
+	}
+}
