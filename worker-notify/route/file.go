@@ -42,7 +42,7 @@ type fileOverride struct {
 var pipelineIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // unknownFieldRe rewrites yaml's "field x not found in type route.file".
-var unknownFieldRe = regexp.MustCompile(`field (\S+) not found in type \S+`)
+var unknownFieldRe = regexp.MustCompile(`field (\S+) not found in type (\S+)`)
 
 // Load reads and validates a routing file. Severities the file does not route keep the
 // default routes restricted to the configured channels; a channel the file names must
@@ -65,8 +65,7 @@ func Parse(data []byte, configured map[string]bool) (Routing, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		msg := unknownFieldRe.ReplaceAllString(err.Error(), "unknown key $1 (expected critical_below, routes or pipelines)")
-		return Routing{}, errors.New(strings.TrimPrefix(msg, "yaml: "))
+		return Routing{}, yamlError(err)
 	}
 	r := Default(configured)
 	if f.CriticalBelow != nil {
@@ -101,6 +100,21 @@ func Parse(data []byte, configured map[string]bool) (Routing, error) {
 		r.Pipelines[id] = Override{Routes: routes, CriticalBelow: o.CriticalBelow}
 	}
 	return r, nil
+}
+
+// yamlError rewrites the decoder's message so it names the bad key plainly.
+func yamlError(err error) error {
+	msg := unknownFieldRe.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		sub := unknownFieldRe.FindStringSubmatch(m)
+		expected := "critical_below, routes or pipelines"
+		if strings.HasSuffix(sub[2], "fileOverride") {
+			expected = "critical_below or routes"
+		}
+		return fmt.Sprintf("unknown key %q (expected %s)", sub[1], expected)
+	})
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	return errors.New(strings.Join(strings.Fields(msg), " "))
 }
 
 func checkScore(key string, v float64) error {
