@@ -196,4 +196,3 @@ func (e *Extractor) stream(ctx context.Context, db *sql.DB, kind, q string, sche
 	}
 	return p, nil
 }
-

@@ -151,3 +151,13 @@ func (r *Reader) closeFile() {
 		r.pf = nil
 	}
 }
+
+// RowCount reads a staged file's row count from its footer.
+func RowCount(path string) (int64, error) {
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		return 0, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer pf.Close()
+	return pf.NumRows(), nil
+}

@@ -1,0 +1,120 @@
+// Package lakehouse loads staged data into Iceberg tables through iceberg-go: a SQL
+// catalog (SQLite file by default, PostgreSQL in production) or a REST catalog, with
+// the warehouse in a local folder by default.
+package lakehouse
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/catalog/rest"
+	sqlcat "github.com/apache/iceberg-go/catalog/sql"
+	"github.com/apache/iceberg-go/table"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+
+	"github.com/matih/ops/shared/contract"
+)
+
+// CatalogName is the catalog's name in every backend.
+const CatalogName = "matih"
+
+// Config selects the catalog. Secrets for a PostgreSQL catalog come from PGPASSWORD;
+// a REST catalog's token from MATIH_ICEBERG_REST_TOKEN.
+type Config struct {
+	Type      string // "sql" or "rest"
+	URI       string // SQLite file, postgres:// DSN, or REST base URL
+	Warehouse string // folder (or URL) for table data
+	RESTToken string
+}
+
+// Open connects to the catalog. The returned close function releases it.
+func Open(ctx context.Context, cfg Config) (catalog.Catalog, func(), error) {
+	switch cfg.Type {
+	case "", "sql":
+		return openSQL(cfg)
+	case "rest":
+		opts := []rest.Option{}
+		if cfg.Warehouse != "" {
+			opts = append(opts, rest.WithWarehouseLocation(cfg.Warehouse))
+		}
+		if cfg.RESTToken != "" {
+			opts = append(opts, rest.WithOAuthToken(cfg.RESTToken))
+		}
+		cat, err := rest.NewCatalog(ctx, CatalogName, cfg.URI, opts...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("catalog-uri: REST catalog %s: %w", cfg.URI, err)
+		}
+		return cat, func() {}, nil
+	}
+	return nil, nil, fmt.Errorf("catalog-type: expected sql or rest, got %q", cfg.Type)
+}
+
+func openSQL(cfg Config) (catalog.Catalog, func(), error) {
+	warehouse := cfg.Warehouse
+	if !strings.Contains(warehouse, "://") {
+		abs, err := filepath.Abs(warehouse)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := os.MkdirAll(abs, 0o755); err != nil {
+			return nil, nil, fmt.Errorf("warehouse: %w", err)
+		}
+		warehouse = "file://" + abs
+	}
+	var db *sql.DB
+	var dialect sqlcat.SupportedDialect
+	var err error
+	if strings.HasPrefix(cfg.URI, "postgres://") || strings.HasPrefix(cfg.URI, "postgresql://") {
+		db, err = sql.Open("pgx", cfg.URI)
+		dialect = sqlcat.Postgres
+	} else {
+		if err := os.MkdirAll(filepath.Dir(cfg.URI), 0o755); err != nil {
+			return nil, nil, fmt.Errorf("catalog-uri: %w", err)
+		}
+		db, err = sql.Open("sqlite", "file:"+cfg.URI+"?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)")
+		dialect = sqlcat.SQLite
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("catalog-uri: %w", err)
+	}
+	cat, err := sqlcat.NewCatalog(CatalogName, db, dialect, iceberg.Properties{"warehouse": warehouse})
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("open SQL catalog %s: %w", cfg.URI, err)
+	}
+	return cat, func() { _ = cat.Close() }, nil
+}
+
+// Ident parses "namespace.table".
+func Ident(name string) (table.Identifier, error) {
+	if err := contract.ValidateIcebergTable("destination.table", name); err != nil {
+		return nil, err
+	}
+	return catalog.ToIdentifier(strings.Split(name, ".")...), nil
+}
+
+// EnsureNamespace creates the table's namespace when it is missing.
+func EnsureNamespace(ctx context.Context, cat catalog.Catalog, ident table.Identifier) error {
+	ns := catalog.NamespaceFromIdent(ident)
+	ok, err := cat.CheckNamespaceExists(ctx, ns)
+	if err != nil {
+		return err
+	}
+	if ok {
+		return nil
+	}
+	if err := cat.CreateNamespace(ctx, ns, nil); err != nil {
+		if ok, _ := cat.CheckNamespaceExists(ctx, ns); ok {
+			return nil // created concurrently
+		}
+		return err
+	}
+	return nil
+}

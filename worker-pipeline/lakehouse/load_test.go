@@ -1,0 +1,87 @@
+package lakehouse
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/worker-pipeline/demo"
+	"github.com/matih/ops/worker-pipeline/extract"
+)
+
+func stage(t *testing.T, rows int) string {
+	db := filepath.Join(t.TempDir(), "orders.db")
+	require.NoError(t, demo.CreateOrders(context.Background(), db, demo.OrdersSpec{Rows: rows, NullRate: 0.1, Seed: 3}))
+	res, err := (&extract.Extractor{RowsPerFile: 400}).Extract(context.Background(), contract.ExtractInput{PipelineID: "p", RunID: "r",
+		StagingPath: t.TempDir(), Source: contract.SourceConfig{Kind: contract.SourceSQLite, DSN: db, Table: "orders"}}, extract.Progress{}, nil)
+	require.NoError(t, err)
+	return res.OutputPath
+}
+
+func TestLoadIsIdempotentByKey(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cat, closeCat, err := Open(ctx, Config{URI: filepath.Join(dir, "catalog.db"), Warehouse: filepath.Join(dir, "warehouse")})
+	require.NoError(t, err)
+	defer closeCat()
+	l := &Loader{Catalog: cat}
+	staged := stage(t, 1000)
+
+	first, err := l.Load(ctx, contract.LoadInput{InputPath: staged, Destination: contract.DestinationConfig{Table: "analytics.orders"}, IdempotencyKey: "wf-1"})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1000), first.Rows)
+	assert.False(t, first.AlreadyLoaded)
+	assert.NotZero(t, first.SnapshotID)
+
+	again, err := l.Load(ctx, contract.LoadInput{InputPath: staged, Destination: contract.DestinationConfig{Table: "analytics.orders"}, IdempotencyKey: "wf-1"})
+	require.NoError(t, err)
+	assert.True(t, again.AlreadyLoaded)
+	assert.Equal(t, first.SnapshotID, again.SnapshotID)
+	assert.Equal(t, int64(1000), again.Rows)
+
+	n, err := CountRows(ctx, cat, "analytics.orders")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1000), n, "the retried load added nothing")
+
+	other, err := l.Load(ctx, contract.LoadInput{InputPath: staged, Destination: contract.DestinationConfig{Table: "analytics.orders"}, IdempotencyKey: "wf-2"})
+	require.NoError(t, err)
+	assert.NotEqual(t, first.SnapshotID, other.SnapshotID)
+	n, err = CountRows(ctx, cat, "analytics.orders")
+	require.NoError(t, err)
+	assert.Equal(t, int64(2000), n)
+}
+
+func TestIncompatibleSchemaIsAConflict(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cat, closeCat, err := Open(ctx, Config{URI: filepath.Join(dir, "catalog.db"), Warehouse: filepath.Join(dir, "warehouse")})
+	require.NoError(t, err)
+	defer closeCat()
+	l := &Loader{Catalog: cat}
+	staged := stage(t, 10)
+	_, err = l.Load(ctx, contract.LoadInput{InputPath: staged, Destination: contract.DestinationConfig{Table: "analytics.orders"}, IdempotencyKey: "a"})
+	require.NoError(t, err)
+
+	// Stage a source whose amount column is text.
+	other := filepath.Join(t.TempDir(), "text.db")
+	require.NoError(t, demo.CreateOrders(ctx, other, demo.OrdersSpec{Rows: 5}))
+	res, err := (&extract.Extractor{}).Extract(ctx, contract.ExtractInput{PipelineID: "p", RunID: "r2", StagingPath: t.TempDir(),
+		Source: contract.SourceConfig{Kind: contract.SourceSQLite, DSN: other, Query: "SELECT order_id, CAST(amount AS TEXT) AS amount FROM orders ORDER BY order_id"}}, extract.Progress{}, nil)
+	require.NoError(t, err)
+	_, err = l.Load(ctx, contract.LoadInput{InputPath: res.OutputPath, Destination: contract.DestinationConfig{Table: "analytics.orders"}, IdempotencyKey: "b"})
+	var sc *contract.SchemaConflictError
+	require.True(t, errors.As(err, &sc), "%v", err)
+	assert.Contains(t, sc.Detail, `"amount"`)
+}
+
+func TestBadCatalogConfig(t *testing.T) {
+	_, _, err := Open(context.Background(), Config{Type: "hive"})
+	assert.ErrorContains(t, err, "catalog-type")
+	_, err = Ident("orders")
+	assert.ErrorContains(t, err, "destination.table")
+}
