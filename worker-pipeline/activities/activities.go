@@ -1,0 +1,108 @@
+// Package activities exposes the pipeline worker's activities under their wire names.
+// Each is a method on Activities, which holds the backends they use.
+package activities
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/retry"
+	"github.com/matih/ops/worker-pipeline/airflow"
+	"github.com/matih/ops/worker-pipeline/extract"
+	"github.com/matih/ops/worker-pipeline/lakehouse"
+	"github.com/matih/ops/worker-pipeline/quality"
+)
+
+// Activities holds the dependencies of the pipeline activities.
+type Activities struct {
+	Extractor   *extract.Extractor
+	Checker     *quality.Checker
+	Airflow     *airflow.Client // nil when the worker has no Airflow configured
+	AirflowPoll time.Duration
+	Loader      *lakehouse.Loader
+}
+
+// Register registers every activity under its contract name.
+func (a *Activities) Register(reg worker.ActivityRegistry) {
+	reg.RegisterActivityWithOptions(a.ExtractData, activity.RegisterOptions{Name: contract.ActivityExtractData})
+	reg.RegisterActivityWithOptions(a.ValidateQuality, activity.RegisterOptions{Name: contract.ActivityValidateQuality})
+	reg.RegisterActivityWithOptions(a.TriggerAirflowDAG, activity.RegisterOptions{Name: contract.ActivityTriggerAirflowDAG})
+	reg.RegisterActivityWithOptions(a.LoadToIceberg, activity.RegisterOptions{Name: contract.ActivityLoadToIceberg})
+}
+
+// ExtractData stages the source as Parquet, resuming after the files a previous
+// attempt heartbeated.
+func (a *Activities) ExtractData(ctx context.Context, in contract.ExtractInput) (contract.ExtractionResult, error) {
+	var resume extract.Progress
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &resume)
+		activity.GetLogger(ctx).Info("resuming extraction", "files", len(resume.Files), "rows", resume.Rows)
+	}
+	res, err := a.Extractor.Extract(ctx, in, resume, func(p extract.Progress) { activity.RecordHeartbeat(ctx, p) })
+	return res, retry.Classify(err)
+}
+
+// ValidateQuality runs the declared checks over the staged data.
+func (a *Activities) ValidateQuality(ctx context.Context, in contract.QualityInput) (contract.QualityResult, error) {
+	res, err := a.Checker.Run(ctx, in.OutputPath, in.Checks, func(rows int64) { activity.RecordHeartbeat(ctx, rows) })
+	return res, retry.Classify(err)
+}
+
+// TriggerAirflowDAG runs the transform DAG to its end, heartbeating on every poll.
+func (a *Activities) TriggerAirflowDAG(ctx context.Context, in contract.TransformInput) (contract.TransformResult, error) {
+	if a.Airflow == nil {
+		return contract.TransformResult{}, retry.Classify(contract.Invalid("transform_dag",
+			"no DAG, or a worker started with --airflow-url: %q is set but this worker has no Airflow configured", in.DAGID))
+	}
+	poll := a.AirflowPoll
+	if poll <= 0 {
+		poll = 10 * time.Second
+	}
+	conf := map[string]any{"input_path": in.InputPath, "pipeline_id": in.PipelineID}
+	run, err := a.Airflow.RunToEnd(ctx, in.DAGID, in.DAGRunID, conf, poll, func(state string) { activity.RecordHeartbeat(ctx, state) })
+	var failed *airflow.RunFailedError
+	if errors.As(err, &failed) {
+		return contract.TransformResult{}, nonRetryable(err, "AirflowRunFailed")
+	}
+	if err != nil {
+		return contract.TransformResult{}, retry.Classify(err)
+	}
+	return contract.TransformResult{Status: contract.TransformSucceeded, DAGID: in.DAGID, DAGRunID: run.DAGRunID,
+		OutputPath: in.InputPath, StartedAt: run.StartDate, EndedAt: run.EndDate}, nil
+}
+
+// LoadToIceberg appends the staged data in one commit; a retry that finds its
+// idempotency key returns the recorded result.
+func (a *Activities) LoadToIceberg(ctx context.Context, in contract.LoadInput) (contract.LoadResult, error) {
+	stop := heartbeatEvery(ctx, 5*time.Second, "loading")
+	defer stop()
+	res, err := a.Loader.Load(ctx, in)
+	return res, retry.Classify(err)
+}
+
+// heartbeatEvery heartbeats from a goroutine while a single long call runs, so the
+// server sees the worker alive and cancellation reaches ctx.
+func heartbeatEvery(ctx context.Context, every time.Duration, detail any) func() {
+	done := make(chan struct{})
+	activity.RecordHeartbeat(ctx, detail)
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx, detail)
+			}
+		}
+	}()
+	return func() { close(done) }
+}

@@ -1,0 +1,87 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/status"
+)
+
+// setupHandlers registers the queries, the approval update and the approval and
+// cancel signals. The signal and the update share one decision path.
+func (t *tracker) setupHandlers(ctx workflow.Context, cancelRun workflow.CancelFunc) error {
+	if err := workflow.SetQueryHandler(ctx, contract.QueryStatus, func() (status.Document, error) {
+		return t.document(ctx), nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetQueryHandler(ctx, contract.QueryProgress, func() (float64, error) {
+		return t.progress, nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, contract.UpdateApproval,
+		func(ctx workflow.Context, sig contract.ApprovalSignal) (status.Approval, error) {
+			t.decide(ctx, sig)
+			return *t.approval, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: t.validateApproval},
+	); err != nil {
+		return err
+	}
+	approvals := workflow.GetSignalChannel(ctx, contract.SignalApproval)
+	cancels := workflow.GetSignalChannel(ctx, contract.SignalCancel)
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		for {
+			sel := workflow.NewSelector(gctx)
+			sel.AddReceive(approvals, func(c workflow.ReceiveChannel, _ bool) {
+				var sig contract.ApprovalSignal
+				c.Receive(gctx, &sig)
+				t.decide(gctx, sig)
+			})
+			sel.AddReceive(cancels, func(c workflow.ReceiveChannel, _ bool) {
+				var sig contract.CancelSignal
+				c.Receive(gctx, &sig)
+				if t.cancelReq == nil {
+					t.cancelReq = &sig
+					cancelRun()
+				}
+			})
+			sel.Select(gctx)
+		}
+	})
+	return nil
+}
+
+// validateApproval refuses an update the workflow cannot take, so the console gets
+// a synchronous answer. It must not change state.
+func (t *tracker) validateApproval(sig contract.ApprovalSignal) error {
+	if strings.TrimSpace(sig.Approver) == "" {
+		return errors.New("approver is required")
+	}
+	if t.decision != nil {
+		return fmt.Errorf("already decided by %s", t.decision.Approver)
+	}
+	if !t.awaiting {
+		return fmt.Errorf("not awaiting approval (phase %s)", t.phase)
+	}
+	return nil
+}
+
+// decide applies the first decision taken while awaiting approval; any other
+// (early, duplicate, or anonymous) is recorded and ignored.
+func (t *tracker) decide(ctx workflow.Context, sig contract.ApprovalSignal) {
+	if t.decision != nil || !t.awaiting || strings.TrimSpace(sig.Approver) == "" {
+		t.ignored = append(t.ignored, sig)
+		workflow.GetLogger(ctx).Info("approval ignored", "approver", sig.Approver, "phase", t.phase)
+		return
+	}
+	now := workflow.Now(ctx)
+	t.decision = &sig
+	t.approval.Decided, t.approval.Approved = true, sig.Approved
+	t.approval.Approver, t.approval.Reason, t.approval.DecidedAt = sig.Approver, sig.Reason, &now
+}

@@ -1,0 +1,81 @@
+package pipeline
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/retry"
+	"github.com/matih/ops/shared/status"
+)
+
+// notifyBudget bounds how long a run waits on a notification: a notify worker that
+// is down must not hold a finished pipeline open.
+const notifyBudget = 10 * time.Minute
+
+func notifyOptions(ctx workflow.Context, name string) workflow.Context {
+	o := retry.ActivityOptions(name)
+	o.ScheduleToCloseTimeout = notifyBudget
+	return workflow.WithActivityOptions(ctx, o)
+}
+
+// notify sends a notification on notify-workers and waits for it; a failure is
+// logged, never fatal to the pipeline.
+func (r *run) notify(ctx workflow.Context, name string, payload any) {
+	if err := workflow.ExecuteActivity(notifyOptions(ctx, name), name, payload).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("notification failed", "activity", name, "error", err)
+	}
+}
+
+// approvalGate notifies people of low quality and waits for the first decision or
+// the timeout. It returns a result when the run must end here.
+func (r *run) approvalGate(ctx workflow.Context, q contract.QualityResult) (*contract.PipelineResult, error) {
+	timeout := r.cfg.ApprovalTimeout.D()
+	deadline := workflow.Now(ctx).Add(timeout)
+	r.approval = &status.Approval{Deadline: deadline, MinScore: r.cfg.MinQualityScore}
+	var failing []contract.CheckResult
+	for _, c := range q.Checks {
+		if !c.Passed {
+			failing = append(failing, c)
+		}
+	}
+	n := contract.QualityIssueNotification{
+		NotificationHeader: r.header(contract.SeverityWarning, fmt.Sprintf("pipeline %s quality %.2f is below %.2f: approval needed", r.cfg.PipelineID, q.Score, r.cfg.MinQualityScore)),
+		Score:              q.Score, MinScore: r.cfg.MinQualityScore, FailingChecks: failing, ApprovalDeadline: deadline}
+	// The gate opens at once; the notification is sent alongside and its failure
+	// only logged, so a down notify worker never blocks an approval.
+	fut := workflow.ExecuteActivity(notifyOptions(ctx, contract.ActivityNotifyQualityIssue), contract.ActivityNotifyQualityIssue, n)
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		if err := fut.Get(gctx, nil); err != nil {
+			workflow.GetLogger(gctx).Warn("quality notification failed", "error", err)
+		}
+	})
+	r.awaiting = true
+	r.setPhase(ctx, contract.PhaseAwaitingApproval)
+	decided, err := workflow.AwaitWithTimeout(ctx, timeout, func() bool { return r.decision != nil })
+	r.awaiting = false
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !decided:
+		return &contract.PipelineResult{Status: contract.StatusCancelled, Reason: "approval timed out after " + formatHours(timeout)}, nil
+	case !r.decision.Approved:
+		return &contract.PipelineResult{Status: contract.StatusCancelled,
+			Reason: fmt.Sprintf("Quality below threshold; rejected by %s: %s", r.decision.Approver, r.decision.Reason)}, nil
+	}
+	return nil, nil
+}
+
+// formatHours renders 4h0m0s as "4h".
+func formatHours(d time.Duration) string {
+	s := d.String()
+	for _, suffix := range []string{"0s", "0m"} {
+		if len(s) > len(suffix)+1 && s[len(s)-len(suffix):] == suffix {
+			s = s[:len(s)-len(suffix)]
+		}
+	}
+	return s
+}
