@@ -14,8 +14,13 @@ import (
 )
 
 func main() {
+	workerrt.Main(spec())
+}
+
+// spec wires the notification config into the shared worker runtime.
+func spec() workerrt.Spec {
 	var cfg config.Config
-	workerrt.Main(workerrt.Spec{
+	return workerrt.Spec{
 		Name:            "worker-notify",
 		TaskQueue:       contract.NotifyQueue,
 		DefaultHTTPAddr: "127.0.0.1:9103",
@@ -28,5 +33,5 @@ func main() {
 			acts.Register(reg)
 			return nil, nil
 		},
-	})
+	}
 }
