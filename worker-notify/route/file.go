@@ -112,6 +112,8 @@ func yamlError(err error) error {
 		}
 		return fmt.Sprintf("unknown key %q (expected %s)", sub[1], expected)
 	})
+	msg = strings.NewReplacer(" into route.fileOverride", " into a pipeline override (critical_below, routes)",
+		" into route.file", " into the routing document (critical_below, routes, pipelines)").Replace(msg)
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
 	return errors.New(strings.Join(strings.Fields(msg), " "))

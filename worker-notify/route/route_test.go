@@ -113,6 +113,7 @@ func TestInvalidFilesNameTheKey(t *testing.T) {
 		"wrong type":           {"routes:\n  info: slack\n", "cannot unmarshal"},
 		"duplicate severity":   {"routes:\n  info: [slack]\n  info: [email]\n", `"info" already defined`},
 		"not yaml":             {"routes: [\n", "line"},
+		"not a mapping":        {"- info\n", "into the routing document"},
 		"score not a number":   {"critical_below: high\n", "cannot unmarshal"},
 	}
 	noPD := map[string]bool{"outbox": true, "slack": true, "email": true}
