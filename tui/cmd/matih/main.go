@@ -5,8 +5,9 @@ import (
 	"os"
 
 	"github.com/matih/ops/tui/internal/cli"
+	"github.com/matih/ops/tui/internal/console"
 )
 
 func main() {
-	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, nil))
+	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, console.Run))
 }

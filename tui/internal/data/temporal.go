@@ -17,6 +17,7 @@ import (
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/shared/temporalclient"
 )
 
 // ActionTimeout bounds an action that needs a worker (the approval update): with no
@@ -201,6 +202,8 @@ func Classify(err error) error {
 		return fmt.Errorf("%w: workflow already closed", ErrRefused)
 	case errors.As(err, &nf):
 		return fmt.Errorf("%w: %s", ErrNotFound, nf.Error())
+	case errors.Is(err, temporalclient.ErrUnreachable):
+		return fmt.Errorf("%w: %s", ErrUnreachable, strings.TrimPrefix(err.Error(), temporalclient.ErrUnreachable.Error()+" "))
 	case errors.As(err, &una), errors.As(err, &dl), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%w: %s", ErrUnreachable, shortMessage(err))
 	case errors.As(err, &app):

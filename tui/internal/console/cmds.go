@@ -1,0 +1,179 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/tui/internal/audit"
+	"github.com/matih/ops/tui/internal/data"
+)
+
+// Every Temporal call is one of these commands; each returns a typed message and never
+// touches the model, so Update and View never block.
+
+const (
+	callTimeout = 10 * time.Second
+	pollTimeout = 10 * time.Second
+	pageSize    = 100
+)
+
+type listMsg struct {
+	gen    int
+	page   data.Page
+	append bool
+	err    error
+	at     time.Time
+}
+
+type countsMsg struct {
+	gen    int
+	counts []int64
+	err    error
+}
+
+type listTickMsg struct{ gen int }
+
+type docMsg struct {
+	gen int
+	doc status.Document
+	err error
+	at  time.Time
+}
+
+type changeMsg struct {
+	gen int
+	err error
+}
+
+type docTickMsg struct{ gen int }
+
+type actionMsg struct {
+	action, id string
+	err        error
+}
+
+type flashMsg struct {
+	text  string
+	isErr bool
+}
+
+func fetchList(src data.Source, now func() time.Time, gen int, query string, size int, token []byte, appendRows bool) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		p, err := src.List(ctx, query, size, token)
+		return listMsg{gen: gen, page: p, append: appendRows, err: err, at: now()}
+	}
+}
+
+func fetchCounts(src data.Source, gen int, extra string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		out := make([]int64, len(data.Tabs))
+		for i, t := range data.Tabs {
+			n, err := src.Count(ctx, data.And(t.Query, extra))
+			if err != nil {
+				return countsMsg{gen: gen, err: err}
+			}
+			out[i] = n
+		}
+		return countsMsg{gen: gen, counts: out}
+	}
+}
+
+func listTick(d time.Duration, gen int) tea.Cmd {
+	return tea.Tick(d, func(time.Time) tea.Msg { return listTickMsg{gen: gen} })
+}
+
+func fetchDoc(src data.Source, now func() time.Time, gen int, id string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		doc, err := src.Status(ctx, id, "")
+		return docMsg{gen: gen, doc: doc, err: err, at: now()}
+	}
+}
+
+// waitChange is the live follow: a long poll on history, re-armed after every answer.
+func waitChange(src data.Source, gen int, id, run string, historyLength int) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), pollTimeout)
+		defer cancel()
+		err := src.WaitChange(ctx, id, run, historyLength)
+		if ctx.Err() != nil {
+			err = nil // the poll window ended quietly; refresh anyway
+		}
+		return changeMsg{gen: gen, err: err}
+	}
+}
+
+func docTick(d time.Duration, gen int) tea.Cmd {
+	return tea.Tick(d, func(time.Time) tea.Msg { return docTickMsg{gen: gen} })
+}
+
+// runAction performs an action and records it in the audit log.
+func runAction(src data.Source, opts Options, action, id, reason string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), data.ActionTimeout+callTimeout)
+		defer cancel()
+		var err error
+		switch action {
+		case actApprove, actReject:
+			err = src.Approve(ctx, id, contract.ApprovalSignal{Approved: action == actApprove, Approver: opts.Identity, Reason: reason})
+		case actCancel:
+			err = src.Cancel(ctx, id, contract.CancelSignal{RequestedBy: opts.Identity, Reason: reason})
+		case actTerminate:
+			err = src.Terminate(ctx, id, reason)
+		default:
+			err = fmt.Errorf("unknown action %q", action)
+		}
+		logAudit(opts, action, id, reason, err)
+		return actionMsg{action: action, id: id, err: err}
+	}
+}
+
+// refuseReadOnly records the refusal; no API call is made.
+func refuseReadOnly(opts Options, action, id string) tea.Cmd {
+	return func() tea.Msg {
+		err := fmt.Errorf("%w: read-only mode: %s not sent", data.ErrRefused, action)
+		logAudit(opts, action, id, "", err)
+		return flashMsg{text: "read-only mode: " + action + " refused, nothing was sent", isErr: true}
+	}
+}
+
+func logAudit(opts Options, action, id, reason string, err error) {
+	if opts.Audit == nil {
+		return
+	}
+	_ = opts.Audit.Append(audit.Entry{Identity: opts.Identity, Action: action, Workflow: id, Reason: reason, Outcome: audit.Outcome(err)})
+}
+
+func copyID(opts Options, id string) tea.Cmd {
+	return func() tea.Msg {
+		if opts.Clipboard == nil {
+			return flashMsg{text: "no clipboard available", isErr: true}
+		}
+		if err := opts.Clipboard(id); err != nil {
+			return flashMsg{text: "copy failed: " + err.Error(), isErr: true}
+		}
+		return flashMsg{text: "copied the workflow id to the clipboard (OSC 52)"}
+	}
+}
+
+// backoff doubles the wait after each failure, up to a minute.
+func backoff(base time.Duration, failures int) time.Duration {
+	d := base
+	for i := 0; i < failures && d < time.Minute; i++ {
+		d *= 2
+	}
+	if d > time.Minute {
+		d = time.Minute
+	}
+	return d
+}

@@ -1,0 +1,214 @@
+package console
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/tui/internal/sanitize"
+)
+
+// detailView follows one workflow: it fetches the status document, then long-polls
+// history and fetches again on every change (a re-armed command, no goroutine).
+type detailView struct {
+	m             *Model
+	width, height int
+	id            string
+	doc           *status.Document
+	err           error
+	fetchedAt     time.Time
+	offset        int
+	gen           int
+	failures      int
+}
+
+func newDetailView(m *Model) *detailView { return &detailView{m: m} }
+
+func (d *detailView) setSize(w, h int) { d.width, d.height = w, h }
+
+// openDetail switches to the detail view and starts following the workflow.
+func (m *Model) openDetail(id string) tea.Cmd {
+	m.view = viewDetail
+	d := m.detail
+	d.gen++
+	d.id, d.doc, d.err, d.offset, d.failures = id, nil, nil, 0, 0
+	return d.refetch()
+}
+
+func (d *detailView) refetch() tea.Cmd { return fetchDoc(d.m.src, d.m.opts.Now, d.gen, d.id) }
+
+func (d *detailView) update(msg tea.Msg) tea.Cmd {
+	if d.m.view != viewDetail {
+		return nil
+	}
+	switch msg := msg.(type) {
+	case docMsg:
+		if msg.gen != d.gen {
+			return nil
+		}
+		d.m.noteResult(msg.err, msg.at)
+		if msg.err != nil {
+			d.err = msg.err
+			d.failures++
+			return docTick(backoff(time.Second, d.failures), d.gen)
+		}
+		d.err, d.failures, d.fetchedAt = nil, 0, msg.at
+		doc := msg.doc
+		d.doc = &doc
+		if doc.Status == status.WorkflowRunning {
+			return waitChange(d.m.src, d.gen, doc.WorkflowID, doc.RunID, doc.HistoryLength)
+		}
+	case changeMsg:
+		if msg.gen != d.gen {
+			return nil
+		}
+		if msg.err != nil {
+			d.failures++
+			return docTick(backoff(time.Second, d.failures), d.gen)
+		}
+		return d.refetch()
+	case docTickMsg:
+		if msg.gen == d.gen {
+			return d.refetch()
+		}
+	}
+	return nil
+}
+
+func (d *detailView) key(msg tea.KeyMsg) tea.Cmd {
+	k := d.m.k
+	switch {
+	case key.Matches(msg, k.Back):
+		d.m.view = viewList
+		d.gen++ // stop following
+		return nil
+	case key.Matches(msg, k.Up):
+		d.offset--
+	case key.Matches(msg, k.Down):
+		d.offset++
+	case key.Matches(msg, k.PageUp):
+		d.offset -= d.height
+	case key.Matches(msg, k.PageDown):
+		d.offset += d.height
+	case key.Matches(msg, k.Top):
+		d.offset = 0
+	case key.Matches(msg, k.Bottom):
+		d.offset = 1 << 20
+	case key.Matches(msg, k.Refresh):
+		return d.refetch()
+	}
+	return nil
+}
+
+func (d *detailView) view() string {
+	lines := d.lines()
+	d.offset = max(0, min(d.offset, len(lines)-d.height))
+	end := min(len(lines), d.offset+d.height)
+	return strings.Join(lines[d.offset:end], "\n")
+}
+
+func (d *detailView) lines() []string {
+	st := d.m.st
+	if d.doc == nil {
+		if d.err != nil {
+			return []string{st.Bad.Render("cannot load " + sanitize.Text(d.id) + ": " + oneLine(d.err.Error())), st.Dim.Render("retrying; esc goes back")}
+		}
+		return []string{"loading " + sanitize.Text(d.id) + " …"}
+	}
+	doc := d.doc
+	now := d.m.opts.Now()
+	end := now
+	if doc.ClosedAt != nil {
+		end = *doc.ClosedAt
+	}
+	out := []string{
+		st.Title.Render(fit(sanitize.Text(doc.WorkflowID), d.width)),
+		fmt.Sprintf("run %s  type %s  queue %s", sanitize.Text(doc.RunID), sanitize.Text(doc.WorkflowType), sanitize.Text(doc.TaskQueue)),
+		st.Status(doc.Status).Render(doc.Status) + "  phase " + st.Status(doc.Phase).Render(sanitize.Text(dash(doc.Phase))) + fmt.Sprintf("  retries %d", doc.Retries),
+		fmt.Sprintf("started %s  duration %s", doc.StartedAt.Local().Format("2006-01-02 15:04:05"), status.FormatDuration(end.Sub(doc.StartedAt))),
+		"progress " + bar(doc.Progress, 20) + "  " + st.Dim.Render(sourceText(doc.ProgressSource)),
+	}
+	if doc.CurrentActivity != "" {
+		out = append(out, "current  "+sanitize.Text(doc.CurrentActivity))
+	}
+	if len(doc.PendingSignals) > 0 {
+		out = append(out, st.Warn.Render("waiting for "+sanitize.Text(strings.Join(doc.PendingSignals, ", "))+": press a to approve or r to reject"))
+	}
+	out = append(out, d.evidence(now)...)
+	out = append(out, d.timeline()...)
+	if len(doc.Result) > 0 {
+		out = append(out, st.Header.Render("result"), fit(sanitize.Text(string(doc.Result)), d.width))
+	}
+	if doc.Failure != "" {
+		out = append(out, st.Bad.Render("failure: "+sanitize.Text(doc.Failure)))
+	}
+	if d.err != nil {
+		out = append(out, st.Bad.Render("refresh failed: "+oneLine(d.err.Error())))
+	}
+	return out
+}
+
+func sourceText(src string) string {
+	if src == status.SourceQuery {
+		return "(from the worker's status query)"
+	}
+	return "(from history: no worker answered)"
+}
+
+// evidence shows what an approver needs: score against the minimum, every check, time left.
+func (d *detailView) evidence(now time.Time) []string {
+	st, doc := d.m.st, d.doc
+	var out []string
+	if ap := doc.Approval; ap != nil {
+		out = append(out, st.Header.Render("approval"))
+		if ap.Decided {
+			verb := "approved"
+			if !ap.Approved {
+				verb = "rejected"
+			}
+			out = append(out, fmt.Sprintf("  %s by %s: %s", verb, sanitize.Text(ap.Approver), sanitize.Text(ap.Reason)))
+		} else {
+			left := max(0, ap.Deadline.Sub(now))
+			out = append(out, fmt.Sprintf("  min score %.2f · %s left (times out %s)", ap.MinScore, status.FormatDuration(left), ap.Deadline.Local().Format("15:04")))
+		}
+	}
+	if q := doc.Quality; q != nil {
+		out = append(out, fmt.Sprintf("  quality score %.2f over %d rows", q.Score, q.Rows))
+		for _, c := range q.Checks {
+			mark := st.OK.Render("PASS")
+			detail := ""
+			if !c.Passed {
+				mark = st.Bad.Render("FAIL")
+				detail = fmt.Sprintf(" %d/%d rows", c.FailedRows, c.TotalRows)
+				if len(c.Samples) > 0 {
+					detail += " e.g. " + strings.Join(c.Samples, "; ")
+				}
+			}
+			out = append(out, fit("  "+mark+" "+sanitize.Text(c.Name+detail), d.width))
+		}
+	}
+	return out
+}
+
+func (d *detailView) timeline() []string {
+	st := d.m.st
+	out := []string{st.Header.Render("activities")}
+	if len(d.doc.Activities) == 0 {
+		return append(out, st.Dim.Render("  none yet"))
+	}
+	for _, a := range d.doc.Activities {
+		line := fmt.Sprintf("  %-24s %s %-7s x%d", fit(sanitize.Text(a.Name), 24), st.Status(a.Status).Render(pad(a.Status, 9)), a.Duration, a.Attempts)
+		out = append(out, fit(line, d.width))
+		if a.Heartbeat != "" {
+			out = append(out, fit("      heartbeat: "+sanitize.Text(a.Heartbeat), d.width))
+		}
+		if a.LastFailure != "" {
+			out = append(out, st.Bad.Render(fit("      last failure: "+sanitize.Text(a.LastFailure), d.width)))
+		}
+	}
+	return out
+}

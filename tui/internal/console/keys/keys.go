@@ -1,0 +1,101 @@
+// Package keys is the console's one keymap. Every view reads its bindings from here,
+// and the help bar and help view are generated from the same bindings, so what the
+// help says is what the keys do.
+package keys
+
+import "github.com/charmbracelet/bubbles/key"
+
+// KeyMap holds every binding of the console.
+type KeyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	Open, Back, Quit, Help, Refresh          key.Binding
+	NextTab, PrevTab, Filter, Query          key.Binding
+	Approve, Reject, Cancel, Terminate, Copy key.Binding
+	Submit, Dismiss, NextField               key.Binding
+}
+
+// Default is the keymap: arrows or vi keys to move, single letters for actions.
+func Default() KeyMap {
+	b := func(help, desc string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	return KeyMap{
+		Up:        b("↑/k", "up", "up", "k"),
+		Down:      b("↓/j", "down", "down", "j"),
+		PageUp:    b("pgup", "page up", "pgup", "ctrl+u"),
+		PageDown:  b("pgdn", "page down", "pgdown", "ctrl+d", " "),
+		Top:       b("g", "top", "home", "g"),
+		Bottom:    b("G", "bottom", "end", "G"),
+		Open:      b("enter", "open", "enter"),
+		Back:      b("esc", "back", "esc", "backspace"),
+		Quit:      b("q", "quit", "q", "ctrl+c"),
+		Help:      b("?", "help", "?"),
+		Refresh:   b("ctrl+r", "refresh", "ctrl+r"),
+		NextTab:   b("tab", "next status", "tab", "right", "l"),
+		PrevTab:   b("shift+tab", "prev status", "shift+tab", "left", "h"),
+		Filter:    b("/", "filter", "/"),
+		Query:     b(":", "query", ":"),
+		Approve:   b("a", "approve", "a"),
+		Reject:    b("r", "reject", "r"),
+		Cancel:    b("c", "cancel run", "c"),
+		Terminate: b("T", "terminate", "T"),
+		Copy:      b("y", "copy id", "y"),
+		Submit:    b("enter", "submit", "enter"),
+		Dismiss:   b("esc", "close", "esc"),
+		NextField: b("tab", "next field", "tab", "shift+tab"),
+	}
+}
+
+// ListHelp is the workflows view's keymap for the help bar and the help view.
+type ListHelp struct{ K KeyMap }
+
+// ShortHelp leads with what a newcomer needs: open a run, approve or reject it.
+func (h ListHelp) ShortHelp() []key.Binding {
+	return []key.Binding{h.K.Open, h.K.Approve, h.K.Reject, h.K.NextTab, h.K.Filter, h.K.Help, h.K.Quit}
+}
+
+// FullHelp lists every key of the view.
+func (h ListHelp) FullHelp() [][]key.Binding {
+	k := h.K
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{k.Open, k.NextTab, k.PrevTab, k.Filter, k.Query, k.Refresh},
+		{k.Approve, k.Reject, k.Cancel, k.Terminate, k.Copy},
+		{k.Help, k.Quit},
+	}
+}
+
+// DetailHelp is the detail view's keymap.
+type DetailHelp struct{ K KeyMap }
+
+// ShortHelp leads with the decision keys.
+func (h DetailHelp) ShortHelp() []key.Binding {
+	return []key.Binding{h.K.Approve, h.K.Reject, h.K.Cancel, h.K.Copy, h.K.Back, h.K.Help, h.K.Quit}
+}
+
+// FullHelp lists every key of the view.
+func (h DetailHelp) FullHelp() [][]key.Binding {
+	k := h.K
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{k.Approve, k.Reject, k.Cancel, k.Terminate, k.Copy, k.Refresh},
+		{k.Back, k.Help, k.Quit},
+	}
+}
+
+// DialogHelp is the keymap of the action dialogs.
+type DialogHelp struct {
+	K          KeyMap
+	MultiField bool
+}
+
+// ShortHelp: submit, switch field, close.
+func (h DialogHelp) ShortHelp() []key.Binding {
+	if h.MultiField {
+		return []key.Binding{h.K.Submit, h.K.NextField, h.K.Dismiss}
+	}
+	return []key.Binding{h.K.Submit, h.K.Dismiss}
+}
+
+// FullHelp is the short help in one column.
+func (h DialogHelp) FullHelp() [][]key.Binding { return [][]key.Binding{h.ShortHelp()} }

@@ -1,0 +1,256 @@
+package console
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/tui/internal/data"
+)
+
+const waitingID = "pipeline-sales-2026-02-12T08:30:00.000000"
+
+func TestFirstPageLoadsBeforeCountsAndTabsSwitchQuery(t *testing.T) {
+	fk := demoFake()
+	m, _ := newTestModel(t, fk, nil)
+	require.NotEmpty(t, fk.Calls)
+	assert.True(t, strings.HasPrefix(fk.Calls[0], "list "), "first call is the first page: %v", fk.Calls)
+	assert.Len(t, m.list.rows, 2, "running tab")
+	assert.Equal(t, []int64{2, 1, 1, 1, 4}, m.list.counts)
+	assert.Contains(t, m.View(), " running 2 ")
+
+	press(m, "tab")
+	assert.Equal(t, 1, m.list.tab)
+	require.Len(t, m.list.rows, 1)
+	assert.Equal(t, waitingID, m.list.rows[0].WorkflowID)
+	assert.Contains(t, m.View(), "AWAITING_APPROVAL")
+
+	press(m, "shift+tab", "shift+tab")
+	assert.Equal(t, "all", data.Tabs[m.list.tab].Name)
+	assert.Len(t, m.list.rows, 4)
+}
+
+func TestNavigationAndPagingByToken(t *testing.T) {
+	fk := &data.Fake{Docs: map[string]status.Document{}}
+	for i := 0; i < 250; i++ {
+		fk.Rows = append(fk.Rows, data.Row{WorkflowID: fmt.Sprintf("wf-%03d", i), Status: status.WorkflowRunning, StartedAt: fixedNow})
+	}
+	m, _ := newTestModel(t, fk, nil)
+	require.Len(t, m.list.rows, 100, "one page")
+	press(m, "down", "down", "up")
+	assert.Equal(t, 1, m.list.cursor)
+	press(m, "G")
+	assert.Len(t, m.list.rows, 200, "reaching the end loads the next page by token")
+	assert.NotEmpty(t, fk.CallsWith(`list "ExecutionStatus = 'Running'" 100`))
+	press(m, "G")
+	assert.Len(t, m.list.rows, 250)
+	assert.Nil(t, m.list.next)
+	press(m, "g")
+	assert.Equal(t, 0, m.list.cursor)
+	press(m, "pgdown")
+	assert.Equal(t, m.list.rowsShown(), m.list.cursor)
+	view := m.View()
+	assert.Equal(t, 24, len(strings.Split(view, "\n")), "exactly one screen")
+	assert.Contains(t, view, "250 loaded")
+}
+
+func TestFilterAndRawQuery(t *testing.T) {
+	fk := demoFake()
+	fk.BadQuery = "Bogus"
+	m, _ := newTestModel(t, fk, nil)
+	press(m, "shift+tab") // all
+	press(m, "/", "sales")
+	assert.Len(t, m.list.visible, 2)
+	assert.Contains(t, m.View(), "/sales")
+	press(m, "enter")
+	assert.Equal(t, "sales", m.list.filter)
+	press(m, "esc")
+	assert.Len(t, m.list.visible, 4, "esc clears the filter")
+
+	press(m, ":", "Bogus = 1", "enter")
+	assert.Contains(t, m.list.queryErr, "unknown field")
+	assert.Len(t, m.list.rows, 4, "rows kept after a malformed query")
+	assert.Contains(t, m.View(), "query refused")
+	assert.Equal(t, "", m.list.rawQuery)
+
+	press(m, ":", "WorkflowType = 'DataPipelineWorkflow'", "enter")
+	assert.Equal(t, "", m.list.queryErr)
+	assert.Equal(t, "WorkflowType = 'DataPipelineWorkflow'", m.list.rawQuery)
+	assert.NotEmpty(t, fk.CallsWith(`count "ExecutionStatus = 'Running'`))
+}
+
+func TestApproveNeedsReasonAndRecordsIdentity(t *testing.T) {
+	fk := demoFake()
+	m, auditPath := newTestModel(t, fk, nil)
+	press(m, "a")
+	require.NotNil(t, m.dialog)
+	assert.Contains(t, m.View(), "Approve this run")
+	press(m, "enter")
+	assert.Equal(t, "a reason is required", m.dialog.err)
+	assert.Empty(t, fk.CallsWith("approve"))
+	press(m, "known gap in region", "enter")
+	assert.Nil(t, m.dialog)
+	assert.Equal(t, []string{"approve " + waitingID + " approved=true approver=ana@bastion (ssh 10.0.0.5) reason=known gap in region"}, fk.CallsWith("approve"))
+	assert.Contains(t, m.flash, "approved "+waitingID)
+	assert.False(t, m.flashErr)
+	b, err := os.ReadFile(auditPath)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"action":"approve","workflow":"`+waitingID+`","reason":"known gap in region","outcome":"ok"`)
+}
+
+func TestRejectRefusedByValidatorIsShown(t *testing.T) {
+	fk := demoFake()
+	m, _ := newTestModel(t, fk, nil)
+	press(m, "down", "r", "bad data", "enter")
+	assert.Len(t, fk.CallsWith("approve pipeline-orders"), 1)
+	assert.True(t, m.flashErr)
+	assert.Contains(t, m.flash, "not awaiting approval")
+	assert.Contains(t, m.View(), "not awaiting approval")
+}
+
+func TestEscDismissesDialogWithoutCall(t *testing.T) {
+	fk := demoFake()
+	m, _ := newTestModel(t, fk, nil)
+	press(m, "a", "maybe", "esc")
+	assert.Nil(t, m.dialog)
+	assert.Empty(t, fk.CallsWith("approve"))
+	assert.Contains(t, m.flash, "dismissed")
+}
+
+func TestCancelNeedsTheIDTypedBack(t *testing.T) {
+	fk := demoFake()
+	m, _ := newTestModel(t, fk, nil)
+	press(m, "c")
+	require.NotNil(t, m.dialog)
+	assert.Contains(t, m.View(), "last 6 characters: 000000")
+	press(m, "12345", "enter")
+	assert.Contains(t, m.dialog.err, "last 6 characters")
+	assert.Empty(t, fk.CallsWith("cancel"))
+	for range 5 {
+		press(m, "backspace")
+	}
+	m.dialog.confirm.SetValue("000000")
+	press(m, "enter")
+	assert.Nil(t, m.dialog)
+	assert.Equal(t, []string{"cancel " + waitingID + " by=ana@bastion (ssh 10.0.0.5) reason=" + DefaultCancelReason}, fk.CallsWith("cancel"))
+}
+
+func TestTerminateNeedsIDAndReason(t *testing.T) {
+	fk := demoFake()
+	m, _ := newTestModel(t, fk, nil)
+	press(m, "T", waitingID, "enter")
+	require.NotNil(t, m.dialog, "enter on the id field moves to the reason")
+	assert.Equal(t, 1, m.dialog.focus)
+	press(m, "enter")
+	assert.Equal(t, "a reason is required", m.dialog.err)
+	press(m, "stuck for hours", "enter")
+	assert.Equal(t, []string{"terminate " + waitingID + " reason=stuck for hours"}, fk.CallsWith("terminate"))
+}
+
+func TestReadOnlyRefusesEveryActionWithoutCalling(t *testing.T) {
+	fk := demoFake()
+	m, auditPath := newTestModel(t, fk, func(o *Options) { o.ReadOnly = true })
+	for _, k := range []string{"a", "r", "c", "T"} {
+		press(m, k)
+		assert.Nil(t, m.dialog, k)
+		assert.True(t, m.flashErr)
+		assert.Contains(t, m.flash, "read-only mode")
+	}
+	for _, p := range []string{"approve", "cancel", "terminate"} {
+		assert.Empty(t, fk.CallsWith(p))
+	}
+	assert.Contains(t, m.View(), "[read-only]")
+	b, err := os.ReadFile(auditPath)
+	require.NoError(t, err)
+	assert.Equal(t, 4, strings.Count(string(b), "read-only mode"))
+}
+
+func TestDisconnectedBannerKeepsDataAndRecovers(t *testing.T) {
+	fk := demoFake()
+	m, _ := newTestModel(t, fk, nil)
+	fk.SetDown(true)
+	press(m, "ctrl+r")
+	v := m.View()
+	assert.Contains(t, v, "DISCONNECTED")
+	assert.Contains(t, v, "fetched 09:00:00"[0:8])
+	assert.Len(t, m.list.rows, 2, "last data stays on screen")
+	assert.Equal(t, 1, m.conn.failures)
+	assert.Equal(t, 10*time.Second, backoff(m.opts.Refresh, m.conn.failures))
+	fk.SetDown(false)
+	press(m, "ctrl+r")
+	assert.NotContains(t, m.View(), "DISCONNECTED")
+	assert.Equal(t, 5*time.Second, backoff(m.opts.Refresh, m.conn.failures))
+}
+
+func TestDetailShowsEvidenceAndFollows(t *testing.T) {
+	fk := demoFake()
+	m, _ := newTestModel(t, fk, nil)
+	press(m, "enter")
+	require.Equal(t, viewDetail, m.view)
+	v := m.View()
+	for _, want := range []string{waitingID, "AWAITING_APPROVAL", "from the worker's status query", "min score 0.90", "3h 30m left",
+		"FAIL not_null_region 600/1200 rows e.g. row 7: region is null", "PASS unique_id", "validate_quality", "last failure: staging file locked",
+		"press a to approve"} {
+		assert.Contains(t, v, want)
+	}
+	assert.NotEmpty(t, fk.CallsWith("wait "+waitingID), "live follow long-polls while running")
+	press(m, "a", "ok", "enter")
+	assert.Len(t, fk.CallsWith("approve "+waitingID), 1)
+	assert.Contains(t, m.View(), "approved by ana@bastion")
+	press(m, "esc")
+	assert.Equal(t, viewList, m.view)
+}
+
+func TestHelpListsEveryKeyAndCopyUsesClipboard(t *testing.T) {
+	fk := demoFake()
+	var copied string
+	m, _ := newTestModel(t, fk, func(o *Options) { o.Clipboard = func(s string) error { copied = s; return nil } })
+	assert.Contains(t, m.View(), "enter open")
+	assert.Contains(t, m.View(), "a approve")
+	press(m, "?")
+	v := m.View()
+	for _, want := range []string{"terminate", "cancel run", "copy id", "query", "filter", "next status"} {
+		assert.Contains(t, v, want)
+	}
+	press(m, "?")
+	assert.False(t, m.showHelp)
+	press(m, "y")
+	assert.Equal(t, waitingID, copied)
+	assert.Contains(t, m.flash, "copied")
+}
+
+func TestHostileServerTextIsNeutralised(t *testing.T) {
+	hostile := []string{"evil-\x1b[2J-clear", "evil-\x1b]52;c;cm0gLXJmIC8=\x07-osc", "evil-\r-cr", "evil-\u009b31m-c1", "evil-\u202egnp.exe"}
+	fk := &data.Fake{Docs: map[string]status.Document{}}
+	for _, id := range hostile {
+		fk.Rows = append(fk.Rows, data.Row{WorkflowID: id, Type: "T\x1b[31m", Status: status.WorkflowRunning, Phase: "P\u202e", StartedAt: fixedNow})
+		fk.Docs[id] = status.Document{WorkflowID: id, Status: status.WorkflowRunning, Failure: "boom\x1b[2J", Activities: []status.Activity{{Name: "x\x1b]52;c;AA==\x07", Heartbeat: "\u009b2J"}}}
+	}
+	m, _ := newTestModel(t, fk, nil)
+	check := func(v string) {
+		for _, bad := range []string{"\x1b[2J", "\x1b]52", "\r", "\u009b", "\u202e", "\x07"} {
+			assert.NotContains(t, v, bad)
+		}
+	}
+	check(m.View())
+	press(m, "enter")
+	check(m.View())
+	press(m, "a")
+	check(m.View())
+}
+
+func TestNoTypeColumnAt80ButAtWideTerminals(t *testing.T) {
+	m, _ := newTestModel(t, demoFake(), nil)
+	assert.NotContains(t, m.View(), "TYPE")
+	m.Update(teaSize(120, 30))
+	assert.Contains(t, m.View(), "TYPE")
+	assert.Contains(t, m.View(), "Pipeline")
+	_ = contract.PhaseLoading
+}

@@ -1,0 +1,177 @@
+package data
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/status"
+)
+
+// Fake is an in-memory Source for view tests. It pages rows by token, answers counts
+// by a simple status match, and refuses a decision on a run that is not awaiting
+// approval the way the pipeline's update validator does. Down makes every call fail as
+// an unreachable server would.
+type Fake struct {
+	mu    sync.Mutex
+	Rows  []Row
+	Docs  map[string]status.Document
+	Down  bool
+	Calls []string
+	// BadQuery, when set, is refused as a malformed visibility query.
+	BadQuery string
+}
+
+var _ Source = (*Fake)(nil)
+
+func (f *Fake) call(format string, args ...any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Calls = append(f.Calls, fmt.Sprintf(format, args...))
+	if f.Down {
+		return fmt.Errorf("%w: connection refused", ErrUnreachable)
+	}
+	return nil
+}
+
+// CallsWith returns the recorded calls starting with prefix.
+func (f *Fake) CallsWith(prefix string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, c := range f.Calls {
+		if strings.HasPrefix(c, prefix) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// SetDown switches the fake server off or on.
+func (f *Fake) SetDown(down bool) {
+	f.mu.Lock()
+	f.Down = down
+	f.mu.Unlock()
+}
+
+func (f *Fake) match(query string) []Row {
+	var out []Row
+	for _, r := range f.Rows {
+		if fakeMatch(r, query) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// fakeMatch understands the tab queries: running, awaiting approval, failed, completed.
+func fakeMatch(r Row, q string) bool {
+	switch {
+	case strings.Contains(q, "AWAITING_APPROVAL"):
+		return r.Status == status.WorkflowRunning && r.Phase == contract.PhaseAwaitingApproval
+	case strings.Contains(q, "'Running'"):
+		return r.Status == status.WorkflowRunning
+	case strings.Contains(q, "'Failed'"):
+		return r.Status == status.WorkflowFailed || r.Status == status.WorkflowTerminated || r.Status == status.WorkflowCanceled
+	case strings.Contains(q, "'Completed'"):
+		return r.Status == status.WorkflowCompleted
+	}
+	return true
+}
+
+// List pages the matching rows; the token is the next offset.
+func (f *Fake) List(_ context.Context, query string, pageSize int, token []byte) (Page, error) {
+	if err := f.call("list %q %s", query, token); err != nil {
+		return Page{}, err
+	}
+	if f.BadQuery != "" && strings.Contains(query, f.BadQuery) {
+		return Page{}, fmt.Errorf("invalid request: invalid query: unknown field %q", f.BadQuery)
+	}
+	rows := f.match(query)
+	start := 0
+	if token != nil {
+		fmt.Sscan(string(token), &start)
+	}
+	end := min(len(rows), start+pageSize)
+	p := Page{Rows: append([]Row(nil), rows[start:end]...)}
+	if end < len(rows) {
+		p.NextToken = []byte(fmt.Sprint(end))
+	}
+	return p, nil
+}
+
+// Count counts matching rows.
+func (f *Fake) Count(_ context.Context, query string) (int64, error) {
+	if err := f.call("count %q", query); err != nil {
+		return 0, err
+	}
+	return int64(len(f.match(query))), nil
+}
+
+// Status returns the stored document.
+func (f *Fake) Status(_ context.Context, id, _ string) (status.Document, error) {
+	if err := f.call("status %s", id); err != nil {
+		return status.Document{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.Docs[id]
+	if !ok {
+		return d, fmt.Errorf("%w: workflow %s", ErrNotFound, id)
+	}
+	return d, nil
+}
+
+// WaitChange returns at once when the context ends; the fake never changes by itself.
+func (f *Fake) WaitChange(ctx context.Context, id, _ string, _ int) error {
+	if err := f.call("wait %s", id); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// Approve applies the decision when the run awaits approval, else refuses like the validator.
+func (f *Fake) Approve(_ context.Context, id string, d contract.ApprovalSignal) error {
+	if err := f.call("approve %s approved=%v approver=%s reason=%s", id, d.Approved, d.Approver, d.Reason); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	doc, ok := f.Docs[id]
+	if !ok || doc.Phase != contract.PhaseAwaitingApproval {
+		return fmt.Errorf("%w: not awaiting approval", ErrRefused)
+	}
+	doc.Approval = &status.Approval{Decided: true, Approved: d.Approved, Approver: d.Approver, Reason: d.Reason}
+	doc.Phase, doc.PendingSignals = contract.PhaseLoading, []string{}
+	f.Docs[id] = doc
+	return nil
+}
+
+// Cancel records the request.
+func (f *Fake) Cancel(_ context.Context, id string, s contract.CancelSignal) error {
+	return f.call("cancel %s by=%s reason=%s", id, s.RequestedBy, s.Reason)
+}
+
+// Terminate records the request.
+func (f *Fake) Terminate(_ context.Context, id, reason string) error {
+	return f.call("terminate %s reason=%s", id, reason)
+}
+
+// Start records the request.
+func (f *Fake) Start(_ context.Context, req StartRequest) (string, error) {
+	return req.WorkflowID, f.call("start %s", req.WorkflowID)
+}
+
+// Queues reports no pollers.
+func (f *Fake) Queues(context.Context) ([]Queue, error) {
+	return []Queue{{Name: contract.PipelineQueue, WorkflowPollers: []Poller{}, ActivityPollers: []Poller{}}}, f.call("queues")
+}
+
+// Ping reports a fake server.
+func (f *Fake) Ping(ctx context.Context) (ServerInfo, error) {
+	q, err := f.Queues(ctx)
+	return ServerInfo{Address: "fake:7233", Namespace: contract.DefaultNamespace, ServerVersion: "fake", Queues: q}, err
+}
