@@ -138,7 +138,9 @@ func (l *listView) armTick() tea.Cmd {
 	return listTick(backoff(l.m.opts.Refresh, l.m.conn.failures), l.tickGen)
 }
 
-func isConnErr(err error) bool { return isTransport(err) || strings.Contains(err.Error(), data.ErrUnreachable.Error()) }
+func isConnErr(err error) bool {
+	return isTransport(err) || strings.Contains(err.Error(), data.ErrUnreachable.Error())
+}
 
 func (l *listView) applyFilter(keepID string) {
 	f := strings.ToLower(l.filter)

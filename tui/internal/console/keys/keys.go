@@ -7,7 +7,7 @@ import "github.com/charmbracelet/bubbles/key"
 
 // KeyMap holds every binding of the console.
 type KeyMap struct {
-	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	Up, Down, PageUp, PageDown, Top, Bottom  key.Binding
 	Open, Back, Quit, Help, Refresh          key.Binding
 	NextTab, PrevTab, Filter, Query          key.Binding
 	Approve, Reject, Cancel, Terminate, Copy key.Binding
