@@ -1,0 +1,36 @@
+// Command worker-pipeline runs the pipeline-workers task queue: DataPipelineWorkflow
+// and the extract, quality, Airflow and Iceberg activities.
+package main
+
+import (
+	"context"
+	"flag"
+
+	"go.temporal.io/sdk/worker"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/workerrt"
+	"github.com/matih/ops/worker-pipeline/config"
+	"github.com/matih/ops/worker-pipeline/pipeline"
+)
+
+func main() {
+	var cfg config.Worker
+	workerrt.Main(workerrt.Spec{
+		Name:            "worker-pipeline",
+		TaskQueue:       contract.PipelineQueue,
+		DefaultHTTPAddr: "127.0.0.1:9101",
+		Flags:           func(fs *flag.FlagSet) { cfg.RegisterFlags(fs) },
+		Setup: func(ctx context.Context, env workerrt.Env, reg worker.Registry) (func(), error) {
+			acts, closeCatalog, err := cfg.Build(ctx)
+			if err != nil {
+				return nil, err
+			}
+			acts.Register(reg)
+			pipeline.Register(reg)
+			env.Logger.Info("pipeline worker configured", "staging", cfg.StagingDir, "catalog", cfg.Catalog.URI,
+				"warehouse", cfg.Catalog.Warehouse, "airflow", cfg.AirflowURL != "")
+			return closeCatalog, nil
+		},
+	})
+}
