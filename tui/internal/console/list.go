@@ -376,7 +376,7 @@ func (c columns) row(r data.Row, now time.Time, selected bool) string {
 	if selected {
 		mark = "> "
 	}
-	s := mark + pad(middle(sanitize.Text(r.WorkflowID), c.id), c.id) + " "
+	s := mark + pad(compactID(sanitize.Text(r.WorkflowID), c.id), c.id) + " "
 	if c.typ > 0 {
 		s += pad(shortType(sanitize.Text(r.Type)), c.typ) + " "
 	}

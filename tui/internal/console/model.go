@@ -14,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/tui/internal/audit"
 	"github.com/matih/ops/tui/internal/console/keys"
@@ -264,6 +265,9 @@ func (m *Model) View() string {
 	if m.flashErr {
 		style = m.st.FlashErr
 	}
+	if flash == "" {
+		flash, style = m.hint(), m.st.Warn
+	}
 	b.WriteString(style.Render(fit(flash, m.width)) + "\n")
 	b.WriteString(fit(m.help.ShortHelpView(m.currentHelp().ShortHelp()), m.width))
 	return b.String()
@@ -284,8 +288,9 @@ func (m *Model) banner() string {
 	s := "DISCONNECTED: " + oneLine(m.conn.err.Error())
 	if !m.conn.lastOK.IsZero() {
 		ago := m.opts.Now().Sub(m.conn.lastOK)
-		s = fmt.Sprintf("DISCONNECTED · showing data fetched %s (%s ago) · retrying · %s",
-			m.conn.lastOK.Local().Format("15:04:05"), status.FormatDuration(ago), oneLine(m.conn.err.Error()))
+		s = fmt.Sprintf("DISCONNECTED · data from %s (%s ago) · retry in %s · %s",
+			m.conn.lastOK.Local().Format("15:04:05"), status.FormatDuration(ago),
+			status.FormatDuration(backoff(m.opts.Refresh, m.conn.failures)), oneLine(m.conn.err.Error()))
 	}
 	return s
 }
@@ -325,4 +330,22 @@ func pastTense(action string) string {
 		return "terminated"
 	}
 	return action
+}
+
+// hint guides a newcomer when nothing else is said: a run waiting for approval says
+// which keys decide it.
+func (m *Model) hint() string {
+	if m.dialog != nil || m.showHelp {
+		return ""
+	}
+	waiting := false
+	if m.view == viewDetail {
+		waiting = m.detail.doc != nil && len(m.detail.doc.PendingSignals) > 0
+	} else if r, ok := m.list.selected(); ok {
+		waiting = r.Status == status.WorkflowRunning && r.Phase == contract.PhaseAwaitingApproval
+	}
+	if waiting {
+		return "this run waits for a human: a approve · r reject · enter details"
+	}
+	return ""
 }

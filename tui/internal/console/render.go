@@ -64,5 +64,19 @@ func bar(p float64, cells int) string {
 		p = 1
 	}
 	full := int(p*float64(cells) + 0.5)
-	return "[" + strings.Repeat("#", full) + strings.Repeat(".", cells-full) + "]" + fmt.Sprintf("%4.0f%%", p*100)
+	return "[" + strings.Repeat("#", full) + strings.Repeat(".", cells-full) + "]" + fmt.Sprintf("%3.0f%%", p*100)
+}
+
+// compactID shortens a workflow id for the table: fractional seconds go, and when it is
+// still too long the start (pipeline name) and the end (time of day) are kept.
+func compactID(id string, width int) string {
+	if i := strings.LastIndexByte(id, '.'); i > 0 && len(id)-i == 7 && strings.Trim(id[i+1:], "0123456789") == "" {
+		id = id[:i]
+	}
+	r := []rune(id)
+	if len(r) <= width || width < 12 {
+		return middle(id, width)
+	}
+	tail := 8
+	return string(r[:width-tail-1]) + "…" + string(r[len(r)-tail:])
 }

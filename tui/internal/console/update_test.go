@@ -216,7 +216,7 @@ func TestHelpListsEveryKeyAndCopyUsesClipboard(t *testing.T) {
 	assert.Contains(t, m.View(), "a approve")
 	press(m, "?")
 	v := m.View()
-	for _, want := range []string{"terminate", "cancel run", "copy id", "query", "filter", "next status"} {
+	for _, want := range []string{"terminate", "cancel run", "copy id", "query", "filter", "previous tab"} {
 		assert.Contains(t, v, want)
 	}
 	press(m, "?")

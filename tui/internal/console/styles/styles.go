@@ -26,7 +26,7 @@ func New(noColor bool) Styles {
 		Title:     c(base.Bold(true), "cyan"),
 		TabActive: base.Bold(true).Reverse(true),
 		Tab:       base,
-		Header:    base.Bold(true).Underline(!noColor),
+		Header:    base.Bold(true),
 		Selected:  base.Reverse(true),
 		Row:       base,
 		Dim:       c(base, "gray"),
