@@ -130,14 +130,17 @@ func (t *Temporal) Cancel(ctx context.Context, workflowID string, sig contract.C
 
 // Terminate ends the run at once, recording the reason and our identity in history.
 func (t *Temporal) Terminate(ctx context.Context, workflowID, reason string) error {
-	return Classify(t.Client.TerminateWorkflow(ctx, workflowID, "", reason))
+	_, err := t.Client.WorkflowService().TerminateWorkflowExecution(ctx, &workflowservice.TerminateWorkflowExecutionRequest{
+		Namespace: t.Namespace, WorkflowExecution: execution(workflowID), Reason: reason, Identity: t.Identity})
+	return Classify(err)
 }
 
 // Start starts a workflow; a second start with the same id is refused.
 func (t *Temporal) Start(ctx context.Context, req StartRequest) (string, error) {
 	run, err := t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: req.WorkflowID, TaskQueue: req.TaskQueue,
 		WorkflowExecutionTimeout: 24 * time.Hour, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE}, req.WorkflowType, req.Input)
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE, WorkflowExecutionErrorWhenAlreadyStarted: true},
+		req.WorkflowType, req.Input)
 	if err != nil {
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &started) {

@@ -1,0 +1,131 @@
+package data_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/shared/testkit"
+	"github.com/matih/ops/tui/internal/data"
+	"github.com/matih/ops/tui/internal/testflow"
+)
+
+func pipelineConfig(id string, cols ...string) contract.PipelineConfig {
+	return contract.PipelineConfig{PipelineID: id, MinQualityScore: 0.9, ApprovalTimeout: contract.Duration(time.Hour),
+		Source:      contract.SourceConfig{Kind: contract.SourceSQLite, DSN: "/tmp/x.db", Table: "t", Columns: cols},
+		Destination: contract.DestinationConfig{Table: "analytics." + id}}
+}
+
+// TestTemporalSourceAgainstDevServer covers the real data access the console uses:
+// visibility paging and counts, the status document, the long poll, every action.
+func TestTemporalSourceAgainstDevServer(t *testing.T) {
+	srv := testkit.StartDevServer(t)
+	stop, err := testflow.StartWorker(srv.Client)
+	require.NoError(t, err)
+	defer stop()
+	ctx := context.Background()
+	src := &data.Temporal{Client: srv.Client, Namespace: srv.Namespace, Address: srv.HostPort, Identity: "ops@test"}
+
+	// Five runs waiting for approval and two that complete on their own.
+	base := time.Date(2026, 2, 12, 6, 0, 0, 0, time.UTC)
+	var waiting []string
+	for i := 0; i < 7; i++ {
+		cols := []string{"id", "missing_region"}
+		if i >= 5 {
+			cols = []string{"id"}
+		}
+		id, err := src.Start(ctx, data.StartRequest{WorkflowID: contract.PipelineWorkflowID(fmt.Sprintf("p%d", i), base.Add(time.Duration(i)*time.Second)),
+			WorkflowType: contract.DataPipelineWorkflow, TaskQueue: contract.PipelineQueue, Input: pipelineConfig(fmt.Sprintf("p%d", i), cols...)})
+		require.NoError(t, err)
+		if i < 5 {
+			waiting = append(waiting, id)
+		}
+	}
+	_, err = src.Start(ctx, data.StartRequest{WorkflowID: waiting[0], WorkflowType: contract.DataPipelineWorkflow, TaskQueue: contract.PipelineQueue, Input: pipelineConfig("p0")})
+	assert.ErrorIs(t, err, data.ErrRefused, "same id twice")
+
+	awaiting := data.Tabs[1].Query
+	require.Eventually(t, func() bool {
+		n, err := src.Count(ctx, awaiting)
+		c, err2 := src.Count(ctx, data.Tabs[3].Query)
+		return err == nil && err2 == nil && n == 5 && c == 2
+	}, 20*time.Second, 200*time.Millisecond, "visibility shows 5 awaiting and 2 completed")
+
+	// Paging by token: 5 rows in pages of 2.
+	var rows []data.Row
+	var token []byte
+	for pages := 0; ; pages++ {
+		p, err := src.List(ctx, awaiting, 2, token)
+		require.NoError(t, err)
+		rows = append(rows, p.Rows...)
+		if token = p.NextToken; token == nil {
+			assert.Equal(t, 2, pages, "three pages")
+			break
+		}
+	}
+	require.Len(t, rows, 5)
+	for _, r := range rows {
+		assert.Equal(t, contract.PhaseAwaitingApproval, r.Phase)
+		require.NotNil(t, r.Progress)
+		assert.Equal(t, 0.5, *r.Progress)
+		require.NotNil(t, r.QualityScore)
+		assert.Equal(t, 0.5, *r.QualityScore)
+	}
+	_, err = src.List(ctx, "NoSuchField = 'x'", 10, nil)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, data.ErrUnreachable, "a malformed query is not a connection problem")
+
+	// Live follow: the long poll returns once the approval moves the run on.
+	doc, err := src.Status(ctx, waiting[0], "")
+	require.NoError(t, err)
+	changed := make(chan error, 1)
+	go func() { changed <- src.WaitChange(ctx, waiting[0], doc.RunID, doc.HistoryLength) }()
+	require.NoError(t, src.Approve(ctx, waiting[0], contract.ApprovalSignal{Approved: true, Approver: "ops@test", Reason: "fine"}))
+	select {
+	case err := <-changed:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("long poll did not return after the approval")
+	}
+	err = src.Approve(ctx, waiting[0], contract.ApprovalSignal{Approved: false, Approver: "ops@test", Reason: "late"})
+	assert.ErrorIs(t, err, data.ErrRefused)
+
+	err = src.Approve(ctx, waiting[1], contract.ApprovalSignal{Approved: true, Reason: "no approver"})
+	assert.ErrorIs(t, err, data.ErrRefused)
+	assert.Contains(t, err.Error(), "approver is required")
+
+	require.NoError(t, src.Cancel(ctx, waiting[2], contract.CancelSignal{RequestedBy: "ops@test", Reason: "bad input"}))
+	require.NoError(t, src.Terminate(ctx, waiting[3], "stuck"))
+	require.Eventually(t, func() bool {
+		a, _ := src.Status(ctx, waiting[0], "")
+		c, _ := src.Status(ctx, waiting[2], "")
+		return a.Status == status.WorkflowCompleted && c.Status != status.WorkflowRunning
+	}, 10*time.Second, 100*time.Millisecond)
+	term, err := src.Status(ctx, waiting[3], "")
+	require.NoError(t, err)
+	assert.Equal(t, status.WorkflowTerminated, term.Status)
+	assert.Equal(t, "terminated: stuck (by ops@test)", term.Failure)
+
+	_, err = src.Status(ctx, "nope", "")
+	assert.ErrorIs(t, err, data.ErrNotFound)
+	assert.ErrorIs(t, src.Terminate(ctx, "nope", "x"), data.ErrNotFound)
+
+	qs, err := src.Queues(ctx)
+	require.NoError(t, err)
+	require.Len(t, qs, 3)
+	assert.Equal(t, contract.PipelineQueue, qs[0].Name)
+	assert.NotEmpty(t, qs[0].ActivityPollers)
+	assert.Empty(t, qs[1].WorkflowPollers)
+}
+
+func TestClassifyUnreachable(t *testing.T) {
+	err := data.Classify(context.DeadlineExceeded)
+	assert.True(t, errors.Is(err, data.ErrUnreachable))
+}
