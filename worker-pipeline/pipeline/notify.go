@@ -59,6 +59,9 @@ func (r *run) approvalGate(ctx workflow.Context, q contract.QualityResult) (*con
 	if err != nil {
 		return nil, err
 	}
+	if decided {
+		r.notifyDecision(ctx, n)
+	}
 	switch {
 	case !decided:
 		return &contract.PipelineResult{Status: contract.StatusCancelled, Reason: "approval timed out after " + formatHours(timeout)}, nil
@@ -67,6 +70,18 @@ func (r *run) approvalGate(ctx workflow.Context, q contract.QualityResult) (*con
 			Reason: fmt.Sprintf("Quality below threshold; rejected by %s: %s", r.decision.Approver, r.decision.Reason)}, nil
 	}
 	return nil, nil
+}
+
+// notifyDecision sends the follow-up that reports the decision and resolves the
+// page the first quality notification opened.
+func (r *run) notifyDecision(ctx workflow.Context, n contract.QualityIssueNotification) {
+	n.Decision = contract.DecisionRejected
+	if r.decision.Approved {
+		n.Decision = contract.DecisionApproved
+	}
+	n.Approver, n.Reason = r.decision.Approver, r.decision.Reason
+	n.Summary = fmt.Sprintf("pipeline %s quality %.2f %s by %s: %s", r.cfg.PipelineID, n.Score, n.Decision, n.Approver, n.Reason)
+	r.notify(ctx, contract.ActivityNotifyQualityIssue, n)
 }
 
 // formatHours renders 4h0m0s as "4h".

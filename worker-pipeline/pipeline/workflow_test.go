@@ -104,7 +104,8 @@ func TestLowQualityThenApprove(t *testing.T) {
 	assert.Equal(t, contract.StatusCompleted, res.Status)
 	assert.Equal(t, "ana@bastion", res.Approver)
 	assert.Equal(t, "known late feed", res.ApprovalReason)
-	assert.Equal(t, 1, f.called(contract.ActivityNotifyQualityIssue))
+	assert.Equal(t, 2, f.called(contract.ActivityNotifyQualityIssue), "the issue, then the decision")
+	assert.Equal(t, "approved", f.notifications[contract.ActivityNotifyQualityIssue][1].(map[string]any)["decision"])
 
 	assert.Equal(t, contract.PhaseAwaitingApproval, waiting.Phase)
 	assert.Equal(t, []string{"approval"}, waiting.PendingSignals)

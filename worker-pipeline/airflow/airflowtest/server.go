@@ -17,6 +17,9 @@ type DAG struct {
 	Polls int
 	// FailTasks, when set, makes runs end failed with these task ids failed.
 	FailTasks []string
+	// Deny, when set (401 or 403), is Airflow's answer to any request on this DAG,
+	// as for a user without permission on it.
+	Deny int
 }
 
 // Server is an httptest server speaking Airflow's DAG-run API.
@@ -100,6 +103,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	dag, ok := s.dags[dagID]
 	if !ok {
 		problem(w, http.StatusNotFound, "DAG with dag_id: '"+dagID+"' not found")
+		return
+	}
+	if dag.Deny != 0 {
+		problem(w, dag.Deny, "Access is denied for DAG "+dagID)
 		return
 	}
 	switch {

@@ -1,0 +1,190 @@
+// Package integration runs the pipeline worker as a real process against a real
+// Temporal dev server, SQLite sources and an Iceberg catalog.
+package integration
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	_ "modernc.org/sqlite"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/testkit"
+	"github.com/matih/ops/worker-pipeline/demo"
+	"github.com/matih/ops/worker-pipeline/lakehouse"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// workerBinary builds cmd/worker-pipeline once per test run.
+func workerBinary(t *testing.T) string {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "worker-pipeline-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "worker-pipeline")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/matih/ops/worker-pipeline/cmd/worker-pipeline").CombinedOutput()
+		if err != nil {
+			buildErr = &buildError{out: string(out), err: err}
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build worker-pipeline: %v", buildErr)
+	}
+	return binPath
+}
+
+type buildError struct {
+	out string
+	err error
+}
+
+func (b *buildError) Error() string { return b.err.Error() + ": " + b.out }
+
+// stack is a dev server plus the folders a worker process writes to.
+type stack struct {
+	srv       *testkit.DevServer
+	dir       string
+	catalog   string
+	warehouse string
+	notified  *recorder
+}
+
+func newStack(t *testing.T) *stack {
+	srv := testkit.StartDevServer(t)
+	dir := t.TempDir()
+	s := &stack{srv: srv, dir: dir, catalog: filepath.Join(dir, "catalog.db"), warehouse: filepath.Join(dir, "warehouse"), notified: &recorder{}}
+	s.notified.start(t, srv.Client)
+	return s
+}
+
+// process is a running worker-pipeline.
+type process struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// startWorker runs the worker binary with extra flags and env, and waits until it
+// polls.
+func (s *stack) startWorker(t *testing.T, env []string, flags ...string) *process {
+	http := testkit.FreeAddr(t)
+	args := append([]string{"--address", s.srv.HostPort, "--http-addr", http, "--stop-timeout", "2s",
+		"--staging-dir", filepath.Join(s.dir, "staging"), "--catalog-uri", s.catalog, "--warehouse", s.warehouse, "--log-level", "warn"}, flags...)
+	cmd := exec.Command(workerBinary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	logf, err := os.Create(filepath.Join(s.dir, "worker-"+time.Now().Format("150405.000")+".log"))
+	require.NoError(t, err)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	require.NoError(t, cmd.Start())
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); logf.Close(); close(p.done) }()
+	t.Cleanup(func() { p.kill() })
+	require.Eventually(t, func() bool {
+		resp, err := httpGet("http://" + http + "/readyz")
+		return err == nil && resp == 200
+	}, 30*time.Second, 100*time.Millisecond, "worker never became ready; log in %s", s.dir)
+	return p
+}
+
+func (p *process) kill() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// recorder is the notify-workers side of the test: it records what the pipeline
+// sent, so tests can check notifications without Slack.
+type recorder struct {
+	mu    sync.Mutex
+	calls map[string][]map[string]any
+}
+
+func (r *recorder) start(t *testing.T, c client.Client) {
+	r.calls = map[string][]map[string]any{}
+	w := worker.New(c, contract.NotifyQueue, worker.Options{})
+	for _, name := range []string{contract.ActivityNotifyQualityIssue, contract.ActivityNotifyPipelineCompletion, contract.ActivityNotifyFailure} {
+		name := name
+		w.RegisterActivityWithOptions(func(ctx context.Context, p map[string]any) (contract.NotificationResult, error) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.calls[name] = append(r.calls[name], p)
+			return contract.NotificationResult{Delivered: []string{"test"}}, nil
+		}, activity.RegisterOptions{Name: name})
+	}
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+}
+
+func (r *recorder) count(name string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.calls[name])
+}
+
+// source creates a demo orders database and returns its path and row count.
+func source(t *testing.T, rows int, nullRate float64) (string, int64) {
+	path := filepath.Join(t.TempDir(), "orders.db")
+	require.NoError(t, demo.CreateOrders(context.Background(), path, demo.OrdersSpec{Rows: rows, NullRate: nullRate, Seed: 11}))
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	require.NoError(t, err)
+	defer db.Close()
+	var n int64
+	require.NoError(t, db.QueryRow("SELECT count(*) FROM orders").Scan(&n))
+	return path, n
+}
+
+// tableRows counts an Iceberg table's rows through the same catalog the worker uses.
+func (s *stack) tableRows(t *testing.T, table string) int64 {
+	cat, closeCat, err := lakehouse.Open(context.Background(), lakehouse.Config{URI: s.catalog, Warehouse: s.warehouse})
+	require.NoError(t, err)
+	defer closeCat()
+	n, err := lakehouse.CountRows(context.Background(), cat, table)
+	require.NoError(t, err)
+	return n
+}
+
+// start runs a pipeline with a chosen workflow id.
+func (s *stack) start(t *testing.T, id string, cfg contract.PipelineConfig) client.WorkflowRun {
+	run, err := s.srv.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+		ID: id, TaskQueue: contract.PipelineQueue, WorkflowExecutionTimeout: 10 * time.Minute,
+	}, contract.DataPipelineWorkflow, cfg)
+	require.NoError(t, err)
+	return run
+}
+
+type clientUpdate = client.UpdateWorkflowOptions
+
+const updateCompleted = client.WorkflowUpdateStageCompleted
+
+// tableRows0 is tableRows for a table that may not exist.
+func (s *stack) tableRows0(t *testing.T, table string) int64 {
+	cat, closeCat, err := lakehouse.Open(context.Background(), lakehouse.Config{URI: s.catalog, Warehouse: s.warehouse})
+	require.NoError(t, err)
+	defer closeCat()
+	n, err := lakehouse.CountRows(context.Background(), cat, table)
+	if err != nil {
+		return 0
+	}
+	return n
+}

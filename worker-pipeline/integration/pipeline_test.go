@@ -1,0 +1,169 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/worker-pipeline/airflow/airflowtest"
+)
+
+func cfgFor(db string, table string) contract.PipelineConfig {
+	min := 100.0
+	return contract.PipelineConfig{
+		PipelineID: "orders",
+		Source:     contract.SourceConfig{Kind: contract.SourceSQLite, DSN: db, Table: "orders"},
+		QualityChecks: []contract.QualityCheck{
+			{Type: contract.CheckRowCountMin, Min: &min},
+			{Type: contract.CheckNotNull, Columns: []string{"amount"}},
+			{Type: contract.CheckUnique, Columns: []string{"order_id"}},
+		},
+		MinQualityScore: 0.9,
+		Destination:     contract.DestinationConfig{Table: table},
+	}
+}
+
+func TestSQLiteSourceLandsInIceberg(t *testing.T) {
+	s := newStack(t)
+	s.startWorker(t, nil)
+	db, want := source(t, 5000, 0)
+	run := s.start(t, "pipeline-orders-clean", cfgFor(db, "analytics.orders"))
+	var res contract.PipelineResult
+	require.NoError(t, run.Get(context.Background(), &res))
+	assert.Equal(t, contract.StatusCompleted, res.Status)
+	assert.Equal(t, want, res.RowsProcessed)
+	assert.NotZero(t, res.SnapshotID)
+	assert.Greater(t, res.HistoryLength, 20)
+	assert.Equal(t, 1.0, res.QualityScore)
+	assert.Equal(t, want, s.tableRows(t, "analytics.orders"), "the table holds exactly the source's rows")
+	assert.Equal(t, 1, s.notified.count(contract.ActivityNotifyPipelineCompletion))
+}
+
+func TestLowQualityWaitsThenApprovedByUpdate(t *testing.T) {
+	s := newStack(t)
+	s.startWorker(t, nil)
+	db, want := source(t, 2000, 0.3)
+	run := s.start(t, "pipeline-orders-dirty", cfgFor(db, "analytics.dirty"))
+	ctx := context.Background()
+	var doc status.Document
+	require.Eventually(t, func() bool {
+		v, err := s.srv.Client.QueryWorkflow(ctx, run.GetID(), "", contract.QueryStatus)
+		return err == nil && v.Get(&doc) == nil && doc.Phase == contract.PhaseAwaitingApproval
+	}, 30*time.Second, 200*time.Millisecond)
+	assert.Less(t, doc.Quality.Score, 0.9)
+	assert.NotEmpty(t, doc.Quality.Checks[1].Samples, "the approver sees failing samples")
+
+	// The update's validator refuses an approval with no approver, synchronously.
+	h, err := s.srv.Client.UpdateWorkflow(ctx, updateOpts(run.GetID(), contract.ApprovalSignal{Approved: true}))
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	require.ErrorContains(t, err, "approver is required")
+	h, err = s.srv.Client.UpdateWorkflow(ctx, updateOpts(run.GetID(), contract.ApprovalSignal{Approved: true, Approver: "ana@bastion", Reason: "late feed, known"}))
+	require.NoError(t, err)
+	var ack status.Approval
+	require.NoError(t, h.Get(ctx, &ack))
+	assert.True(t, ack.Approved)
+
+	var res contract.PipelineResult
+	require.NoError(t, run.Get(ctx, &res))
+	assert.Equal(t, contract.StatusCompleted, res.Status)
+	assert.Equal(t, "ana@bastion", res.Approver)
+	assert.Equal(t, want, s.tableRows(t, "analytics.dirty"))
+	assert.Equal(t, 2, s.notified.count(contract.ActivityNotifyQualityIssue), "the issue, then the decision that resolves it")
+}
+
+func TestAirflowContract(t *testing.T) {
+	af := airflowtest.New(map[string]airflowtest.DAG{
+		"sales_transform": {Polls: 2},
+		"broken":          {Polls: 1, FailTasks: []string{"clean_orders"}},
+		"forbidden":       {Deny: 401},
+	})
+	defer af.Close()
+	s := newStack(t)
+	s.startWorker(t, []string{"MATIH_AIRFLOW_USERNAME=" + af.User, "MATIH_AIRFLOW_PASSWORD=" + af.Password},
+		"--airflow-url", af.URL, "--airflow-poll", "100ms")
+	db, want := source(t, 500, 0)
+	ctx := context.Background()
+
+	t.Run("success", func(t *testing.T) {
+		cfg := cfgFor(db, "analytics.af_ok")
+		cfg.TransformDAG = "sales_transform"
+		var res contract.PipelineResult
+		require.NoError(t, s.start(t, "pipeline-af-ok", cfg).Get(ctx, &res))
+		assert.Equal(t, want, res.RowsProcessed)
+		conf, ok := af.Run("sales_transform", "matih__pipeline-af-ok")
+		require.True(t, ok, "the run id is deterministic")
+		assert.Contains(t, conf["input_path"], "pipeline-af-ok")
+	})
+	t.Run("409 finds the existing run", func(t *testing.T) {
+		before := af.Triggers
+		// The run already exists, as after a worker crash between trigger and reply.
+		_, err := httpPostJSON(af.URL+"/api/v1/dags/sales_transform/dagRuns", af.User, af.Password, `{"dag_run_id":"matih__pipeline-af-409"}`)
+		require.NoError(t, err)
+		cfg := cfgFor(db, "analytics.af_409")
+		cfg.TransformDAG = "sales_transform"
+		var res contract.PipelineResult
+		require.NoError(t, s.start(t, "pipeline-af-409", cfg).Get(ctx, &res))
+		assert.Equal(t, contract.StatusCompleted, res.Status)
+		assert.Equal(t, before+1, af.Triggers, "only the pre-existing run was created")
+	})
+	t.Run("failed run fails the workflow naming the tasks", func(t *testing.T) {
+		cfg := cfgFor(db, "analytics.af_failed")
+		cfg.TransformDAG = "broken"
+		err := s.start(t, "pipeline-af-failed", cfg).Get(ctx, nil)
+		var app *temporal.ApplicationError
+		require.True(t, errors.As(err, &app), "%v", err)
+		assert.Equal(t, "AirflowRunFailed", app.Type())
+		assert.Contains(t, app.Error(), "clean_orders")
+		assert.Equal(t, 1, s.notified.count(contract.ActivityNotifyFailure))
+	})
+	t.Run("401 is PermissionDenied, not retried", func(t *testing.T) {
+		cfg := cfgFor(db, "analytics.af_denied")
+		cfg.TransformDAG = "forbidden"
+		start := time.Now()
+		err := s.start(t, "pipeline-af-denied", cfg).Get(ctx, nil)
+		var app *temporal.ApplicationError
+		require.True(t, errors.As(err, &app), "%v", err)
+		assert.Equal(t, "PermissionDeniedError", app.Type())
+		assert.Less(t, time.Since(start), 20*time.Second, "no retry backoff happened")
+		assert.Zero(t, s.tableRows(t, "analytics.af_ok")-want, "earlier loads untouched")
+	})
+}
+
+func TestBadInputsAreRefusedBeforeAnythingRuns(t *testing.T) {
+	s := newStack(t)
+	s.startWorker(t, nil)
+	db, _ := source(t, 10, 0)
+	ctx := context.Background()
+	cases := map[string]func(*contract.PipelineConfig){
+		"source.kind":       func(c *contract.PipelineConfig) { c.Source = contract.SourceConfig{} },
+		"min_quality_score": func(c *contract.PipelineConfig) { c.MinQualityScore = -0.1 },
+		"source.query":      func(c *contract.PipelineConfig) { c.Source.Table = ""; c.Source.Query = "SELECT nope FROM orders" },
+		"staging_path":      func(c *contract.PipelineConfig) { c.StagingPath = "/no/such/folder" },
+	}
+	for field, mutate := range cases {
+		cfg := cfgFor(db, "analytics.bad")
+		mutate(&cfg)
+		err := s.start(t, "pipeline-bad-"+field, cfg).Get(ctx, nil)
+		var app *temporal.ApplicationError
+		require.True(t, errors.As(err, &app), "%s: %v", field, err)
+		assert.Equal(t, "ValidationError", app.Type(), field)
+		assert.Contains(t, app.Error(), field)
+	}
+	_, err := s.srv.Client.DescribeWorkflowExecution(ctx, "pipeline-bad-staging_path", "")
+	require.NoError(t, err)
+	assert.Zero(t, s.tableRows0(t, "analytics.bad"), "nothing was loaded")
+}
+
+func updateOpts(id string, sig contract.ApprovalSignal) clientUpdate {
+	return clientUpdate{WorkflowID: id, UpdateName: contract.UpdateApproval, Args: []any{sig}, WaitForStage: updateCompleted}
+}
+
