@@ -1,0 +1,132 @@
+// Package e2e runs the built matih binary in tmux at 80x24 against a real Temporal
+// dev server with a worker speaking the pipeline contract, and drives it by keys.
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/shared/testkit"
+	"github.com/matih/ops/tui/internal/testflow"
+)
+
+type tmux struct {
+	t      *testing.T
+	socket string
+}
+
+func (x tmux) run(args ...string) string {
+	x.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-L", x.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		x.t.Fatalf("tmux %v: %v: %s", args, err, out)
+	}
+	return string(out)
+}
+
+func (x tmux) keys(keys ...string) { x.run(append([]string{"send-keys", "-t", "e2e"}, keys...)...) }
+func (x tmux) text(s string)       { x.run("send-keys", "-t", "e2e", "-l", s) }
+func (x tmux) screen() string      { return x.run("capture-pane", "-p", "-t", "e2e") }
+
+// waitFor polls the pane until every want appears.
+func (x tmux) waitFor(timeout time.Duration, want ...string) string {
+	x.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		s := x.screen()
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(s, w)
+		}
+		if ok {
+			return s
+		}
+		if time.Now().After(deadline) {
+			x.t.Fatalf("screen never showed %q:\n%s", want, s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func buildMatih(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "matih")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/matih")
+	cmd.Dir = filepath.Join(testkit.RepoRoot(t), "tui")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	return bin
+}
+
+func TestApproveByKeysInTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed; the end-to-end console test needs it")
+	}
+	bin := buildMatih(t)
+	srv := testkit.StartDevServer(t)
+	stop, err := testflow.StartWorker(srv.Client)
+	require.NoError(t, err)
+	defer stop()
+	dir := t.TempDir()
+	auditPath := filepath.Join(dir, "audit.log")
+	cfg := filepath.Join(dir, "low.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(`pipeline_id: sales
+source: {kind: sqlite, dsn: /tmp/sales.db, table: sales, columns: [id, missing_region, amount, missing_store]}
+min_quality_score: 0.9
+approval_timeout: 2h
+destination: {table: analytics.sales}
+`), 0o600))
+
+	// A low-quality pipeline, started through the scriptable twin.
+	conn := []string{"--address", srv.HostPort, "--namespace", srv.Namespace, "--audit-log", auditPath}
+	out, err := exec.Command(bin, append(conn, "start", "pipeline", "-f", cfg)...).Output()
+	require.NoError(t, err)
+	id := strings.TrimSpace(string(out))
+
+	x := tmux{t: t, socket: fmt.Sprintf("matih-e2e-%d", os.Getpid())}
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", x.socket, "kill-server").Run() })
+	console := fmt.Sprintf("SSH_CLIENT='10.1.2.3 5555 22' %s %s; sleep 30", bin, strings.Join(conn, " "))
+	x.run("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", console)
+
+	// The run shows as waiting, and the help bar says which key approves it.
+	screen := x.waitFor(20*time.Second, "AWAITING_APPROVAL", "a approve")
+	t.Logf("list:\n%s", screen)
+	x.keys("BTab") // the "all" tab, so the run stays in view once it completes
+	x.waitFor(5*time.Second, "all 1")
+	x.keys("a")
+	x.waitFor(5*time.Second, "Approve this run")
+	x.text("quality gap known and accepted")
+	x.keys("Enter")
+	x.waitFor(15*time.Second, "approved ")
+
+	x.keys("Enter")
+	screen = x.waitFor(20*time.Second, "COMPLETED", "approved by")
+	t.Logf("detail:\n%s", screen)
+	x.keys("q")
+
+	doc, err := status.Build(context.Background(), srv.Client, id, "")
+	require.NoError(t, err)
+	require.Equal(t, status.WorkflowCompleted, doc.Status)
+	var res contract.PipelineResult
+	require.NoError(t, json.Unmarshal(doc.Result, &res))
+	assert.Equal(t, contract.StatusCompleted, res.Status)
+	assert.Equal(t, "quality gap known and accepted", res.ApprovalReason)
+	assert.Contains(t, res.Approver, "@")
+	assert.Contains(t, res.Approver, "(ssh 10.1.2.3)")
+
+	audit, err := os.ReadFile(auditPath)
+	require.NoError(t, err)
+	assert.Contains(t, string(audit), `"action":"approve","workflow":"`+id+`","reason":"quality gap known and accepted","outcome":"ok"`)
+}
