@@ -136,6 +136,9 @@ func (a *App) runConsole(ctx context.Context) error {
 	if a.Console == nil {
 		return usagef("the console is not available in this build")
 	}
+	if !a.Interactive {
+		return usagef("the console needs a terminal; use a subcommand (matih --help) in scripts")
+	}
 	return a.Console(ctx, a)
 }
 

@@ -1,7 +1,9 @@
 package console
 
 import (
+	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -127,7 +129,8 @@ func (d *detailView) lines() []string {
 	}
 	out := []string{
 		st.Title.Render(fit(sanitize.Text(doc.WorkflowID), d.width)),
-		fmt.Sprintf("run %s  type %s  queue %s", sanitize.Text(doc.RunID), sanitize.Text(doc.WorkflowType), sanitize.Text(doc.TaskQueue)),
+		"run " + sanitize.Text(doc.RunID),
+		fmt.Sprintf("type %s  queue %s", sanitize.Text(doc.WorkflowType), sanitize.Text(doc.TaskQueue)),
 		st.Status(doc.Status).Render(doc.Status) + "  phase " + st.Status(doc.Phase).Render(sanitize.Text(dash(doc.Phase))) + fmt.Sprintf("  retries %d", doc.Retries),
 		fmt.Sprintf("started %s  duration %s", doc.StartedAt.Local().Format("2006-01-02 15:04:05"), status.FormatDuration(end.Sub(doc.StartedAt))),
 		"progress " + bar(doc.Progress, 20) + "  " + st.Dim.Render(sourceText(doc.ProgressSource)),
@@ -141,7 +144,8 @@ func (d *detailView) lines() []string {
 	out = append(out, d.evidence(now)...)
 	out = append(out, d.timeline()...)
 	if len(doc.Result) > 0 {
-		out = append(out, st.Header.Render("result"), fit(sanitize.Text(string(doc.Result)), d.width))
+		out = append(out, st.Header.Render("result"))
+		out = append(out, resultLines(doc.Result, d.width)...)
 	}
 	if doc.Failure != "" {
 		out = append(out, st.Bad.Render("failure: "+sanitize.Text(doc.Failure)))
@@ -209,6 +213,29 @@ func (d *detailView) timeline() []string {
 		if a.LastFailure != "" {
 			out = append(out, st.Bad.Render(fit("      last failure: "+sanitize.Text(a.LastFailure), d.width)))
 		}
+	}
+	return out
+}
+
+// resultLines shows a JSON object result as "key: value" lines, in key order.
+func resultLines(raw json.RawMessage, width int) []string {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return []string{fit("  "+sanitize.Text(string(raw)), width)}
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		v := string(obj[k])
+		var s string
+		if json.Unmarshal(obj[k], &s) == nil {
+			v = s
+		}
+		out = append(out, fit("  "+sanitize.Text(k+": "+v), width))
 	}
 	return out
 }
