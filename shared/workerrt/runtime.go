@@ -169,7 +169,10 @@ func RunWith(ctx context.Context, spec Spec, o Options) error {
 	w := worker.New(c, spec.TaskQueue, worker.Options{
 		MaxConcurrentActivityExecutionSize: o.Concurrency,
 		WorkerStopTimeout:                  o.StopTimeout,
-		Interceptors:                       []interceptor.WorkerInterceptor{metrics.NewInterceptor()},
+		// Heartbeats carry cancellation back to activities; sending them at most
+		// every 2 s (not 80% of the heartbeat timeout) lets a cancel land quickly.
+		MaxHeartbeatThrottleInterval: 2 * time.Second,
+		Interceptors:                 []interceptor.WorkerInterceptor{metrics.NewInterceptor()},
 	})
 	cleanup, err := spec.Setup(ctx, Env{Client: c, Logger: logger}, w)
 	if err != nil {
