@@ -166,4 +166,3 @@ func TestBadInputsAreRefusedBeforeAnythingRuns(t *testing.T) {
 func updateOpts(id string, sig contract.ApprovalSignal) clientUpdate {
 	return clientUpdate{WorkflowID: id, UpdateName: contract.UpdateApproval, Args: []any{sig}, WaitForStage: updateCompleted}
 }
-
