@@ -35,7 +35,7 @@ type env struct {
 
 func startEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{ds: testkit.StartDevServer(t)}
+	e := startBare(t)
 	cfg := Config{CatalogURI: filepath.Join(t.TempDir(), "catalog.db"), Warehouse: filepath.Join(t.TempDir(), "warehouse")}
 	acts, cleanup, err := cfg.Activities(context.Background())
 	require.NoError(t, err)
@@ -44,6 +44,13 @@ func startEnv(t *testing.T) *env {
 	Register(w, acts)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
+	return e
+}
+
+// startBare is a dev server with only the notify-queue recorder.
+func startBare(t *testing.T) *env {
+	t.Helper()
+	e := &env{ds: testkit.StartDevServer(t)}
 	// The notify worker is another module; this records what would reach it.
 	n := worker.New(e.ds.Client, contract.NotifyQueue, worker.Options{})
 	n.RegisterActivityWithOptions(func(_ context.Context, msg contract.FailureNotification) (contract.NotificationResult, error) {
