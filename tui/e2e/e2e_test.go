@@ -115,6 +115,13 @@ destination: {table: analytics.sales}
 	screen = x.waitFor(20*time.Second, "COMPLETED", "approved by")
 	t.Logf("detail:\n%s", screen)
 	x.keys("q")
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.TrimSpace(x.run("list-panes", "-t", "e2e", "-F", "#{pane_current_command}")) != "sleep" {
+		if time.Now().After(deadline) {
+			t.Fatalf("matih did not exit on q:\n%s", x.screen())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 
 	doc, err := status.Build(context.Background(), srv.Client, id, "")
 	require.NoError(t, err)

@@ -28,6 +28,7 @@ type listMsg struct {
 	append bool
 	err    error
 	at     time.Time
+	took   time.Duration
 }
 
 type countsMsg struct {
@@ -66,8 +67,9 @@ func fetchList(src data.Source, now func() time.Time, gen int, query string, siz
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 		defer cancel()
+		start := time.Now()
 		p, err := src.List(ctx, query, size, token)
-		return listMsg{gen: gen, page: p, append: appendRows, err: err, at: now()}
+		return listMsg{gen: gen, page: p, append: appendRows, err: err, at: now(), took: time.Since(start)}
 	}
 }
 

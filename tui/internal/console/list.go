@@ -46,6 +46,7 @@ type listView struct {
 	gen       int
 	tickGen   int
 	fetchedAt time.Time
+	lastTook  time.Duration
 }
 
 func newListView(m *Model) *listView {
@@ -97,6 +98,7 @@ func (l *listView) update(msg tea.Msg) tea.Cmd {
 
 func (l *listView) gotList(msg listMsg) tea.Cmd {
 	l.loading = false
+	l.lastTook = msg.took
 	if msg.gen != l.gen {
 		return nil
 	}
@@ -135,7 +137,13 @@ func (l *listView) gotList(msg listMsg) tea.Cmd {
 // tick is invalidated so only one refresh chain runs.
 func (l *listView) armTick() tea.Cmd {
 	l.tickGen++
-	return listTick(backoff(l.m.opts.Refresh, l.m.conn.failures), l.tickGen)
+	return listTick(l.interval(), l.tickGen)
+}
+
+// interval is the refresh period: the configured one, doubled per consecutive failure,
+// and never shorter than ten times the last list call, so a slow server is not hammered.
+func (l *listView) interval() time.Duration {
+	return max(backoff(l.m.opts.Refresh, l.m.conn.failures), min(10*l.lastTook, time.Minute))
 }
 
 func isConnErr(err error) bool {

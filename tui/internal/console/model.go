@@ -290,7 +290,7 @@ func (m *Model) banner() string {
 		ago := m.opts.Now().Sub(m.conn.lastOK)
 		s = fmt.Sprintf("DISCONNECTED · data from %s (%s ago) · retry in %s · %s",
 			m.conn.lastOK.Local().Format("15:04:05"), status.FormatDuration(ago),
-			status.FormatDuration(backoff(m.opts.Refresh, m.conn.failures)), oneLine(m.conn.err.Error()))
+			status.FormatDuration(m.list.interval()), oneLine(m.conn.err.Error()))
 	}
 	return s
 }

@@ -254,3 +254,48 @@ func TestNoTypeColumnAt80ButAtWideTerminals(t *testing.T) {
 	assert.Contains(t, m.View(), "Pipeline")
 	_ = contract.PhaseLoading
 }
+
+func TestSlowServerStretchesTheRefresh(t *testing.T) {
+	m, _ := newTestModel(t, demoFake(), nil)
+	m.Update(listMsg{gen: m.list.gen, page: data.Page{Rows: m.list.rows}, at: fixedNow, took: 2 * time.Second})
+	assert.Equal(t, 20*time.Second, m.list.interval())
+	m.Update(listMsg{gen: m.list.gen, page: data.Page{Rows: m.list.rows}, at: fixedNow, took: 10 * time.Millisecond})
+	assert.Equal(t, 5*time.Second, m.list.interval())
+}
+
+func TestTenThousandRowsStaySmooth(t *testing.T) {
+	m, _ := newTestModel(t, demoFake(), nil)
+	rows := make([]data.Row, 10000)
+	for i := range rows {
+		rows[i] = data.Row{WorkflowID: fmt.Sprintf("pipeline-p%05d-2026-02-12T08:30:00.000000", i), Status: status.WorkflowRunning, Phase: contract.PhaseLoading, Progress: f(0.3), StartedAt: fixedNow}
+	}
+	m.Update(listMsg{gen: m.list.gen, page: data.Page{Rows: rows, NextToken: []byte("x")}, at: fixedNow})
+	start := time.Now()
+	for range 50 {
+		m.Update(teaKey("j"))
+		_ = m.View()
+	}
+	perFrame := time.Since(start) / 50
+	assert.Less(t, perFrame, 20*time.Millisecond, "key + render with 10,000 rows loaded")
+	start = time.Now()
+	press(m, "/", "p0999")
+	assert.Len(t, m.list.visible, 10)
+	assert.Less(t, time.Since(start), 2*time.Second)
+	t.Logf("per frame %s with 10,000 rows", perFrame)
+}
+
+func TestClosedRunShowsResultFields(t *testing.T) {
+	fk := demoFake()
+	doc := fk.Docs[waitingID]
+	closed := fixedNow
+	doc.Status, doc.Phase, doc.ClosedAt, doc.PendingSignals = status.WorkflowCompleted, contract.PhaseCompleted, &closed, []string{}
+	doc.Result = []byte(`{"status":"COMPLETED","rows_processed":1200,"approver":"ana@bastion"}`)
+	fk.Docs[waitingID] = doc
+	m, _ := newTestModel(t, fk, nil)
+	press(m, "enter")
+	v := m.View()
+	assert.Contains(t, v, "  approver: ana@bastion")
+	assert.Contains(t, v, "  rows_processed: 1200")
+	assert.Contains(t, v, "  status: COMPLETED")
+	assert.Empty(t, fk.CallsWith("wait "), "a closed run is not followed")
+}
