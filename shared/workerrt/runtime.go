@@ -35,6 +35,9 @@ type Spec struct {
 	DefaultHTTPAddr string
 	// Flags adds the worker's own flags; they also read MATIH_* env.
 	Flags func(fs *flag.FlagSet)
+	// Validate checks the worker's own settings after flags and env are read and
+	// before anything connects, so a bad setting is the first thing reported.
+	Validate func() error
 	// Setup builds the worker's dependencies and registers workflows and activities.
 	// The returned cleanup runs after the worker stopped.
 	Setup func(ctx context.Context, env Env, reg worker.Registry) (cleanup func(), err error)
@@ -125,6 +128,11 @@ func Parse(spec Spec, args []string, stderr io.Writer) (Options, error) {
 	}
 	if _, err := o.Temporal.LoadProfile(); err != nil {
 		return o, usageError{err}
+	}
+	if spec.Validate != nil {
+		if err := spec.Validate(); err != nil {
+			return o, usageError{err}
+		}
 	}
 	o.ReadyInterval = 500 * time.Millisecond
 	return o, nil

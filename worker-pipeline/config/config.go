@@ -54,13 +54,32 @@ func Secret(name string) (string, error) {
 	return "", nil
 }
 
-// Build checks the settings and builds the activities; close releases the catalog.
-func (w *Worker) Build(ctx context.Context) (*activities.Activities, func(), error) {
+// Validate checks the settings without touching anything.
+func (w *Worker) Validate() error {
 	if w.RowsPerFile < 1000 {
-		return nil, nil, fmt.Errorf("--rows-per-file: expected at least 1000, got %d", w.RowsPerFile)
+		return fmt.Errorf("--rows-per-file: expected at least 1000, got %d", w.RowsPerFile)
 	}
 	if w.AirflowPoll < 100*time.Millisecond {
-		return nil, nil, fmt.Errorf("--airflow-poll: expected at least 100ms, got %s", w.AirflowPoll)
+		return fmt.Errorf("--airflow-poll: expected at least 100ms, got %s", w.AirflowPoll)
+	}
+	if w.Catalog.Type != "sql" && w.Catalog.Type != "rest" {
+		return fmt.Errorf("--catalog-type: expected sql or rest, got %q", w.Catalog.Type)
+	}
+	if w.Catalog.URI == "" {
+		return fmt.Errorf("--catalog-uri: expected a SQLite file, a postgres:// DSN or a REST URL")
+	}
+	if w.AirflowURL != "" {
+		if _, err := w.airflowClient(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Build checks the settings and builds the activities; close releases the catalog.
+func (w *Worker) Build(ctx context.Context) (*activities.Activities, func(), error) {
+	if err := w.Validate(); err != nil {
+		return nil, nil, err
 	}
 	if err := os.MkdirAll(w.StagingDir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("--staging-dir: %w", err)

@@ -21,6 +21,7 @@ func main() {
 		TaskQueue:       contract.PipelineQueue,
 		DefaultHTTPAddr: "127.0.0.1:9101",
 		Flags:           func(fs *flag.FlagSet) { cfg.RegisterFlags(fs) },
+		Validate:        cfg.Validate,
 		Setup: func(ctx context.Context, env workerrt.Env, reg worker.Registry) (func(), error) {
 			acts, closeCatalog, err := cfg.Build(ctx)
 			if err != nil {
