@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"flag"
+	"log/slog"
 
 	"go.temporal.io/sdk/worker"
 
@@ -25,6 +26,11 @@ func spec() workerrt.Spec {
 		TaskQueue:       contract.NotifyQueue,
 		DefaultHTTPAddr: "127.0.0.1:9103",
 		Flags:           func(fs *flag.FlagSet) { cfg.RegisterFlags(fs) },
+		// A bad routing file or secret is reported before connecting to Temporal.
+		Validate: func() error {
+			_, err := cfg.Build(slog.New(slog.DiscardHandler))
+			return err
+		},
 		Setup: func(_ context.Context, env workerrt.Env, reg worker.Registry) (func(), error) {
 			acts, err := cfg.Build(env.Logger)
 			if err != nil {
