@@ -1,0 +1,145 @@
+package console
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/tui/internal/data"
+	"github.com/matih/ops/tui/internal/sanitize"
+)
+
+// Drawing of the workflows table; only the rows on screen are rendered.
+
+func (l *listView) view() string {
+	var b strings.Builder
+	b.WriteString(l.tabsLine() + "\n")
+	b.WriteString(l.infoLine() + "\n")
+	cols := l.columns()
+	b.WriteString(l.m.st.Header.Render(pad(cols.header(), l.width)) + "\n")
+	if len(l.visible) == 0 {
+		msg := "loading…"
+		if l.loaded {
+			msg = "no workflows here (tab switches status, : changes the query)"
+		}
+		b.WriteString(l.m.st.Dim.Render(msg))
+		return b.String()
+	}
+	end := min(len(l.visible), l.offset+l.rowsShown())
+	now := l.m.opts.Now()
+	for i := l.offset; i < end; i++ {
+		line := cols.row(l.rows[l.visible[i]], now, i == l.cursor)
+		if i == l.cursor {
+			line = l.m.st.Selected.Render(pad(line, l.width))
+		}
+		b.WriteString(line)
+		if i < end-1 {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+func (l *listView) tabsLine() string {
+	parts := make([]string, len(data.Tabs))
+	for i, t := range data.Tabs {
+		n := "…"
+		if l.counts != nil {
+			n = fmt.Sprint(l.counts[i])
+		}
+		label := " " + t.Name + " " + n + " "
+		if i == l.tab {
+			parts[i] = l.m.st.TabActive.Render(label)
+		} else {
+			parts[i] = l.m.st.Tab.Render(label)
+		}
+	}
+	return fit(strings.Join(parts, "|"), l.width)
+}
+
+func (l *listView) infoLine() string {
+	switch l.mode {
+	case modeFilter:
+		return "/" + l.input.View()
+	case modeQuery:
+		return ":" + l.input.View()
+	}
+	if l.queryErr != "" {
+		return l.m.st.Bad.Render(fit(l.queryErr+" (: to edit)", l.width))
+	}
+	var parts []string
+	if l.rawQuery != "" {
+		parts = append(parts, "query: "+sanitize.Text(l.rawQuery))
+	}
+	if l.filter != "" {
+		parts = append(parts, fmt.Sprintf("filter %q: %d match", sanitize.Text(l.filter), len(l.visible)))
+	}
+	more := ""
+	if l.next != nil {
+		more = "+"
+	}
+	parts = append(parts, fmt.Sprintf("%d%s loaded", len(l.rows), more))
+	if !l.fetchedAt.IsZero() {
+		parts = append(parts, "fetched "+l.fetchedAt.Local().Format("15:04:05"))
+	}
+	return l.m.st.Dim.Render(fit(strings.Join(parts, " · "), l.width))
+}
+
+// columns sizes the table for the width: the id takes what is left; the type column
+// appears only when there is room for it.
+type columns struct{ id, typ int }
+
+func (l *listView) columns() columns {
+	fixed := 2 + 10 + 1 + 17 + 1 + 11 + 1 + 5 + 1 + 8 + 1
+	c := columns{id: max(12, l.width-fixed)}
+	if l.width-fixed-13 >= 24 {
+		c.typ = 12
+		c.id = l.width - fixed - 13
+	}
+	return c
+}
+
+func (c columns) header() string {
+	h := "  " + pad("ID", c.id) + " "
+	if c.typ > 0 {
+		h += pad("TYPE", c.typ) + " "
+	}
+	return h + pad("STATUS", 10) + " " + pad("PHASE", 17) + " " + pad("PROGRESS", 11) + " " + pad("START", 5) + " " + "DURATION"
+}
+
+func (c columns) row(r data.Row, now time.Time, selected bool) string {
+	mark := "  "
+	if selected {
+		mark = "> "
+	}
+	s := mark + pad(compactID(sanitize.Text(r.WorkflowID), c.id), c.id) + " "
+	if c.typ > 0 {
+		s += pad(shortType(sanitize.Text(r.Type)), c.typ) + " "
+	}
+	prog := pad("", 11)
+	if r.Progress != nil {
+		prog = bar(*r.Progress, 5)
+	}
+	end := now
+	if r.ClosedAt != nil {
+		end = *r.ClosedAt
+	}
+	started := r.StartedAt.Local().Format("15:04")
+	if now.Sub(r.StartedAt) > 24*time.Hour {
+		started = r.StartedAt.Local().Format("01-02")
+	}
+	return s + pad(r.Status, 10) + " " + pad(sanitize.Text(dash(r.Phase)), 17) + " " + pad(prog, 11) + " " + started + " " + status.FormatDuration(end.Sub(r.StartedAt))
+}
+
+func shortType(t string) string {
+	t = strings.TrimSuffix(t, "Workflow")
+	return strings.TrimPrefix(t, "Data")
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
