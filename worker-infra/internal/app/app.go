@@ -6,10 +6,12 @@ import (
 	"context"
 	"flag"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/matih/ops/shared/workerrt"
 	"github.com/matih/ops/worker-infra/internal/activities"
+	"github.com/matih/ops/worker-infra/internal/icebergops"
 	"github.com/matih/ops/worker-infra/internal/migration"
 )
 
@@ -17,7 +19,6 @@ import (
 const (
 	DefaultCatalogURI = ".data/iceberg/catalog.db"
 	DefaultWarehouse  = ".data/iceberg/warehouse"
-	CatalogName       = "matih"
 )
 
 // Config is the worker's own configuration.
@@ -49,7 +50,16 @@ func Register(reg worker.Registry, acts *activities.Activities) {
 	acts.Register(reg)
 }
 
-// Activities builds the activity struct with its backends.
+// Activities builds the activity struct with its backends; the cleanup closes the
+// Iceberg catalog.
 func (c *Config) Activities(ctx context.Context) (*activities.Activities, func(), error) {
-	return &activities.Activities{Postgres: activities.NewPostgres()}, func() {}, nil
+	cat, closeCat, err := icebergops.Open(c.CatalogURI, c.Warehouse)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &activities.Activities{
+		Postgres: activities.NewPostgres(),
+		Iceberg:  &icebergops.Backend{Catalog: cat},
+		Tables:   &icebergops.Maintainer{Catalog: cat, Heartbeat: activity.RecordHeartbeat},
+	}, closeCat, nil
 }

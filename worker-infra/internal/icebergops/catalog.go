@@ -1,0 +1,89 @@
+// Package icebergops migrates and maintains Iceberg tables through iceberg-go: schema
+// evolution with a snapshot tag as the backup, compaction and snapshot expiry.
+package icebergops
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+	sqlcat "github.com/apache/iceberg-go/catalog/sql"
+	"github.com/apache/iceberg-go/table"
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL SQL catalog
+	_ "modernc.org/sqlite"             // SQLite SQL catalog
+
+	"github.com/matih/ops/shared/contract"
+)
+
+// CatalogName is the catalog's name; worker-pipeline uses the same.
+const CatalogName = "matih"
+
+// Open opens the SQL catalog: a SQLite file by default, or a postgres:// DSN (its
+// password from PGPASSWORD). The warehouse is a folder or a URI.
+func Open(uri, warehouse string) (catalog.Catalog, func(), error) {
+	if !strings.Contains(warehouse, "://") {
+		abs, err := filepath.Abs(warehouse)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := os.MkdirAll(abs, 0o755); err != nil {
+			return nil, nil, fmt.Errorf("--warehouse: %w", err)
+		}
+		warehouse = "file://" + abs
+	}
+	var db *sql.DB
+	var dialect sqlcat.SupportedDialect
+	var err error
+	if strings.HasPrefix(uri, "postgres://") || strings.HasPrefix(uri, "postgresql://") {
+		db, err = sql.Open("pgx", uri)
+		dialect = sqlcat.Postgres
+	} else {
+		if err := os.MkdirAll(filepath.Dir(uri), 0o755); err != nil {
+			return nil, nil, fmt.Errorf("--catalog-uri: %w", err)
+		}
+		db, err = sql.Open("sqlite", "file:"+uri+"?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)")
+		dialect = sqlcat.SQLite
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("--catalog-uri: %w", err)
+	}
+	cat, err := sqlcat.NewCatalog(CatalogName, db, dialect, iceberg.Properties{"warehouse": warehouse})
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("open Iceberg SQL catalog: %w", err)
+	}
+	return cat, func() { _ = cat.Close() }, nil
+}
+
+// loadTable loads "namespace.table"; a missing table is a ValidationError on field.
+func loadTable(ctx context.Context, cat catalog.Catalog, field, name string) (*table.Table, table.Identifier, error) {
+	if err := contract.ValidateIcebergTable(field, name); err != nil {
+		return nil, nil, err
+	}
+	ident := catalog.ToIdentifier(strings.Split(name, ".")...)
+	tbl, err := cat.LoadTable(ctx, ident)
+	if errors.Is(err, catalog.ErrNoSuchTable) || errors.Is(err, catalog.ErrNoSuchNamespace) {
+		return nil, nil, contract.Invalid(field, "an existing Iceberg table; %q was not found in catalog %s", name, CatalogName)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load %s: %w", name, err)
+	}
+	return tbl, ident, nil
+}
+
+// parseType reads an Iceberg type name ("string", "long", "decimal(10,2)", ...).
+func parseType(field, name string) (iceberg.Type, error) {
+	var f iceberg.NestedField
+	raw := fmt.Sprintf(`{"id":1,"name":"x","required":false,"type":%q}`, strings.ReplaceAll(strings.TrimSpace(name), " ", ""))
+	if err := json.Unmarshal([]byte(raw), &f); err != nil || f.Type == nil {
+		return nil, contract.Invalid(field, "an Iceberg type such as string, int, long, double, boolean, date, timestamp, decimal(10,2); got %q", name)
+	}
+	return f.Type, nil
+}

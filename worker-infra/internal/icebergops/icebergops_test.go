@@ -1,0 +1,174 @@
+package icebergops
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/matih/ops/shared/contract"
+)
+
+// newTable creates analytics.orders in a fresh catalog and appends `commits`
+// batches of `rows` rows, one data file each.
+func newTable(t *testing.T, commits, rows int) catalog.Catalog {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	cat, closeFn, err := Open(filepath.Join(dir, "catalog.db"), filepath.Join(dir, "warehouse"))
+	require.NoError(t, err)
+	t.Cleanup(closeFn)
+	require.NoError(t, cat.CreateNamespace(ctx, catalog.ToIdentifier("analytics"), nil))
+	sc := iceberg.NewSchema(0,
+		iceberg.NestedField{ID: 1, Name: "id", Type: iceberg.PrimitiveTypes.Int64, Required: false},
+		iceberg.NestedField{ID: 2, Name: "customer", Type: iceberg.PrimitiveTypes.String, Required: false})
+	tbl, err := cat.CreateTable(ctx, catalog.ToIdentifier("analytics", "orders"), sc)
+	require.NoError(t, err)
+	asc := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true}, {Name: "customer", Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
+	for c := 0; c < commits; c++ {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, asc)
+		for r := 0; r < rows; r++ {
+			b.Field(0).(*array.Int64Builder).Append(int64(c*rows + r))
+			b.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("c%d", r))
+		}
+		rec := b.NewRecordBatch()
+		at := array.NewTableFromRecords(asc, []arrow.RecordBatch{rec})
+		tbl, err = tbl.AppendTable(ctx, at, int64(rows), nil)
+		require.NoError(t, err)
+		at.Release()
+		rec.Release()
+		b.Release()
+	}
+	return cat
+}
+
+func scanRows(t *testing.T, cat catalog.Catalog) (int64, []string) {
+	t.Helper()
+	tbl, err := cat.LoadTable(context.Background(), catalog.ToIdentifier("analytics", "orders"))
+	require.NoError(t, err)
+	at, err := tbl.Scan().ToArrowTable(context.Background())
+	require.NoError(t, err)
+	defer at.Release()
+	var cols []string
+	for _, f := range at.Schema().Fields() {
+		cols = append(cols, f.Name)
+	}
+	return at.NumRows(), cols
+}
+
+func TestCompactionOfTwentySmallFiles(t *testing.T) {
+	cat := newTable(t, 20, 50)
+	m := &Maintainer{Catalog: cat}
+	res, err := m.Compact(context.Background(), contract.CompactionRequest{Table: "analytics.orders"})
+	require.NoError(t, err)
+	t.Logf("compaction: %+v", res)
+	assert.Equal(t, 20, res.FilesBefore)
+	assert.Less(t, res.FilesAfter, res.FilesBefore)
+	assert.Equal(t, int64(1000), res.Rows)
+	assert.Equal(t, int64(1000), res.RowsAfter)
+	assert.Positive(t, res.BytesBefore)
+	assert.Positive(t, res.BytesAfter)
+	n, _ := scanRows(t, cat)
+	assert.Equal(t, int64(1000), n, "a scan reads the same rows")
+
+	again, err := m.Compact(context.Background(), contract.CompactionRequest{Table: "analytics.orders"})
+	require.NoError(t, err)
+	assert.NotEmpty(t, again.Skipped, "nothing left to compact")
+
+	exp, err := m.Expire(context.Background(), contract.ExpiryRequest{Table: "analytics.orders", RetainLast: 1, OlderThan: contract.Duration(time.Nanosecond)})
+	require.NoError(t, err)
+	assert.Equal(t, 20, exp.SnapshotsExpired, "21 snapshots, 1 kept")
+	n, _ = scanRows(t, cat)
+	assert.Equal(t, int64(1000), n)
+}
+
+func migration() contract.MigrationConfig {
+	return contract.MigrationConfig{
+		MigrationID: "m_ice", Target: contract.TargetIceberg, Table: "analytics.orders",
+		AddColumns:      []contract.ColumnSpec{{Name: "note", Type: "string"}, {Name: "amount", Type: "decimal(10, 2)"}},
+		ExpectedColumns: []contract.ColumnSpec{{Name: "note", Type: "string"}, {Name: "amount", Type: "decimal(10,2)"}},
+		DataPreserving:  true,
+	}
+}
+
+func TestAddColumnThenRollBack(t *testing.T) {
+	ctx := context.Background()
+	cat := newTable(t, 3, 10)
+	b := &Backend{Catalog: cat}
+	cfg := migration()
+	require.NoError(t, b.Validate(ctx, cfg))
+	ref, err := b.Backup(ctx, cfg)
+	require.NoError(t, err)
+	assert.Equal(t, int64(30), ref.RowCount)
+	assert.Equal(t, "matih-backup-m_ice", ref.Location)
+	again, err := b.Backup(ctx, cfg)
+	require.NoError(t, err)
+	assert.Equal(t, ref, again)
+
+	applied, err := b.Apply(ctx, cfg)
+	require.NoError(t, err)
+	assert.NotEqual(t, ref.SchemaID, applied.SchemaID)
+	second, err := b.Apply(ctx, cfg)
+	require.NoError(t, err)
+	assert.True(t, second.AlreadyApplied)
+	n, cols := scanRows(t, cat)
+	assert.Equal(t, int64(30), n)
+	assert.Equal(t, []string{"id", "customer", "note", "amount"}, cols)
+
+	pv, err := b.PostValidate(ctx, cfg, ref)
+	require.NoError(t, err)
+	assert.True(t, pv.Passed, "%v", pv.Failures)
+
+	res, err := b.Restore(ctx, ref)
+	require.NoError(t, err)
+	assert.True(t, res.Restored)
+	assert.Equal(t, ref.Checksum, res.Checksum)
+	n, cols = scanRows(t, cat)
+	assert.Equal(t, int64(30), n)
+	assert.Equal(t, []string{"id", "customer"}, cols)
+	tbl, err := cat.LoadTable(ctx, catalog.ToIdentifier("analytics", "orders"))
+	require.NoError(t, err)
+	assert.Equal(t, ref.SchemaID, tbl.Schema().ID)
+	assert.Equal(t, ref.SnapshotID, tbl.SnapshotByName(table.MainBranch).SnapshotID)
+}
+
+func TestIcebergBadInputs(t *testing.T) {
+	ctx := context.Background()
+	cat := newTable(t, 1, 5)
+	b := &Backend{Catalog: cat}
+	cases := map[string]struct {
+		edit func(*contract.MigrationConfig)
+		want string
+	}{
+		"unknown table":   {func(c *contract.MigrationConfig) { c.Table = "analytics.nope" }, "invalid table"},
+		"existing column": {func(c *contract.MigrationConfig) { c.AddColumns[0].Name = "customer" }, "add_columns[0]: column \"customer\" already exists"},
+		"unknown type":    {func(c *contract.MigrationConfig) { c.AddColumns[1].Type = "varchar" }, "add_columns[1].type"},
+		"statements":      {func(c *contract.MigrationConfig) { c.Statements = []string{"ALTER TABLE x"} }, "invalid statements"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg := migration()
+			cfg.AddColumns = append([]contract.ColumnSpec(nil), cfg.AddColumns...)
+			tc.edit(&cfg)
+			err := b.Validate(ctx, cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	cfg := migration()
+	_, err := b.Backup(ctx, cfg)
+	require.NoError(t, err)
+	err = b.Validate(ctx, cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "already in the table's ledger")
+}
