@@ -156,4 +156,6 @@ type CompactionResult struct {
 	// SnapshotsExpired is filled by the expiry step of TableMaintenanceWorkflow.
 	SnapshotsExpired int    `json:"snapshots_expired,omitempty"`
 	Skipped          string `json:"skipped,omitempty"`
+	// Error says why this table's maintenance failed; the other tables still run.
+	Error string `json:"error,omitempty"`
 }

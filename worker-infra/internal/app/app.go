@@ -12,6 +12,7 @@ import (
 	"github.com/matih/ops/shared/workerrt"
 	"github.com/matih/ops/worker-infra/internal/activities"
 	"github.com/matih/ops/worker-infra/internal/icebergops"
+	"github.com/matih/ops/worker-infra/internal/maintenance"
 	"github.com/matih/ops/worker-infra/internal/migration"
 )
 
@@ -47,6 +48,7 @@ func (c *Config) Setup(ctx context.Context, env workerrt.Env, reg worker.Registr
 // Register adds every workflow and activity of the infra worker.
 func Register(reg worker.Registry, acts *activities.Activities) {
 	migration.Register(reg)
+	maintenance.Register(reg)
 	acts.Register(reg)
 }
 

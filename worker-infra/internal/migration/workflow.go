@@ -14,6 +14,7 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/worker-infra/internal/wfstate"
 )
 
 // notifyScheduleToClose bounds the failure notification, so a missing notify worker
@@ -27,9 +28,17 @@ func Register(reg worker.WorkflowRegistry) {
 	reg.RegisterWorkflowWithOptions(SchemaMigration, workflowOpts)
 }
 
+// Phases of a migration beyond the shared ones, reported in PipelinePhase.
+const (
+	PhaseValidatingMigration = "VALIDATING_MIGRATION"
+	PhaseBackingUp           = "BACKING_UP"
+	PhasePostValidating      = "POST_VALIDATING"
+	PhaseRolledBack          = "ROLLED_BACK"
+)
+
 // flow is one run of the workflow.
 type flow struct {
-	state
+	wfstate.State
 	cfg contract.MigrationConfig
 	res contract.MigrationResult
 }
@@ -37,15 +46,15 @@ type flow struct {
 // SchemaMigration is SchemaMigrationWorkflow.
 func SchemaMigration(ctx workflow.Context, cfg contract.MigrationConfig) (contract.MigrationResult, error) {
 	f := &flow{cfg: cfg, res: contract.MigrationResult{MigrationID: cfg.MigrationID}}
-	f.status = "RUNNING"
-	if err := f.registerQueries(ctx); err != nil {
+	f.Status = "RUNNING"
+	if err := f.RegisterQueries(ctx); err != nil {
 		return f.res, err
 	}
 	if err := cfg.Validate(); err != nil {
 		f.finishFailed(ctx, err)
 		return f.res, retry.Classify(err)
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, saPipelineID.ValueSet(cfg.MigrationID)); err != nil {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, wfstate.SAPipelineID.ValueSet(cfg.MigrationID)); err != nil {
 		workflow.GetLogger(ctx).Warn("upsert search attributes", "error", err)
 	}
 	ctx, cancel := workflow.WithCancel(ctx)
@@ -59,21 +68,21 @@ func SchemaMigration(ctx workflow.Context, cfg contract.MigrationConfig) (contra
 }
 
 func (f *flow) run(ctx workflow.Context) (contract.MigrationResult, error) {
-	f.setPhase(ctx, PhaseValidatingMigration, 0.05)
+	f.SetPhase(ctx, PhaseValidatingMigration, 0.05)
 	if err := f.call(ctx, contract.ActivityValidateMigration, nil, f.cfg); err != nil {
 		return f.stop(ctx, err, false)
 	}
-	f.setPhase(ctx, PhaseBackingUp, 0.25)
+	f.SetPhase(ctx, PhaseBackingUp, 0.25)
 	if err := f.call(ctx, contract.ActivityCreateBackup, &f.res.Backup, f.cfg); err != nil {
 		return f.stop(ctx, err, false)
 	}
-	f.setPhase(ctx, contract.PhaseMigrating, 0.5)
+	f.SetPhase(ctx, contract.PhaseMigrating, 0.5)
 	var applied contract.ApplyResult
 	if err := f.call(ctx, contract.ActivityApplyMigration, &applied, f.cfg); err != nil {
 		return f.stop(ctx, err, true)
 	}
 	f.res.AlreadyApplied = applied.AlreadyApplied
-	f.setPhase(ctx, PhasePostValidating, 0.75)
+	f.SetPhase(ctx, PhasePostValidating, 0.75)
 	var pv contract.PostValidation
 	if err := f.call(ctx, contract.ActivityValidatePostMigration, &pv, f.cfg, f.res.Backup); err != nil {
 		return f.stop(ctx, err, true)
@@ -84,24 +93,24 @@ func (f *flow) run(ctx workflow.Context) (contract.MigrationResult, error) {
 	if !pv.Passed {
 		return f.rollBack(ctx, pv)
 	}
-	f.setPhase(ctx, contract.PhaseCompleted, 1)
+	f.SetPhase(ctx, contract.PhaseCompleted, 1)
 	f.res.Status = contract.StatusCompleted
-	f.status = contract.StatusCompleted
-	f.result = &f.res
+	f.Status = contract.StatusCompleted
+	f.Result = &f.res
 	return f.res, nil
 }
 
 // call runs one activity by name, keeping the timeline.
 func (f *flow) call(ctx workflow.Context, name string, out any, args ...any) error {
-	i := f.begin(ctx, name)
+	i := f.Begin(ctx, name)
 	err := workflow.ExecuteActivity(retry.WithActivityOptions(ctx, name), name, args...).Get(ctx, out)
 	switch {
 	case err == nil:
-		f.end(ctx, i, status.ActivityCompleted, nil)
+		f.End(ctx, i, status.ActivityCompleted, nil)
 	case temporal.IsCanceledError(err):
-		f.end(ctx, i, status.ActivityCancelled, nil)
+		f.End(ctx, i, status.ActivityCancelled, nil)
 	default:
-		f.end(ctx, i, status.ActivityFailed, err)
+		f.End(ctx, i, status.ActivityFailed, err)
 	}
 	return err
 }
@@ -123,9 +132,9 @@ func (f *flow) stop(ctx workflow.Context, err error, applied bool) (contract.Mig
 		if applied {
 			f.res.Reason = "cancelled; the backup was restored"
 		}
-		f.status = contract.StatusCancelled
-		f.setPhase(rctx, contract.PhaseCancelled, f.progress)
-		f.result = &f.res
+		f.Status = contract.StatusCancelled
+		f.SetPhase(rctx, contract.PhaseCancelled, f.Progress)
+		f.Result = &f.res
 		f.notify(rctx, contract.SeverityInfo, "migration cancelled", f.res.Reason)
 		return f.res, nil
 	}
@@ -148,24 +157,24 @@ func (f *flow) rollBack(ctx workflow.Context, pv contract.PostValidation) (contr
 	f.res.Status = contract.StatusRolledBack
 	f.res.Failures = pv.Failures
 	f.res.Reason = fmt.Sprintf("post-validation failed: %d check(s)", len(pv.Failures))
-	f.status = contract.StatusRolledBack
-	f.setPhase(ctx, PhaseRolledBack, 1)
-	f.result = &f.res
+	f.Status = contract.StatusRolledBack
+	f.SetPhase(ctx, PhaseRolledBack, 1)
+	f.Result = &f.res
 	f.notify(ctx, contract.SeverityWarning, "migration rolled back", f.res.Reason)
 	return f.res, nil
 }
 
 func (f *flow) restore(ctx workflow.Context) error {
-	f.setPhase(ctx, contract.PhaseRollingBack, f.progress)
+	f.SetPhase(ctx, contract.PhaseRollingBack, f.Progress)
 	var out contract.RestoreResult
 	return f.call(ctx, contract.ActivityRestoreBackup, &out, f.res.Backup)
 }
 
 func (f *flow) finishFailed(ctx workflow.Context, err error) {
 	f.res.Status, f.res.Reason = contract.StatusFailed, err.Error()
-	f.status, f.failure = contract.StatusFailed, err.Error()
-	f.setPhase(ctx, contract.PhaseFailed, f.progress)
-	f.result = &f.res
+	f.Status, f.Failure = contract.StatusFailed, err.Error()
+	f.SetPhase(ctx, contract.PhaseFailed, f.Progress)
+	f.Result = &f.res
 }
 
 // notify sends notify_failure to the notify worker by name; a failed notification is
@@ -176,10 +185,10 @@ func (f *flow) notify(ctx workflow.Context, severity, summary, detail string) {
 			WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
 			PipelineID: f.cfg.MigrationID,
 			Severity:   severity,
-			Summary:    fmt.Sprintf("%s: %s on %s after %s", summary, f.cfg.MigrationID, f.cfg.Table, status.FormatDuration(elapsed(ctx))),
+			Summary:    fmt.Sprintf("%s: %s on %s after %s", summary, f.cfg.MigrationID, f.cfg.Table, status.FormatDuration(wfstate.Elapsed(ctx))),
 		},
 		Error:    detail,
-		Activity: lastFailed(f.activities),
+		Activity: lastFailed(f.Activities),
 	}
 	opts := retry.ActivityOptions(contract.ActivityNotifyFailure)
 	opts.ScheduleToCloseTimeout = notifyScheduleToClose

@@ -15,6 +15,7 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/worker-infra/internal/wfstate"
 )
 
 type WorkflowSuite struct {
@@ -86,10 +87,10 @@ func (s *WorkflowSuite) TestSuccess() {
 	var progress []float64
 	s.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		sa := args.Get(0).(temporal.SearchAttributes)
-		if p, ok := sa.GetKeyword(saPhase); ok {
+		if p, ok := sa.GetKeyword(wfstate.SAPhase); ok {
 			phases = append(phases, p)
 		}
-		if p, ok := sa.GetFloat64(saProgress); ok {
+		if p, ok := sa.GetFloat64(wfstate.SAProgress); ok {
 			progress = append(progress, p)
 		}
 	}).Return(nil)
