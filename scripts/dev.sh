@@ -82,6 +82,7 @@ start_worker() { # name pkg http
   local name=$1 pkg=$2 http=$3
   if alive "$name"; then say "$name: already running (pid $(cat "$PIDS/$name.pid"))"; return; fi
   [ -x "$BIN/$name" ] || { say "$name: not built yet ($pkg missing); skipping"; return; }
+  rm -f "$PIDS/$name.http"
   TEMPORAL_ADDRESS="$ADDR" TEMPORAL_NAMESPACE="$NAMESPACE" MATIH_HTTP_ADDR="$http" \
     nohup "$BIN/$name" >"$LOGS/$name.log" 2>&1 &
   echo $! >"$PIDS/$name.pid"
@@ -126,7 +127,11 @@ up() {
   demo_data
   local w
   for w in "${WORKERS[@]}"; do IFS='|' read -r name pkg http <<<"$w"; start_worker "$name" "$pkg" "$http"; done
-  for w in "${WORKERS[@]}"; do IFS='|' read -r name pkg http <<<"$w"; alive "$name" && wait_ready "$name" "$http"; done
+  for w in "${WORKERS[@]}"; do
+    IFS='|' read -r name pkg http <<<"$w"
+    [ -f "$PIDS/$name.http" ] && http="127.0.0.1:$(cat "$PIDS/$name.http")"
+    if alive "$name"; then wait_ready "$name" "$http"; fi
+  done
   start_demos
   status
   if [ $console = 1 ] && [ -x "$BIN/matih" ]; then
@@ -137,12 +142,12 @@ up() {
 
 stop_one() { # name
   local name=$1 pid i
-  alive "$name" || { rm -f "$PIDS/$name.pid"; return; }
+  alive "$name" || { rm -f "$PIDS/$name.pid" "$PIDS/$name.http"; return; }
   pid=$(cat "$PIDS/$name.pid")
   kill -TERM "$pid" 2>/dev/null || true
   for i in $(seq 1 70); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
   if kill -0 "$pid" 2>/dev/null; then say "$name: did not stop in 35s; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
-  rm -f "$PIDS/$name.pid"
+  rm -f "$PIDS/$name.pid" "$PIDS/$name.http"
   say "$name: stopped"
 }
 
@@ -162,6 +167,7 @@ status() {
   local w state
   for w in "${WORKERS[@]}"; do
     IFS='|' read -r name _ http <<<"$w"
+    [ -f "$PIDS/$name.http" ] && http="127.0.0.1:$(cat "$PIDS/$name.http")"
     if alive "$name"; then
       state=starting; curl -fsS "http://$http/readyz" >/dev/null 2>&1 && state=ready
       printf '%-16s %-8s %-8s %s\n' "$name" "$(cat "$PIDS/$name.pid")" "$state" "http://$http/metrics, log $LOGS/$name.log"
