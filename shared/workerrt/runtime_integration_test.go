@@ -53,6 +53,9 @@ func TestWorkerRuntimeAgainstDevServer(t *testing.T) {
 		Setup: func(ctx context.Context, env Env, reg worker.Registry) (func(), error) {
 			reg.RegisterWorkflowWithOptions(echoWorkflow, workflow.RegisterOptions{Name: "TestEchoWorkflow"})
 			reg.RegisterActivityWithOptions(func(ctx context.Context, in string) (string, error) {
+				// Dropping the worker's cache makes the next workflow task replay
+				// the workflow from its start: the seed metrics must not count twice.
+				worker.PurgeStickyWorkflowCache()
 				if calls.Add(1) == 1 {
 					return "", errors.New("transient")
 				}
@@ -93,7 +96,8 @@ func TestWorkerRuntimeAgainstDevServer(t *testing.T) {
 	}, 10*time.Second, 100*time.Millisecond)
 	wfLabels := []string{`workflow_type="TestEchoWorkflow"`, `namespace="matih-pipelines"`, `task_queue="runtime-test"`}
 	actLabels := []string{`activity_type="test_echo"`, `task_queue="runtime-test"`}
-	assert.Equal(t, "1", sample(metrics, "matih_workflow_started", wfLabels...))
+	assert.Equal(t, "1", sample(metrics, "matih_workflow_started", wfLabels...), "replays count nothing")
+	assert.NotContains(t, []string{"", "0"}, sample(metrics, "temporal_sticky_cache_miss"), "the workflow was replayed from its start at least once")
 	assert.Equal(t, "1", sample(metrics, "matih_workflow_completed", wfLabels...))
 	assert.Equal(t, "1", sample(metrics, "matih_workflow_duration_count", wfLabels...))
 	assert.Equal(t, "1", sample(metrics, "matih_activity_retries", actLabels...))
