@@ -29,6 +29,7 @@ var record = flag.Bool("record", false, "write the histories of the integration 
 // env is one dev server with an infra worker and a notify-queue recorder.
 type env struct {
 	ds       *testkit.DevServer
+	cfg      Config
 	mu       sync.Mutex
 	notified []contract.FailureNotification
 }
@@ -36,8 +37,8 @@ type env struct {
 func startEnv(t *testing.T) *env {
 	t.Helper()
 	e := startBare(t)
-	cfg := Config{CatalogURI: filepath.Join(t.TempDir(), "catalog.db"), Warehouse: filepath.Join(t.TempDir(), "warehouse")}
-	acts, cleanup, err := cfg.Activities(context.Background())
+	e.cfg = Config{CatalogURI: filepath.Join(t.TempDir(), "catalog.db"), Warehouse: filepath.Join(t.TempDir(), "warehouse")}
+	acts, cleanup, err := e.cfg.Activities(context.Background())
 	require.NoError(t, err)
 	t.Cleanup(cleanup)
 	w := worker.New(e.ds.Client, contract.InfraQueue, worker.Options{})
@@ -88,6 +89,10 @@ func (e *env) run(t *testing.T, cfg contract.MigrationConfig, recordAs string) (
 }
 
 func writeHistory(t *testing.T, c client.Client, id, name string) {
+	writeHistoryTo(t, c, id, filepath.Join("..", "migration", "testdata", name))
+}
+
+func writeHistoryTo(t *testing.T, c client.Client, id, path string) {
 	t.Helper()
 	iter := c.GetWorkflowHistory(context.Background(), id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var events []json.RawMessage
@@ -100,7 +105,7 @@ func writeHistory(t *testing.T, c client.Client, id, name string) {
 	}
 	out, err := json.MarshalIndent(map[string]any{"events": events}, "", "  ")
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join("..", "migration", "testdata", name), out, 0o644))
+	require.NoError(t, os.WriteFile(path, out, 0o644))
 }
 
 const seedSQL = `CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL, amount numeric(10,2), counter int NOT NULL DEFAULT 0);
