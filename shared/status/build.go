@@ -95,15 +95,35 @@ func Merge(doc *Document, q Document) {
 	if q.Quality != nil {
 		doc.Quality = q.Quality
 	}
+	doc.Activities = mergeActivities(doc.Activities, q.Activities)
+}
+
+// mergeActivities adds the steps only the workflow knows (skipped ones) to the history
+// timeline, each right after the step that precedes it in the workflow's own list.
+func mergeActivities(hist, q []Activity) []Activity {
 	seen := map[string]bool{}
-	for _, a := range doc.Activities {
+	for _, a := range hist {
 		seen[a.Name] = true
 	}
-	for _, a := range q.Activities {
-		if !seen[a.Name] {
-			doc.Activities = append(doc.Activities, a)
+	out := append([]Activity{}, hist...)
+	for i, a := range q {
+		if seen[a.Name] {
+			continue
 		}
+		at := 0
+		if i > 0 {
+			at = len(out)
+			for j := len(out) - 1; j >= 0; j-- {
+				if out[j].Name == q[i-1].Name {
+					at = j + 1
+					break
+				}
+			}
+		}
+		out = append(out[:at], append([]Activity{a}, out[at:]...)...)
+		seen[a.Name] = true
 	}
+	return out
 }
 
 func mergeApproval(hist, q *Approval) *Approval {

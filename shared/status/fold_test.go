@@ -186,3 +186,21 @@ func TestMergeKeepsHistoryTimelineAndAddsWorkflowView(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestMergeActivitiesKeepsTheWorkflowsOrder(t *testing.T) {
+	hist := []Activity{{Name: "extract_data"}, {Name: "validate_quality"}, {Name: "load_to_iceberg"}, {Name: "notify_pipeline_completion"}}
+	q := []Activity{{Name: "extract_data"}, {Name: "validate_quality"}, {Name: "trigger_airflow_dag", Status: ActivitySkipped}, {Name: "load_to_iceberg"}}
+	got := mergeActivities(hist, q)
+	var names []string
+	for _, a := range got {
+		names = append(names, a.Name)
+	}
+	assert.Equal(t, []string{"extract_data", "validate_quality", "trigger_airflow_dag", "load_to_iceberg", "notify_pipeline_completion"}, names)
+	assert.Equal(t, []string{"skipped_first", "a"}, func() []string {
+		var n []string
+		for _, a := range mergeActivities([]Activity{{Name: "a"}}, []Activity{{Name: "skipped_first"}, {Name: "a"}}) {
+			n = append(n, a.Name)
+		}
+		return n
+	}())
+}

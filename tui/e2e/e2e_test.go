@@ -61,19 +61,49 @@ func (x tmux) waitFor(timeout time.Duration, want ...string) string {
 }
 
 func buildMatih(t *testing.T) string {
+	return build(t, "tui", "./cmd/matih")
+}
+
+// build compiles a command of one of the repository's modules into a temp folder.
+func build(t *testing.T, module, pkg string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "matih")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/matih")
-	cmd.Dir = filepath.Join(testkit.RepoRoot(t), "tui")
+	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
+	cmd.Dir = filepath.Join(testkit.RepoRoot(t), module)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(out))
 	return bin
 }
 
-func TestApproveByKeysInTmux(t *testing.T) {
+func needTmux(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed; the end-to-end console test needs it")
+		t.Skip("tmux is not installed; the end-to-end console tests need it")
 	}
+}
+
+// newTmux starts command in a private tmux server at 80x24.
+func newTmux(t *testing.T, name, command string) tmux {
+	x := tmux{t: t, socket: fmt.Sprintf("matih-e2e-%s-%d", name, os.Getpid())}
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", x.socket, "kill-server").Run() })
+	x.run("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", command)
+	return x
+}
+
+// quit presses q and waits for the console to give the pane back.
+func (x tmux) quit() {
+	x.t.Helper()
+	x.keys("q")
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.TrimSpace(x.run("list-panes", "-t", "e2e", "-F", "#{pane_current_command}")) != "sleep" {
+		if time.Now().After(deadline) {
+			x.t.Fatalf("matih did not exit on q:\n%s", x.screen())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestApproveByKeysInTmux(t *testing.T) {
+	needTmux(t)
 	bin := buildMatih(t)
 	srv := testkit.StartDevServer(t)
 	stop, err := testflow.StartWorker(srv.Client)
@@ -95,10 +125,7 @@ destination: {table: analytics.sales}
 	require.NoError(t, err)
 	id := strings.TrimSpace(string(out))
 
-	x := tmux{t: t, socket: fmt.Sprintf("matih-e2e-%d", os.Getpid())}
-	t.Cleanup(func() { _ = exec.Command("tmux", "-L", x.socket, "kill-server").Run() })
-	console := fmt.Sprintf("SSH_CLIENT='10.1.2.3 5555 22' %s %s; sleep 30", bin, strings.Join(conn, " "))
-	x.run("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", console)
+	x := newTmux(t, "testflow", fmt.Sprintf("SSH_CLIENT='10.1.2.3 5555 22' %s %s; sleep 30", bin, strings.Join(conn, " ")))
 
 	// The run shows as waiting, and the help bar says which key approves it.
 	screen := x.waitFor(20*time.Second, "AWAITING_APPROVAL", "a approve")
@@ -112,16 +139,9 @@ destination: {table: analytics.sales}
 	x.waitFor(15*time.Second, "approved ")
 
 	x.keys("Enter")
-	screen = x.waitFor(20*time.Second, "COMPLETED", "approved by")
+	screen = x.waitFor(20*time.Second, "COMPLETED  phase COMPLETED", "approved by")
 	t.Logf("detail:\n%s", screen)
-	x.keys("q")
-	deadline := time.Now().Add(5 * time.Second)
-	for strings.TrimSpace(x.run("list-panes", "-t", "e2e", "-F", "#{pane_current_command}")) != "sleep" {
-		if time.Now().After(deadline) {
-			t.Fatalf("matih did not exit on q:\n%s", x.screen())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	x.quit()
 
 	doc, err := status.Build(context.Background(), srv.Client, id, "")
 	require.NoError(t, err)

@@ -139,7 +139,7 @@ func printDoc(w io.Writer, d status.Document) {
 			if !c.Passed {
 				mark = fmt.Sprintf("FAIL %d/%d rows", c.FailedRows, c.TotalRows)
 			}
-			p("  "+c.Name, mark+" "+strings.Join(c.Samples, "; "))
+			p("  "+c.Name, strings.TrimSpace(mark+" "+strings.Join(c.Samples, "; ")))
 		}
 	}
 	if ap := d.Approval; ap != nil {
@@ -148,11 +148,16 @@ func printDoc(w io.Writer, d status.Document) {
 	if len(d.Activities) > 0 {
 		fmt.Fprintln(w, "activities")
 		for _, act := range d.Activities {
-			line := fmt.Sprintf("  %-26s %-9s %-8s attempts=%d", act.Name, act.Status, act.Duration, act.Attempts)
+			line := fmt.Sprintf("  %-26s %-9s %-8s", act.Name, act.Status, act.Duration)
+			if act.Attempts > 0 {
+				line += fmt.Sprintf(" attempts=%d", act.Attempts)
+			}
 			if act.Heartbeat != "" {
 				line += " heartbeat=" + act.Heartbeat
 			}
-			if act.LastFailure != "" {
+			if act.LastFailure != "" && act.Status == status.ActivitySkipped {
+				line += " why=" + act.LastFailure
+			} else if act.LastFailure != "" {
 				line += " last-failure=" + act.LastFailure
 			}
 			fmt.Fprintln(w, sanitize.Text(line))

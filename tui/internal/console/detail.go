@@ -205,12 +205,19 @@ func (d *detailView) timeline() []string {
 		return append(out, st.Dim.Render("  none yet"))
 	}
 	for _, a := range d.doc.Activities {
-		line := fmt.Sprintf("  %-24s %s %-7s x%d", fit(sanitize.Text(a.Name), 24), st.Status(a.Status).Render(pad(a.Status, 9)), a.Duration, a.Attempts)
+		attempts := ""
+		if a.Attempts > 0 {
+			attempts = fmt.Sprintf("x%d", a.Attempts)
+		}
+		line := fmt.Sprintf("  %-24s %s %-7s %s", fit(sanitize.Text(a.Name), 24), st.Status(a.Status).Render(pad(a.Status, 9)), a.Duration, attempts)
 		out = append(out, fit(line, d.width))
 		if a.Heartbeat != "" {
 			out = append(out, fit("      heartbeat: "+sanitize.Text(a.Heartbeat), d.width))
 		}
-		if a.LastFailure != "" {
+		switch {
+		case a.LastFailure != "" && a.Status == status.ActivitySkipped:
+			out = append(out, st.Dim.Render(fit("      why: "+sanitize.Text(a.LastFailure), d.width)))
+		case a.LastFailure != "":
 			out = append(out, st.Bad.Render(fit("      last failure: "+sanitize.Text(a.LastFailure), d.width)))
 		}
 	}

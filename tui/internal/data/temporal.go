@@ -201,7 +201,7 @@ func Classify(err error) error {
 		app *temporal.ApplicationError
 	)
 	switch {
-	case errors.As(err, &nf) && strings.Contains(nf.Error(), "already completed"):
+	case errors.As(err, &nf) && (strings.Contains(nf.Error(), "already completed") || strings.Contains(nf.Error(), "closing workflow")):
 		return fmt.Errorf("%w: workflow already closed", ErrRefused)
 	case errors.As(err, &nf):
 		return fmt.Errorf("%w: %s", ErrNotFound, nf.Error())

@@ -1,0 +1,48 @@
+package status
+
+import "github.com/matih/ops/shared/contract"
+
+// PartitionSummary is the per-partition state of a backfill, kept compact: done and
+// skipped partitions as ranges of consecutive indexes, failed and running ones listed
+// (their number is bounded by the failure budget and the window), everything else
+// pending. 100,000 partitions done in order are one range.
+type PartitionSummary struct {
+	Total    int                         `json:"total"`
+	Done     int                         `json:"done"`
+	Skipped  int                         `json:"skipped"`
+	Failed   int                         `json:"failed"`
+	Running  int                         `json:"running"`
+	Pending  int                         `json:"pending"`
+	Rows     int64                       `json:"rows"`
+	Ranges   PartitionRanges             `json:"ranges"`
+	Failures []contract.PartitionFailure `json:"failures,omitempty"`
+	// InFlight lists the partitions being processed now.
+	InFlight []RunningPartition `json:"inFlight,omitempty"`
+	// Throughput and ETA over this backfill so far.
+	PartitionsPerSecond float64 `json:"partitionsPerSecond"`
+	RowsPerSecond       float64 `json:"rowsPerSecond"`
+	ETASeconds          float64 `json:"etaSeconds"`
+	BatchSize           int     `json:"batchSize"`
+	MaxParallel         int     `json:"maxParallel"`
+	Paused              bool    `json:"paused"`
+	Runs                int     `json:"runs"`
+}
+
+// PartitionRanges groups the ranges by state.
+type PartitionRanges struct {
+	Done    []contract.PartitionRange `json:"done"`
+	Skipped []contract.PartitionRange `json:"skipped,omitempty"`
+}
+
+// RunningPartition is one partition in flight.
+type RunningPartition struct {
+	Index int    `json:"index"`
+	Key   string `json:"key"`
+}
+
+// BackfillDocument is the status document of a backfill: the common document plus
+// its partitions. The extra field is optional, so readers of Document still decode it.
+type BackfillDocument struct {
+	Document
+	Partitions *PartitionSummary `json:"partitions,omitempty"`
+}

@@ -1,0 +1,95 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/shared/testkit"
+)
+
+// startProcess runs a binary in dir until the test ends, then stops it by its pid.
+func startProcess(t *testing.T, dir string, env []string, bin string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	logf, err := os.Create(filepath.Join(dir, filepath.Base(bin)+".log"))
+	require.NoError(t, err)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		_ = logf.Close()
+	})
+}
+
+// TestApproveRealPipelineInTmux is the console's acceptance run: the real pipeline and
+// notify workers, the low-quality example pipeline over generated demo data, approved
+// by keys in the console at 80x24.
+func TestApproveRealPipelineInTmux(t *testing.T) {
+	needTmux(t)
+	bin := buildMatih(t)
+	pipelineWorker := build(t, "worker-pipeline", "./cmd/worker-pipeline")
+	demoData := build(t, "worker-pipeline", "./cmd/demo-data")
+	notifyWorker := build(t, "worker-notify", "./cmd/worker-notify")
+	srv := testkit.StartDevServer(t)
+
+	dir := t.TempDir()
+	out, err := exec.Command(demoData, "--out", filepath.Join(dir, ".data/demo/orders-dirty.db"), "--rows", "2000", "--null-rate", "0.25").CombinedOutput()
+	require.NoError(t, err, string(out))
+	env := []string{"TEMPORAL_ADDRESS=" + srv.HostPort, "TEMPORAL_NAMESPACE=" + srv.Namespace}
+	startProcess(t, dir, env, pipelineWorker, "--http-addr", testkit.FreeAddr(t))
+	startProcess(t, dir, env, notifyWorker, "--http-addr", testkit.FreeAddr(t))
+
+	example := filepath.Join(testkit.RepoRoot(t), "worker-pipeline", "examples", "orders-low-quality.yaml")
+	conn := []string{"--address", srv.HostPort, "--namespace", srv.Namespace, "--audit-log", filepath.Join(dir, "audit.log")}
+	out, err = exec.Command(bin, append(conn, "start", "pipeline", "-f", example)...).CombinedOutput()
+	require.NoError(t, err, string(out))
+	id := strings.TrimSpace(string(out))
+
+	x := newTmux(t, "real", fmt.Sprintf("%s %s; sleep 30", bin, strings.Join(conn, " ")))
+	screen := x.waitFor(60*time.Second, "AWAITING_APPROVAL", "a approve")
+	t.Logf("list:\n%s", screen)
+	x.keys("BTab")
+	x.waitFor(5*time.Second, "all 1")
+	x.keys("Enter")
+	screen = x.waitFor(10*time.Second, "FAIL", "left (times out")
+	t.Logf("evidence:\n%s", screen)
+	x.keys("a")
+	x.waitFor(5*time.Second, "Approve this run")
+	x.text("nulls in amount are a known upstream gap")
+	x.keys("Enter")
+	screen = x.waitFor(60*time.Second, "COMPLETED  phase COMPLETED", "approved by")
+	t.Logf("detail:\n%s", screen)
+	x.quit()
+
+	doc, err := status.Build(context.Background(), srv.Client, id, "")
+	require.NoError(t, err)
+	require.Equal(t, status.WorkflowCompleted, doc.Status)
+	var res contract.PipelineResult
+	require.NoError(t, json.Unmarshal(doc.Result, &res))
+	assert.Equal(t, contract.StatusCompleted, res.Status)
+	assert.Equal(t, "nulls in amount are a known upstream gap", res.ApprovalReason)
+	assert.Contains(t, res.Approver, "@")
+	assert.Positive(t, res.RowsProcessed)
+}
