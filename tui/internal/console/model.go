@@ -285,7 +285,7 @@ func (m *Model) titleLine() string {
 }
 
 func (m *Model) banner() string {
-	s := "DISCONNECTED: " + oneLine(m.conn.err.Error())
+	s := fmt.Sprintf("DISCONNECTED · no data yet · retry in %s · %s", status.FormatDuration(m.list.interval()), oneLine(m.conn.err.Error()))
 	if !m.conn.lastOK.IsZero() {
 		ago := m.opts.Now().Sub(m.conn.lastOK)
 		s = fmt.Sprintf("DISCONNECTED · data from %s (%s ago) · retry in %s · %s",
