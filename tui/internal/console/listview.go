@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/tui/internal/console/styles"
 	"github.com/matih/ops/tui/internal/data"
 	"github.com/matih/ops/tui/internal/sanitize"
 )
@@ -29,7 +30,7 @@ func (l *listView) view() string {
 	end := min(len(l.visible), l.offset+l.rowsShown())
 	now := l.m.opts.Now()
 	for i := l.offset; i < end; i++ {
-		line := cols.row(l.rows[l.visible[i]], now, i == l.cursor)
+		line := cols.row(l.rows[l.visible[i]], now, i == l.cursor, l.m.st)
 		if i == l.cursor {
 			line = l.m.st.Selected.Render(pad(line, l.width))
 		}
@@ -108,7 +109,9 @@ func (c columns) header() string {
 	return h + pad("STATUS", 10) + " " + pad("PHASE", 17) + " " + pad("PROGRESS", 11) + " " + pad("START", 5) + " " + "DURATION"
 }
 
-func (c columns) row(r data.Row, now time.Time, selected bool) string {
+// row draws one workflow; status and phase are coloured except on the selected
+// (reverse video) row, where nested styles would break the highlight.
+func (c columns) row(r data.Row, now time.Time, selected bool, st styles.Styles) string {
 	mark := "  "
 	if selected {
 		mark = "> "
@@ -129,7 +132,11 @@ func (c columns) row(r data.Row, now time.Time, selected bool) string {
 	if now.Sub(r.StartedAt) > 24*time.Hour {
 		started = r.StartedAt.Local().Format("01-02")
 	}
-	return s + pad(r.Status, 10) + " " + pad(sanitize.Text(dash(r.Phase)), 17) + " " + pad(prog, 11) + " " + started + " " + status.FormatDuration(end.Sub(r.StartedAt))
+	stat, phase := pad(r.Status, 10), pad(sanitize.Text(dash(r.Phase)), 17)
+	if !selected {
+		stat, phase = st.Status(r.Status).Render(stat), st.Status(r.Phase).Render(phase)
+	}
+	return s + stat + " " + phase + " " + pad(prog, 11) + " " + started + " " + status.FormatDuration(end.Sub(r.StartedAt))
 }
 
 func shortType(t string) string {
