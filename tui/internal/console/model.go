@@ -112,6 +112,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type == tea.KeyCtrlC {
+		return tea.Quit // from anywhere, even while typing
+	}
 	if m.dialog != nil {
 		return m.dialogKey(msg)
 	}
@@ -125,7 +128,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.list.key(msg)
 	}
 	switch {
-	case msg.String() == "ctrl+c", key.Matches(msg, m.k.Quit):
+	case key.Matches(msg, m.k.Quit):
 		return tea.Quit
 	case key.Matches(msg, m.k.Help):
 		m.showHelp = true

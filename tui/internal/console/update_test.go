@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -298,4 +299,15 @@ func TestClosedRunShowsResultFields(t *testing.T) {
 	assert.Contains(t, v, "  rows_processed: 1200")
 	assert.Contains(t, v, "  status: COMPLETED")
 	assert.Empty(t, fk.CallsWith("wait "), "a closed run is not followed")
+}
+
+func TestCtrlCQuitsEvenWhileTyping(t *testing.T) {
+	m, _ := newTestModel(t, demoFake(), nil)
+	press(m, "a", "half a reas")
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
+	require.NotNil(t, cmd)
+	assert.IsType(t, tea.QuitMsg{}, cmd())
+	m2, _ := newTestModel(t, demoFake(), nil)
+	press(m2, "/", "q")
+	assert.Equal(t, "q", m2.list.filter, "q is text while filtering")
 }
