@@ -31,6 +31,7 @@ type dialog struct {
 	reason    textinput.Model
 	focus     int
 	err       string
+	note      string
 	submitted bool
 }
 
@@ -125,6 +126,9 @@ func (d *dialog) view() string {
 		actTerminate: "Terminate this run at once (no cleanup)",
 	}[d.action]
 	lines := []string{st.Title.Render(title), middle(id, 56), ""}
+	if d.note != "" {
+		lines = append(lines, st.Warn.Render(d.note), "")
+	}
 	if d.confirm != nil {
 		tail := id
 		if r := []rune(id); len(r) > 6 {

@@ -175,6 +175,9 @@ func (m *Model) startAction(action string) tea.Cmd {
 		return refuseReadOnly(m.opts, action, id)
 	}
 	m.dialog = newDialog(m, action, id)
+	if (action == actApprove || action == actReject) && !m.waiting() {
+		m.dialog.note = "this run is not waiting for approval; the workflow will likely refuse"
+	}
 	return nil
 }
 
@@ -341,14 +344,17 @@ func (m *Model) hint() string {
 	if m.dialog != nil || m.showHelp {
 		return ""
 	}
-	waiting := false
-	if m.view == viewDetail {
-		waiting = m.detail.doc != nil && len(m.detail.doc.PendingSignals) > 0
-	} else if r, ok := m.list.selected(); ok {
-		waiting = r.Status == status.WorkflowRunning && r.Phase == contract.PhaseAwaitingApproval
-	}
-	if waiting {
+	if m.waiting() {
 		return "this run waits for a human: a approve · r reject · enter details"
 	}
 	return ""
+}
+
+// waiting reports whether the selected or open run waits for an approval decision.
+func (m *Model) waiting() bool {
+	if m.view == viewDetail {
+		return m.detail.doc != nil && len(m.detail.doc.PendingSignals) > 0
+	}
+	r, ok := m.list.selected()
+	return ok && r.Status == status.WorkflowRunning && r.Phase == contract.PhaseAwaitingApproval
 }

@@ -109,7 +109,9 @@ func TestApproveNeedsReasonAndRecordsIdentity(t *testing.T) {
 func TestRejectRefusedByValidatorIsShown(t *testing.T) {
 	fk := demoFake()
 	m, _ := newTestModel(t, fk, nil)
-	press(m, "down", "r", "bad data", "enter")
+	press(m, "down", "r")
+	assert.Contains(t, m.View(), "not waiting for approval; the workflow will likely refuse")
+	press(m, "bad data", "enter")
 	assert.Len(t, fk.CallsWith("approve pipeline-orders"), 1)
 	assert.True(t, m.flashErr)
 	assert.Contains(t, m.flash, "not awaiting approval")
