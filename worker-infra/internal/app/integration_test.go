@@ -215,6 +215,8 @@ func TestMigrationsAgainstPostgres(t *testing.T) {
 		assert.Equal(t, contract.SeverityWarning, ns[0].Severity)
 	})
 
+	t.Run("cancel after apply restores the backup", func(t *testing.T) { cancelAfterApply(t, e) })
+
 	t.Run("unknown table fails fast and non-retryably", func(t *testing.T) {
 		dsn := seed(t)
 		_, err := e.run(t, contract.MigrationConfig{
@@ -236,4 +238,35 @@ func notificationsFor(e *env, id string) []contract.FailureNotification {
 		}
 	}
 	return out
+}
+
+// cancelAfterApply cancels the workflow while post-validation runs (a slow assertion)
+// and checks the table is restored and the result is CANCELLED.
+func cancelAfterApply(t *testing.T, e *env) {
+	dsn := seed(t)
+	before := tableState(t, dsn)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := contract.MigrationConfig{
+		MigrationID: "m_cancelled", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
+		Statements: []string{"ALTER TABLE orders ADD COLUMN note text"},
+		Assertions: []string{"SELECT (SELECT true FROM pg_sleep(3))"},
+	}
+	run, err := e.ds.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: contract.MigrationWorkflowID(cfg.MigrationID), TaskQueue: contract.InfraQueue,
+	}, contract.SchemaMigrationWorkflow, cfg)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		return testkit.Psql(t, dsn, `SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT (SELECT true FROM pg_sleep%' AND state = 'active'`) == "1"
+	}, time.Minute, 50*time.Millisecond, "post-validation never started")
+	require.NoError(t, e.ds.Client.CancelWorkflow(ctx, run.GetID(), ""))
+	var res contract.MigrationResult
+	require.NoError(t, run.Get(ctx, &res))
+	assert.Equal(t, contract.StatusCancelled, res.Status)
+	assert.Contains(t, res.Reason, "restored")
+	assert.Equal(t, before, tableState(t, dsn))
+	assert.Equal(t, "1", testkit.Psql(t, dsn, `SELECT count(*) FROM matih_migrations.ledger WHERE rolled_back_at IS NOT NULL`))
+	ns := notificationsFor(e, "m_cancelled")
+	require.Len(t, ns, 1)
+	assert.Equal(t, contract.SeverityInfo, ns[0].Severity)
 }

@@ -1,0 +1,71 @@
+package activities
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/matih/ops/shared/contract"
+)
+
+func env(a *Activities) *testsuite.TestActivityEnvironment {
+	var s testsuite.WorkflowTestSuite
+	e := s.NewTestActivityEnvironment()
+	a.Register(registry{e})
+	return e
+}
+
+// registry adapts the activity test environment to worker.ActivityRegistry.
+type registry struct{ e *testsuite.TestActivityEnvironment }
+
+func (r registry) RegisterActivity(fn any) { r.e.RegisterActivity(fn) }
+func (r registry) RegisterActivityWithOptions(fn any, o activity.RegisterOptions) {
+	r.e.RegisterActivityWithOptions(fn, o)
+}
+func (r registry) RegisterDynamicActivity(any, activity.DynamicRegisterOptions) {}
+
+func appErr(t *testing.T, err error) *temporal.ApplicationError {
+	t.Helper()
+	var ae *temporal.ApplicationError
+	require.True(t, errors.As(err, &ae), "want an application error, got %v", err)
+	return ae
+}
+
+func TestBadInputIsNonRetryable(t *testing.T) {
+	e := env(&Activities{Postgres: NewPostgres()})
+	_, err := e.ExecuteActivity(contract.ActivityValidateMigration, contract.MigrationConfig{
+		MigrationID: "m1", Target: contract.TargetPostgres, DSN: "postgres://u:secret@h/db", Table: "t", Statements: []string{"x"},
+	})
+	ae := appErr(t, err)
+	assert.Equal(t, contract.ErrTypeValidation, ae.Type())
+	assert.True(t, ae.NonRetryable())
+	assert.NotContains(t, err.Error(), "secret", "the password never shows up in errors")
+}
+
+func TestUnservedTargetIsRefused(t *testing.T) {
+	e := env(&Activities{Postgres: NewPostgres()})
+	_, err := e.ExecuteActivity(contract.ActivityCreateBackup, contract.MigrationConfig{MigrationID: "m1", Target: contract.TargetIceberg, Table: "a.b"})
+	ae := appErr(t, err)
+	assert.Equal(t, contract.ErrTypeValidation, ae.Type())
+	assert.Contains(t, err.Error(), "target")
+}
+
+func TestUnreachableDatabaseIsRetryable(t *testing.T) {
+	e := env(&Activities{Postgres: NewPostgres()})
+	_, err := e.ExecuteActivity(contract.ActivityApplyMigration, contract.MigrationConfig{
+		MigrationID: "m1", Target: contract.TargetPostgres, DSN: "postgres://u@127.0.0.1:1/db?connect_timeout=2", Table: "t", Statements: []string{"ALTER TABLE t ADD COLUMN x int"},
+	})
+	ae := appErr(t, err)
+	assert.False(t, ae.NonRetryable(), "a connection failure is retried: %v", err)
+}
+
+func TestCompactionNeedsACatalogAndAQualifiedTable(t *testing.T) {
+	e := env(&Activities{})
+	_, err := e.ExecuteActivity(contract.ActivityCompactIcebergTable, contract.CompactionRequest{Table: "orders"})
+	assert.Equal(t, contract.ErrTypeValidation, appErr(t, err).Type())
+}
