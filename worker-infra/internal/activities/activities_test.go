@@ -21,7 +21,9 @@ func env(a *Activities) *testsuite.TestActivityEnvironment {
 }
 
 // registry adapts the activity test environment to worker.ActivityRegistry.
-type registry struct{ e *testsuite.TestActivityEnvironment }
+type registry struct {
+	e *testsuite.TestActivityEnvironment
+}
 
 func (r registry) RegisterActivity(fn any) { r.e.RegisterActivity(fn) }
 func (r registry) RegisterActivityWithOptions(fn any, o activity.RegisterOptions) {
