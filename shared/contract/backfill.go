@@ -22,6 +22,8 @@ const (
 	DefaultMaxParallel   = 8
 	MaxParallelCap       = 200
 	DefaultMaxPartitions = 100000
+	DefaultHistoryLimit  = 4000
+	MinHistoryLimit      = 100
 )
 
 // BackfillConfig is the input of DataBackfillWorkflow. Dates are RFC 3339 or YYYY-MM-DD.
@@ -39,6 +41,11 @@ type BackfillConfig struct {
 	FailureBudget     int               `json:"failure_budget,omitempty" yaml:"failure_budget,omitempty"`
 	MaxPartitions     int               `json:"max_partitions,omitempty" yaml:"max_partitions,omitempty"`
 	OnlyPartitions    []string          `json:"only_partitions,omitempty" yaml:"only_partitions,omitempty"`
+	// HistoryLimit bounds each run's history; the workflow continues as new before
+	// it (0 means DefaultHistoryLimit).
+	HistoryLimit int `json:"history_limit,omitempty" yaml:"history_limit,omitempty"`
+	// Carry is set by the workflow when it continues as new; leave it empty.
+	Carry *BackfillCarry `json:"carry,omitempty" yaml:"-"`
 }
 
 // Partition is one [Start, End) slice of a backfill.
@@ -56,13 +63,82 @@ type PartitionResult struct {
 	Duration  Duration  `json:"duration"`
 	Status    string    `json:"status"`
 	Error     string    `json:"error,omitempty"`
+	Attempts  int       `json:"attempts,omitempty"`
 }
 
 // BackfillResult is the output of DataBackfillWorkflow.
 type BackfillResult struct {
-	PartitionsProcessed int         `json:"partitions_processed"`
-	TotalRows           int64       `json:"total_rows"`
-	FailedPartitions    []Partition `json:"failed_partitions,omitempty"`
-	Elapsed             Duration    `json:"elapsed"`
-	Status              string      `json:"status"`
+	PartitionsProcessed int                `json:"partitions_processed"`
+	TotalRows           int64              `json:"total_rows"`
+	FailedPartitions    []Partition        `json:"failed_partitions,omitempty"`
+	Elapsed             Duration           `json:"elapsed"`
+	Status              string             `json:"status"`
+	PartitionsSkipped   int                `json:"partitions_skipped,omitempty"`
+	Failures            []PartitionFailure `json:"failures,omitempty"`
+	Runs                int                `json:"runs"`
+	LongestHistory      int                `json:"longest_history"`
+}
+
+// Partition statuses in results and in the status document.
+const (
+	PartitionPending = "pending"
+	PartitionRunning = "running"
+	PartitionDone    = "done"
+	PartitionSkipped = "skipped"
+	PartitionFailed  = "failed"
+)
+
+// PartitionBatch is the input of process_partition: one or more partitions of one
+// backfill, processed one after another by a single activity task.
+type PartitionBatch struct {
+	BackfillID      string            `json:"backfill_id"`
+	PipelineID      string            `json:"pipeline_id"`
+	Source          SourceConfig      `json:"source"`
+	PartitionColumn string            `json:"partition_column"`
+	Destination     DestinationConfig `json:"destination"`
+	Reprocess       string            `json:"reprocess"`
+	Partitions      []Partition       `json:"partitions"`
+}
+
+// BatchResult is what process_partition did for each partition of its batch, in the
+// batch's order. A partition missing from Results was not attempted (the batch gave
+// up early) and goes back to the queue.
+type BatchResult struct {
+	Results []PartitionResult `json:"results"`
+}
+
+// PartitionRange is a run of consecutive partitions [From, To) in one state, with
+// their summed rows and attempts: 100,000 partitions done in order are one range.
+type PartitionRange struct {
+	From     int   `json:"from"`
+	To       int   `json:"to"`
+	Rows     int64 `json:"rows"`
+	Attempts int   `json:"attempts"`
+}
+
+// PartitionFailure is one failed partition and why.
+type PartitionFailure struct {
+	Partition Partition `json:"partition"`
+	Attempts  int       `json:"attempts"`
+	Error     string    `json:"error"`
+}
+
+// BackfillCarry is the progress a backfill hands to its next run when it continues
+// as new. It is set by the workflow itself; a user leaves it empty.
+type BackfillCarry struct {
+	StartedAt      time.Time          `json:"started_at"`
+	Runs           int                `json:"runs"`
+	Done           []PartitionRange   `json:"done,omitempty"`
+	Skipped        []PartitionRange   `json:"skipped,omitempty"`
+	Failed         []PartitionFailure `json:"failed,omitempty"`
+	PerPartitionMs float64            `json:"per_partition_ms,omitempty"`
+	Paused         bool               `json:"paused,omitempty"`
+	LongestHistory int                `json:"longest_history,omitempty"`
+}
+
+// PauseSignal is the `pause` and `resume` signal (and update): who asked and why.
+// Both work without a payload too.
+type PauseSignal struct {
+	RequestedBy string `json:"requested_by,omitempty"`
+	Reason      string `json:"reason,omitempty"`
 }

@@ -1,0 +1,213 @@
+package backfill
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/worker-pipeline/partition"
+)
+
+// Search attribute keys; Progress is upserted at most every progressEvery.
+var (
+	saPipelineID = temporal.NewSearchAttributeKeyKeyword(contract.SearchAttrPipelineID)
+	saPhase      = temporal.NewSearchAttributeKeyKeyword(contract.SearchAttrPipelinePhase)
+	saProgress   = temporal.NewSearchAttributeKeyFloat64(contract.SearchAttrProgress)
+)
+
+// Tuning that is not configuration: how long an auto-sized batch should run, the
+// largest batch, and how often Progress is upserted.
+const (
+	targetBatch   = time.Second
+	maxBatch      = 500
+	progressEvery = 5 * time.Second
+	// eventsPerTask bounds the history events one in-flight task can still add
+	// (scheduled, started, completed, its workflow task, an upsert).
+	eventsPerTask = 8
+)
+
+// batch is one activity task in flight.
+type batch struct {
+	seq   int
+	parts []contract.Partition
+}
+
+// state is everything one run knows; the ledger and a few figures cross
+// continue-as-new in contract.BackfillCarry.
+type state struct {
+	cfg        contract.BackfillConfig
+	plan       partition.Plan
+	todo       []int // selected partitions (only_partitions); nil means all
+	total      int
+	cursor     int   // next position in todo (or next index) to look at
+	requeue    []int // partitions handed back unattempted
+	ledger     ledger
+	inflight   []batch
+	seq        int
+	window     int
+	drainAt    int
+	started    time.Time
+	runs       int
+	perPartMs  float64
+	paused     bool
+	phase      string
+	lastUpsert time.Time
+	longest    int
+	wake       workflow.Channel // wakes the main loop after an update or a cancel
+}
+
+func newState(cfg contract.BackfillConfig, plan partition.Plan, todo []int) *state {
+	s := &state{cfg: cfg, plan: plan, todo: todo, total: plan.N, window: cfg.MaxParallel}
+	if todo != nil {
+		s.total = len(todo)
+	}
+	if s.window <= 0 {
+		s.window = contract.DefaultMaxParallel
+	}
+	s.window = min(s.window, contract.MaxParallelCap)
+	limit := cfg.HistoryLimit
+	if limit <= 0 {
+		limit = contract.DefaultHistoryLimit
+	}
+	s.drainAt = max(limit-s.window*eventsPerTask-50, limit/4)
+	if c := cfg.Carry; c != nil {
+		s.started, s.runs, s.perPartMs, s.paused, s.longest = c.StartedAt, c.Runs, c.PerPartitionMs, c.Paused, c.LongestHistory
+		s.ledger = ledger{done: c.Done, skipped: c.Skipped, failed: c.Failed}
+	}
+	return s
+}
+
+// next returns the next partition that still needs work, or false.
+func (s *state) next() (int, bool) {
+	if n := len(s.requeue); n > 0 {
+		i := s.requeue[0]
+		s.requeue = s.requeue[1:]
+		return i, true
+	}
+	for {
+		var i int
+		if s.todo != nil {
+			if s.cursor >= len(s.todo) {
+				return 0, false
+			}
+			i = s.todo[s.cursor]
+		} else {
+			if s.cursor >= s.plan.N {
+				return 0, false
+			}
+			i = s.cursor
+		}
+		s.cursor++
+		if !s.ledger.finished(i) {
+			return i, true
+		}
+	}
+}
+
+// hasPending peeks without consuming: a partition taken is put back in front.
+func (s *state) hasPending() bool {
+	i, ok := s.next()
+	if ok {
+		s.requeue = append([]int{i}, s.requeue...)
+	}
+	return ok
+}
+
+// batchSize is partitions_per_task, or with auto, enough partitions for about a
+// second of work at the measured pace, but no more than keeps every slot busy.
+func (s *state) batchSize() int {
+	if s.cfg.PartitionsPerTask > 0 {
+		return s.cfg.PartitionsPerTask
+	}
+	if s.perPartMs <= 0 {
+		return 1
+	}
+	n := int(float64(targetBatch.Milliseconds())/s.perPartMs + 0.999)
+	remaining := s.total - s.ledger.finishedCount() - s.running()
+	n = min(n, (remaining+s.window-1)/s.window, maxBatch)
+	return max(n, 1)
+}
+
+func (s *state) running() int {
+	n := 0
+	for _, b := range s.inflight {
+		n += len(b.parts)
+	}
+	return n
+}
+
+// measure folds the durations of done partitions into the moving average.
+func (s *state) measure(rs []contract.PartitionResult) {
+	for _, r := range rs {
+		if r.Status != contract.PartitionDone {
+			continue
+		}
+		ms := float64(r.Duration.D().Microseconds()) / 1000
+		if s.perPartMs == 0 {
+			s.perPartMs = ms
+		} else {
+			s.perPartMs = 0.7*s.perPartMs + 0.3*ms
+		}
+	}
+}
+
+func (s *state) progress() float64 {
+	if s.total == 0 {
+		return 1
+	}
+	return float64(s.ledger.finishedCount()) / float64(s.total)
+}
+
+func (s *state) budgetExceeded() bool { return len(s.ledger.failed) > s.cfg.FailureBudget }
+
+// upsert writes phase and progress; force skips the throttle.
+func (s *state) upsert(ctx workflow.Context, force bool) {
+	now := workflow.Now(ctx)
+	if !force && now.Sub(s.lastUpsert) < progressEvery {
+		return
+	}
+	s.lastUpsert = now
+	if err := workflow.UpsertTypedSearchAttributes(ctx, saPhase.ValueSet(s.phase), saProgress.ValueSet(s.progress())); err != nil {
+		workflow.GetLogger(ctx).Warn("upsert search attributes failed", "error", err)
+	}
+}
+
+func (s *state) setPhase(ctx workflow.Context, phase string) {
+	if s.phase != phase {
+		s.phase = phase
+		s.upsert(ctx, true)
+	}
+}
+
+// carry is what the next run starts from.
+func (s *state) carry(history int) *contract.BackfillCarry {
+	return &contract.BackfillCarry{StartedAt: s.started, Runs: s.runs + 1, Done: s.ledger.done, Skipped: s.ledger.skipped,
+		Failed: s.ledger.failed, PerPartitionMs: s.perPartMs, Paused: s.paused, LongestHistory: max(s.longest, history)}
+}
+
+// summary renders the partitions for the status query.
+func (s *state) summary(now time.Time) *status.PartitionSummary {
+	l := &s.ledger
+	sum := &status.PartitionSummary{Total: s.total, Done: count(l.done), Skipped: count(l.skipped), Failed: len(l.failed),
+		Running: s.running(), Rows: rowsOf(l.done), Failures: l.failed, BatchSize: s.batchSize(), MaxParallel: s.window,
+		Paused: s.paused, Runs: s.runs + 1,
+		Ranges: status.PartitionRanges{Done: append([]contract.PartitionRange{}, l.done...), Skipped: l.skipped}}
+	sum.Pending = s.total - sum.Done - sum.Skipped - sum.Failed - sum.Running
+	for _, b := range s.inflight {
+		for _, p := range b.parts {
+			sum.InFlight = append(sum.InFlight, status.RunningPartition{Index: p.Index, Key: p.Key})
+		}
+	}
+	if secs := now.Sub(s.started).Seconds(); secs > 0 {
+		finished := float64(l.finishedCount())
+		sum.PartitionsPerSecond = finished / secs
+		sum.RowsPerSecond = float64(sum.Rows) / secs
+		if sum.PartitionsPerSecond > 0 {
+			sum.ETASeconds = float64(sum.Pending+sum.Running) / sum.PartitionsPerSecond
+		}
+	}
+	return sum
+}

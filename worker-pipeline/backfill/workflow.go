@@ -1,0 +1,229 @@
+// Package backfill holds DataBackfillWorkflow: a partitioned backfill that keeps a
+// sliding window of process_partition tasks in flight, batches small partitions,
+// continues as new before its history grows large, and reports per-partition state.
+package backfill
+
+import (
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/retry"
+	"github.com/matih/ops/worker-pipeline/partition"
+)
+
+// Register adds the workflow under its wire name.
+func Register(reg interface {
+	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
+}) {
+	reg.RegisterWorkflowWithOptions(DataBackfillWorkflow, workflow.RegisterOptions{Name: contract.DataBackfillWorkflow})
+}
+
+// ErrTypeBudgetExceeded is the error type of a backfill that failed more partitions
+// than its failure budget; its details hold the BackfillResult.
+const ErrTypeBudgetExceeded = "FailureBudgetExceeded"
+
+// DataBackfillWorkflow processes every partition of cfg exactly once (per reprocess
+// mode), at most max_parallel tasks at a time.
+func DataBackfillWorkflow(ctx workflow.Context, cfg contract.BackfillConfig) (contract.BackfillResult, error) {
+	plan, todo, err := validate(cfg)
+	if err != nil {
+		return contract.BackfillResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeValidation, err)
+	}
+	if cfg.Reprocess == "" {
+		cfg.Reprocess = contract.ReprocessAll
+	}
+	s := newState(cfg, plan, todo)
+	if s.started.IsZero() {
+		s.started = workflow.Now(ctx)
+	}
+	if err := s.setupHandlers(ctx); err != nil {
+		return contract.BackfillResult{}, err
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, saPipelineID.ValueSet(cfg.PipelineID)); err != nil {
+		workflow.GetLogger(ctx).Warn("upsert PipelineId failed", "error", err)
+	}
+	return s.run(ctx)
+}
+
+// validate checks the config and builds the plan and the selected partitions.
+func validate(cfg contract.BackfillConfig) (partition.Plan, []int, error) {
+	if err := cfg.Validate(); err != nil {
+		return partition.Plan{}, nil, err
+	}
+	if cfg.HistoryLimit != 0 && cfg.HistoryLimit < contract.MinHistoryLimit {
+		return partition.Plan{}, nil, contract.Invalid("history_limit", "at least %d events (0 means %d), got %d",
+			contract.MinHistoryLimit, contract.DefaultHistoryLimit, cfg.HistoryLimit)
+	}
+	plan, err := partition.NewPlan(cfg)
+	if err != nil {
+		return partition.Plan{}, nil, err
+	}
+	if len(cfg.OnlyPartitions) == 0 {
+		return plan, nil, nil
+	}
+	todo, err := plan.Select(cfg.OnlyPartitions)
+	return plan, todo, err
+}
+
+// run keeps the window full until every partition is finished, the budget is
+// spent, the history is long enough to continue as new, or the run is cancelled.
+func (s *state) run(ctx workflow.Context) (contract.BackfillResult, error) {
+	s.setPhase(ctx, contract.PhaseProcessing)
+	if s.paused {
+		s.setPhase(ctx, contract.PhasePaused)
+	}
+	sel := workflow.NewSelector(ctx)
+	s.addSignals(ctx, sel)
+	actx := retry.WithActivityOptions(ctx, contract.ActivityProcessPartition)
+	for {
+		s.launch(ctx, actx, sel)
+		if len(s.inflight) == 0 && ctx.Err() == nil {
+			switch {
+			case s.budgetExceeded():
+				return s.fail(ctx)
+			case !s.hasPending():
+				return s.complete(ctx), nil
+			case s.draining(ctx):
+				return contract.BackfillResult{}, s.continueAsNew(ctx)
+			}
+		}
+		if ctx.Err() != nil && len(s.inflight) == 0 {
+			return s.cancelled(ctx), nil
+		}
+		sel.Select(ctx)
+	}
+}
+
+// draining is true once the history is long enough that the tasks in flight
+// could take it near the limit: no new task starts, the run continues as new.
+func (s *state) draining(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	return info.GetCurrentHistoryLength() >= s.drainAt || info.GetContinueAsNewSuggested()
+}
+
+// launch starts tasks while the window has room.
+func (s *state) launch(ctx, actx workflow.Context, sel workflow.Selector) {
+	for ctx.Err() == nil && !s.paused && !s.budgetExceeded() && len(s.inflight) < s.window && !s.draining(ctx) {
+		parts := s.take(s.batchSize())
+		if len(parts) == 0 {
+			return
+		}
+		s.seq++
+		b := batch{seq: s.seq, parts: parts}
+		s.inflight = append(s.inflight, b)
+		in := contract.PartitionBatch{BackfillID: workflow.GetInfo(ctx).WorkflowExecution.ID, PipelineID: s.cfg.PipelineID,
+			Source: s.cfg.Source, PartitionColumn: s.cfg.PartitionColumn, Destination: s.cfg.Destination,
+			Reprocess: s.cfg.Reprocess, Partitions: parts}
+		f := workflow.ExecuteActivity(actx, contract.ActivityProcessPartition, in)
+		sel.AddFuture(f, func(f workflow.Future) {
+			var res contract.BatchResult
+			err := f.Get(ctx, &res)
+			s.finish(ctx, b, res, err)
+		})
+	}
+}
+
+// take removes up to n pending partitions from the queue.
+func (s *state) take(n int) []contract.Partition {
+	var out []contract.Partition
+	for len(out) < n {
+		i, ok := s.next()
+		if !ok {
+			break
+		}
+		out = append(out, s.plan.At(i))
+	}
+	return out
+}
+
+// finish applies a task's outcome: results per partition, unattempted partitions
+// back to the queue, and on an error every unreported partition failed.
+func (s *state) finish(ctx workflow.Context, b batch, res contract.BatchResult, err error) {
+	for k, in := range s.inflight {
+		if in.seq == b.seq {
+			s.inflight = append(s.inflight[:k], s.inflight[k+1:]...)
+			break
+		}
+	}
+	reported := map[int]bool{}
+	for _, r := range res.Results {
+		reported[r.Partition.Index] = true
+		s.ledger.record(r)
+	}
+	s.measure(res.Results)
+	for _, p := range b.parts {
+		if reported[p.Index] {
+			continue
+		}
+		switch {
+		case err == nil || temporal.IsCanceledError(err):
+			s.requeue = append(s.requeue, p.Index)
+		default:
+			s.ledger.fail(contract.PartitionFailure{Partition: p, Attempts: attemptsOf(err), Error: short(rootMessage(err))})
+		}
+	}
+	s.upsert(ctx, false)
+}
+
+// attemptsOf is how many attempts a failed task made, as far as the error tells.
+func attemptsOf(err error) int {
+	var ae *temporal.ActivityError
+	if errors.As(err, &ae) && ae.RetryState().String() == "MaximumAttemptsReached" {
+		return int(retry.PolicyFor(contract.ActivityProcessPartition).MaximumAttempts)
+	}
+	return 1
+}
+
+// rootMessage is the innermost error's message: the cause, not Temporal's wrapping.
+func rootMessage(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
+
+func (s *state) result(ctx workflow.Context, status string) contract.BackfillResult {
+	l := &s.ledger
+	res := contract.BackfillResult{PartitionsProcessed: count(l.done), TotalRows: rowsOf(l.done), Status: status,
+		PartitionsSkipped: count(l.skipped), Failures: l.failed, Runs: s.runs + 1,
+		Elapsed:        contract.Duration(workflow.Now(ctx).Sub(s.started)),
+		LongestHistory: max(s.longest, workflow.GetInfo(ctx).GetCurrentHistoryLength()+4)}
+	for _, f := range l.failed {
+		res.FailedPartitions = append(res.FailedPartitions, f.Partition)
+	}
+	return res
+}
+
+func (s *state) complete(ctx workflow.Context) contract.BackfillResult {
+	s.setPhase(ctx, contract.PhaseCompleted)
+	return s.result(ctx, contract.StatusCompleted)
+}
+
+func (s *state) fail(ctx workflow.Context) (contract.BackfillResult, error) {
+	s.setPhase(ctx, contract.PhaseFailed)
+	res := s.result(ctx, contract.StatusFailed)
+	msg := fmt.Sprintf("%d partitions failed, more than the failure budget of %d; first: %s: %s",
+		len(s.ledger.failed), s.cfg.FailureBudget, s.ledger.failed[0].Partition.Key, s.ledger.failed[0].Error)
+	return res, temporal.NewNonRetryableApplicationError(msg, ErrTypeBudgetExceeded, nil, res)
+}
+
+func (s *state) cancelled(ctx workflow.Context) contract.BackfillResult {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	s.setPhase(dctx, contract.PhaseCancelled)
+	return s.result(dctx, contract.StatusCancelled)
+}
+
+// continueAsNew hands the progress to a fresh run with the same id.
+func (s *state) continueAsNew(ctx workflow.Context) error {
+	s.upsert(ctx, true)
+	next := s.cfg
+	next.Carry = s.carry(workflow.GetInfo(ctx).GetCurrentHistoryLength() + 4)
+	return workflow.NewContinueAsNewError(ctx, contract.DataBackfillWorkflow, next)
+}

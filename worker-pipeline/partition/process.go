@@ -1,0 +1,210 @@
+package partition
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/retry"
+	"github.com/matih/ops/worker-pipeline/extract"
+	"github.com/matih/ops/worker-pipeline/lakehouse"
+)
+
+// Processor runs process_partition: for each partition of a batch it extracts the
+// source rows with partition_column in [start, end) into staging, then overwrites
+// exactly that slice of the Iceberg table, so a retried or rerun partition never
+// duplicates rows.
+type Processor struct {
+	Extractor *extract.Extractor
+	Writer    *lakehouse.PartitionWriter
+	// HeartbeatEvery is how often a long partition heartbeats (default 5 s).
+	HeartbeatEvery time.Duration
+}
+
+// ProcessPartition processes a batch in order. Each finished partition is recorded in
+// the heartbeat details, so a retried batch skips the partitions already done. A
+// partition that fails with a retryable error fails the batch (Temporal retries it
+// with the seed's policy) until the last attempt, where it is reported failed and
+// the batch stops; the partitions after it go back to the workflow's queue.
+func (p *Processor) ProcessPartition(ctx context.Context, in contract.PartitionBatch) (contract.BatchResult, error) {
+	var out contract.BatchResult
+	if activity.HasHeartbeatDetails(ctx) {
+		if err := activity.GetHeartbeatDetails(ctx, &out); err != nil || len(out.Results) > len(in.Partitions) {
+			out = contract.BatchResult{}
+		}
+	}
+	if len(in.Partitions) == 0 {
+		return out, retry.Classify(contract.Invalid("partitions", "at least one partition"))
+	}
+	info := activity.GetInfo(ctx)
+	last := info.Attempt >= retry.PolicyFor(contract.ActivityProcessPartition).MaximumAttempts
+	beat := func() { activity.RecordHeartbeat(ctx, out) }
+	stop := p.keepAlive(ctx, beat)
+	defer stop()
+	job, err := p.prepare(ctx, in)
+	if err != nil {
+		return out, retry.Classify(err)
+	}
+	for _, part := range in.Partitions[len(out.Results):] {
+		started := time.Now()
+		r, err := job.one(ctx, part, beat)
+		r.Attempts = int(info.Attempt)
+		if err == nil {
+			out.Results = append(out.Results, r)
+			beat()
+			continue
+		}
+		if ctx.Err() != nil {
+			return out, ctx.Err()
+		}
+		permanent := isPermanent(err)
+		if !permanent && !last {
+			return out, err // retried; the heartbeat holds the partitions done so far
+		}
+		id := lakehouse.PartitionID(in.PartitionColumn, part.Start, part.End)
+		if merr := p.Writer.MarkFailed(ctx, in.Destination.Table, id, err.Error()); merr != nil {
+			activity.GetLogger(ctx).Warn("could not record the failed partition", "partition", part.Key, "error", merr)
+		}
+		out.Results = append(out.Results, contract.PartitionResult{Partition: part, Status: contract.PartitionFailed,
+			Error: err.Error(), Duration: contract.Duration(time.Since(started)), Attempts: int(info.Attempt)})
+		beat()
+		if !permanent {
+			return out, nil
+		}
+	}
+	return out, nil
+}
+
+// keepAlive heartbeats from a goroutine while one partition runs long.
+func (p *Processor) keepAlive(ctx context.Context, beat func()) func() {
+	every := p.HeartbeatEvery
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				beat()
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// isPermanent tells errors no retry can fix: our typed errors and non-retryable
+// application errors.
+func isPermanent(err error) bool {
+	var app *temporal.ApplicationError
+	if errors.As(retry.Classify(err), &app) && app.NonRetryable() {
+		return true
+	}
+	return false
+}
+
+// job is a batch prepared once: the source column's kind and the table's records.
+type job struct {
+	p       *Processor
+	in      contract.PartitionBatch
+	colType string
+	rec     lakehouse.Recorded
+}
+
+func (p *Processor) prepare(ctx context.Context, in contract.PartitionBatch) (*job, error) {
+	if err := in.Source.Validate("source"); err != nil {
+		return nil, err
+	}
+	if in.Source.Table == "" {
+		return nil, contract.Invalid("source.table", "a table: backfills filter it by partition_column")
+	}
+	if _, err := lakehouse.Ident(in.Destination.Table); err != nil {
+		return nil, err
+	}
+	colType, err := columnType(ctx, in.Source, in.PartitionColumn)
+	if err != nil {
+		return nil, err
+	}
+	j := &job{p: p, in: in, colType: colType}
+	if in.Reprocess == contract.ReprocessMissing || in.Reprocess == contract.ReprocessFailed {
+		if j.rec, err = p.Writer.State(ctx, in.Destination.Table); err != nil {
+			return nil, err
+		}
+	}
+	return j, nil
+}
+
+// one processes one partition.
+func (j *job) one(ctx context.Context, part contract.Partition, beat func()) (contract.PartitionResult, error) {
+	started := time.Now()
+	id := lakehouse.PartitionID(j.in.PartitionColumn, part.Start, part.End)
+	res := contract.PartitionResult{Partition: part, Status: contract.PartitionDone}
+	if j.skip(id) {
+		res.Status = contract.PartitionSkipped
+		return res, nil
+	}
+	q, err := rangeQuery(j.in.Source, j.in.PartitionColumn, j.colType, part)
+	if err != nil {
+		return res, err
+	}
+	src := contract.SourceConfig{Kind: j.in.Source.Kind, DSN: j.in.Source.DSN, Query: q}
+	ext, err := j.p.Extractor.Extract(ctx, contract.ExtractInput{PipelineID: j.in.PipelineID,
+		RunID: j.in.BackfillID + "-" + part.Key, Source: src}, extract.Progress{}, func(extract.Progress) { beat() })
+	if err != nil {
+		return res, fmt.Errorf("extract partition %s: %w", part.Key, err)
+	}
+	defer os.RemoveAll(ext.OutputPath)
+	ov, err := j.p.Writer.OverwritePartition(ctx, lakehouse.OverwriteInput{Table: j.in.Destination.Table,
+		Column: j.in.PartitionColumn, Start: part.Start, End: part.End, Dir: ext.OutputPath,
+		Props: map[string]string{lakehouse.PropBackfill: j.in.BackfillID}})
+	if err != nil {
+		return res, err
+	}
+	res.Rows, res.Duration = ov.Rows, contract.Duration(time.Since(started))
+	if ov.Rows != ext.Rows {
+		return res, fmt.Errorf("partition %s: staged %d rows but committed %d", part.Key, ext.Rows, ov.Rows)
+	}
+	return res, nil
+}
+
+// skip applies the reprocess mode to what the table recorded.
+func (j *job) skip(id string) bool {
+	switch j.in.Reprocess {
+	case contract.ReprocessMissing:
+		_, loaded := j.rec.Loaded[id]
+		return loaded
+	case contract.ReprocessFailed:
+		_, failed := j.rec.Failed[id]
+		return !failed
+	}
+	return false
+}
+
+// columnType is the source's type name of the partition column, upper case.
+func columnType(ctx context.Context, src contract.SourceConfig, column string) (string, error) {
+	db, err := extract.Open(ctx, src)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	cols, err := extract.Probe(ctx, db, fmt.Sprintf("SELECT %s FROM %s", quote(column), quote(src.Table)))
+	if err != nil || len(cols) != 1 {
+		return "", contract.Invalid("partition_column", "a column of %s, got %q (%v)", src.Table, column, err)
+	}
+	return strings.ToUpper(cols[0].DatabaseTypeName()), nil
+}
+
+func quote(ident string) string { return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"` }
