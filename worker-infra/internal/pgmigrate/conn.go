@@ -32,9 +32,10 @@ type Backend struct {
 
 // table is a resolved relation.
 type table struct {
-	oid    uint32
-	schema string
-	name   string
+	oid     uint32
+	schema  string
+	name    string
+	relkind string
 }
 
 func (t table) ident() string  { return pgx.Identifier{t.schema, t.name}.Sanitize() }
@@ -75,9 +76,9 @@ type q interface {
 // resolveTable finds a plain or partitioned table by name ("orders", "public.orders").
 func resolveTable(ctx context.Context, db q, name string) (table, bool, error) {
 	var t table
-	err := db.QueryRow(ctx, `SELECT c.oid, n.nspname, c.relname FROM pg_class c
+	err := db.QueryRow(ctx, `SELECT c.oid, n.nspname, c.relname, c.relkind::text FROM pg_class c
 		JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.oid = to_regclass($1) AND c.relkind IN ('r','p')`, name).Scan(&t.oid, &t.schema, &t.name)
+		WHERE c.oid = to_regclass($1) AND c.relkind IN ('r','p')`, name).Scan(&t.oid, &t.schema, &t.name, &t.relkind)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, false, nil
 	}

@@ -125,7 +125,8 @@ func TestSecondStatementInvalidLeavesTableIdentical(t *testing.T) {
 func TestBadInputsAreRefused(t *testing.T) {
 	ctx := context.Background()
 	dsn, base := setup(t)
-	testkit.Psql(t, dsn, `CREATE TABLE customers (id int); CREATE SCHEMA backup_taken`)
+	testkit.Psql(t, dsn, `CREATE TABLE customers (id int); CREATE SCHEMA backup_taken;
+		CREATE TABLE events (at date) PARTITION BY RANGE (at)`)
 	b := &Backend{}
 	cases := []struct {
 		name  string
@@ -143,6 +144,12 @@ func TestBadInputsAreRefused(t *testing.T) {
 		{"two statements in one", func(c *contract.MigrationConfig) {
 			c.Statements = []string{"ALTER TABLE orders ADD COLUMN x int; DROP TABLE customers"}
 		}, "invalid statements[0]"},
+		{"rename", func(c *contract.MigrationConfig) { c.Statements = []string{"ALTER TABLE orders RENAME TO orders_old"} }, "invalid statements[0]: no RENAME TO"},
+		{"partitioned", func(c *contract.MigrationConfig) {
+			c.Table = "events"
+			c.Statements = []string{"ALTER TABLE events ADD COLUMN x int"}
+		}, "partitioned"},
+		{"quoted other table", func(c *contract.MigrationConfig) { c.Statements = []string{`ALTER TABLE "customers" ADD COLUMN y int`} }, "targets \"customers\""},
 		{"not a table change", func(c *contract.MigrationConfig) { c.Statements = []string{"DROP TABLE customers"} }, "invalid statements[0]"},
 		{"empty migration", func(c *contract.MigrationConfig) { c.Statements = nil }, "invalid statements"},
 		{"syntax error", func(c *contract.MigrationConfig) { c.Statements = []string{"ALTER TABLE orders ADD COLUMN"} }, "invalid statements[0]"},

@@ -18,6 +18,8 @@ var forms = []*regexp.Regexp{
 	regexp.MustCompile(`(?is)^update\s+(?:only\s+)?(` + nameRe + `)\s+set\s`),
 }
 
+var renameRe = regexp.MustCompile(`(?is)^alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?` + nameRe + `\s+(?:rename\s+to|set\s+schema)\s`)
+
 const (
 	identRe = `(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`
 	nameRe  = identRe + `(?:\.` + identRe + `)?`
@@ -32,6 +34,9 @@ func statementTarget(i int, stmt string) (string, error) {
 	}
 	if regexp.MustCompile(`(?is)^create\s+(?:unique\s+)?index\s+concurrently`).MatchString(s) {
 		return "", contract.Invalid(fmt.Sprintf("statements[%d]", i), "no CREATE INDEX CONCURRENTLY: the migration runs in one transaction")
+	}
+	if renameRe.MatchString(s) {
+		return "", contract.Invalid(fmt.Sprintf("statements[%d]", i), "no RENAME TO or SET SCHEMA of the table itself: backup and restore follow its name")
 	}
 	for _, re := range forms {
 		if m := re.FindStringSubmatch(s); m != nil {

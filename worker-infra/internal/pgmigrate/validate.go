@@ -32,6 +32,9 @@ func (b *Backend) Validate(ctx context.Context, cfg contract.MigrationConfig) er
 	if err != nil {
 		return err
 	}
+	if tbl.relkind != "r" {
+		return contract.Invalid("table", "a plain table; %s is partitioned, and a restore would lose its partitions", tbl)
+	}
 	if err := checkTargets(ctx, conn, cfg, tbl); err != nil {
 		return err
 	}
