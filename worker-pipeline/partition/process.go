@@ -193,18 +193,25 @@ func (j *job) skip(id string) bool {
 	return false
 }
 
-// columnType is the source's type name of the partition column, upper case.
+// columnType is the source's type name of the partition column, upper case. The
+// column is looked up among the table's columns: SQLite would read an unknown
+// double-quoted name as a string literal and silently select nothing.
 func columnType(ctx context.Context, src contract.SourceConfig, column string) (string, error) {
 	db, err := extract.Open(ctx, src)
 	if err != nil {
 		return "", err
 	}
 	defer db.Close()
-	cols, err := extract.Probe(ctx, db, fmt.Sprintf("SELECT %s FROM %s", quote(column), quote(src.Table)))
-	if err != nil || len(cols) != 1 {
-		return "", contract.Invalid("partition_column", "a column of %s, got %q (%v)", src.Table, column, err)
+	cols, err := extract.Probe(ctx, db, "SELECT * FROM "+quote(src.Table))
+	if err != nil {
+		return "", contract.Invalid("source.table", "a table of the source, got %q (%v)", src.Table, err)
 	}
-	return strings.ToUpper(cols[0].DatabaseTypeName()), nil
+	for _, c := range cols {
+		if strings.EqualFold(c.Name(), column) {
+			return strings.ToUpper(c.DatabaseTypeName()), nil
+		}
+	}
+	return "", contract.Invalid("partition_column", "a column of %s, got %q", src.Table, column)
 }
 
 func quote(ident string) string { return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"` }
