@@ -15,6 +15,7 @@ import (
 	"github.com/matih/ops/worker-pipeline/airflow"
 	"github.com/matih/ops/worker-pipeline/extract"
 	"github.com/matih/ops/worker-pipeline/lakehouse"
+	"github.com/matih/ops/worker-pipeline/partition"
 	"github.com/matih/ops/worker-pipeline/quality"
 )
 
@@ -25,6 +26,7 @@ type Activities struct {
 	Airflow     *airflow.Client // nil when the worker has no Airflow configured
 	AirflowPoll time.Duration
 	Loader      *lakehouse.Loader
+	Partitions  *partition.Processor // process_partition, for DataBackfillWorkflow
 }
 
 // Register registers every activity under its contract name.
@@ -33,6 +35,9 @@ func (a *Activities) Register(reg worker.ActivityRegistry) {
 	reg.RegisterActivityWithOptions(a.ValidateQuality, activity.RegisterOptions{Name: contract.ActivityValidateQuality})
 	reg.RegisterActivityWithOptions(a.TriggerAirflowDAG, activity.RegisterOptions{Name: contract.ActivityTriggerAirflowDAG})
 	reg.RegisterActivityWithOptions(a.LoadToIceberg, activity.RegisterOptions{Name: contract.ActivityLoadToIceberg})
+	if a.Partitions != nil {
+		reg.RegisterActivityWithOptions(a.Partitions.ProcessPartition, activity.RegisterOptions{Name: contract.ActivityProcessPartition})
+	}
 }
 
 // ExtractData stages the source as Parquet, resuming after the files a previous

@@ -14,6 +14,7 @@ import (
 	"github.com/matih/ops/worker-pipeline/airflow"
 	"github.com/matih/ops/worker-pipeline/extract"
 	"github.com/matih/ops/worker-pipeline/lakehouse"
+	"github.com/matih/ops/worker-pipeline/partition"
 	"github.com/matih/ops/worker-pipeline/quality"
 )
 
@@ -106,6 +107,7 @@ func (w *Worker) Build(ctx context.Context) (*activities.Activities, func(), err
 		return nil, nil, err
 	}
 	acts.Loader = &lakehouse.Loader{Catalog: cat}
+	acts.Partitions = &partition.Processor{Extractor: acts.Extractor, Writer: &lakehouse.PartitionWriter{Catalog: cat}}
 	return acts, closeCat, nil
 }
 

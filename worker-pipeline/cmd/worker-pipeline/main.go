@@ -1,5 +1,6 @@
 // Command worker-pipeline runs the pipeline-workers task queue: DataPipelineWorkflow
-// and the extract, quality, Airflow and Iceberg activities.
+// and DataBackfillWorkflow, and the extract, quality, Airflow, Iceberg and
+// process_partition activities.
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/workerrt"
+	"github.com/matih/ops/worker-pipeline/backfill"
 	"github.com/matih/ops/worker-pipeline/config"
 	"github.com/matih/ops/worker-pipeline/pipeline"
 )
@@ -29,6 +31,7 @@ func main() {
 			}
 			acts.Register(reg)
 			pipeline.Register(reg)
+			backfill.Register(reg)
 			env.Logger.Info("pipeline worker configured", "staging", cfg.StagingDir, "catalog", cfg.Catalog.URI,
 				"warehouse", cfg.Catalog.Warehouse, "airflow", cfg.AirflowURL != "")
 			return closeCatalog, nil
