@@ -77,9 +77,11 @@ func TestSubcommandsAgainstDevServer(t *testing.T) {
 	require.NotNil(t, doc.Approval)
 	assert.Equal(t, 0.9, doc.Approval.MinScore)
 
-	r = matih(t, srv, auditPath, "ls", "--status", "awaiting")
-	require.Equal(t, ExitOK, r.code, r.stder)
-	assert.Contains(t, r.stdout, id)
+	// Visibility is eventually consistent: the search attribute lands shortly after the query says so.
+	require.Eventually(t, func() bool {
+		r = matih(t, srv, auditPath, "ls", "--status", "awaiting")
+		return r.code == ExitOK && strings.Contains(r.stdout, id)
+	}, 10*time.Second, 100*time.Millisecond, "ls --status awaiting lists the run: %+v", r)
 	assert.Contains(t, r.stdout, contract.PhaseAwaitingApproval)
 
 	r = matih(t, srv, auditPath, "approve", id)
