@@ -156,6 +156,9 @@ func (d *detailView) lines() []string {
 	return out
 }
 
+// maxSamples bounds the failing samples shown per check; the JSON has them all.
+const maxSamples = 3
+
 func sourceText(src string) string {
 	if src == status.SourceQuery {
 		return "(from the worker's status query)"
@@ -183,16 +186,21 @@ func (d *detailView) evidence(now time.Time) []string {
 	if q := doc.Quality; q != nil {
 		out = append(out, fmt.Sprintf("  quality score %.2f over %d rows", q.Score, q.Rows))
 		for _, c := range q.Checks {
-			mark := st.OK.Render("PASS")
-			detail := ""
-			if !c.Passed {
-				mark = st.Bad.Render("FAIL")
-				detail = fmt.Sprintf(" %d/%d rows", c.FailedRows, c.TotalRows)
-				if len(c.Samples) > 0 {
-					detail += " e.g. " + strings.Join(c.Samples, "; ")
-				}
+			if c.Passed {
+				out = append(out, fit("  "+st.OK.Render("PASS")+" "+sanitize.Text(c.Name), d.width))
+				continue
 			}
-			out = append(out, fit("  "+mark+" "+sanitize.Text(c.Name+detail), d.width))
+			out = append(out, fit("  "+st.Bad.Render("FAIL")+" "+sanitize.Text(fmt.Sprintf("%s %d/%d rows failed", c.Name, c.FailedRows, c.TotalRows)), d.width))
+			if c.Detail != "" {
+				out = append(out, fit("       "+sanitize.Text(c.Detail), d.width))
+			}
+			for i, sample := range c.Samples {
+				if i == maxSamples {
+					out = append(out, st.Dim.Render(fmt.Sprintf("       … %d more samples (matih status -o json)", len(c.Samples)-maxSamples)))
+					break
+				}
+				out = append(out, fit("       "+sanitize.Text(sample), d.width))
+			}
 		}
 	}
 	return out

@@ -199,7 +199,7 @@ func TestDetailShowsEvidenceAndFollows(t *testing.T) {
 	require.Equal(t, viewDetail, m.view)
 	v := m.View()
 	for _, want := range []string{waitingID, "AWAITING_APPROVAL", "from the worker's status query", "min score 0.90", "3h 30m left",
-		"FAIL not_null_region 600/1200 rows e.g. row 7: region is null", "PASS unique_id", "validate_quality", "last failure: staging file locked",
+		"FAIL not_null_region 600/1200 rows failed", "       row 7: region is null", "PASS unique_id", "validate_quality", "last failure: staging file locked",
 		"press a to approve"} {
 		assert.Contains(t, v, want)
 	}
