@@ -19,6 +19,7 @@ import (
 	"github.com/matih/ops/tui/internal/audit"
 	"github.com/matih/ops/tui/internal/data"
 	"github.com/matih/ops/tui/internal/identity"
+	"github.com/matih/ops/tui/internal/sanitize"
 )
 
 // Exit codes, documented in README.
@@ -179,6 +180,8 @@ func oneID(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// oneLine makes an error one safe line: server text in it (ids, messages) is stripped
+// of control and bidi characters first.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+	return strings.Join(strings.Fields(sanitize.Text(s)), " ")
 }

@@ -67,3 +67,8 @@ func TestConfirmMatches(t *testing.T) {
 	assert.False(t, ConfirmMatches(id, ""))
 	assert.False(t, ConfirmMatches("abc", "abc1"))
 }
+
+func TestErrorsPrintAsOneSafeLine(t *testing.T) {
+	assert.Equal(t, "not found: workflow evil-[2J-x gone", oneLine("not found: workflow evil-\x1b[2J-x\r\n gone"))
+	assert.Equal(t, "a b", oneLine("a\u202e b\u009b"))
+}
