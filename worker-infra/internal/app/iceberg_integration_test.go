@@ -75,69 +75,73 @@ func scan(t *testing.T, cat catalog.Catalog, ns, name string) (int64, []string, 
 func TestIcebergOnDevServer(t *testing.T) {
 	e := startEnv(t)
 
-	t.Run("add a column then roll back", func(t *testing.T) {
-		cat := icebergTable(t, e.cfg, "analytics", "orders", 3, 10)
-		res, err := e.run(t, contract.MigrationConfig{
-			MigrationID: "m_ice_note", Target: contract.TargetIceberg, Table: "analytics.orders",
-			AddColumns: []contract.ColumnSpec{{Name: "note", Type: "string"}},
-			// The wrong expected type makes post-validation fail, so the workflow rolls back.
-			ExpectedColumns: []contract.ColumnSpec{{Name: "note", Type: "long"}},
-			DataPreserving:  true,
-		}, "iceberg_rolled_back.json")
-		require.NoError(t, err)
-		assert.Equal(t, contract.StatusRolledBack, res.Status)
-		assert.Contains(t, res.Failures[0], `column "note" is string, expected long`)
-		n, cols, _ := scan(t, cat, "analytics", "orders")
-		assert.Equal(t, int64(30), n)
-		assert.Equal(t, []string{"id", "customer"}, cols)
-		tbl, err := cat.LoadTable(context.Background(), catalog.ToIdentifier("analytics", "orders"))
-		require.NoError(t, err)
-		assert.Equal(t, res.Backup.SchemaID, tbl.Schema().ID)
-		assert.NotNil(t, tbl.SnapshotByName(icebergops.TagName("m_ice_note")), "the backup tag stays")
-	})
+	t.Run("add a column then roll back", func(t *testing.T) { icebergAddThenRollBack(t, e) })
+	t.Run("add a column", func(t *testing.T) { icebergAddColumn(t, e) })
+	t.Run("maintenance compacts 20 small files", func(t *testing.T) { maintenanceCompacts(t, e) })
+}
 
-	t.Run("add a column", func(t *testing.T) {
-		cat := icebergTable(t, e.cfg, "analytics", "events", 2, 10)
-		res, err := e.run(t, contract.MigrationConfig{
-			MigrationID: "m_ice_add", Target: contract.TargetIceberg, Table: "analytics.events",
-			AddColumns:      []contract.ColumnSpec{{Name: "region", Type: "string"}},
-			ExpectedColumns: []contract.ColumnSpec{{Name: "region", Type: "string"}},
-			DataPreserving:  true,
-		}, "")
-		require.NoError(t, err)
-		assert.Equal(t, contract.StatusCompleted, res.Status)
-		n, cols, _ := scan(t, cat, "analytics", "events")
-		assert.Equal(t, int64(20), n)
-		assert.Equal(t, []string{"id", "customer", "region"}, cols)
-	})
+func icebergAddThenRollBack(t *testing.T, e *env) {
+	cat := icebergTable(t, e.cfg, "analytics", "orders", 3, 10)
+	res, err := e.run(t, contract.MigrationConfig{
+		MigrationID: "m_ice_note", Target: contract.TargetIceberg, Table: "analytics.orders",
+		AddColumns: []contract.ColumnSpec{{Name: "note", Type: "string"}},
+		// The wrong expected type makes post-validation fail, so the workflow rolls back.
+		ExpectedColumns: []contract.ColumnSpec{{Name: "note", Type: "long"}},
+		DataPreserving:  true,
+	}, "iceberg_rolled_back.json")
+	require.NoError(t, err)
+	assert.Equal(t, contract.StatusRolledBack, res.Status)
+	assert.Contains(t, res.Failures[0], `column "note" is string, expected long`)
+	n, cols, _ := scan(t, cat, "analytics", "orders")
+	assert.Equal(t, int64(30), n)
+	assert.Equal(t, []string{"id", "customer"}, cols)
+	tbl, err := cat.LoadTable(context.Background(), catalog.ToIdentifier("analytics", "orders"))
+	require.NoError(t, err)
+	assert.Equal(t, res.Backup.SchemaID, tbl.Schema().ID)
+	assert.NotNil(t, tbl.SnapshotByName(icebergops.TagName("m_ice_note")), "the backup tag stays")
+}
 
-	t.Run("maintenance compacts 20 small files", func(t *testing.T) {
-		cat := icebergTable(t, e.cfg, "lake", "clicks", 20, 25)
-		_, _, filesBefore := scan(t, cat, "lake", "clicks")
-		require.Equal(t, 20, filesBefore)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		run, err := e.ds.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: contract.MaintenanceWorkflowID(time.Now()), TaskQueue: contract.InfraQueue,
-		}, contract.TableMaintenanceWorkflow, contract.MaintenanceConfig{
-			Tables: []string{"lake.clicks"}, RetainLastNumber: 1, ExpireOlderThan: contract.Duration(time.Millisecond),
-		})
-		require.NoError(t, err)
-		var res contract.MaintenanceResult
-		require.NoError(t, run.Get(ctx, &res))
-		if *record {
-			writeHistoryTo(t, e.ds.Client, run.GetID(), filepath.Join("..", "maintenance", "testdata", "compacted.json"))
-		}
-		t.Logf("maintenance: %+v", res)
-		assert.Equal(t, contract.StatusCompleted, res.Status)
-		r := res.Tables[0]
-		assert.Equal(t, 20, r.FilesBefore)
-		assert.Less(t, r.FilesAfter, r.FilesBefore)
-		assert.Equal(t, int64(500), r.Rows)
-		assert.Equal(t, int64(500), r.RowsAfter)
-		assert.Equal(t, 21, r.SnapshotsExpired+1, "20 appends + 1 rewrite, 1 kept")
-		n, _, filesAfter := scan(t, cat, "lake", "clicks")
-		assert.Equal(t, int64(500), n)
-		assert.Equal(t, r.FilesAfter, filesAfter)
+func icebergAddColumn(t *testing.T, e *env) {
+	cat := icebergTable(t, e.cfg, "analytics", "events", 2, 10)
+	res, err := e.run(t, contract.MigrationConfig{
+		MigrationID: "m_ice_add", Target: contract.TargetIceberg, Table: "analytics.events",
+		AddColumns:      []contract.ColumnSpec{{Name: "region", Type: "string"}},
+		ExpectedColumns: []contract.ColumnSpec{{Name: "region", Type: "string"}},
+		DataPreserving:  true,
+	}, "")
+	require.NoError(t, err)
+	assert.Equal(t, contract.StatusCompleted, res.Status)
+	n, cols, _ := scan(t, cat, "analytics", "events")
+	assert.Equal(t, int64(20), n)
+	assert.Equal(t, []string{"id", "customer", "region"}, cols)
+}
+
+func maintenanceCompacts(t *testing.T, e *env) {
+	cat := icebergTable(t, e.cfg, "lake", "clicks", 20, 25)
+	_, _, filesBefore := scan(t, cat, "lake", "clicks")
+	require.Equal(t, 20, filesBefore)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	run, err := e.ds.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: contract.MaintenanceWorkflowID(time.Now()), TaskQueue: contract.InfraQueue,
+	}, contract.TableMaintenanceWorkflow, contract.MaintenanceConfig{
+		Tables: []string{"lake.clicks"}, RetainLastNumber: 1, ExpireOlderThan: contract.Duration(time.Millisecond),
 	})
+	require.NoError(t, err)
+	var res contract.MaintenanceResult
+	require.NoError(t, run.Get(ctx, &res))
+	if *record {
+		writeHistoryTo(t, e.ds.Client, run.GetID(), filepath.Join("..", "maintenance", "testdata", "compacted.json"))
+	}
+	t.Logf("maintenance: %+v", res)
+	assert.Equal(t, contract.StatusCompleted, res.Status)
+	r := res.Tables[0]
+	assert.Equal(t, 20, r.FilesBefore)
+	assert.Less(t, r.FilesAfter, r.FilesBefore)
+	assert.Equal(t, int64(500), r.Rows)
+	assert.Equal(t, int64(500), r.RowsAfter)
+	assert.Equal(t, 21, r.SnapshotsExpired+1, "20 appends + 1 rewrite, 1 kept")
+	n, _, filesAfter := scan(t, cat, "lake", "clicks")
+	assert.Equal(t, int64(500), n)
+	assert.Equal(t, r.FilesAfter, filesAfter)
 }

@@ -133,101 +133,106 @@ func originalData(t *testing.T, dsn string) string {
 func TestMigrationsAgainstPostgres(t *testing.T) {
 	e := startEnv(t)
 
-	t.Run("add column keeps the data", func(t *testing.T) {
-		dsn := seed(t)
-		before := originalData(t, dsn)
-		res, err := e.run(t, contract.MigrationConfig{
-			MigrationID: "m_add_note", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
-			Statements:      []string{"ALTER TABLE orders ADD COLUMN note text", "CREATE INDEX orders_note_idx ON orders (note)"},
-			ExpectedColumns: []contract.ColumnSpec{{Name: "note", Type: "text"}, {Name: "amount", Type: "numeric"}},
-			DataPreserving:  true,
-			Assertions:      []string{"SELECT count(*) = 200 FROM orders"},
-		}, "completed.json")
-		require.NoError(t, err)
-		assert.Equal(t, contract.StatusCompleted, res.Status)
-		assert.Equal(t, int64(200), res.Backup.RowCount)
-		assert.Equal(t, before, originalData(t, dsn))
-		assert.Equal(t, "text", testkit.Psql(t, dsn, `SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'note'`))
-		assert.Equal(t, "1", testkit.Psql(t, dsn, `SELECT count(*) FROM matih_migrations.ledger WHERE migration_id = 'm_add_note' AND applied_at IS NOT NULL`))
-
-		v, err := e.ds.Client.QueryWorkflow(context.Background(), contract.MigrationWorkflowID("m_add_note"), "", contract.QueryStatus)
-		require.NoError(t, err)
-		var doc status.Document
-		require.NoError(t, v.Get(&doc))
-		assert.Equal(t, contract.PhaseCompleted, doc.Phase)
-		assert.Len(t, doc.Activities, 4)
-
-		desc, err := e.ds.Client.DescribeWorkflow(context.Background(), contract.MigrationWorkflowID("m_add_note"), "")
-		require.NoError(t, err)
-		phase, _ := desc.TypedSearchAttributes.GetKeyword(temporal.NewSearchAttributeKeyKeyword(contract.SearchAttrPipelinePhase))
-		assert.Equal(t, contract.PhaseCompleted, phase)
-	})
-
-	t.Run("invalid second statement is refused by the dry run", func(t *testing.T) {
-		dsn := seed(t)
-		before := tableState(t, dsn)
-		_, err := e.run(t, contract.MigrationConfig{
-			MigrationID: "m_bad_second", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
-			Statements: []string{"ALTER TABLE orders ADD COLUMN note text", "ALTER TABLE orders ALTER COLUMN nope SET NOT NULL"},
-		}, "")
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "statements[1]")
-		assert.Equal(t, before, tableState(t, dsn))
-		assert.Equal(t, "f", testkit.Psql(t, dsn, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'backup_m_bad_second')`), "no backup taken")
-	})
-
-	t.Run("second statement failing during apply leaves the table identical", func(t *testing.T) {
-		dsn := seed(t)
-		before := tableState(t, dsn)
-		// The second statement passes the dry run (no backup schema yet) and divides
-		// by zero once the backup exists, so apply fails after its first statement ran.
-		_, err := e.run(t, contract.MigrationConfig{
-			MigrationID: "m_fail_apply", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
-			Statements: []string{
-				"ALTER TABLE orders ADD COLUMN note text",
-				"UPDATE orders SET counter = counter + coalesce((SELECT 1/(oid::int - oid::int) FROM pg_namespace WHERE nspname = 'backup_m_fail_apply'), 0)",
-			},
-		}, "apply_failed.json")
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "statements[1]")
-		assert.Contains(t, err.Error(), "division by zero")
-		assert.Equal(t, before, tableState(t, dsn))
-		assert.Equal(t, "0", testkit.Psql(t, dsn, `SELECT count(*) FROM matih_migrations.ledger WHERE applied_at IS NOT NULL`))
-		assert.NotEmpty(t, notificationsFor(e, "m_fail_apply"))
-	})
-
-	t.Run("post-validation failure rolls back with identical data", func(t *testing.T) {
-		dsn := seed(t)
-		before := tableState(t, dsn)
-		res, err := e.run(t, contract.MigrationConfig{
-			MigrationID: "m_rollback", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
-			Statements:      []string{"ALTER TABLE orders ADD COLUMN note text", "UPDATE orders SET counter = counter + 1"},
-			ExpectedColumns: []contract.ColumnSpec{{Name: "note", Type: "text"}},
-			DataPreserving:  true,
-		}, "rolled_back.json")
-		require.NoError(t, err)
-		assert.Equal(t, contract.StatusRolledBack, res.Status)
-		require.NotEmpty(t, res.Failures)
-		assert.Contains(t, res.Failures[0], "data_preserving")
-		assert.Equal(t, before, tableState(t, dsn))
-		ns := notificationsFor(e, "m_rollback")
-		require.Len(t, ns, 1)
-		assert.Equal(t, contract.SeverityWarning, ns[0].Severity)
-	})
-
+	t.Run("add column keeps the data", func(t *testing.T) { addColumnKeepsData(t, e) })
+	t.Run("invalid second statement is refused by the dry run", func(t *testing.T) { dryRunRefusesSecondStatement(t, e) })
+	t.Run("second statement failing during apply leaves the table identical", func(t *testing.T) { applyFailureLeavesTable(t, e) })
+	t.Run("post-validation failure rolls back with identical data", func(t *testing.T) { postValidationRollsBack(t, e) })
 	t.Run("cancel after apply restores the backup", func(t *testing.T) { cancelAfterApply(t, e) })
+	t.Run("unknown table fails fast and non-retryably", func(t *testing.T) { unknownTableFailsFast(t, e) })
+}
 
-	t.Run("unknown table fails fast and non-retryably", func(t *testing.T) {
-		dsn := seed(t)
-		_, err := e.run(t, contract.MigrationConfig{
-			MigrationID: "m_unknown", Target: contract.TargetPostgres, DSN: dsn, Table: "missing",
-			Statements: []string{"ALTER TABLE missing ADD COLUMN x int"},
-		}, "")
-		var ae *temporal.ApplicationError
-		require.True(t, errors.As(err, &ae), "%v", err)
-		assert.Equal(t, contract.ErrTypeValidation, ae.Type())
-		assert.Contains(t, err.Error(), `"missing" was not found`)
-	})
+func addColumnKeepsData(t *testing.T, e *env) {
+	dsn := seed(t)
+	before := originalData(t, dsn)
+	res, err := e.run(t, contract.MigrationConfig{
+		MigrationID: "m_add_note", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
+		Statements:      []string{"ALTER TABLE orders ADD COLUMN note text", "CREATE INDEX orders_note_idx ON orders (note)"},
+		ExpectedColumns: []contract.ColumnSpec{{Name: "note", Type: "text"}, {Name: "amount", Type: "numeric"}},
+		DataPreserving:  true,
+		Assertions:      []string{"SELECT count(*) = 200 FROM orders"},
+	}, "completed.json")
+	require.NoError(t, err)
+	assert.Equal(t, contract.StatusCompleted, res.Status)
+	assert.Equal(t, int64(200), res.Backup.RowCount)
+	assert.Equal(t, before, originalData(t, dsn))
+	assert.Equal(t, "text", testkit.Psql(t, dsn, `SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'note'`))
+	assert.Equal(t, "1", testkit.Psql(t, dsn, `SELECT count(*) FROM matih_migrations.ledger WHERE migration_id = 'm_add_note' AND applied_at IS NOT NULL`))
+
+	v, err := e.ds.Client.QueryWorkflow(context.Background(), contract.MigrationWorkflowID("m_add_note"), "", contract.QueryStatus)
+	require.NoError(t, err)
+	var doc status.Document
+	require.NoError(t, v.Get(&doc))
+	assert.Equal(t, contract.PhaseCompleted, doc.Phase)
+	assert.Len(t, doc.Activities, 4)
+
+	desc, err := e.ds.Client.DescribeWorkflow(context.Background(), contract.MigrationWorkflowID("m_add_note"), "")
+	require.NoError(t, err)
+	phase, _ := desc.TypedSearchAttributes.GetKeyword(temporal.NewSearchAttributeKeyKeyword(contract.SearchAttrPipelinePhase))
+	assert.Equal(t, contract.PhaseCompleted, phase)
+}
+
+func dryRunRefusesSecondStatement(t *testing.T, e *env) {
+	dsn := seed(t)
+	before := tableState(t, dsn)
+	_, err := e.run(t, contract.MigrationConfig{
+		MigrationID: "m_bad_second", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
+		Statements: []string{"ALTER TABLE orders ADD COLUMN note text", "ALTER TABLE orders ALTER COLUMN nope SET NOT NULL"},
+	}, "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "statements[1]")
+	assert.Equal(t, before, tableState(t, dsn))
+	assert.Equal(t, "f", testkit.Psql(t, dsn, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'backup_m_bad_second')`), "no backup taken")
+}
+
+func applyFailureLeavesTable(t *testing.T, e *env) {
+	dsn := seed(t)
+	before := tableState(t, dsn)
+	// The second statement passes the dry run (no backup schema yet) and divides
+	// by zero once the backup exists, so apply fails after its first statement ran.
+	_, err := e.run(t, contract.MigrationConfig{
+		MigrationID: "m_fail_apply", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
+		Statements: []string{
+			"ALTER TABLE orders ADD COLUMN note text",
+			"UPDATE orders SET counter = counter + coalesce((SELECT 1/(oid::int - oid::int) FROM pg_namespace WHERE nspname = 'backup_m_fail_apply'), 0)",
+		},
+	}, "apply_failed.json")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "statements[1]")
+	assert.Contains(t, err.Error(), "division by zero")
+	assert.Equal(t, before, tableState(t, dsn))
+	assert.Equal(t, "0", testkit.Psql(t, dsn, `SELECT count(*) FROM matih_migrations.ledger WHERE applied_at IS NOT NULL`))
+	assert.NotEmpty(t, notificationsFor(e, "m_fail_apply"))
+}
+
+func postValidationRollsBack(t *testing.T, e *env) {
+	dsn := seed(t)
+	before := tableState(t, dsn)
+	res, err := e.run(t, contract.MigrationConfig{
+		MigrationID: "m_rollback", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
+		Statements:      []string{"ALTER TABLE orders ADD COLUMN note text", "UPDATE orders SET counter = counter + 1"},
+		ExpectedColumns: []contract.ColumnSpec{{Name: "note", Type: "text"}},
+		DataPreserving:  true,
+	}, "rolled_back.json")
+	require.NoError(t, err)
+	assert.Equal(t, contract.StatusRolledBack, res.Status)
+	require.NotEmpty(t, res.Failures)
+	assert.Contains(t, res.Failures[0], "data_preserving")
+	assert.Equal(t, before, tableState(t, dsn))
+	ns := notificationsFor(e, "m_rollback")
+	require.Len(t, ns, 1)
+	assert.Equal(t, contract.SeverityWarning, ns[0].Severity)
+}
+
+func unknownTableFailsFast(t *testing.T, e *env) {
+	dsn := seed(t)
+	_, err := e.run(t, contract.MigrationConfig{
+		MigrationID: "m_unknown", Target: contract.TargetPostgres, DSN: dsn, Table: "missing",
+		Statements: []string{"ALTER TABLE missing ADD COLUMN x int"},
+	}, "")
+	var ae *temporal.ApplicationError
+	require.True(t, errors.As(err, &ae), "%v", err)
+	assert.Equal(t, contract.ErrTypeValidation, ae.Type())
+	assert.Contains(t, err.Error(), `"missing" was not found`)
 }
 
 func notificationsFor(e *env, id string) []contract.FailureNotification {

@@ -45,7 +45,7 @@ func (s *State) SetPhase(ctx workflow.Context, phase string, progress float64) {
 func (s *State) Begin(ctx workflow.Context, name string) int {
 	now := workflow.Now(ctx).UTC()
 	s.Current = name
-	s.Activities = append(s.Activities, status.Activity{Name: name, Status: status.ActivityRunning, StartedAt: &now, Attempts: 1})
+	s.Activities = append(s.Activities, status.Activity{Name: name, Status: status.ActivityRunning, StartedAt: &now})
 	return len(s.Activities) - 1
 }
 
