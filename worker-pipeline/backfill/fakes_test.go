@@ -54,7 +54,10 @@ func (f *fakeProcessor) process(ctx context.Context, in contract.PartitionBatch)
 		_ = activity.GetHeartbeatDetails(ctx, &out)
 	}
 	for _, p := range in.Partitions[len(out.Results):] {
-		time.Sleep(f.cost)
+		f.mu.Lock()
+		cost := f.cost
+		f.mu.Unlock()
+		time.Sleep(cost)
 		f.mu.Lock()
 		retry := f.retryOnce[p.Key] && !f.retried[p.Key]
 		if retry {
@@ -75,7 +78,7 @@ func (f *fakeProcessor) process(ctx context.Context, in contract.PartitionBatch)
 			out.Results = append(out.Results, contract.PartitionResult{Partition: p, Status: contract.PartitionSkipped, Attempts: 1})
 		default:
 			out.Results = append(out.Results, contract.PartitionResult{Partition: p, Status: contract.PartitionDone, Rows: rowsFor(p.Index),
-				Duration: contract.Duration(f.cost + time.Millisecond), Attempts: int(activity.GetInfo(ctx).Attempt)})
+				Duration: contract.Duration(cost + time.Millisecond), Attempts: int(activity.GetInfo(ctx).Attempt)})
 		}
 		activity.RecordHeartbeat(ctx, out)
 	}
