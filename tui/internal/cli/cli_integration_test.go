@@ -110,6 +110,12 @@ func TestSubcommandsAgainstDevServer(t *testing.T) {
 	assert.Equal(t, "known gap in source", res.ApprovalReason)
 	assert.Contains(t, res.Approver, "@")
 
+	r = matih(t, srv, auditPath, "queues", "--json")
+	require.Equal(t, ExitOK, r.code, r.stder)
+	var qs []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &qs), "--json is -o json")
+	assert.Len(t, qs, 3)
+
 	r = matih(t, srv, auditPath, "status", "no-such-workflow")
 	assert.Equal(t, ExitNotFound, r.code, r.stder)
 

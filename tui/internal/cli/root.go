@@ -117,10 +117,15 @@ func (a *App) Root() *cobra.Command {
 	pf := root.PersistentFlags()
 	pf.AddGoFlagSet(fs)
 	pf.StringVarP(&a.Output, "output", "o", "table", "output format: table or json")
+	var asJSON bool
+	pf.BoolVar(&asJSON, "json", false, "same as -o json")
 	pf.BoolVar(&a.ReadOnly, "read-only", os.Getenv(EnvReadOnly) == "1" || os.Getenv(EnvReadOnly) == "true", "refuse every action (env "+EnvReadOnly+"=1)")
 	pf.StringVar(&a.AuditPath, "audit-log", audit.DefaultPath(), "append-only log of actions (env "+audit.EnvPath+")")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if asJSON {
+			a.Output = "json"
+		}
 		if a.Output != "table" && a.Output != "json" {
 			return usagef("--output: expected table or json, got %q", a.Output)
 		}
