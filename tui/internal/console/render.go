@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -67,16 +68,14 @@ func bar(p float64, cells int) string {
 	return "[" + strings.Repeat("#", full) + strings.Repeat(".", cells-full) + "]" + fmt.Sprintf("%3.0f%%", p*100)
 }
 
-// compactID shortens a workflow id for the table: fractional seconds go, and when it is
-// still too long the start (pipeline name) and the end (time of day) are kept.
+// idTimestamp matches the UTC ISO timestamp the contract's workflow-id builders append.
+var idTimestamp = regexp.MustCompile(`-\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$`)
+
+// compactID shortens a workflow id for the table. The trailing start timestamp goes
+// (the START column shows it) so the pipeline name, which tells runs apart, fits.
 func compactID(id string, width int) string {
-	if i := strings.LastIndexByte(id, '.'); i > 0 && len(id)-i == 7 && strings.Trim(id[i+1:], "0123456789") == "" {
-		id = id[:i]
+	if loc := idTimestamp.FindStringIndex(id); loc != nil && loc[0] > 0 {
+		id = id[:loc[0]]
 	}
-	r := []rune(id)
-	if len(r) <= width || width < 12 {
-		return middle(id, width)
-	}
-	tail := 8
-	return string(r[:width-tail-1]) + "…" + string(r[len(r)-tail:])
+	return middle(id, width)
 }

@@ -313,3 +313,10 @@ func TestCtrlCQuitsEvenWhileTyping(t *testing.T) {
 	press(m2, "/", "q")
 	assert.Equal(t, "q", m2.list.filter, "q is text while filtering")
 }
+
+func TestCompactIDKeepsThePipelineName(t *testing.T) {
+	assert.Equal(t, "pipeline-orders-clean", compactID("pipeline-orders-clean-2026-11-26T11:47:01.482887", 22))
+	assert.Equal(t, "pipeline-o…low-quality", compactID("pipeline-orders-low-quality-2026-11-26T11:47:01.191595", 22))
+	assert.Equal(t, "migration-add_region", compactID("migration-add_region", 22))
+	assert.Equal(t, "2026-11-26T11:47:01", compactID("2026-11-26T11:47:01", 22), "nothing left to show: kept as is")
+}
