@@ -4,11 +4,14 @@
 #
 #   scripts/bench.sh            every benchmark
 #   scripts/bench.sh extract    only the extraction benchmark
+#   scripts/bench.sh backfill   DataBackfillWorkflow vs the seed's loop vs the no-op
+#                               ceiling (1,000 partitions, about 15 minutes;
+#                               MATIH_BENCH_PARTITIONS=200 for a quick look)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-case "${1:-all}" in -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0;; esac
+case "${1:-all}" in -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0;; esac
 ensure_temporal_cli
 
 run_extract() {
@@ -16,8 +19,14 @@ run_extract() {
   go test ./worker-pipeline/extract -run '^$' -bench 'Extract1M' -benchtime 1x
 }
 
+run_backfill() {
+  say "==> backfill of ${MATIH_BENCH_PARTITIONS:-1000} partitions at 5 ms and 500 ms: ours vs the seed's loop vs the no-op ceiling"
+  go test ./worker-pipeline/bench -run '^$' -bench 'Backfill' -benchtime 1x -timeout 90m
+}
+
 case "${1:-all}" in
   extract) run_extract ;;
-  all) run_extract ;;
-  *) die "unknown benchmark '$1' (expected extract)" ;;
+  backfill) run_backfill ;;
+  all) run_extract; run_backfill ;;
+  *) die "unknown benchmark '$1' (expected extract or backfill)" ;;
 esac
