@@ -109,6 +109,17 @@ start_demos() {
   touch "$DATA/demo/.started"
 }
 
+# ensure_maintenance_schedule registers the nightly Iceberg maintenance of the demo
+# tables as a Temporal Schedule, once.
+ensure_maintenance_schedule() {
+  "$TEMPORAL" schedule describe --address "$ADDR" --namespace "$NAMESPACE" --schedule-id table-maintenance >/dev/null 2>&1 && return
+  "$TEMPORAL" schedule create --address "$ADDR" --namespace "$NAMESPACE" --schedule-id table-maintenance \
+    --cron "0 3 * * *" --workflow-id table-maintenance --task-queue infra-workers --type TableMaintenanceWorkflow \
+    --input '{"tables":["demo.orders","demo.orders_dirty"],"retain_last":10}' >/dev/null \
+    && say "schedule: table-maintenance (nightly 03:00, compaction and snapshot expiry of the demo tables)" \
+    || say "schedule: could not register table-maintenance"
+}
+
 up() {
   local console=1 arg
   for arg in "$@"; do
@@ -133,6 +144,7 @@ up() {
     if alive "$name"; then wait_ready "$name" "$http"; fi
   done
   start_demos
+  ensure_maintenance_schedule
   status
   if [ $console = 1 ] && [ -x "$BIN/matih" ]; then
     TEMPORAL_ADDRESS="$ADDR" TEMPORAL_NAMESPACE="$NAMESPACE" exec "$BIN/matih"

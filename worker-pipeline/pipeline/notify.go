@@ -46,12 +46,7 @@ func (r *run) approvalGate(ctx workflow.Context, q contract.QualityResult) (*con
 		Score:              q.Score, MinScore: r.cfg.MinQualityScore, FailingChecks: failing, ApprovalDeadline: deadline}
 	// The gate opens at once; the notification is sent alongside and its failure
 	// only logged, so a down notify worker never blocks an approval.
-	fut := workflow.ExecuteActivity(notifyOptions(ctx, contract.ActivityNotifyQualityIssue), contract.ActivityNotifyQualityIssue, n)
-	workflow.Go(ctx, func(gctx workflow.Context) {
-		if err := fut.Get(gctx, nil); err != nil {
-			workflow.GetLogger(gctx).Warn("quality notification failed", "error", err)
-		}
-	})
+	r.notifyAsync(ctx, contract.ActivityNotifyQualityIssue, n)
 	r.awaiting = true
 	r.setPhase(ctx, contract.PhaseAwaitingApproval)
 	decided, err := workflow.AwaitWithTimeout(ctx, timeout, func() bool { return r.decision != nil })
@@ -60,7 +55,7 @@ func (r *run) approvalGate(ctx workflow.Context, q contract.QualityResult) (*con
 		return nil, err
 	}
 	if decided {
-		r.notifyDecision(ctx, n)
+		defer r.notifyDecision(ctx, n)
 	}
 	switch {
 	case !decided:
@@ -81,7 +76,18 @@ func (r *run) notifyDecision(ctx workflow.Context, n contract.QualityIssueNotifi
 	}
 	n.Approver, n.Reason = r.decision.Approver, r.decision.Reason
 	n.Summary = fmt.Sprintf("pipeline %s quality %.2f %s by %s: %s", r.cfg.PipelineID, n.Score, n.Decision, n.Approver, n.Reason)
-	r.notify(ctx, contract.ActivityNotifyQualityIssue, n)
+	r.notifyAsync(ctx, contract.ActivityNotifyQualityIssue, n)
+}
+
+// notifyAsync sends a notification without waiting for it, so a down notify worker
+// never holds the run in its current phase; a failure is only logged.
+func (r *run) notifyAsync(ctx workflow.Context, name string, payload any) {
+	fut := workflow.ExecuteActivity(notifyOptions(ctx, name), name, payload)
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		if err := fut.Get(gctx, nil); err != nil {
+			workflow.GetLogger(gctx).Warn("notification failed", "activity", name, "error", err)
+		}
+	})
 }
 
 // formatHours renders 4h0m0s as "4h".

@@ -15,7 +15,7 @@ import (
 )
 
 // ActivityExpireIcebergSnapshots is the snapshot expiry step of table maintenance.
-const ActivityExpireIcebergSnapshots = "expire_iceberg_snapshots"
+const ActivityExpireIcebergSnapshots = contract.ActivityExpireIcebergSnapshots
 
 // Migrator is one target's migration backend.
 type Migrator interface {

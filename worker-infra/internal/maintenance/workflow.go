@@ -20,7 +20,7 @@ import (
 )
 
 // PhaseMaintaining is reported while tables are processed.
-const PhaseMaintaining = "MAINTAINING"
+const PhaseMaintaining = contract.PhaseMaintaining
 
 var workflowOpts = workflow.RegisterOptions{Name: contract.TableMaintenanceWorkflow}
 

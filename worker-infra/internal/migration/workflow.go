@@ -30,10 +30,10 @@ func Register(reg worker.WorkflowRegistry) {
 
 // Phases of a migration beyond the shared ones, reported in PipelinePhase.
 const (
-	PhaseValidatingMigration = "VALIDATING_MIGRATION"
-	PhaseBackingUp           = "BACKING_UP"
-	PhasePostValidating      = "POST_VALIDATING"
-	PhaseRolledBack          = "ROLLED_BACK"
+	PhaseValidatingMigration = contract.PhaseValidatingMigration
+	PhaseBackingUp           = contract.PhaseBackingUp
+	PhasePostValidating      = contract.PhasePostValidating
+	PhaseRolledBack          = contract.PhaseRolledBack
 )
 
 // flow is one run of the workflow.
