@@ -18,11 +18,11 @@ import (
 
 func (a *App) startCmd() *cobra.Command {
 	var file string
-	cmd := &cobra.Command{Use: "start pipeline|backfill|migration -f config.yaml", Short: "validate a config and start the workflow; prints its id",
-		ValidArgs: []string{"pipeline", "backfill", "migration"},
+	cmd := &cobra.Command{Use: "start pipeline|backfill|migration|maintenance -f config.yaml", Short: "validate a config and start the workflow; prints its id",
+		ValidArgs: []string{"pipeline", "backfill", "migration", "maintenance"},
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("start needs one kind: pipeline, backfill or migration")
+				return usagef("start needs one kind: pipeline, backfill, migration or maintenance")
 			}
 			return nil
 		},
@@ -82,8 +82,13 @@ func BuildStart(kind, name string, raw []byte, now time.Time) (data.StartRequest
 		err = decodeStrict(js, &c)
 		req = data.StartRequest{WorkflowID: contract.MigrationWorkflowID(c.MigrationID), WorkflowType: contract.SchemaMigrationWorkflow, TaskQueue: contract.InfraQueue, Input: c}
 		input = c
+	case "maintenance":
+		var c contract.MaintenanceConfig
+		err = decodeStrict(js, &c)
+		req = data.StartRequest{WorkflowID: contract.MaintenanceWorkflowID(now), WorkflowType: contract.TableMaintenanceWorkflow, TaskQueue: contract.InfraQueue, Input: c}
+		input = c
 	default:
-		return req, usagef("start: expected pipeline, backfill or migration, got %q", kind)
+		return req, usagef("start: expected pipeline, backfill, migration or maintenance, got %q", kind)
 	}
 	if err != nil {
 		return req, usagef("%s: %v", name, err)

@@ -39,6 +39,14 @@ destination: {table: analytics.sales}
 `), now)
 	require.NoError(t, err, "YAML dates stay strings")
 	assert.Equal(t, "backfill-sales-2026-02-12T06:07:08.000000", req.WorkflowID)
+
+	req, err = BuildStart("maintenance", "t.yaml", []byte("tables: [analytics.events, demo.orders]\nretain_last: 10\n"), now)
+	require.NoError(t, err)
+	assert.Equal(t, contract.TableMaintenanceWorkflow, req.WorkflowType)
+	assert.Equal(t, contract.InfraQueue, req.TaskQueue)
+	assert.Equal(t, "maintenance-2026-02-12T06:07:08.000000", req.WorkflowID)
+	_, err = BuildStart("maintenance", "t.yaml", []byte("tables: []\n"), now)
+	assert.Equal(t, ExitUsage, ExitCode(err), "a maintenance run needs tables")
 }
 
 func TestBuildStartRefusesBadConfigsNamingTheField(t *testing.T) {
