@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -45,7 +46,19 @@ func (p *Processor) ProcessPartition(ctx context.Context, in contract.PartitionB
 	}
 	info := activity.GetInfo(ctx)
 	last := info.Attempt >= retry.PolicyFor(contract.ActivityProcessPartition).MaximumAttempts
-	beat := func() { activity.RecordHeartbeat(ctx, out) }
+	var mu sync.Mutex // the keep-alive goroutine heartbeats a copy of out
+	beat := func() {
+		mu.Lock()
+		snap := contract.BatchResult{Results: append([]contract.PartitionResult(nil), out.Results...)}
+		mu.Unlock()
+		activity.RecordHeartbeat(ctx, snap)
+	}
+	add := func(r contract.PartitionResult) {
+		mu.Lock()
+		out.Results = append(out.Results, r)
+		mu.Unlock()
+		beat()
+	}
 	stop := p.keepAlive(ctx, beat)
 	defer stop()
 	job, err := p.prepare(ctx, in)
@@ -57,8 +70,7 @@ func (p *Processor) ProcessPartition(ctx context.Context, in contract.PartitionB
 		r, err := job.one(ctx, part, beat)
 		r.Attempts = int(info.Attempt)
 		if err == nil {
-			out.Results = append(out.Results, r)
-			beat()
+			add(r)
 			continue
 		}
 		if ctx.Err() != nil {
@@ -72,9 +84,8 @@ func (p *Processor) ProcessPartition(ctx context.Context, in contract.PartitionB
 		if merr := p.Writer.MarkFailed(ctx, in.Destination.Table, id, err.Error()); merr != nil {
 			activity.GetLogger(ctx).Warn("could not record the failed partition", "partition", part.Key, "error", merr)
 		}
-		out.Results = append(out.Results, contract.PartitionResult{Partition: part, Status: contract.PartitionFailed,
+		add(contract.PartitionResult{Partition: part, Status: contract.PartitionFailed,
 			Error: err.Error(), Duration: contract.Duration(time.Since(started)), Attempts: int(info.Attempt)})
-		beat()
 		if !permanent {
 			return out, nil
 		}
