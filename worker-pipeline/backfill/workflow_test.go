@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
@@ -289,4 +290,16 @@ func TestPermanentTaskErrorFailsItsPartitions(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "source table is gone")
 	assert.Equal(t, 2, calls, "the first window fails, nothing more starts")
+}
+
+func TestProgressIsNotUpsertedPerPartition(t *testing.T) {
+	f := newFake()
+	env := newEnv(f)
+	upserts := 0
+	env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Run(func(mock.Arguments) { upserts++ })
+	cfg := config(200)
+	cfg.PartitionsPerTask, cfg.MaxParallel = 1, 2
+	env.ExecuteWorkflow(contract.DataBackfillWorkflow, cfg)
+	assert.Equal(t, 200, result(t, env).PartitionsProcessed)
+	assert.LessOrEqual(t, upserts, 4, "PipelineId, PROCESSING_PARTITIONS, COMPLETED, and a few progress updates for 200 tasks")
 }

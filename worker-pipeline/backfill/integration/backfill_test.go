@@ -167,5 +167,23 @@ func TestWorkerKilledMidBackfill(t *testing.T) {
 		attempts += r.Attempts
 	}
 	assert.Greater(t, attempts, 60, "the partitions in flight at the kill were retried")
-	t.Logf("finished in %s; %d attempts for 60 partitions", res.Elapsed, attempts)
+	assert.Positive(t, doc.Partitions.PartitionsPerSecond)
+	assert.Positive(t, doc.Partitions.RowsPerSecond)
+	upserts := s.upserts(t, run.GetID())
+	assert.LessOrEqual(t, upserts, int(res.Elapsed.D()/(5*time.Second))+4, "Progress at most every 5 s, plus phase changes")
+	t.Logf("finished in %s; %d attempts for 60 partitions; %d search attribute upserts", res.Elapsed, attempts, upserts)
+}
+
+// upserts counts the search attribute upserts in a workflow's latest run.
+func (s *stack) upserts(t *testing.T, id string) int {
+	it := s.srv.Client.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	n := 0
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(t, err)
+		if e.GetEventType() == enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES {
+			n++
+		}
+	}
+	return n
 }

@@ -1,0 +1,60 @@
+package backfill
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/worker-pipeline/partition"
+)
+
+// TestLedgerStaysSmallAtHundredThousand finishes 100,000 partitions out of order,
+// as a window of 200 does, and checks the state that continue-as-new carries and
+// the status query returns stays a few kilobytes all along.
+func TestLedgerStaysSmallAtHundredThousand(t *testing.T) {
+	plan, err := partition.NewPlan(contract.BackfillConfig{StartDate: "2015-01-01", EndDate: "2026-05-28", PartitionSize: contract.PartitionHour})
+	require.NoError(t, err)
+	s := newState(contract.BackfillConfig{MaxParallel: 200, FailureBudget: 10}, plan, nil)
+	s.started = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(1, 2))
+	const window = 200
+	biggest := 0
+	for lo := 0; lo < plan.N; lo += window {
+		idx := rng.Perm(min(window, plan.N-lo))
+		for k, j := range idx {
+			r := contract.PartitionResult{Partition: plan.At(lo + j), Status: contract.PartitionDone, Rows: 3, Attempts: 1}
+			if lo+j == 5000 {
+				r.Status, r.Error = contract.PartitionFailed, "bad row"
+			}
+			s.ledger.record(r)
+			if k == len(idx)/2 {
+				b, err := json.Marshal(s.carry(100))
+				require.NoError(t, err)
+				biggest = max(biggest, len(b))
+			}
+		}
+	}
+	assert.Equal(t, plan.N-1, count(s.ledger.done))
+	assert.Len(t, s.ledger.done, 2, "done partitions around the one failure are two ranges")
+	assert.Equal(t, int64(3*(plan.N-1)), rowsOf(s.ledger.done))
+	assert.Less(t, biggest, 16_000, "carried state in mid-window, bytes")
+	doc, err := json.Marshal(s.summary(s.started.Add(time.Hour)))
+	require.NoError(t, err)
+	assert.Less(t, len(doc), 2_000, "status partitions at the end, bytes")
+	for i := 0; i < plan.N; i += 997 {
+		assert.True(t, s.ledger.finished(i))
+	}
+}
+
+func TestAddRangeMerges(t *testing.T) {
+	var rs []contract.PartitionRange
+	for _, i := range []int{5, 3, 4, 9, 0, 1, 2, 8, 7, 6, 4} {
+		rs = addRange(rs, i, 1, 1)
+	}
+	assert.Equal(t, []contract.PartitionRange{{From: 0, To: 10, Rows: 10, Attempts: 10}}, rs, "a repeated index is recorded once")
+}
