@@ -220,8 +220,15 @@ func (s *state) cancelled(ctx workflow.Context) contract.BackfillResult {
 	return s.result(dctx, contract.StatusCancelled)
 }
 
-// continueAsNew hands the progress to a fresh run with the same id.
+// continueAsNew hands the progress to a fresh run with the same id. Pause and
+// resume signals not read yet are applied first, so none is lost between runs.
 func (s *state) continueAsNew(ctx workflow.Context) error {
+	for _, name := range []string{contract.SignalPause, contract.SignalResume} {
+		var sig contract.PauseSignal
+		for workflow.GetSignalChannel(ctx, name).ReceiveAsync(&sig) {
+			s.setPaused(ctx, name == contract.SignalPause, sig)
+		}
+	}
 	s.upsert(ctx, true)
 	next := s.cfg
 	next.Carry = s.carry(workflow.GetInfo(ctx).GetCurrentHistoryLength() + 4)
