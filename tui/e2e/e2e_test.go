@@ -131,9 +131,9 @@ destination: {table: analytics.sales}
 	screen := x.waitFor(20*time.Second, "AWAITING_APPROVAL", "a approve")
 	t.Logf("list:\n%s", screen)
 	x.keys("BTab") // the "all" tab, so the run stays in view once it completes
-	x.waitFor(5*time.Second, "all 1")
+	x.waitFor(10*time.Second, "[all 1]", "AWAITING_APPROVAL")
 	x.keys("a")
-	x.waitFor(5*time.Second, "Approve this run")
+	x.waitFor(10*time.Second, "Approve this run")
 	x.text("quality gap known and accepted")
 	x.keys("Enter")
 	x.waitFor(15*time.Second, "approved ")

@@ -51,7 +51,9 @@ func (l *listView) tabsLine() string {
 		}
 		label := " " + t.Name + " " + n + " "
 		if i == l.tab {
-			parts[i] = l.m.st.TabActive.Render(label)
+			// Brackets mark the active tab where colour and reverse video are absent
+			// (NO_COLOR, dumb terminals).
+			parts[i] = l.m.st.TabActive.Render("[" + t.Name + " " + n + "]")
 		} else {
 			parts[i] = l.m.st.Tab.Render(label)
 		}

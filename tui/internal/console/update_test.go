@@ -25,7 +25,7 @@ func TestFirstPageLoadsBeforeCountsAndTabsSwitchQuery(t *testing.T) {
 	assert.True(t, strings.HasPrefix(fk.Calls[0], "list "), "first call is the first page: %v", fk.Calls)
 	assert.Len(t, m.list.rows, 2, "running tab")
 	assert.Equal(t, []int64{2, 1, 1, 1, 4}, m.list.counts)
-	assert.Contains(t, m.View(), " running 2 ")
+	assert.Contains(t, m.View(), "[running 2]", "the active tab is marked without colour too")
 
 	press(m, "tab")
 	assert.Equal(t, 1, m.list.tab)
