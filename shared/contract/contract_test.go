@@ -131,6 +131,9 @@ func TestBackfillValidation(t *testing.T) {
 	bad = ok
 	bad.MaxParallel = 5000
 	assert.Contains(t, bad.Validate().Error(), "max_parallel")
+	bad = ok
+	bad.HistoryLimit = 10
+	assert.Contains(t, bad.Validate().Error(), "history_limit")
 }
 
 func TestMigrationValidation(t *testing.T) {

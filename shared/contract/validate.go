@@ -195,6 +195,9 @@ func (c BackfillConfig) Validate() error {
 	if c.FailureBudget < 0 {
 		return Invalid("failure_budget", "a non-negative number, got %d", c.FailureBudget)
 	}
+	if c.HistoryLimit != 0 && c.HistoryLimit < MinHistoryLimit {
+		return Invalid("history_limit", "at least %d events (0 means %d), got %d", MinHistoryLimit, DefaultHistoryLimit, c.HistoryLimit)
+	}
 	return ValidateIcebergTable("destination.table", c.Destination.Table)
 }
 

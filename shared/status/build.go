@@ -95,6 +95,9 @@ func Merge(doc *Document, q Document) {
 	if q.Quality != nil {
 		doc.Quality = q.Quality
 	}
+	if q.Partitions != nil {
+		doc.Partitions = q.Partitions
+	}
 	doc.Activities = mergeActivities(doc.Activities, q.Activities)
 }
 

@@ -71,6 +71,7 @@ type Document struct {
 	Approval        *Approval               `json:"approval,omitempty"`
 	Quality         *contract.QualityResult `json:"quality,omitempty"`
 	HistoryLength   int                     `json:"historyLength,omitempty"`
+	Partitions      *PartitionSummary       `json:"partitions,omitempty"`
 	Result          json.RawMessage         `json:"result,omitempty"`
 	Failure         string                  `json:"failure,omitempty"`
 }

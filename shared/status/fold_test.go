@@ -172,7 +172,8 @@ func TestMergeKeepsHistoryTimelineAndAddsWorkflowView(t *testing.T) {
 		PendingSignals: []string{},
 		Activities:     []Activity{{Name: "extract_data", Status: ActivityCompleted}, {Name: "trigger_airflow_dag", Status: ActivitySkipped}},
 		Approval:       &Approval{Deadline: t0.Add(4 * time.Hour), MinScore: 0.9},
-		Quality:        &contract.QualityResult{Score: 0.7}}
+		Quality:        &contract.QualityResult{Score: 0.7},
+		Partitions:     &PartitionSummary{Total: 60, Done: 12}}
 	Merge(&doc, q)
 	assert.Equal(t, SourceQuery, doc.ProgressSource)
 	assert.Equal(t, 0.6, doc.Progress)
@@ -183,6 +184,8 @@ func TestMergeKeepsHistoryTimelineAndAddsWorkflowView(t *testing.T) {
 	assert.Equal(t, 0.9, doc.Approval.MinScore)
 	assert.Equal(t, "ana", doc.Approval.Approver, "decision from history kept")
 	assert.Equal(t, 0.7, doc.Quality.Score)
+	require.NotNil(t, doc.Partitions, "a backfill's partitions reach matih status")
+	assert.Equal(t, 12, doc.Partitions.Done)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -40,9 +40,5 @@ type RunningPartition struct {
 	Key   string `json:"key"`
 }
 
-// BackfillDocument is the status document of a backfill: the common document plus
-// its partitions. The extra field is optional, so readers of Document still decode it.
-type BackfillDocument struct {
-	Document
-	Partitions *PartitionSummary `json:"partitions,omitempty"`
-}
+// BackfillDocument is the status document of a backfill, whose Partitions is set.
+type BackfillDocument = Document

@@ -81,5 +81,6 @@ func (s *state) document(ctx workflow.Context) status.BackfillDocument {
 	if s.paused {
 		d.PendingSignals = append(d.PendingSignals, contract.SignalResume)
 	}
-	return status.BackfillDocument{Document: d, Partitions: s.summary(workflow.Now(ctx))}
+	d.Partitions = s.summary(workflow.Now(ctx))
+	return d
 }
