@@ -54,26 +54,29 @@ type Approval struct {
 
 // Document is the status of one workflow execution.
 type Document struct {
-	WorkflowID      string                  `json:"workflowId"`
-	RunID           string                  `json:"runId"`
-	WorkflowType    string                  `json:"workflowType,omitempty"`
-	TaskQueue       string                  `json:"taskQueue,omitempty"`
-	Status          string                  `json:"status"`
-	Phase           string                  `json:"phase,omitempty"`
-	StartedAt       time.Time               `json:"startedAt"`
-	ClosedAt        *time.Time              `json:"closedAt,omitempty"`
-	CurrentActivity string                  `json:"currentActivity"`
-	Progress        float64                 `json:"progress"`
-	ProgressSource  string                  `json:"progressSource,omitempty"`
-	Activities      []Activity              `json:"activities"`
-	Retries         int                     `json:"retries"`
-	PendingSignals  []string                `json:"pendingSignals"`
-	Approval        *Approval               `json:"approval,omitempty"`
-	Quality         *contract.QualityResult `json:"quality,omitempty"`
-	HistoryLength   int                     `json:"historyLength,omitempty"`
-	Partitions      *PartitionSummary       `json:"partitions,omitempty"`
-	Result          json.RawMessage         `json:"result,omitempty"`
-	Failure         string                  `json:"failure,omitempty"`
+	WorkflowID      string     `json:"workflowId"`
+	RunID           string     `json:"runId"`
+	WorkflowType    string     `json:"workflowType,omitempty"`
+	TaskQueue       string     `json:"taskQueue,omitempty"`
+	Status          string     `json:"status"`
+	Phase           string     `json:"phase,omitempty"`
+	StartedAt       time.Time  `json:"startedAt"`
+	ClosedAt        *time.Time `json:"closedAt,omitempty"`
+	CurrentActivity string     `json:"currentActivity"`
+	// Stuck says why a running workflow is not moving when history shows it: its
+	// workflow task keeps failing (an unregistered type, a panic, nondeterminism).
+	Stuck          string                  `json:"stuck,omitempty"`
+	Progress       float64                 `json:"progress"`
+	ProgressSource string                  `json:"progressSource,omitempty"`
+	Activities     []Activity              `json:"activities"`
+	Retries        int                     `json:"retries"`
+	PendingSignals []string                `json:"pendingSignals"`
+	Approval       *Approval               `json:"approval,omitempty"`
+	Quality        *contract.QualityResult `json:"quality,omitempty"`
+	HistoryLength  int                     `json:"historyLength,omitempty"`
+	Partitions     *PartitionSummary       `json:"partitions,omitempty"`
+	Result         json.RawMessage         `json:"result,omitempty"`
+	Failure        string                  `json:"failure,omitempty"`
 }
 
 // FormatDuration renders durations as the seed does: "5m 23s", "1h 2m", "12s".

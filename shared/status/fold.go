@@ -2,6 +2,7 @@ package status
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -54,6 +55,8 @@ type folder struct {
 	byActID   map[string]int // activity id -> index
 	started   map[int64]time.Time
 	approvals []contract.ApprovalSignal
+	// taskFailure is the last workflow task failure not followed by a success.
+	taskFailure string
 }
 
 // Fold builds the document from a describe answer and the full history, without asking
@@ -81,6 +84,7 @@ func Fold(desc *workflowservice.DescribeWorkflowExecutionResponse, events []*his
 		f.event(ev, now)
 	}
 	f.pending(desc, now)
+	f.stuck(desc)
 	f.searchAttributes(info.GetSearchAttributes())
 	f.finish()
 	return doc
@@ -126,6 +130,11 @@ func (f *folder) event(ev *historypb.HistoryEvent, now time.Time) {
 		if a.GetSignalName() == contract.SignalApproval {
 			f.approval(a.GetInput(), at)
 		}
+	case enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+		a := ev.GetWorkflowTaskFailedEventAttributes()
+		f.taskFailure = strings.TrimPrefix(a.GetCause().String(), "WORKFLOW_TASK_FAILED_CAUSE_") + ": " + failureText(a.GetFailure())
+	case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+		f.taskFailure = ""
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
 		in := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput()
 		if in.GetName() == contract.UpdateApproval {
@@ -134,6 +143,17 @@ func (f *folder) event(ev *historypb.HistoryEvent, now time.Time) {
 	default:
 		f.closeEvent(ev)
 	}
+}
+
+// stuck explains a workflow task that keeps failing. The server writes only the first
+// failure of a series to history; describe tells how many attempts followed.
+func (f *folder) stuck(desc *workflowservice.DescribeWorkflowExecutionResponse) {
+	pwt := desc.GetPendingWorkflowTask()
+	if pwt == nil || pwt.GetAttempt() < 2 || f.taskFailure == "" {
+		return
+	}
+	f.doc.Stuck = fmt.Sprintf("workflow task failing, attempt %d: %s (is a worker on %s running a build that registers %s?)",
+		pwt.GetAttempt(), f.taskFailure, f.doc.TaskQueue, f.doc.WorkflowType)
 }
 
 // closeEvent records the result or failure of a closed run.

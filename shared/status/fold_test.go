@@ -207,3 +207,27 @@ func TestMergeActivitiesKeepsTheWorkflowsOrder(t *testing.T) {
 		return n
 	}())
 }
+
+func TestAFailingWorkflowTaskSaysWhyTheRunIsStuck(t *testing.T) {
+	var h hist
+	h.add(0, enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED, func(ev *historypb.HistoryEvent) {
+		ev.Attributes = &historypb.HistoryEvent_WorkflowTaskFailedEventAttributes{WorkflowTaskFailedEventAttributes: &historypb.WorkflowTaskFailedEventAttributes{
+			Cause:   enumspb.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
+			Failure: &failurepb.Failure{Message: "unable to find workflow type: TableMaintenanceWorkflow"}}}
+	})
+	d := describe(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, "", 0)
+	d.WorkflowExecutionInfo.TaskQueue = "infra-workers"
+	d.WorkflowExecutionInfo.Type = &commonpb.WorkflowType{Name: "TableMaintenanceWorkflow"}
+	d.PendingWorkflowTask = &workflowpb.PendingWorkflowTaskInfo{Attempt: 12}
+	doc := Fold(d, h.evs, t0.Add(time.Minute))
+	assert.Contains(t, doc.Stuck, "attempt 12")
+	assert.Contains(t, doc.Stuck, "unable to find workflow type: TableMaintenanceWorkflow")
+	assert.Contains(t, doc.Stuck, "infra-workers")
+
+	// A later successful workflow task clears it.
+	h.add(30, enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, func(ev *historypb.HistoryEvent) {
+		ev.Attributes = &historypb.HistoryEvent_WorkflowTaskCompletedEventAttributes{WorkflowTaskCompletedEventAttributes: &historypb.WorkflowTaskCompletedEventAttributes{}}
+	})
+	d.PendingWorkflowTask = nil
+	assert.Empty(t, Fold(d, h.evs, t0.Add(time.Minute)).Stuck)
+}

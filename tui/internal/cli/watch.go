@@ -123,6 +123,7 @@ func printDoc(w io.Writer, d status.Document) {
 	p("type", d.WorkflowType)
 	p("task queue", d.TaskQueue)
 	p("status", d.Status)
+	p("stuck", d.Stuck)
 	p("phase", d.Phase)
 	p("started", d.StartedAt.Local().Format(time.RFC3339))
 	if d.ClosedAt != nil {
@@ -132,6 +133,11 @@ func printDoc(w io.Writer, d status.Document) {
 	p("progress", fmt.Sprintf("%.0f%% (from %s)", d.Progress*100, d.ProgressSource))
 	p("retries", fmt.Sprint(d.Retries))
 	p("waiting for", strings.Join(d.PendingSignals, ", "))
+	if ps := d.Partitions; ps != nil {
+		p("partitions", fmt.Sprintf("%d/%d done, %d failed, %d running, %d pending; %d rows; %.1f partitions/s, ETA %s",
+			ps.Done+ps.Skipped, ps.Total, ps.Failed, ps.Running, ps.Pending, ps.Rows, ps.PartitionsPerSecond,
+			status.FormatDuration(time.Duration(ps.ETASeconds*float64(time.Second)))))
+	}
 	if q := d.Quality; q != nil {
 		p("quality score", fmt.Sprintf("%.2f over %d rows", q.Score, q.Rows))
 		for _, c := range q.Checks {

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/tui/internal/sanitize"
 )
@@ -135,11 +136,21 @@ func (d *detailView) lines() []string {
 		fmt.Sprintf("started %s  duration %s", doc.StartedAt.Local().Format("2006-01-02 15:04:05"), status.FormatDuration(end.Sub(doc.StartedAt))),
 		"progress " + bar(doc.Progress, 20) + "  " + st.Dim.Render(sourceText(doc.ProgressSource)),
 	}
+	if doc.Stuck != "" {
+		out = append(out, st.Bad.Render("STUCK: "+sanitize.Text(doc.Stuck)))
+	}
 	if doc.CurrentActivity != "" {
 		out = append(out, "current  "+sanitize.Text(doc.CurrentActivity))
 	}
-	if len(doc.PendingSignals) > 0 {
-		out = append(out, st.Warn.Render("waiting for "+sanitize.Text(strings.Join(doc.PendingSignals, ", "))+": press a to approve or r to reject"))
+	if ps := doc.Partitions; ps != nil {
+		out = append(out, fmt.Sprintf("partitions %d/%d done · %d failed · %d running · %.1f/s · ETA %s",
+			ps.Done+ps.Skipped, ps.Total, ps.Failed, ps.Running, ps.PartitionsPerSecond,
+			status.FormatDuration(time.Duration(ps.ETASeconds*float64(time.Second)))))
+	}
+	if waitsForApproval(doc.PendingSignals) {
+		out = append(out, st.Warn.Render("waiting for approval: press a to approve or r to reject"))
+	} else if len(doc.PendingSignals) > 0 {
+		out = append(out, st.Warn.Render("waiting for "+sanitize.Text(strings.Join(doc.PendingSignals, ", "))))
 	}
 	out = append(out, d.evidence(now)...)
 	out = append(out, d.timeline()...)
@@ -253,4 +264,14 @@ func resultLines(raw json.RawMessage, width int) []string {
 		out = append(out, fit("  "+sanitize.Text(k+": "+v), width))
 	}
 	return out
+}
+
+// waitsForApproval tells whether the run's gate is the human approval.
+func waitsForApproval(signals []string) bool {
+	for _, s := range signals {
+		if s == contract.SignalApproval {
+			return true
+		}
+	}
+	return false
 }

@@ -320,3 +320,19 @@ func TestCompactIDKeepsThePipelineName(t *testing.T) {
 	assert.Equal(t, "migration-add_region", compactID("migration-add_region", 22))
 	assert.Equal(t, "2026-11-26T11:47:01", compactID("2026-11-26T11:47:01", 22), "nothing left to show: kept as is")
 }
+
+func TestStuckRunSaysWhyAndPausedBackfillDoesNotOfferApproval(t *testing.T) {
+	fk := demoFake()
+	doc := fk.Docs[waitingID]
+	doc.Stuck = "workflow task failing, attempt 12: unable to find workflow type: X"
+	doc.PendingSignals = []string{contract.SignalResume}
+	doc.Partitions = &status.PartitionSummary{Total: 60, Done: 20, Failed: 1, PartitionsPerSecond: 2.5, ETASeconds: 16}
+	fk.Docs[waitingID] = doc
+	m, _ := newTestModel(t, fk, nil)
+	press(m, "enter")
+	v := m.View()
+	assert.Contains(t, v, "STUCK: workflow task failing, attempt 12")
+	assert.Contains(t, v, "partitions 20/60 done · 1 failed")
+	assert.Contains(t, v, "waiting for resume")
+	assert.NotContains(t, v, "press a to approve")
+}
