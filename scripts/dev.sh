@@ -103,8 +103,10 @@ start_demos() {
   [ -f "$DATA/demo/.started" ] && return
   [ -x "$BIN/matih" ] || { say "demo pipelines: console binary not built; skipping"; return; }
   local f
-  for f in worker-pipeline/examples/orders-clean.yaml worker-pipeline/examples/orders-low-quality.yaml; do
-    TEMPORAL_ADDRESS="$ADDR" TEMPORAL_NAMESPACE="$NAMESPACE" "$BIN/matih" start pipeline -f "$f" >&2 || say "could not start $f"
+  local kind f kf
+  for kf in pipeline:orders-clean pipeline:orders-low-quality backfill:orders-backfill; do
+    kind=${kf%%:*}; f=worker-pipeline/examples/${kf#*:}.yaml
+    TEMPORAL_ADDRESS="$ADDR" TEMPORAL_NAMESPACE="$NAMESPACE" "$BIN/matih" start "$kind" -f "$f" >&2 || say "could not start $f"
   done
   touch "$DATA/demo/.started"
 }
