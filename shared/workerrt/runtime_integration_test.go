@@ -92,7 +92,7 @@ func TestWorkerRuntimeAgainstDevServer(t *testing.T) {
 	var metrics string
 	require.Eventually(t, func() bool {
 		_, metrics = get(t, "http://"+httpAddr+"/metrics")
-		return strings.Contains(metrics, "matih_workflow_completed{")
+		return strings.Contains(metrics, "matih_workflow_completed{") && strings.Contains(metrics, "temporal_workflow_completed{")
 	}, 10*time.Second, 100*time.Millisecond)
 	wfLabels := []string{`workflow_type="TestEchoWorkflow"`, `namespace="matih-pipelines"`, `task_queue="runtime-test"`}
 	actLabels := []string{`activity_type="test_echo"`, `task_queue="runtime-test"`}
