@@ -61,6 +61,7 @@ echo
 echo "summary:"
 printf '  %s\n' "${SUMMARY[@]}"
 if [ -f "$DATA/test-output.txt" ]; then
-  echo "packages: $(grep -c '^ok ' "$DATA/test-output.txt") ok, $(grep -c '^FAIL' "$DATA/test-output.txt") failed, $(grep -c 'no test files' "$DATA/test-output.txt") without tests"
+  echo "packages: $(grep -c '^ok ' "$DATA/test-output.txt") ok, $(grep -cP '^FAIL\t' "$DATA/test-output.txt") failed, $(grep -c 'no test files' "$DATA/test-output.txt") without tests"
+  grep -P '^--- FAIL|^FAIL\t' "$DATA/test-output.txt" | sed 's/^/  /' || true
 fi
 exit $FAILED
