@@ -26,7 +26,10 @@ func (t *tracker) setupHandlers(ctx workflow.Context, cancelRun workflow.CancelF
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, contract.UpdateApproval,
 		func(ctx workflow.Context, sig contract.ApprovalSignal) (status.Approval, error) {
-			t.decide(ctx, sig)
+			if !t.decide(ctx, sig) {
+				// A signal decided first within the same task: say so, not "approved".
+				return status.Approval{}, fmt.Errorf("already decided by %s", t.decision.Approver)
+			}
 			return *t.approval, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: t.validateApproval},
@@ -72,16 +75,17 @@ func (t *tracker) validateApproval(sig contract.ApprovalSignal) error {
 	return nil
 }
 
-// decide applies the first decision taken while awaiting approval; any other
-// (early, duplicate, or anonymous) is recorded and ignored.
-func (t *tracker) decide(ctx workflow.Context, sig contract.ApprovalSignal) {
+// decide applies the first decision taken while awaiting approval and reports
+// whether it did; any other (early, duplicate, or anonymous) is recorded and ignored.
+func (t *tracker) decide(ctx workflow.Context, sig contract.ApprovalSignal) bool {
 	if t.decision != nil || !t.awaiting || strings.TrimSpace(sig.Approver) == "" {
 		t.ignored = append(t.ignored, sig)
 		workflow.GetLogger(ctx).Info("approval ignored", "approver", sig.Approver, "phase", t.phase)
-		return
+		return false
 	}
 	now := workflow.Now(ctx)
 	t.decision = &sig
 	t.approval.Decided, t.approval.Approved = true, sig.Approved
 	t.approval.Approver, t.approval.Reason, t.approval.DecidedAt = sig.Approver, sig.Reason, &now
+	return true
 }

@@ -54,28 +54,38 @@ func (r *run) approvalGate(ctx workflow.Context, q contract.QualityResult) (*con
 	if err != nil {
 		return nil, err
 	}
-	if decided {
-		defer r.notifyDecision(ctx, n)
-	}
 	switch {
 	case !decided:
-		return &contract.PipelineResult{Status: contract.StatusCancelled, Reason: "approval timed out after " + formatHours(timeout)}, nil
+		// Nobody decided: the run ends, and the follow-up closes the page the first
+		// notification opened, saying why.
+		reason := "approval timed out after " + formatHours(timeout)
+		r.setPhase(ctx, contract.PhaseCancelled)
+		r.notifyDecision(ctx, n, contract.ApprovalSignal{Approver: "approval timeout", Reason: "no decision within " + formatHours(timeout)}, true)
+		return &contract.PipelineResult{Status: contract.StatusCancelled, Reason: reason}, nil
 	case !r.decision.Approved:
+		// The run ends in this task: wait for the follow-up, or it would never run.
+		r.setPhase(ctx, contract.PhaseCancelled)
+		r.notifyDecision(ctx, n, *r.decision, true)
 		return &contract.PipelineResult{Status: contract.StatusCancelled,
 			Reason: fmt.Sprintf("Quality below threshold; rejected by %s: %s", r.decision.Approver, r.decision.Reason)}, nil
 	}
+	r.notifyDecision(ctx, n, *r.decision, false)
 	return nil, nil
 }
 
 // notifyDecision sends the follow-up that reports the decision and resolves the
-// page the first quality notification opened.
-func (r *run) notifyDecision(ctx workflow.Context, n contract.QualityIssueNotification) {
+// page the first quality notification opened. It waits when the run ends next.
+func (r *run) notifyDecision(ctx workflow.Context, n contract.QualityIssueNotification, d contract.ApprovalSignal, wait bool) {
 	n.Decision = contract.DecisionRejected
-	if r.decision.Approved {
+	if d.Approved {
 		n.Decision = contract.DecisionApproved
 	}
-	n.Approver, n.Reason = r.decision.Approver, r.decision.Reason
+	n.Approver, n.Reason = d.Approver, d.Reason
 	n.Summary = fmt.Sprintf("pipeline %s quality %.2f %s by %s: %s", r.cfg.PipelineID, n.Score, n.Decision, n.Approver, n.Reason)
+	if wait {
+		r.notify(ctx, contract.ActivityNotifyQualityIssue, n)
+		return
+	}
 	r.notifyAsync(ctx, contract.ActivityNotifyQualityIssue, n)
 }
 

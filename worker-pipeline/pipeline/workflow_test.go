@@ -125,6 +125,10 @@ func TestLowQualityThenReject(t *testing.T) {
 	res := result(t, env)
 	assert.Equal(t, contract.StatusCancelled, res.Status)
 	assert.Equal(t, "Quality below threshold; rejected by bo: half the amounts are missing", res.Reason)
+	require.Len(t, f.notifications[contract.ActivityNotifyQualityIssue], 2, "the issue, then the decision that closes its page")
+	follow := f.notifications[contract.ActivityNotifyQualityIssue][1].(map[string]any)
+	assert.Equal(t, "rejected", follow["decision"])
+	assert.Equal(t, "bo", follow["approver"])
 	assert.Zero(t, f.called(contract.ActivityTriggerAirflowDAG))
 	assert.Zero(t, f.called(contract.ActivityLoadToIceberg))
 }
@@ -137,6 +141,11 @@ func TestApprovalTimesOut(t *testing.T) {
 	assert.Equal(t, contract.StatusCancelled, res.Status)
 	assert.Equal(t, "approval timed out after 4h", res.Reason)
 	assert.Zero(t, f.called(contract.ActivityLoadToIceberg))
+	require.Len(t, f.notifications[contract.ActivityNotifyQualityIssue], 2, "people hear that nobody decided")
+	follow := f.notifications[contract.ActivityNotifyQualityIssue][1].(map[string]any)
+	assert.Equal(t, "rejected", follow["decision"])
+	assert.Equal(t, "approval timeout", follow["approver"])
+	assert.Contains(t, follow["reason"], "no decision within 4h")
 }
 
 func TestDuplicateApprovalsFirstWins(t *testing.T) {
