@@ -130,10 +130,8 @@ func mergeActivities(hist, q []Activity) []Activity {
 }
 
 func mergeApproval(hist, q *Approval) *Approval {
+	// The workflow's own view of its gate wins: it knows which decisions it took.
 	out := *q
-	if hist != nil && hist.Decided && !q.Decided {
-		out.Decided, out.Approved, out.Approver, out.Reason, out.DecidedAt = true, hist.Approved, hist.Approver, hist.Reason, hist.DecidedAt
-	}
 	if len(out.Ignored) == 0 && hist != nil {
 		out.Ignored = hist.Ignored
 	}

@@ -57,6 +57,9 @@ type folder struct {
 	approvals []contract.ApprovalSignal
 	// taskFailure is the last workflow task failure not followed by a success.
 	taskFailure string
+	// awaiting follows the PipelinePhase upserts: a decision counts only while the
+	// run awaits approval, as in the workflow itself.
+	awaiting bool
 }
 
 // Fold builds the document from a describe answer and the full history, without asking
@@ -128,7 +131,14 @@ func (f *folder) event(ev *historypb.HistoryEvent, now time.Time) {
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
 		a := ev.GetWorkflowExecutionSignaledEventAttributes()
 		if a.GetSignalName() == contract.SignalApproval {
-			f.approval(a.GetInput(), at)
+			f.approval(a.GetInput(), at, false)
+		}
+	case enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+		fields := ev.GetUpsertWorkflowSearchAttributesEventAttributes().GetSearchAttributes().GetIndexedFields()
+		if p, ok := fields[contract.SearchAttrPipelinePhase]; ok {
+			var phase string
+			_ = converter.GetDefaultDataConverter().FromPayload(p, &phase)
+			f.awaiting = phase == contract.PhaseAwaitingApproval
 		}
 	case enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED:
 		a := ev.GetWorkflowTaskFailedEventAttributes()
@@ -138,7 +148,7 @@ func (f *folder) event(ev *historypb.HistoryEvent, now time.Time) {
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
 		in := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput()
 		if in.GetName() == contract.UpdateApproval {
-			f.approval(in.GetArgs(), at)
+			f.approval(in.GetArgs(), at, true)
 		}
 	default:
 		f.closeEvent(ev)
@@ -203,8 +213,9 @@ func (f *folder) closeAct(schedID int64, st string, at time.Time, fail *failurep
 	}
 }
 
-// approval keeps the first decision, as the workflow does; later ones are listed as ignored.
-func (f *folder) approval(p *commonpb.Payloads, at time.Time) {
+// approval applies a decision from history. Updates passed the workflow's validator,
+// so they count; signals count only while the run awaits approval.
+func (f *folder) approval(p *commonpb.Payloads, at time.Time, validated bool) {
 	var sig contract.ApprovalSignal
 	if len(p.GetPayloads()) == 0 || converter.GetDefaultDataConverter().FromPayload(p.GetPayloads()[0], &sig) != nil {
 		return
@@ -212,7 +223,7 @@ func (f *folder) approval(p *commonpb.Payloads, at time.Time) {
 	if f.doc.Approval == nil {
 		f.doc.Approval = &Approval{}
 	}
-	if f.doc.Approval.Decided {
+	if f.doc.Approval.Decided || (!validated && (!f.awaiting || strings.TrimSpace(sig.Approver) == "")) {
 		f.doc.Approval.Ignored = append(f.doc.Approval.Ignored, sig)
 		return
 	}

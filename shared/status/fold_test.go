@@ -182,7 +182,7 @@ func TestMergeKeepsHistoryTimelineAndAddsWorkflowView(t *testing.T) {
 	assert.Equal(t, int32(2), doc.Activities[0].Attempts, "history's attempts survive")
 	assert.Equal(t, ActivitySkipped, doc.Activities[1].Status)
 	assert.Equal(t, 0.9, doc.Approval.MinScore)
-	assert.Equal(t, "ana", doc.Approval.Approver, "decision from history kept")
+	assert.False(t, doc.Approval.Decided, "the workflow's own view of its gate wins over history's")
 	assert.Equal(t, 0.7, doc.Quality.Score)
 	require.NotNil(t, doc.Partitions, "a backfill's partitions reach matih status")
 	assert.Equal(t, 12, doc.Partitions.Done)
@@ -230,4 +230,32 @@ func TestAFailingWorkflowTaskSaysWhyTheRunIsStuck(t *testing.T) {
 	})
 	d.PendingWorkflowTask = nil
 	assert.Empty(t, Fold(d, h.evs, t0.Add(time.Minute)).Stuck)
+}
+
+func TestFoldCountsASignalOnlyWhileTheRunAwaitsApproval(t *testing.T) {
+	var h hist
+	phase := func(sec int, p string) {
+		h.add(sec, enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, func(ev *historypb.HistoryEvent) {
+			pl, err := converter.GetDefaultDataConverter().ToPayload(p)
+			require.NoError(t, err)
+			ev.Attributes = &historypb.HistoryEvent_UpsertWorkflowSearchAttributesEventAttributes{UpsertWorkflowSearchAttributesEventAttributes: &historypb.UpsertWorkflowSearchAttributesEventAttributes{
+				SearchAttributes: &commonpb.SearchAttributes{IndexedFields: map[string]*commonpb.Payload{contract.SearchAttrPipelinePhase: pl}}}}
+		})
+	}
+	signal := func(sec int, sig contract.ApprovalSignal) {
+		h.add(sec, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, func(ev *historypb.HistoryEvent) {
+			ev.Attributes = &historypb.HistoryEvent_WorkflowExecutionSignaledEventAttributes{WorkflowExecutionSignaledEventAttributes: &historypb.WorkflowExecutionSignaledEventAttributes{
+				SignalName: contract.SignalApproval, Input: payloads(t, sig)}}
+		})
+	}
+	phase(0, contract.PhaseExtracting)
+	signal(1, contract.ApprovalSignal{Approved: true, Approver: "eager", Reason: "early"})
+	phase(2, contract.PhaseAwaitingApproval)
+	signal(3, contract.ApprovalSignal{Approved: true, Reason: "no name"})
+	signal(4, contract.ApprovalSignal{Approved: false, Approver: "bo", Reason: "gaps"})
+	doc := Fold(describe(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, contract.PhaseAwaitingApproval, 0.4), h.evs, t0.Add(time.Minute))
+	require.NotNil(t, doc.Approval)
+	assert.True(t, doc.Approval.Decided)
+	assert.Equal(t, "bo", doc.Approval.Approver, "the early and the anonymous signals did not count")
+	assert.Len(t, doc.Approval.Ignored, 2)
 }

@@ -79,7 +79,7 @@ func drive(m *Model, cmd tea.Cmd) {
 		var msg tea.Msg
 		select {
 		case msg = <-done:
-		case <-time.After(40 * time.Millisecond):
+		case <-time.After(150 * time.Millisecond): // ticks and long polls block; fakes answer at once
 			continue
 		}
 		switch msg := msg.(type) {

@@ -353,7 +353,7 @@ func (m *Model) hint() string {
 // waiting reports whether the selected or open run waits for an approval decision.
 func (m *Model) waiting() bool {
 	if m.view == viewDetail {
-		return m.detail.doc != nil && len(m.detail.doc.PendingSignals) > 0
+		return m.detail.doc != nil && waitsForApproval(m.detail.doc.PendingSignals)
 	}
 	r, ok := m.list.selected()
 	return ok && r.Status == status.WorkflowRunning && r.Phase == contract.PhaseAwaitingApproval

@@ -335,4 +335,5 @@ func TestStuckRunSaysWhyAndPausedBackfillDoesNotOfferApproval(t *testing.T) {
 	assert.Contains(t, v, "partitions 20/60 done · 1 failed")
 	assert.Contains(t, v, "waiting for resume")
 	assert.NotContains(t, v, "press a to approve")
+	assert.NotContains(t, v, "a approve · r reject", "the hint line does not offer approval either")
 }
