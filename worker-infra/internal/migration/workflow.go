@@ -149,8 +149,10 @@ func (f *flow) stop(ctx workflow.Context, err error, applied bool) (contract.Mig
 	return f.res, err
 }
 
-// rollBack restores the backup after failed post-validation.
+// rollBack restores the backup after failed post-validation. It runs on a
+// disconnected context: a cancel arriving now must not leave the table migrated.
 func (f *flow) rollBack(ctx workflow.Context, pv contract.PostValidation) (contract.MigrationResult, error) {
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	if err := f.restore(ctx); err != nil {
 		return f.stop(ctx, fmt.Errorf("post-validation failed (%v) and restore failed: %w", pv.Failures, err), false)
 	}
