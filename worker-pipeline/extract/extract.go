@@ -51,7 +51,7 @@ func (e *Extractor) Extract(ctx context.Context, in contract.ExtractInput, resum
 		return contract.ExtractionResult{}, err
 	}
 	defer db.Close()
-	q, ordered := Query(in.Source)
+	q, ordered := Query(in.Source, UniqueOrder(ctx, db, in.Source))
 	cols, err := Probe(ctx, db, q)
 	if err != nil {
 		return contract.ExtractionResult{}, err

@@ -88,12 +88,31 @@ func TestBadSourcesAreValidationErrors(t *testing.T) {
 	}
 }
 
-func TestQueryWithoutOrderRestartsInsteadOfResuming(t *testing.T) {
-	q, ordered := Query(contract.SourceConfig{Query: "SELECT * FROM orders"})
-	assert.False(t, ordered)
-	assert.Equal(t, "SELECT * FROM orders", q)
-	_, ordered = Query(contract.SourceConfig{Query: "select * from orders order by order_id"})
+func TestOnlyAUniqueOrderResumes(t *testing.T) {
+	q, ordered := Query(contract.SourceConfig{Query: "select * from orders order by order_date"}, "")
+	assert.False(t, ordered, "a query's ORDER BY may not be unique: restart instead of resuming")
+	assert.Equal(t, "select * from orders order by order_date", q)
+	q, ordered = Query(contract.SourceConfig{Table: "orders"}, "rowid")
 	assert.True(t, ordered)
+	assert.Equal(t, `SELECT * FROM "orders" ORDER BY rowid`, q)
+	_, ordered = Query(contract.SourceConfig{Table: "orders"}, "")
+	assert.False(t, ordered)
 	assert.Contains(t, withOffset(contract.SourceSQLite, "SELECT 1", 5), "LIMIT -1 OFFSET 5")
 	assert.Contains(t, withOffset(contract.SourcePostgres, "SELECT 1", 5), "LIMIT ALL OFFSET 5")
+}
+
+func TestUniqueOrderOfARealTable(t *testing.T) {
+	dbPath := demoDB(t, 10, 0)
+	src := contract.SourceConfig{Kind: contract.SourceSQLite, DSN: dbPath, Table: "orders"}
+	db, err := Open(context.Background(), src)
+	require.NoError(t, err)
+	defer db.Close()
+	assert.Equal(t, "rowid", UniqueOrder(context.Background(), db, src))
+	assert.Equal(t, "", UniqueOrder(context.Background(), db, contract.SourceConfig{Kind: contract.SourceSQLite, Query: "SELECT 1"}))
+}
+
+func TestTransientSourceErrorsStayRetryable(t *testing.T) {
+	var ve *contract.ValidationError
+	assert.False(t, errors.As(ClassifySourceError(errors.New("connection reset by peer")), &ve))
+	assert.True(t, errors.As(ClassifySourceError(errors.New("SQL logic error: no such column: nope (1)")), &ve))
 }

@@ -214,8 +214,11 @@ func columnType(ctx context.Context, src contract.SourceConfig, column string) (
 	}
 	defer db.Close()
 	cols, err := extract.Probe(ctx, db, "SELECT * FROM "+quote(src.Table))
-	if err != nil {
+	var refused *contract.ValidationError
+	if errors.As(err, &refused) {
 		return "", contract.Invalid("source.table", "a table of the source, got %q (%v)", src.Table, err)
+	} else if err != nil {
+		return "", err // transient: retried
 	}
 	for _, c := range cols {
 		if strings.EqualFold(c.Name(), column) {
