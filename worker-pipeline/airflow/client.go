@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/matih/ops/shared/contract"
@@ -28,9 +29,10 @@ type Config struct {
 	HTTP       *http.Client
 }
 
-// Client talks to one Airflow.
+// Client talks to one Airflow. Activities share it, so the token is guarded.
 type Client struct {
 	cfg   Config
+	mu    sync.Mutex
 	token string
 }
 
@@ -131,7 +133,33 @@ func (e *StatusError) Error() string {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
-	if c.cfg.APIVersion == "v2" && c.token == "" && c.cfg.Username != "" {
+	err := c.doOnce(ctx, method, path, in, out)
+	var se *StatusError
+	if errors.As(err, &se) && se.Code == http.StatusUnauthorized && c.canLogin() {
+		// An Airflow 3 token expired: log in again once, then retry.
+		c.setToken("")
+		err = c.doOnce(ctx, method, path, in, out)
+	}
+	return err
+}
+
+// canLogin tells whether a fresh token can be fetched with the configured user.
+func (c *Client) canLogin() bool { return c.cfg.APIVersion == "v2" && c.cfg.Username != "" }
+
+func (c *Client) currentToken() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.token
+}
+
+func (c *Client) setToken(t string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.token = t
+}
+
+func (c *Client) doOnce(ctx context.Context, method, path string, in, out any) error {
+	if c.canLogin() && c.currentToken() == "" {
 		if err := c.login(ctx); err != nil {
 			return err
 		}
@@ -152,10 +180,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	switch {
-	case c.token != "":
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	case c.cfg.Username != "":
+	if token := c.currentToken(); token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	} else if c.cfg.Username != "" {
 		req.SetBasicAuth(c.cfg.Username, c.cfg.Password)
 	}
 	resp, err := c.cfg.HTTP.Do(req)
@@ -199,7 +226,7 @@ func (c *Client) login(ctx context.Context) error {
 	if err := json.Unmarshal(raw, &tok); err != nil || tok.AccessToken == "" {
 		return errors.New("airflow login: no access_token in the answer")
 	}
-	c.token = tok.AccessToken
+	c.setToken(tok.AccessToken)
 	return nil
 }
 

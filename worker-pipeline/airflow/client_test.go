@@ -93,3 +93,29 @@ func TestServerDownIsRetryable(t *testing.T) {
 	var ve *contract.ValidationError
 	assert.False(t, errors.As(err, &pd) || errors.As(err, &ve), "a connection error stays retryable")
 }
+
+func TestExpiredTokenLogsInAgain(t *testing.T) {
+	s := newServer(t)
+	c, err := New(Config{BaseURL: s.URL, APIVersion: "v2", Username: s.User, Password: s.Password})
+	require.NoError(t, err)
+	_, err = c.RunToEnd(context.Background(), "sales_transform", "matih__a", nil, time.Millisecond, nil)
+	require.NoError(t, err)
+	s.ExpireToken()
+	_, err = c.RunToEnd(context.Background(), "sales_transform", "matih__b", nil, time.Millisecond, nil)
+	require.NoError(t, err, "the client fetched a new token instead of failing with 401")
+}
+
+func TestCancelStopsTheDAGRun(t *testing.T) {
+	s := airflowtest.New(map[string]airflowtest.DAG{"slow": {Polls: 1000}})
+	defer s.Close()
+	c, _ := New(Config{BaseURL: s.URL, Username: s.User, Password: s.Password})
+	ctx, cancel := context.WithCancel(context.Background())
+	polls := 0
+	_, err := c.RunToEnd(ctx, "slow", "matih__c", nil, time.Millisecond, func(string) {
+		if polls++; polls == 3 {
+			cancel()
+		}
+	})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, "failed", s.State("slow", "matih__c"), "the DAG run was marked failed, not left running")
+}

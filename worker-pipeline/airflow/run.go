@@ -33,10 +33,17 @@ func (c *Client) RunToEnd(ctx context.Context, dagID, runID string, conf map[str
 		}
 		select {
 		case <-ctx.Done():
+			// The pipeline was cancelled: stop the DAG run too, or it would go on
+			// transforming data nobody will load.
+			c.stop(dagID, runID)
 			return run, ctx.Err()
 		case <-t.C:
 		}
 		if run, err = c.Get(ctx, dagID, runID); err != nil {
+			if ctx.Err() != nil {
+				c.stop(dagID, runID)
+				return run, ctx.Err()
+			}
 			return run, Classify(dagID, err)
 		}
 	}
@@ -54,3 +61,11 @@ func (e *RunFailedError) Error() string {
 
 // RunID is the deterministic dag_run_id of a pipeline run.
 func RunID(workflowID string) string { return "matih__" + workflowID }
+
+// stop marks a DAG run failed (PATCH dagRuns/{id} {"state": "failed"}), on its own
+// short deadline because the caller's context is already cancelled.
+func (c *Client) stop(dagID, runID string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = c.do(ctx, "PATCH", c.path("dags", dagID, "dagRuns", runID), map[string]string{"state": StateFailed}, nil)
+}

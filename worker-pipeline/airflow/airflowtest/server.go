@@ -50,6 +50,14 @@ func New(dags map[string]DAG) *Server {
 	return s
 }
 
+// ExpireToken makes the current bearer token invalid, as when an Airflow 3 JWT
+// expires; /auth/token hands out the new one.
+func (s *Server) ExpireToken() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Token += "-next"
+}
+
 // Run returns the conf a run was triggered with, and whether it exists.
 func (s *Server) Run(dagID, runID string) (map[string]any, bool) {
 	s.mu.Lock()
@@ -114,6 +122,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		s.trigger(w, r, parts[1], dagID)
 	case len(parts) == 6 && r.Method == http.MethodGet:
 		s.get(w, dag, dagID, parts[5])
+	case len(parts) == 6 && r.Method == http.MethodPatch:
+		s.patch(w, r, dagID, parts[5])
 	case len(parts) == 7 && parts[6] == "taskInstances" && r.Method == http.MethodGet:
 		s.tasks(w, dag, dagID, parts[5])
 	default:
@@ -166,6 +176,34 @@ func (s *Server) get(w http.ResponseWriter, dag DAG, dagID, runID string) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(rn.json())
+}
+
+// patch sets a run's state ("failed" or "success"), as Airflow's PATCH dagRuns does.
+func (s *Server) patch(w http.ResponseWriter, r *http.Request, dagID, runID string) {
+	rn, ok := s.runs[dagID+"/"+runID]
+	if !ok {
+		problem(w, http.StatusNotFound, "DAGRun not found")
+		return
+	}
+	var body struct {
+		State string `json:"state"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || (body.State != "failed" && body.State != "success" && body.State != "queued") {
+		problem(w, http.StatusBadRequest, "state must be one of failed, success, queued")
+		return
+	}
+	rn.state, rn.end = body.State, time.Now().UTC()
+	_ = json.NewEncoder(w).Encode(rn.json())
+}
+
+// State returns a run's state, or "" when it does not exist.
+func (s *Server) State(dagID, runID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rn, ok := s.runs[dagID+"/"+runID]; ok {
+		return rn.state
+	}
+	return ""
 }
 
 func (s *Server) tasks(w http.ResponseWriter, dag DAG, dagID, runID string) {
