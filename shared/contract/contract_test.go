@@ -109,6 +109,15 @@ func TestPipelineValidationNamesTheField(t *testing.T) {
 	assert.Contains(t, cfg.Validate().Error(), `got "oracle"`)
 }
 
+func TestPasswordsInAnyDSNFormAreFound(t *testing.T) {
+	for _, dsn := range []string{"postgres://u:pw@h/db", "postgres://u@h/db?sslmode=disable&password=pw", "host=h user=u password = pw", "password=pw host=h"} {
+		assert.True(t, DSNHasPassword(dsn), dsn)
+	}
+	for _, dsn := range []string{"postgres://u@h/db?sslmode=disable", "host=h user=u dbname=passwords", "/data/orders.db"} {
+		assert.False(t, DSNHasPassword(dsn), dsn)
+	}
+}
+
 func TestPostgresDSNWithPasswordIsRefused(t *testing.T) {
 	s := SourceConfig{Kind: SourcePostgres, DSN: "postgres://u:hunter2canary@db/x", Table: "t"}
 	err := s.Validate("source")
@@ -152,4 +161,12 @@ func TestWorkflowIDs(t *testing.T) {
 	assert.Equal(t, "pipeline-daily-sales-etl-2026-02-12T05:00:00.123456", PipelineWorkflowID("daily-sales-etl", at))
 	assert.True(t, strings.HasPrefix(BackfillWorkflowID("p", at), "backfill-p-2026-02-12T05"))
 	assert.Equal(t, "migration-m_001", MigrationWorkflowID("m_001"))
+}
+
+func TestCatalogURIs(t *testing.T) {
+	assert.NoError(t, ValidateCatalogURI(".data/iceberg/catalog.db"))
+	assert.NoError(t, ValidateCatalogURI("postgres://iceberg@db:5432/iceberg?sslmode=require"))
+	assert.ErrorContains(t, ValidateCatalogURI("postgres://iceberg:pw@db/iceberg"), "no password")
+	assert.ErrorContains(t, ValidateCatalogURI("host=db user=iceberg"), "key=value")
+	assert.ErrorContains(t, ValidateCatalogURI(""), "--catalog-uri")
 }

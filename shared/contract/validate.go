@@ -50,19 +50,27 @@ func (s SourceConfig) Validate(prefix string) error {
 	return nil
 }
 
+var kvPasswordRe = regexp.MustCompile(`(?i)(^|\s)password\s*=`)
+
+// dsnHasPassword finds a password in a URL DSN (user:pass@ or ?password=) or a
+// key=value DSN (password = x), so it can be refused before reaching history.
 func dsnHasPassword(dsn string) bool {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		if _, ok := u.User.Password(); ok && u.User != nil {
 			return true
 		}
-	}
-	for _, kv := range strings.Fields(dsn) {
-		if strings.HasPrefix(strings.ToLower(kv), "password=") {
-			return true
+		for k := range u.Query() {
+			if strings.EqualFold(k, "password") {
+				return true
+			}
 		}
 	}
-	return false
+	return kvPasswordRe.MatchString(dsn)
 }
+
+// DSNHasPassword reports whether a PostgreSQL DSN carries a password; workers use it
+// to refuse such settings and never log them.
+func DSNHasPassword(dsn string) bool { return dsnHasPassword(dsn) }
 
 // Validate checks one quality check; prefix names its position.
 func (c QualityCheck) Validate(prefix string) error {
@@ -235,6 +243,20 @@ func (c MigrationConfig) Validate() error {
 	}
 	if c.Table == "" {
 		return Invalid("table", "the table the migration changes")
+	}
+	return nil
+}
+
+// ValidateCatalogURI checks a worker's Iceberg SQL catalog setting: a SQLite file path
+// or a postgres:// URL, never with a password in it (PGPASSWORD or .pgpass carry it).
+func ValidateCatalogURI(uri string) error {
+	switch {
+	case strings.TrimSpace(uri) == "":
+		return fmt.Errorf("--catalog-uri: expected a SQLite file path or a postgres:// URL")
+	case dsnHasPassword(uri):
+		return fmt.Errorf("--catalog-uri: no password in the URI: set PGPASSWORD or a .pgpass file on the worker")
+	case !strings.Contains(uri, "://") && strings.Contains(uri, "="):
+		return fmt.Errorf("--catalog-uri: expected a SQLite file path or a postgres:// URL, got a key=value DSN")
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/worker-pipeline/activities"
 	"github.com/matih/ops/worker-pipeline/airflow"
 	"github.com/matih/ops/worker-pipeline/extract"
@@ -66,8 +67,15 @@ func (w *Worker) Validate() error {
 	if w.Catalog.Type != "sql" && w.Catalog.Type != "rest" {
 		return fmt.Errorf("--catalog-type: expected sql or rest, got %q", w.Catalog.Type)
 	}
-	if w.Catalog.URI == "" {
-		return fmt.Errorf("--catalog-uri: expected a SQLite file, a postgres:// DSN or a REST URL")
+	if w.Catalog.Type == "sql" {
+		if err := contract.ValidateCatalogURI(w.Catalog.URI); err != nil {
+			return err
+		}
+	} else if !strings.HasPrefix(w.Catalog.URI, "http://") && !strings.HasPrefix(w.Catalog.URI, "https://") {
+		return fmt.Errorf("--catalog-uri: a REST catalog needs an http(s) URL, got %q", w.Catalog.URI)
+	}
+	if w.AirflowPoll > 20*time.Second {
+		return fmt.Errorf("--airflow-poll: expected at most 20s (the activity heartbeats on each poll, within its 30s heartbeat timeout), got %s", w.AirflowPoll)
 	}
 	if w.AirflowURL != "" {
 		if _, err := w.airflowClient(); err != nil {

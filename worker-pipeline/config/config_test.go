@@ -30,6 +30,10 @@ func TestBadSettingsNameTheFlag(t *testing.T) {
 		"--catalog-type":  {"--catalog-type", "hive"},
 		"airflow-url":     {"--airflow-url", "ftp://x"},
 		"airflow-api":     {"--airflow-url", "http://x", "--airflow-api", "v3"},
+		"no password":     {"--catalog-uri", "postgres://u:pw@db/ice"},
+		"key=value":       {"--catalog-uri", "host=db user=u"},
+		"at most 20s":     {"--airflow-poll", "1m"},
+		"http(s) URL":     {"--catalog-type", "rest", "--catalog-uri", "/tmp/x"},
 	}
 	for want, args := range cases {
 		err := parsed(t, args...).Validate()

@@ -15,6 +15,7 @@ func main() {
 		TaskQueue:       contract.InfraQueue,
 		DefaultHTTPAddr: "127.0.0.1:9102",
 		Flags:           cfg.Flags,
+		Validate:        cfg.Validate,
 		Setup:           cfg.Setup,
 	})
 }

@@ -5,6 +5,9 @@ package app
 import (
 	"context"
 	"flag"
+	"fmt"
+	"github.com/matih/ops/shared/contract"
+	"strings"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
@@ -32,6 +35,17 @@ type Config struct {
 func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.CatalogURI, "catalog-uri", DefaultCatalogURI, "Iceberg SQL catalog: a SQLite file path (env MATIH_CATALOG_URI)")
 	fs.StringVar(&c.Warehouse, "warehouse", DefaultWarehouse, "Iceberg warehouse folder or file:// URI for table data (env MATIH_WAREHOUSE)")
+}
+
+// Validate checks the settings before the worker connects.
+func (c *Config) Validate() error {
+	if err := contract.ValidateCatalogURI(c.CatalogURI); err != nil {
+		return err
+	}
+	if strings.TrimSpace(c.Warehouse) == "" {
+		return fmt.Errorf("--warehouse: expected a folder or a file:// URI")
+	}
+	return nil
 }
 
 // Setup builds the backends and registers workflows and activities.
