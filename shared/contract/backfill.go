@@ -77,6 +77,7 @@ type BackfillResult struct {
 	Failures            []PartitionFailure `json:"failures,omitempty"`
 	Runs                int                `json:"runs"`
 	LongestHistory      int                `json:"longest_history"`
+	Reason              string             `json:"reason,omitempty"`
 }
 
 // Partition statuses in results and in the status document.

@@ -44,6 +44,14 @@ func (s *state) addSignals(ctx workflow.Context, sel workflow.Selector) {
 			s.setPaused(ctx, pause, sig)
 		})
 	}
+	sel.AddReceive(workflow.GetSignalChannel(ctx, contract.SignalCancel), func(c workflow.ReceiveChannel, _ bool) {
+		var sig contract.CancelSignal
+		c.Receive(ctx, &sig)
+		if s.cancelReq == nil && s.cancelRun != nil {
+			s.cancelReq = &sig
+			s.cancelRun()
+		}
+	})
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		gctx.Done().Receive(gctx, nil)
 		s.wake.SendAsync(true)

@@ -57,6 +57,8 @@ type state struct {
 	lastUpsert time.Time
 	longest    int
 	wake       workflow.Channel // wakes the main loop after an update or a cancel
+	cancelRun  workflow.CancelFunc
+	cancelReq  *contract.CancelSignal
 }
 
 func newState(cfg contract.BackfillConfig, plan partition.Plan, todo []int) *state {

@@ -46,7 +46,10 @@ func DataBackfillWorkflow(ctx workflow.Context, cfg contract.BackfillConfig) (co
 	if err := workflow.UpsertTypedSearchAttributes(ctx, saPipelineID.ValueSet(cfg.PipelineID)); err != nil {
 		workflow.GetLogger(ctx).Warn("upsert PipelineId failed", "error", err)
 	}
-	return s.run(ctx)
+	// The cancel signal (the API's way) cancels the run as Temporal cancellation does.
+	runCtx, cancelRun := workflow.WithCancel(ctx)
+	s.cancelRun = cancelRun
+	return s.run(runCtx)
 }
 
 // validate checks the config and builds the plan and the selected partitions.
@@ -217,7 +220,12 @@ func (s *state) fail(ctx workflow.Context) (contract.BackfillResult, error) {
 func (s *state) cancelled(ctx workflow.Context) contract.BackfillResult {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	s.setPhase(dctx, contract.PhaseCancelled)
-	return s.result(dctx, contract.StatusCancelled)
+	res := s.result(dctx, contract.StatusCancelled)
+	res.Reason = "cancelled through Temporal"
+	if s.cancelReq != nil {
+		res.Reason = fmt.Sprintf("cancelled by %s: %s", s.cancelReq.RequestedBy, s.cancelReq.Reason)
+	}
+	return res
 }
 
 // continueAsNew hands the progress to a fresh run with the same id. Pause and

@@ -303,3 +303,24 @@ func TestProgressIsNotUpsertedPerPartition(t *testing.T) {
 	assert.Equal(t, 200, result(t, env).PartitionsProcessed)
 	assert.LessOrEqual(t, upserts, 4, "PipelineId, PROCESSING_PARTITIONS, COMPLETED, and a few progress updates for 200 tasks")
 }
+
+func TestCancelSignalStopsTheBackfill(t *testing.T) {
+	f := newFake()
+	env := newEnv(f)
+	cfg := config(40)
+	cfg.MaxParallel = 2
+	cfg.PartitionsPerTask = 1
+	// Paused first, so the cancel lands while nothing would move on its own.
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(contract.SignalPause, contract.PauseSignal{RequestedBy: "ana"})
+	}, time.Millisecond)
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(contract.SignalCancel, contract.CancelSignal{RequestedBy: "oncall", Reason: "wrong range"})
+	}, time.Hour)
+	env.ExecuteWorkflow(contract.DataBackfillWorkflow, cfg)
+	res := result(t, env)
+	assert.Equal(t, contract.StatusCancelled, res.Status)
+	assert.Equal(t, "cancelled by oncall: wrong range", res.Reason)
+	assert.Less(t, res.PartitionsProcessed, 40)
+	assert.Equal(t, contract.PhaseCancelled, queryStatus(t, env).Phase)
+}
