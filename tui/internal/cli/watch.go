@@ -22,7 +22,7 @@ import (
 const watchPoll = 10 * time.Second
 
 func (a *App) watchCmd() *cobra.Command {
-	return &cobra.Command{Use: "watch ID", Short: "print one line per change; exit 0 when the workflow completes, 1 otherwise", Args: oneID,
+	return &cobra.Command{Use: "watch ID", Short: "print one line per change; exit 0 when the workflow completes, 1 when it ends otherwise (3 not found, 5 unreachable)", Args: oneID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := a.Source(cmd.Context())
 			if err != nil {
