@@ -23,6 +23,7 @@ const (
 	MaxParallelCap       = 200
 	DefaultMaxPartitions = 100000
 	DefaultHistoryLimit  = 4000
+	MaxFailureBudget     = 1000
 	MinHistoryLimit      = 100
 )
 

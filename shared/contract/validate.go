@@ -206,6 +206,17 @@ func (c BackfillConfig) Validate() error {
 	if c.HistoryLimit != 0 && c.HistoryLimit < MinHistoryLimit {
 		return Invalid("history_limit", "at least %d events (0 means %d), got %d", MinHistoryLimit, DefaultHistoryLimit, c.HistoryLimit)
 	}
+	window := c.MaxParallel
+	if window == 0 {
+		window = DefaultMaxParallel
+	}
+	// Tasks in flight keep writing history after the run stops starting new ones.
+	if need := window*8 + 20; c.HistoryLimit != 0 && c.HistoryLimit < need {
+		return Invalid("history_limit", "at least %d events for max_parallel %d (8 per task in flight, plus 20), got %d", need, window, c.HistoryLimit)
+	}
+	if c.FailureBudget > MaxFailureBudget {
+		return Invalid("failure_budget", "at most %d (failed partitions are listed one by one in the result), got %d", MaxFailureBudget, c.FailureBudget)
+	}
 	return ValidateIcebergTable("destination.table", c.Destination.Table)
 }
 
