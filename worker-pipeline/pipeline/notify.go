@@ -93,11 +93,20 @@ func (r *run) notifyDecision(ctx workflow.Context, n contract.QualityIssueNotifi
 // never holds the run in its current phase; a failure is only logged.
 func (r *run) notifyAsync(ctx workflow.Context, name string, payload any) {
 	fut := workflow.ExecuteActivity(notifyOptions(ctx, name), name, payload)
+	r.sent = append(r.sent, fut)
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		if err := fut.Get(gctx, nil); err != nil {
 			workflow.GetLogger(gctx).Warn("notification failed", "activity", name, "error", err)
 		}
 	})
+}
+
+// awaitSent waits for notifications sent without waiting: a run that closes first
+// would drop those not yet delivered.
+func (r *run) awaitSent(ctx workflow.Context) {
+	for _, f := range r.sent {
+		_ = f.Get(ctx, nil)
+	}
 }
 
 // formatHours renders 4h0m0s as "4h".

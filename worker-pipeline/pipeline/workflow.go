@@ -24,8 +24,9 @@ func Register(reg interface {
 // run is one execution's state.
 type run struct {
 	tracker
-	cfg contract.PipelineConfig
-	id  string
+	cfg  contract.PipelineConfig
+	id   string
+	sent []workflow.Future // notifications sent without waiting
 }
 
 // DataPipelineWorkflow runs one pipeline. A rejected or timed-out approval and a
@@ -130,6 +131,7 @@ func (r *run) finish(ctx workflow.Context, res *contract.PipelineResult) {
 	if r.decision != nil {
 		res.Approver, res.ApprovalReason = r.decision.Approver, r.decision.Reason
 	}
+	defer r.awaitSent(ctx)
 	if res.Status != contract.StatusCompleted {
 		r.setPhase(ctx, contract.PhaseCancelled)
 		return
