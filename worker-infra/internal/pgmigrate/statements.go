@@ -57,6 +57,21 @@ func hasTopLevelSemicolon(s string) bool {
 				return false
 			}
 			i += j + 1
+		case c == '/' && strings.HasPrefix(s[i:], "/*"):
+			// Block comments nest in PostgreSQL; a quote inside one means nothing.
+			depth, j := 1, i+2
+			for ; j < len(s) && depth > 0; j++ {
+				switch {
+				case strings.HasPrefix(s[j:], "/*"):
+					depth, j = depth+1, j+1
+				case strings.HasPrefix(s[j:], "*/"):
+					depth, j = depth-1, j+1
+				}
+			}
+			if depth > 0 {
+				return false
+			}
+			i = j - 1
 		case c == '-' && strings.HasPrefix(s[i:], "--"):
 			j := strings.IndexByte(s[i:], '\n')
 			if j < 0 {
