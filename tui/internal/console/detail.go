@@ -223,7 +223,16 @@ func (d *detailView) timeline() []string {
 	if len(d.doc.Activities) == 0 {
 		return append(out, st.Dim.Render("  none yet"))
 	}
-	for _, a := range d.doc.Activities {
+	for i := 0; i < len(d.doc.Activities); i++ {
+		a := d.doc.Activities[i]
+		// A backfill runs one activity per batch: fold runs of the same step that
+		// completed cleanly into one line, so the timeline stays readable.
+		if n := sameCompleted(d.doc.Activities[i:]); n > 2 {
+			line := fmt.Sprintf("  %-24s %s %d tasks", fit(sanitize.Text(a.Name), 24), st.Status(a.Status).Render(pad(a.Status, 9)), n)
+			out = append(out, fit(line, d.width))
+			i += n - 1
+			continue
+		}
 		attempts := ""
 		if a.Attempts > 0 {
 			attempts = fmt.Sprintf("x%d", a.Attempts)
@@ -241,6 +250,19 @@ func (d *detailView) timeline() []string {
 		}
 	}
 	return out
+}
+
+// sameCompleted counts the leading activities with the first one's name that
+// completed on their first attempt.
+func sameCompleted(acts []status.Activity) int {
+	n := 0
+	for _, a := range acts {
+		if a.Name != acts[0].Name || a.Status != status.ActivityCompleted || a.Attempts > 1 || a.LastFailure != "" {
+			break
+		}
+		n++
+	}
+	return n
 }
 
 // resultLines shows a JSON object result as "key: value" lines, in key order.

@@ -306,9 +306,18 @@ func (m *Model) currentHelp() help.KeyMap {
 	case m.dialog != nil:
 		return keys.DialogHelp{K: m.k, MultiField: m.dialog.multi()}
 	case m.view == viewDetail:
-		return keys.DetailHelp{K: m.k}
+		return keys.DetailHelp{K: m.k, Waiting: m.waiting(), Running: m.running()}
 	}
-	return keys.ListHelp{K: m.k}
+	return keys.ListHelp{K: m.k, Waiting: m.waiting(), Running: m.running()}
+}
+
+// running reports whether the selected or open run is still running.
+func (m *Model) running() bool {
+	if m.view == viewDetail {
+		return m.detail.doc != nil && m.detail.doc.Status == status.WorkflowRunning
+	}
+	r, ok := m.list.selected()
+	return ok && r.Status == status.WorkflowRunning
 }
 
 func (m *Model) helpView() string {

@@ -337,3 +337,23 @@ func TestStuckRunSaysWhyAndPausedBackfillDoesNotOfferApproval(t *testing.T) {
 	assert.NotContains(t, v, "press a to approve")
 	assert.NotContains(t, v, "a approve · r reject", "the hint line does not offer approval either")
 }
+
+func TestFinishedBackfillFoldsItsTasksAndOffersNoDecision(t *testing.T) {
+	fk := demoFake()
+	doc := fk.Docs[waitingID]
+	closed := fixedNow
+	doc.Status, doc.Phase, doc.ClosedAt, doc.PendingSignals, doc.Approval, doc.Quality = status.WorkflowCompleted, contract.PhaseCompleted, &closed, []string{}, nil, nil
+	doc.Activities = nil
+	for i := 0; i < 12; i++ {
+		doc.Activities = append(doc.Activities, status.Activity{Name: contract.ActivityProcessPartition, Status: status.ActivityCompleted, Attempts: 1})
+	}
+	doc.Activities = append(doc.Activities, status.Activity{Name: contract.ActivityProcessPartition, Status: status.ActivityCompleted, Attempts: 2, LastFailure: "db busy"})
+	fk.Docs[waitingID] = doc
+	m, _ := newTestModel(t, fk, nil)
+	press(m, "enter")
+	v := m.View()
+	assert.Contains(t, v, "12 tasks")
+	assert.Contains(t, v, "last failure: db busy", "a retried task keeps its own line")
+	assert.NotContains(t, v, "a approve", "a finished run offers no decision")
+	assert.NotContains(t, v, "c cancel", "nor a cancel")
+}

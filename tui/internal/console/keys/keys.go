@@ -47,11 +47,22 @@ func Default() KeyMap {
 }
 
 // ListHelp is the workflows view's keymap for the help bar and the help view.
-type ListHelp struct{ K KeyMap }
+// Waiting and Running describe the selected run, so the bar offers only what applies.
+type ListHelp struct {
+	K                KeyMap
+	Waiting, Running bool
+}
 
 // ShortHelp leads with what a newcomer needs: open a run, approve or reject it.
 func (h ListHelp) ShortHelp() []key.Binding {
-	return []key.Binding{h.K.Open, h.K.Approve, h.K.Reject, h.K.NextTab, h.K.Filter, h.K.Help, h.K.Quit}
+	k := h.K
+	switch {
+	case h.Waiting:
+		return []key.Binding{k.Open, k.Approve, k.Reject, k.NextTab, k.Filter, k.Help, k.Quit}
+	case h.Running:
+		return []key.Binding{k.Open, k.Cancel, k.NextTab, k.Filter, k.Help, k.Quit}
+	}
+	return []key.Binding{k.Open, k.NextTab, k.Filter, k.Query, k.Help, k.Quit}
 }
 
 // FullHelp lists every key of the view.
@@ -65,12 +76,22 @@ func (h ListHelp) FullHelp() [][]key.Binding {
 	}
 }
 
-// DetailHelp is the detail view's keymap.
-type DetailHelp struct{ K KeyMap }
+// DetailHelp is the detail view's keymap; Waiting and Running describe the open run.
+type DetailHelp struct {
+	K                KeyMap
+	Waiting, Running bool
+}
 
-// ShortHelp leads with the decision keys.
+// ShortHelp leads with the decision keys when there is a decision to take.
 func (h DetailHelp) ShortHelp() []key.Binding {
-	return []key.Binding{h.K.Approve, h.K.Reject, h.K.Cancel, h.K.Copy, h.K.Back, h.K.Help, h.K.Quit}
+	k := h.K
+	switch {
+	case h.Waiting:
+		return []key.Binding{k.Approve, k.Reject, k.Cancel, k.Copy, k.Back, k.Help, k.Quit}
+	case h.Running:
+		return []key.Binding{k.Cancel, k.Terminate, k.Copy, k.Back, k.Help, k.Quit}
+	}
+	return []key.Binding{k.Copy, k.Back, k.Down, k.Help, k.Quit}
 }
 
 // FullHelp lists every key of the view.
