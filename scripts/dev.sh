@@ -158,7 +158,8 @@ stop_one() { # name
   local name=$1 pid i
   alive "$name" || { rm -f "$PIDS/$name.pid" "$PIDS/$name.http"; return; }
   pid=$(cat "$PIDS/$name.pid")
-  kill -TERM "$pid" 2>/dev/null || true
+  # Workers drain on SIGTERM; the Temporal dev server shuts down on SIGINT.
+  if [ "$name" = temporal ]; then kill -INT "$pid" 2>/dev/null || true; else kill -TERM "$pid" 2>/dev/null || true; fi
   for i in $(seq 1 70); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
   if kill -0 "$pid" 2>/dev/null; then say "$name: did not stop in 35s; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
   rm -f "$PIDS/$name.pid" "$PIDS/$name.http"
