@@ -92,8 +92,12 @@ var (
 var Tabs = []Tab{
 	{Name: "running", Query: "ExecutionStatus = 'Running'"},
 	{Name: "awaiting approval", Query: "ExecutionStatus = 'Running' AND " + contract.SearchAttrPipelinePhase + " = '" + contract.PhaseAwaitingApproval + "'"},
-	{Name: "failed", Query: "ExecutionStatus IN ('Failed', 'TimedOut', 'Terminated', 'Canceled')"},
-	{Name: "completed", Query: "ExecutionStatus = 'Completed'"},
+	// A pipeline that was rejected, timed out waiting or cancelled completes with
+	// phase CANCELLED: it belongs with the runs that did not do their job.
+	{Name: "failed/cancelled", Query: "(ExecutionStatus IN ('Failed', 'TimedOut', 'Terminated', 'Canceled') OR (ExecutionStatus = 'Completed' AND " +
+		contract.SearchAttrPipelinePhase + " IN ('" + contract.PhaseCancelled + "', '" + contract.PhaseFailed + "')))"},
+	{Name: "completed", Query: "ExecutionStatus = 'Completed' AND (" + contract.SearchAttrPipelinePhase + " IS NULL OR " +
+		contract.SearchAttrPipelinePhase + " NOT IN ('" + contract.PhaseCancelled + "', '" + contract.PhaseFailed + "'))"},
 	{Name: "all", Query: ""},
 }
 
@@ -113,7 +117,7 @@ func StatusQuery(s string) (string, bool) {
 		return Tabs[0].Query, true
 	case "awaiting", "awaiting-approval", "awaiting_approval":
 		return Tabs[1].Query, true
-	case "failed":
+	case "failed", "cancelled", "failed/cancelled":
 		return Tabs[2].Query, true
 	case "completed":
 		return Tabs[3].Query, true

@@ -57,6 +57,9 @@ func TestTemporalSourceAgainstDevServer(t *testing.T) {
 		c, err2 := src.Count(ctx, data.Tabs[3].Query)
 		return err == nil && err2 == nil && n == 5 && c == 2
 	}, 20*time.Second, 200*time.Millisecond, "visibility shows 5 awaiting and 2 completed")
+	failed, err := src.Count(ctx, data.Tabs[2].Query)
+	require.NoError(t, err, "the failed/cancelled tab's query is one the server accepts")
+	assert.Zero(t, failed)
 
 	// Paging by token: 5 rows in pages of 2.
 	var rows []data.Row
