@@ -118,81 +118,106 @@ func clearAfter(dir string, keep int) error {
 	return nil
 }
 
+// stream reads q and writes its rows through a sink; on any error the file being
+// written is removed, so only complete files remain.
 func (e *Extractor) stream(ctx context.Context, db *sql.DB, kind, q string, schema *arrow.Schema, dir string, p Progress, beat func(Progress)) (Progress, error) {
-	rowsPerFile, batchRows := e.RowsPerFile, e.BatchRows
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return p, fmt.Errorf("query %s source: %w", kind, err)
+	}
+	defer rows.Close()
+	s := e.newSink(ctx, schema, dir, p, beat)
+	defer s.bld.Release()
+	vals := make([]any, len(schema.Fields()))
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			s.w.Abort()
+			return s.p, fmt.Errorf("read row %d: %w", s.row(), err)
+		}
+		if err := s.add(vals); err != nil {
+			s.w.Abort()
+			return s.p, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		s.w.Abort()
+		return s.p, fmt.Errorf("read %s source: %w", kind, err)
+	}
+	if err := s.flush(); err != nil {
+		s.w.Abort()
+		return s.p, err
+	}
+	_, err = s.w.Close()
+	return s.p, err
+}
+
+// sink batches rows into record batches and hands them to the staging writer,
+// tracking the resume point (complete files only).
+type sink struct {
+	ctx       context.Context
+	schema    *arrow.Schema
+	w         *staging.Writer
+	bld       *array.RecordBuilder
+	batchRows int64
+	inBatch   int64
+	pending   int64 // rows written but not yet in a complete file
+	p         Progress
+	beat      func(Progress)
+}
+
+func (e *Extractor) newSink(ctx context.Context, schema *arrow.Schema, dir string, p Progress, beat func(Progress)) *sink {
+	rowsPerFile, batchRows := e.RowsPerFile, int64(e.BatchRows)
 	if rowsPerFile <= 0 {
 		rowsPerFile = DefaultRowsPerFile
 	}
 	if batchRows <= 0 {
 		batchRows = DefaultBatchRows
 	}
-	rows, err := db.QueryContext(ctx, q)
-	if err != nil {
-		return p, fmt.Errorf("query %s source: %w", kind, err)
-	}
-	defer rows.Close()
-
-	w := staging.NewWriter(dir, schema, rowsPerFile, len(p.Files))
-	pending := int64(0)
-	w.OnFileDone = func(path string, n int64) error {
-		p.Files = append(p.Files, path)
-		p.Rows += n
-		pending -= n
+	s := &sink{ctx: ctx, schema: schema, w: staging.NewWriter(dir, schema, rowsPerFile, len(p.Files)),
+		bld: array.NewRecordBuilder(memory.DefaultAllocator, schema), batchRows: batchRows, p: p, beat: beat}
+	s.w.OnFileDone = func(path string, n int64) error {
+		s.p.Files = append(s.p.Files, path)
+		s.p.Rows += n
+		s.pending -= n
 		return nil
 	}
-	bld := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	defer bld.Release()
-	vals := make([]any, len(schema.Fields()))
-	ptrs := make([]any, len(vals))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	flush := func() error {
-		rec := bld.NewRecordBatch()
-		defer rec.Release()
-		if rec.NumRows() == 0 {
-			return nil
-		}
-		if err := w.Write(rec); err != nil {
-			return err
-		}
-		if beat != nil {
-			beat(p)
-		}
-		return ctx.Err()
-	}
-	inBatch := 0
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			w.Abort()
-			return p, fmt.Errorf("read row %d: %w", p.Rows+pending+1, err)
-		}
-		for i, v := range vals {
-			if err := appendValue(bld.Field(i), v); err != nil {
-				w.Abort()
-				return p, contract.Invalid("source", "column %q row %d: %v", schema.Field(i).Name, p.Rows+pending+1, err)
-			}
-		}
-		inBatch++
-		pending++
-		if int64(inBatch) >= min(int64(batchRows), w.Room()) {
-			if err := flush(); err != nil {
-				w.Abort()
-				return p, err
-			}
-			inBatch = 0
+	return s
+}
+
+// row is the 1-based number of the row being read, for error messages.
+func (s *sink) row() int64 { return s.p.Rows + s.pending + 1 }
+
+func (s *sink) add(vals []any) error {
+	for i, v := range vals {
+		if err := appendValue(s.bld.Field(i), v); err != nil {
+			return contract.Invalid("source", "column %q row %d: %v", s.schema.Field(i).Name, s.row(), err)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		w.Abort()
-		return p, fmt.Errorf("read %s source: %w", kind, err)
+	s.inBatch++
+	s.pending++
+	if s.inBatch >= min(s.batchRows, s.w.Room()) {
+		s.inBatch = 0
+		return s.flush()
 	}
-	if err := flush(); err != nil {
-		w.Abort()
-		return p, err
+	return nil
+}
+
+// flush writes the batch built so far and heartbeats the resume point.
+func (s *sink) flush() error {
+	rec := s.bld.NewRecordBatch()
+	defer rec.Release()
+	if rec.NumRows() == 0 {
+		return nil
 	}
-	if _, err := w.Close(); err != nil {
-		return p, err
+	if err := s.w.Write(rec); err != nil {
+		return err
 	}
-	return p, nil
+	if s.beat != nil {
+		s.beat(s.p)
+	}
+	return s.ctx.Err()
 }
