@@ -3,8 +3,10 @@ package pgmigrate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -74,6 +76,10 @@ func TestAddColumnKeepsDataAndAppliesOnce(t *testing.T) {
 func TestRestoreBringsBackSchemaAndData(t *testing.T) {
 	ctx := context.Background()
 	dsn, cfg := setup(t)
+	// The application's role reads the table; a restore must not take that away.
+	reader := fmt.Sprintf("reader_%d", time.Now().UnixNano())
+	testkit.Psql(t, dsn, "CREATE ROLE "+reader+"; GRANT SELECT, UPDATE ON orders TO "+reader+"; GRANT SELECT ON orders TO PUBLIC")
+	t.Cleanup(func() { testkit.Psql(t, dsn, "DROP OWNED BY "+reader+"; DROP ROLE IF EXISTS "+reader) })
 	before := snapshot(t, dsn)
 	b := &Backend{}
 	ref, err := b.Backup(ctx, cfg)
@@ -87,6 +93,9 @@ func TestRestoreBringsBackSchemaAndData(t *testing.T) {
 	assert.True(t, res.Restored)
 	assert.Equal(t, ref.Checksum, res.Checksum)
 	assert.Equal(t, before, snapshot(t, dsn))
+	assert.Equal(t, "true|true|false", testkit.Psql(t, dsn, "SELECT has_table_privilege('"+reader+"', 'orders', 'SELECT') || '|' || has_table_privilege('"+reader+"', 'orders', 'UPDATE') || '|' || has_table_privilege('"+reader+"', 'orders', 'DELETE')"),
+		"grants survive the restore")
+	assert.Equal(t, "{=r/matih}", testkit.Psql(t, dsn, `SELECT array_agg(a) FROM unnest((SELECT relacl FROM pg_class WHERE oid = 'orders'::regclass)) a WHERE a::text LIKE '=%'`), "PUBLIC keeps its grant")
 	// The serial sequence still belongs to the table and continues after the rows.
 	testkit.Psql(t, dsn, `INSERT INTO orders (customer) VALUES ('new')`)
 	assert.Equal(t, "51", testkit.Psql(t, dsn, `SELECT max(id) FROM orders`))

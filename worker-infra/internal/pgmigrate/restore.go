@@ -11,7 +11,7 @@ import (
 
 // Restore puts the table back as it was at backup time, in one transaction: the
 // migrated table is dropped and recreated from the backup copy (indexes, defaults,
-// constraints, foreign keys, sequence positions), and the checksum is verified before
+// constraints, foreign keys, sequence positions, owner and grants), and the checksum is verified before
 // commit. When the ledger shows nothing was applied, the table is left alone (writes
 // since the backup stay) and its current count and checksum are reported.
 func (b *Backend) Restore(ctx context.Context, ref contract.BackupRef) (contract.RestoreResult, error) {
@@ -85,6 +85,10 @@ func replaceTable(ctx context.Context, tx pgx.Tx, e entry) error {
 	if err != nil {
 		return fmt.Errorf("read owned sequences: %w", err)
 	}
+	access, err := accessOf(ctx, tx, live)
+	if err != nil {
+		return err
+	}
 	var stmts []string
 	for _, s := range seqs {
 		stmts = append(stmts, fmt.Sprintf("ALTER SEQUENCE %s OWNED BY NONE", s.seq))
@@ -100,12 +104,54 @@ func replaceTable(ctx context.Context, tx pgx.Tx, e entry) error {
 		col := pgx.Identifier{s.col}.Sanitize()
 		stmts = append(stmts, fmt.Sprintf("ALTER SEQUENCE %s OWNED BY %s.%s", s.seq, live.ident(), col))
 	}
+	stmts = append(stmts, access...)
 	for _, s := range stmts {
 		if _, err := tx.Exec(ctx, s); err != nil {
 			return classifyStatementErr(0, e.Table, fmt.Errorf("restore (%s): %w", abbreviate(s), err))
 		}
 	}
 	return resetIdentities(ctx, tx, live)
+}
+
+// accessOf reads the live table's owner and grants as the statements that give them
+// back: the recreated table would otherwise belong to the migrating role, with no
+// grants, and the application would lose access.
+func accessOf(ctx context.Context, tx pgx.Tx, live table) ([]string, error) {
+	var owner string
+	if err := tx.QueryRow(ctx, `SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = $1`, live.oid).Scan(&owner); err != nil {
+		return nil, fmt.Errorf("read owner of %s: %w", live.ident(), err)
+	}
+	stmts := []string{fmt.Sprintf("ALTER TABLE %s OWNER TO %s", live.ident(), pgx.Identifier{owner}.Sanitize())}
+	rows, err := tx.Query(ctx, `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+			a.privilege_type, a.is_grantable
+		FROM pg_class c, aclexplode(c.relacl) a
+		WHERE c.oid = $1 AND a.grantee <> c.relowner ORDER BY 1, 2`, live.oid)
+	if err != nil {
+		return nil, fmt.Errorf("read grants on %s: %w", live.ident(), err)
+	}
+	type grant struct {
+		to, priv  string
+		grantable bool
+	}
+	grants, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (grant, error) {
+		var g grant
+		return g, r.Scan(&g.to, &g.priv, &g.grantable)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read grants on %s: %w", live.ident(), err)
+	}
+	for _, g := range grants {
+		to := g.to
+		if to != "PUBLIC" {
+			to = pgx.Identifier{to}.Sanitize()
+		}
+		stmt := fmt.Sprintf("GRANT %s ON %s TO %s", g.priv, live.ident(), to)
+		if g.grantable {
+			stmt += " WITH GRANT OPTION"
+		}
+		stmts = append(stmts, stmt)
+	}
+	return stmts, nil
 }
 
 // resetIdentities moves identity sequences the copy created past the restored rows.
