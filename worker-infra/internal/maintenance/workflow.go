@@ -40,6 +40,14 @@ func TableMaintenance(ctx workflow.Context, cfg contract.MaintenanceConfig) (con
 		st.Status, st.Failure = contract.StatusFailed, err.Error()
 		return res, retry.Classify(err)
 	}
+	// The cancel signal (the API's way) stops the run as Temporal cancellation does.
+	ctx, cancelRun := workflow.WithCancel(ctx)
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		var sig contract.CancelSignal
+		workflow.GetSignalChannel(gctx, contract.SignalCancel).Receive(gctx, &sig)
+		workflow.GetLogger(gctx).Info("maintenance cancelled", "by", sig.RequestedBy, "reason", sig.Reason)
+		cancelRun()
+	})
 	st.SetPhase(ctx, PhaseMaintaining, 0)
 	var failed []string
 	for i, name := range cfg.Tables {

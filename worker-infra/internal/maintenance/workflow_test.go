@@ -99,3 +99,16 @@ func TestCancelStopsBetweenTables(t *testing.T) {
 	assert.Equal(t, contract.StatusCancelled, res.Status)
 	assert.Len(t, res.Tables, 1)
 }
+
+func TestCancelSignalStopsBetweenTables(t *testing.T) {
+	env, _ := newEnv(t)
+	env.OnActivity(contract.ActivityCompactIcebergTable, mock.Anything, mock.Anything).After(time.Hour).
+		Return(contract.CompactionResult{FilesAfter: 1}, nil)
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(contract.SignalCancel, contract.CancelSignal{RequestedBy: "oncall", Reason: "catalog maintenance"})
+	}, time.Minute)
+	env.ExecuteWorkflow(contract.TableMaintenanceWorkflow, contract.MaintenanceConfig{Tables: []string{"a.one", "a.two"}})
+	res := result(t, env)
+	assert.Equal(t, contract.StatusCancelled, res.Status)
+	assert.Len(t, res.Tables, 1)
+}
