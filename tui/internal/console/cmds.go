@@ -34,6 +34,7 @@ type listMsg struct {
 type countsMsg struct {
 	gen    int
 	counts []int64
+	idle   []string // queues with no poller; nil when unknown
 	err    error
 }
 
@@ -85,7 +86,14 @@ func fetchCounts(src data.Source, gen int, extra string) tea.Cmd {
 			}
 			out[i] = n
 		}
-		return countsMsg{gen: gen, counts: out}
+		msg := countsMsg{gen: gen, counts: out}
+		if qs, err := src.Queues(ctx); err == nil {
+			msg.idle = data.IdleQueues(qs, time.Now())
+			if msg.idle == nil {
+				msg.idle = []string{}
+			}
+		}
+		return msg
 	}
 }
 

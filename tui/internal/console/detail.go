@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -138,6 +139,9 @@ func (d *detailView) lines() []string {
 	}
 	if doc.Stuck != "" {
 		out = append(out, st.Bad.Render("STUCK: "+sanitize.Text(doc.Stuck)))
+	}
+	if doc.Status == status.WorkflowRunning && slices.Contains(d.m.idleQueues, doc.TaskQueue) {
+		out = append(out, st.Bad.Render(fit("NO WORKER polling "+sanitize.Text(doc.TaskQueue)+": this run waits until one starts", d.width)))
 	}
 	if doc.CurrentActivity != "" {
 		out = append(out, "current  "+sanitize.Text(doc.CurrentActivity))

@@ -86,6 +86,9 @@ func (l *listView) update(msg tea.Msg) tea.Cmd {
 	case countsMsg:
 		if msg.gen == l.gen && msg.err == nil {
 			l.counts = msg.counts
+			if msg.idle != nil {
+				l.m.idleQueues = msg.idle
+			}
 		}
 	case listMsg:
 		return l.gotList(msg)

@@ -86,7 +86,13 @@ func (l *listView) infoLine() string {
 	if !l.fetchedAt.IsZero() {
 		parts = append(parts, "fetched "+l.fetchedAt.Local().Format("15:04:05"))
 	}
-	return l.m.st.Dim.Render(fit(strings.Join(parts, " · "), l.width))
+	info := strings.Join(parts, " · ")
+	if len(l.m.idleQueues) > 0 {
+		// Runs on a queue nobody polls never move: say so before anything else.
+		warn := "NO WORKER polling " + strings.Join(l.m.idleQueues, ", ")
+		return fit(l.m.st.Bad.Render(warn)+l.m.st.Dim.Render(" · "+info), l.width)
+	}
+	return l.m.st.Dim.Render(fit(info, l.width))
 }
 
 // columns sizes the table for the width: the id takes what is left; the type column

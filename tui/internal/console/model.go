@@ -54,13 +54,15 @@ type connState struct {
 
 // Model is the root model.
 type Model struct {
-	src    data.Source
-	opts   Options
-	k      keys.KeyMap
-	st     styles.Styles
-	help   help.Model
-	width  int
-	height int
+	// idleQueues are the task queues no worker polls, from the last refresh.
+	idleQueues []string
+	src        data.Source
+	opts       Options
+	k          keys.KeyMap
+	st         styles.Styles
+	help       help.Model
+	width      int
+	height     int
 
 	view     viewID
 	showHelp bool

@@ -357,3 +357,13 @@ func TestFinishedBackfillFoldsItsTasksAndOffersNoDecision(t *testing.T) {
 	assert.NotContains(t, v, "a approve", "a finished run offers no decision")
 	assert.NotContains(t, v, "c cancel", "nor a cancel")
 }
+
+func TestAQueueWithoutWorkersIsCalledOut(t *testing.T) {
+	fk := demoFake()
+	fk.QueueList = []data.Queue{{Name: contract.PipelineQueue}, {Name: contract.NotifyQueue, ActivityPollers: []data.Poller{{Identity: "w1"}}}}
+	m, _ := newTestModel(t, fk, nil)
+	assert.Contains(t, m.View(), "NO WORKER polling pipeline-workers")
+	assert.NotContains(t, m.View(), "notify-workers", "a polled queue is not listed")
+	press(m, "enter")
+	assert.Contains(t, m.View(), "NO WORKER polling pipeline-workers: this run waits until one starts")
+}

@@ -22,6 +22,8 @@ type Fake struct {
 	Calls []string
 	// BadQuery, when set, is refused as a malformed visibility query.
 	BadQuery string
+	// QueueList, when set, is what Queues answers; otherwise every queue has a poller.
+	QueueList []Queue
 }
 
 var _ Source = (*Fake)(nil)
@@ -167,7 +169,15 @@ func (f *Fake) Start(_ context.Context, req StartRequest) (string, error) {
 
 // Queues reports no pollers.
 func (f *Fake) Queues(context.Context) ([]Queue, error) {
-	return []Queue{{Name: contract.PipelineQueue, WorkflowPollers: []Poller{}, ActivityPollers: []Poller{}}}, f.call("queues")
+	if f.QueueList != nil {
+		return f.QueueList, f.call("queues")
+	}
+	var out []Queue
+	for _, q := range []string{contract.PipelineQueue, contract.InfraQueue, contract.NotifyQueue} {
+		p := []Poller{{Identity: "fake@" + q}}
+		out = append(out, Queue{Name: q, WorkflowPollers: p, ActivityPollers: p})
+	}
+	return out, f.call("queues")
 }
 
 // Ping reports a fake server.

@@ -135,3 +135,27 @@ func And(a, b string) string {
 	}
 	return "(" + a + ") AND (" + b + ")"
 }
+
+// PollerGone is how long after its last poll a worker counts as gone: an idle worker
+// long-polls about every minute, and the server keeps listing a dead one for minutes.
+const PollerGone = 3 * time.Minute
+
+// IdleQueues names the queues no live worker polls: nothing on them will move.
+func IdleQueues(qs []Queue, now time.Time) []string {
+	var idle []string
+	for _, q := range qs {
+		if !anyLive(q.WorkflowPollers, now) && !anyLive(q.ActivityPollers, now) {
+			idle = append(idle, q.Name)
+		}
+	}
+	return idle
+}
+
+func anyLive(ps []Poller, now time.Time) bool {
+	for _, p := range ps {
+		if p.LastAccessTime.IsZero() || now.Sub(p.LastAccessTime) < PollerGone {
+			return true
+		}
+	}
+	return false
+}
