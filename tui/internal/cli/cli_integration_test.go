@@ -61,7 +61,7 @@ func TestSubcommandsAgainstDevServer(t *testing.T) {
 	assert.Contains(t, r.stdout, "Temporal 1.")
 	assert.Contains(t, r.stdout, contract.DefaultNamespace)
 	assert.Regexp(t, `pipeline-workers\s+1\s+1`, r.stdout)
-	assert.Regexp(t, `infra-workers\s+0\s+0\s+none`, r.stdout)
+	assert.Regexp(t, `infra-workers\s+0\s+0\s+NO LIVE WORKER`, r.stdout)
 
 	cfg := writeConfig(t, "low.yaml", lowQuality)
 	r = matih(t, srv, auditPath, "start", "pipeline", "-f", cfg)

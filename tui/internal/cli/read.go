@@ -95,15 +95,20 @@ func (a *App) queueTable(qs []data.Queue) {
 	for _, q := range qs {
 		ids := map[string]bool{}
 		var names []string
+		now := time.Now()
 		for _, p := range append(append([]data.Poller{}, q.WorkflowPollers...), q.ActivityPollers...) {
 			if !ids[p.Identity] {
 				ids[p.Identity] = true
-				names = append(names, sanitize.Text(p.Identity))
+				name := sanitize.Text(p.Identity)
+				if age := now.Sub(p.LastAccessTime); !p.LastAccessTime.IsZero() && age >= data.PollerGone {
+					name += fmt.Sprintf(" (gone: last poll %s ago)", age.Round(time.Second))
+				}
+				names = append(names, name)
 			}
 		}
 		w := strings.Join(names, ", ")
-		if w == "" {
-			w = "none: no worker is polling"
+		if w == "" || len(data.IdleQueues([]data.Queue{q}, now)) > 0 {
+			w = "NO LIVE WORKER " + w
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", q.Name, len(q.WorkflowPollers), len(q.ActivityPollers), w)
 	}
