@@ -11,7 +11,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-case "${1:-all}" in -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0;; esac
+case "${1:-all}" in -h|--help) usage_of "$0"; exit 0;; esac
 ensure_temporal_cli
 
 run_extract() {

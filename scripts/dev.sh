@@ -28,7 +28,7 @@ WORKERS=(
 )
 SEARCH_ATTRIBUTES=(PipelineId=Keyword PipelinePhase=Keyword Progress=Double QualityScore=Double)
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { usage_of "$0"; }
 
 alive() { [ -f "$PIDS/$1.pid" ] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
 

@@ -18,3 +18,6 @@ ensure_temporal_cli() {
   GOBIN="$BIN" GOWORK=off GOFLAGS=-mod=mod go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION" \
     || die "could not install the Temporal CLI with go install"
 }
+
+# usage_of prints a script's header comment (the lines after the shebang that start with #).
+usage_of() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$1"; }

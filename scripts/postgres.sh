@@ -64,7 +64,7 @@ case "${1:-up}" in
   status)
     if pg_isready -h 127.0.0.1 -p "$PG_PORT"; then exit 0; else exit 1; fi ;;
   -h|--help|help)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' ;;
+    awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0" ;;
   *)
     log "unknown command '$1' (expected up, dsn or status)"; exit 2 ;;
 esac

@@ -17,7 +17,7 @@ ALL=(worker-pipeline worker-infra worker-notify)
 declare -A HTTP=([worker-pipeline]=9101 [worker-infra]=9102 [worker-notify]=9103)
 declare -A PKG=([worker-pipeline]=./worker-pipeline/cmd/worker-pipeline [worker-infra]=./worker-infra/cmd/worker-infra [worker-notify]=./worker-notify/cmd/worker-notify)
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { usage_of "$0"; }
 
 ready() { curl -fsS "http://127.0.0.1:$1/readyz" >/dev/null 2>&1; }
 

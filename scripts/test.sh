@@ -4,13 +4,13 @@
 # dev server and PostgreSQL (both started here when needed).
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh -short     unit tests only (integration tests skip themselves)
+#   scripts/test.sh -short     skips the slowest tests (worker crash and restart, 1M-row extraction)
 #   scripts/test.sh -run NAME  passes extra flags to go test
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-case "${1:-}" in -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0;; esac
+case "${1:-}" in -h|--help) usage_of "$0"; exit 0;; esac
 
 MODULES=(shared worker-pipeline worker-infra worker-notify tui)
 declare -a SUMMARY
