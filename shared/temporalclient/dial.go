@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -66,14 +67,23 @@ func CheckNamespace(ctx context.Context, c client.Client, namespace string) erro
 	}
 }
 
-// shortErr keeps the gRPC message without its nested "rpc error: code = ..." noise.
+// shortErr keeps the cause an operator can act on ("connection refused", "no such
+// host") without gRPC's nested wrapping.
 func shortErr(err error) string {
-	var st interface{ Message() string }
-	if errors.As(err, &st) {
-		return st.Message()
-	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "no answer within " + DialTimeout.String()
 	}
-	return err.Error()
+	msg := err.Error()
+	var st interface{ Message() string }
+	if errors.As(err, &st) {
+		msg = st.Message()
+	}
+	msg = strings.TrimRight(msg, `"`)
+	if strings.Contains(msg, "no children to pick from") || strings.Contains(msg, "produced zero addresses") {
+		return "the host name does not resolve"
+	}
+	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.Contains(msg, "dial") {
+		return msg[i+2:]
+	}
+	return msg
 }
