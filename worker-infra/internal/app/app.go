@@ -33,7 +33,7 @@ type Config struct {
 
 // Flags registers --catalog-uri and --warehouse (env MATIH_CATALOG_URI, MATIH_WAREHOUSE).
 func (c *Config) Flags(fs *flag.FlagSet) {
-	fs.StringVar(&c.CatalogURI, "catalog-uri", DefaultCatalogURI, "Iceberg SQL catalog: a SQLite file path (env MATIH_CATALOG_URI)")
+	fs.StringVar(&c.CatalogURI, "catalog-uri", DefaultCatalogURI, "Iceberg SQL catalog: a SQLite file path or a postgres:// URL, password from PGPASSWORD (env MATIH_CATALOG_URI)")
 	fs.StringVar(&c.Warehouse, "warehouse", DefaultWarehouse, "Iceberg warehouse folder or file:// URI for table data (env MATIH_WAREHOUSE)")
 }
 
