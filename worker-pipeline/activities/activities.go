@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/keepalive"
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/worker-pipeline/airflow"
 	"github.com/matih/ops/worker-pipeline/extract"
@@ -90,24 +91,9 @@ func (a *Activities) LoadToIceberg(ctx context.Context, in contract.LoadInput) (
 	return res, retry.Classify(err)
 }
 
-// heartbeatEvery heartbeats from a goroutine while a single long call runs, so the
-// server sees the worker alive and cancellation reaches ctx.
+// heartbeatEvery heartbeats at once and then from a goroutine while a single long
+// call runs, so the server sees the worker alive and cancellation reaches ctx.
 func heartbeatEvery(ctx context.Context, every time.Duration, detail any) func() {
-	done := make(chan struct{})
 	activity.RecordHeartbeat(ctx, detail)
-	go func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				activity.RecordHeartbeat(ctx, detail)
-			}
-		}
-	}()
-	return func() { close(done) }
+	return keepalive.Every(ctx, every, func() { activity.RecordHeartbeat(ctx, detail) })
 }

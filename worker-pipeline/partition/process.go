@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/keepalive"
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/worker-pipeline/extract"
 	"github.com/matih/ops/worker-pipeline/lakehouse"
@@ -99,22 +100,7 @@ func (p *Processor) keepAlive(ctx context.Context, beat func()) func() {
 	if every <= 0 {
 		every = 5 * time.Second
 	}
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				beat()
-			}
-		}
-	}()
-	return func() { close(done) }
+	return keepalive.Every(ctx, every, beat)
 }
 
 // isPermanent tells errors no retry can fix: our typed errors and non-retryable

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/keepalive"
 )
 
 // heartbeatEvery keeps a long DDL visibly alive to Temporal.
@@ -72,20 +73,5 @@ func (b *Backend) keepAlive(ctx context.Context) func() {
 	if b.Heartbeat == nil {
 		return func() {}
 	}
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(heartbeatEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				b.Heartbeat(ctx, "running")
-			}
-		}
-	}()
-	return func() { close(done) }
+	return keepalive.Every(ctx, heartbeatEvery, func() { b.Heartbeat(ctx, "running") })
 }
