@@ -60,7 +60,12 @@ func Watch(ctx context.Context, src data.Source, id string, out io.Writer, asJSO
 			return ctx.Err()
 		}
 		if err != nil && !errors.Is(err, data.ErrUnreachable) {
-			time.Sleep(time.Second)
+			// The long poll failed at once: wait a moment before asking again.
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Second):
+			}
 		}
 	}
 }
