@@ -5,25 +5,19 @@ package lakehouse
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/catalog/rest"
-	sqlcat "github.com/apache/iceberg-go/catalog/sql"
 	"github.com/apache/iceberg-go/table"
-	_ "github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/icebergcat"
 )
 
 // CatalogName is the catalog's name in every backend.
-const CatalogName = "matih"
+const CatalogName = icebergcat.Name
 
 // Config selects the catalog. Secrets for a PostgreSQL catalog come from PGPASSWORD;
 // a REST catalog's token from MATIH_ICEBERG_REST_TOKEN.
@@ -57,39 +51,7 @@ func Open(ctx context.Context, cfg Config) (catalog.Catalog, func(), error) {
 }
 
 func openSQL(cfg Config) (catalog.Catalog, func(), error) {
-	warehouse := cfg.Warehouse
-	if !strings.Contains(warehouse, "://") {
-		abs, err := filepath.Abs(warehouse)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := os.MkdirAll(abs, 0o755); err != nil {
-			return nil, nil, fmt.Errorf("warehouse: %w", err)
-		}
-		warehouse = "file://" + abs
-	}
-	var db *sql.DB
-	var dialect sqlcat.SupportedDialect
-	var err error
-	if strings.HasPrefix(cfg.URI, "postgres://") || strings.HasPrefix(cfg.URI, "postgresql://") {
-		db, err = sql.Open("pgx", cfg.URI)
-		dialect = sqlcat.Postgres
-	} else {
-		if err := os.MkdirAll(filepath.Dir(cfg.URI), 0o755); err != nil {
-			return nil, nil, fmt.Errorf("catalog-uri: %w", err)
-		}
-		db, err = sql.Open("sqlite", "file:"+cfg.URI+"?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)")
-		dialect = sqlcat.SQLite
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("catalog-uri: %w", err)
-	}
-	cat, err := sqlcat.NewCatalog(CatalogName, db, dialect, iceberg.Properties{"warehouse": warehouse})
-	if err != nil {
-		db.Close()
-		return nil, nil, fmt.Errorf("open SQL catalog %s: %w", cfg.URI, err)
-	}
-	return cat, func() { _ = cat.Close() }, nil
+	return icebergcat.OpenSQL(cfg.URI, cfg.Warehouse)
 }
 
 // Ident parses "namespace.table".

@@ -4,62 +4,26 @@ package icebergops
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
-	sqlcat "github.com/apache/iceberg-go/catalog/sql"
 	"github.com/apache/iceberg-go/table"
-	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL SQL catalog
-	_ "modernc.org/sqlite"             // SQLite SQL catalog
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/icebergcat"
 )
 
 // CatalogName is the catalog's name; worker-pipeline uses the same.
-const CatalogName = "matih"
+const CatalogName = icebergcat.Name
 
 // Open opens the SQL catalog: a SQLite file by default, or a postgres:// DSN (its
 // password from PGPASSWORD). The warehouse is a folder or a URI.
 func Open(uri, warehouse string) (catalog.Catalog, func(), error) {
-	if !strings.Contains(warehouse, "://") {
-		abs, err := filepath.Abs(warehouse)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := os.MkdirAll(abs, 0o755); err != nil {
-			return nil, nil, fmt.Errorf("--warehouse: %w", err)
-		}
-		warehouse = "file://" + abs
-	}
-	var db *sql.DB
-	var dialect sqlcat.SupportedDialect
-	var err error
-	if strings.HasPrefix(uri, "postgres://") || strings.HasPrefix(uri, "postgresql://") {
-		db, err = sql.Open("pgx", uri)
-		dialect = sqlcat.Postgres
-	} else {
-		if err := os.MkdirAll(filepath.Dir(uri), 0o755); err != nil {
-			return nil, nil, fmt.Errorf("--catalog-uri: %w", err)
-		}
-		db, err = sql.Open("sqlite", "file:"+uri+"?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)")
-		dialect = sqlcat.SQLite
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("--catalog-uri: %w", err)
-	}
-	cat, err := sqlcat.NewCatalog(CatalogName, db, dialect, iceberg.Properties{"warehouse": warehouse})
-	if err != nil {
-		db.Close()
-		return nil, nil, fmt.Errorf("open Iceberg SQL catalog: %w", err)
-	}
-	return cat, func() { _ = cat.Close() }, nil
+	return icebergcat.OpenSQL(uri, warehouse)
 }
 
 // loadTable loads "namespace.table"; a missing table is a ValidationError on field.

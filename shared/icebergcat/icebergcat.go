@@ -1,0 +1,59 @@
+// Package icebergcat opens the Iceberg SQL catalog both workers write to: a SQLite
+// file by default, or PostgreSQL (its password from PGPASSWORD or .pgpass), with the
+// warehouse in a local folder or at a URL. One place, so the pipeline and infra
+// workers always agree on the catalog's name and settings.
+package icebergcat
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+	sqlcat "github.com/apache/iceberg-go/catalog/sql"
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL SQL catalog
+	_ "modernc.org/sqlite"             // SQLite SQL catalog
+)
+
+// Name is the catalog's name in every worker.
+const Name = "matih"
+
+// OpenSQL opens the SQL catalog at uri (a SQLite file path or a postgres:// URL) with
+// the given warehouse; a local warehouse folder is created. close releases it.
+func OpenSQL(uri, warehouse string) (cat catalog.Catalog, close func(), err error) {
+	if !strings.Contains(warehouse, "://") {
+		abs, err := filepath.Abs(warehouse)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := os.MkdirAll(abs, 0o755); err != nil {
+			return nil, nil, fmt.Errorf("--warehouse: %w", err)
+		}
+		warehouse = "file://" + abs
+	}
+	var db *sql.DB
+	var dialect sqlcat.SupportedDialect
+	if strings.HasPrefix(uri, "postgres://") || strings.HasPrefix(uri, "postgresql://") {
+		db, err = sql.Open("pgx", uri)
+		dialect = sqlcat.Postgres
+	} else {
+		if err := os.MkdirAll(filepath.Dir(uri), 0o755); err != nil {
+			return nil, nil, fmt.Errorf("--catalog-uri: %w", err)
+		}
+		// WAL and a busy timeout let several workers share one SQLite catalog.
+		db, err = sql.Open("sqlite", "file:"+uri+"?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)")
+		dialect = sqlcat.SQLite
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("--catalog-uri: %w", err)
+	}
+	sc, err := sqlcat.NewCatalog(Name, db, dialect, iceberg.Properties{"warehouse": warehouse})
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("open Iceberg SQL catalog %s: %w", uri, err)
+	}
+	return sc, func() { _ = sc.Close() }, nil
+}
