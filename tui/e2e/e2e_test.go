@@ -61,18 +61,7 @@ func (x tmux) waitFor(timeout time.Duration, want ...string) string {
 }
 
 func buildMatih(t *testing.T) string {
-	return build(t, "tui", "./cmd/matih")
-}
-
-// build compiles a command of one of the repository's modules into a temp folder.
-func build(t *testing.T, module, pkg string) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", bin, pkg)
-	cmd.Dir = filepath.Join(testkit.RepoRoot(t), module)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, string(out))
-	return bin
+	return testkit.Build(t, "github.com/matih/ops/tui/cmd/matih")
 }
 
 func needTmux(t *testing.T) {

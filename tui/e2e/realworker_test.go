@@ -49,9 +49,9 @@ func startProcess(t *testing.T, dir string, env []string, bin string, args ...st
 func TestApproveRealPipelineInTmux(t *testing.T) {
 	needTmux(t)
 	bin := buildMatih(t)
-	pipelineWorker := build(t, "worker-pipeline", "./cmd/worker-pipeline")
-	demoData := build(t, "worker-pipeline", "./cmd/demo-data")
-	notifyWorker := build(t, "worker-notify", "./cmd/worker-notify")
+	pipelineWorker := testkit.Build(t, "github.com/matih/ops/worker-pipeline/cmd/worker-pipeline")
+	demoData := testkit.Build(t, "github.com/matih/ops/worker-pipeline/cmd/demo-data")
+	notifyWorker := testkit.Build(t, "github.com/matih/ops/worker-notify/cmd/worker-notify")
 	srv := testkit.StartDevServer(t)
 
 	dir := t.TempDir()

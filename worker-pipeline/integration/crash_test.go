@@ -39,7 +39,7 @@ func TestWorkerKilledDuringLoad(t *testing.T) {
 		}
 		return false
 	}, 60*time.Second, 20*time.Millisecond, "load never started")
-	first.kill()
+	first.Kill()
 	t.Log("worker killed during load")
 
 	s.startWorker(t, nil, "--rows-per-file", "50000")

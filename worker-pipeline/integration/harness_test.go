@@ -5,11 +5,8 @@ package integration
 import (
 	"context"
 	"database/sql"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,39 +21,6 @@ import (
 	"github.com/matih/ops/worker-pipeline/demo"
 	"github.com/matih/ops/worker-pipeline/lakehouse"
 )
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// workerBinary builds cmd/worker-pipeline once per test run.
-func workerBinary(t *testing.T) string {
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "worker-pipeline-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "worker-pipeline")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/matih/ops/worker-pipeline/cmd/worker-pipeline").CombinedOutput()
-		if err != nil {
-			buildErr = &buildError{out: string(out), err: err}
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build worker-pipeline: %v", buildErr)
-	}
-	return binPath
-}
-
-type buildError struct {
-	out string
-	err error
-}
-
-func (b *buildError) Error() string { return b.err.Error() + ": " + b.out }
 
 // stack is a dev server plus the folders a worker process writes to.
 type stack struct {
@@ -75,42 +39,18 @@ func newStack(t *testing.T) *stack {
 	return s
 }
 
-// process is a running worker-pipeline.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-}
+// workerBin is the package the tests build and run as a process.
+const workerBin = "github.com/matih/ops/worker-pipeline/cmd/worker-pipeline"
 
 // startWorker runs the worker binary with extra flags and env, and waits until it
 // polls.
-func (s *stack) startWorker(t *testing.T, env []string, flags ...string) *process {
-	http := testkit.FreeAddr(t)
-	args := append([]string{"--address", s.srv.HostPort, "--http-addr", http, "--stop-timeout", "2s",
+func (s *stack) startWorker(t *testing.T, env []string, flags ...string) *testkit.Process {
+	addr := testkit.FreeAddr(t)
+	args := append([]string{"--address", s.srv.HostPort, "--http-addr", addr, "--stop-timeout", "2s",
 		"--staging-dir", filepath.Join(s.dir, "staging"), "--catalog-uri", s.catalog, "--warehouse", s.warehouse, "--log-level", "warn"}, flags...)
-	cmd := exec.Command(workerBinary(t), args...)
-	cmd.Env = append(os.Environ(), env...)
-	logf, err := os.Create(filepath.Join(s.dir, "worker-"+time.Now().Format("150405.000")+".log"))
-	require.NoError(t, err)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	require.NoError(t, cmd.Start())
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); logf.Close(); close(p.done) }()
-	t.Cleanup(func() { p.kill() })
-	require.Eventually(t, func() bool {
-		resp, err := httpGet("http://" + http + "/readyz")
-		return err == nil && resp == 200
-	}, 30*time.Second, 100*time.Millisecond, "worker never became ready; log in %s", s.dir)
+	p := testkit.Start(t, testkit.Build(t, workerBin), args, env, s.dir)
+	p.WaitReady(t, addr, 30*time.Second)
 	return p
-}
-
-func (p *process) kill() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
 }
 
 // recorder is the notify-workers side of the test: it records what the pipeline

@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,22 +23,14 @@ func TestWorkerKilledDuringApplyAppliesOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for a heartbeat timeout")
 	}
-	bin := filepath.Join(t.TempDir(), "worker-infra")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/worker-infra")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := testkit.Build(t, "github.com/matih/ops/worker-infra/cmd/worker-infra")
 
 	e := startBare(t)
 	dsn := seed(t)
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "--address", e.ds.HostPort, "--namespace", e.ds.Namespace,
+	start := func() *testkit.Process {
+		return testkit.Start(t, bin, []string{"--address", e.ds.HostPort, "--namespace", e.ds.Namespace,
 			"--http-addr", testkit.FreeAddr(t), "--catalog-uri", filepath.Join(t.TempDir(), "c.db"),
-			"--warehouse", t.TempDir(), "--log-level", "warn")
-		cmd.Env = os.Environ()
-		cmd.Stderr = os.Stderr
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		return cmd
+			"--warehouse", t.TempDir(), "--log-level", "warn"}, nil, t.TempDir())
 	}
 	first := start()
 
@@ -70,8 +60,7 @@ func TestWorkerKilledDuringApplyAppliesOnce(t *testing.T) {
 		require.NoError(t, err)
 		t.Fatalf("workflow: %v pending: %v", d.WorkflowExecutionInfo.Status, d.PendingActivities)
 	}
-	require.NoError(t, first.Process.Kill())
-	_ = first.Wait()
+	first.Kill()
 	start()
 
 	var res contract.MigrationResult

@@ -148,7 +148,7 @@ func TestWorkerKilledMidBackfill(t *testing.T) {
 		}
 		return false
 	}, 2*time.Minute, 20*time.Millisecond, "backfill never got a fifth of the way with work in flight")
-	first.kill()
+	first.Kill()
 	t.Log("worker killed mid-backfill")
 
 	s.startWorker(t)
