@@ -8,11 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	enumspb "go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/testkit"
@@ -103,15 +100,5 @@ func TestRecordHistories(t *testing.T) {
 }
 
 func writeHistory(t *testing.T, c client.Client, id string) {
-	it := c.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	var h historypb.History
-	for it.HasNext() {
-		e, err := it.Next()
-		require.NoError(t, err)
-		h.Events = append(h.Events, e)
-	}
-	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&h)
-	require.NoError(t, err)
-	require.NoError(t, os.MkdirAll("testdata", 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join("testdata", id+".json"), b, 0o644))
+	testkit.WriteHistory(t, c, id, "", filepath.Join("testdata", id+".json"))
 }

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/testkit"
 	"github.com/matih/ops/worker-infra/internal/icebergops"
 )
 
@@ -131,7 +132,7 @@ func maintenanceCompacts(t *testing.T, e *env) {
 	var res contract.MaintenanceResult
 	require.NoError(t, run.Get(ctx, &res))
 	if *record {
-		writeHistoryTo(t, e.ds.Client, run.GetID(), filepath.Join("..", "maintenance", "testdata", "compacted.json"))
+		testkit.WriteHistory(t, e.ds.Client, run.GetID(), "", filepath.Join("..", "maintenance", "testdata", "compacted.json"))
 	}
 	t.Logf("maintenance: %+v", res)
 	assert.Equal(t, contract.StatusCompleted, res.Status)

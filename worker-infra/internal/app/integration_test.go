@@ -2,10 +2,8 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -89,23 +86,7 @@ func (e *env) run(t *testing.T, cfg contract.MigrationConfig, recordAs string) (
 }
 
 func writeHistory(t *testing.T, c client.Client, id, name string) {
-	writeHistoryTo(t, c, id, filepath.Join("..", "migration", "testdata", name))
-}
-
-func writeHistoryTo(t *testing.T, c client.Client, id, path string) {
-	t.Helper()
-	iter := c.GetWorkflowHistory(context.Background(), id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	var events []json.RawMessage
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		require.NoError(t, err)
-		b, err := marshalEvent(ev)
-		require.NoError(t, err)
-		events = append(events, b)
-	}
-	out, err := json.MarshalIndent(map[string]any{"events": events}, "", "  ")
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(path, out, 0o644))
+	testkit.WriteHistory(t, c, id, "", filepath.Join("..", "migration", "testdata", name))
 }
 
 const seedSQL = `CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL, amount numeric(10,2), counter int NOT NULL DEFAULT 0);
