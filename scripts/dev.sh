@@ -83,7 +83,7 @@ start_worker() { # name pkg http
   if alive "$name"; then say "$name: already running (pid $(cat "$PIDS/$name.pid"))"; return; fi
   [ -x "$BIN/$name" ] || { say "$name: not built yet ($pkg missing); skipping"; return; }
   rm -f "$PIDS/$name.http"
-  TEMPORAL_ADDRESS="$ADDR" TEMPORAL_NAMESPACE="$NAMESPACE" MATIH_HTTP_ADDR="$http" \
+  TEMPORAL_ADDRESS="$ADDR" TEMPORAL_NAMESPACE="$NAMESPACE" MATIH_HTTP_ADDR="$http" MATIH_DATA_DIR="$DATA" \
     nohup "$BIN/$name" >"$LOGS/$name.log" 2>&1 &
   echo $! >"$PIDS/$name.pid"
   say "$name: started (pid $!), log $LOGS/$name.log"

@@ -76,9 +76,13 @@ type BackfillResult struct {
 	Status              string             `json:"status"`
 	PartitionsSkipped   int                `json:"partitions_skipped,omitempty"`
 	Failures            []PartitionFailure `json:"failures,omitempty"`
-	Runs                int                `json:"runs"`
-	LongestHistory      int                `json:"longest_history"`
-	Reason              string             `json:"reason,omitempty"`
+	// PartitionsFailed counts every failed partition; FailedPartitions and Failures
+	// list at most the first 100, FailedRanges holds them all as index ranges.
+	PartitionsFailed int              `json:"partitions_failed,omitempty"`
+	FailedRanges     []PartitionRange `json:"failed_ranges,omitempty"`
+	Runs             int              `json:"runs"`
+	LongestHistory   int              `json:"longest_history"`
+	Reason           string           `json:"reason,omitempty"`
 }
 
 // Partition statuses in results and in the status document.
@@ -133,9 +137,11 @@ type BackfillCarry struct {
 	Done           []PartitionRange   `json:"done,omitempty"`
 	Skipped        []PartitionRange   `json:"skipped,omitempty"`
 	Failed         []PartitionFailure `json:"failed,omitempty"`
+	FailedRanges   []PartitionRange   `json:"failed_ranges,omitempty"`
 	PerPartitionMs float64            `json:"per_partition_ms,omitempty"`
 	Paused         bool               `json:"paused,omitempty"`
 	LongestHistory int                `json:"longest_history,omitempty"`
+	RefusedSignals *SignalRefusals    `json:"refused_signals,omitempty"`
 }
 
 // PauseSignal is the `pause` and `resume` signal (and update): who asked and why.

@@ -31,6 +31,8 @@ const (
 	ActivityTriggerAirflowDAG = "trigger_airflow_dag"
 	ActivityLoadToIceberg     = "load_to_iceberg"
 	ActivityProcessPartition  = "process_partition"
+	// ActivityDeleteStaging removes a finished run's staged files, whatever its outcome.
+	ActivityDeleteStaging = "delete_staging"
 
 	ActivityValidateMigration      = "validate_migration"
 	ActivityCreateBackup           = "create_backup"

@@ -72,6 +72,9 @@ type ExtractInput struct {
 	RunID       string       `json:"run_id"`
 	Source      SourceConfig `json:"source"`
 	StagingPath string       `json:"staging_path,omitempty"`
+	// OutputPrefix is where in the staging store the files go (StagingRoot +
+	// "extract/"); older workflows leave it empty and the worker derives it.
+	OutputPrefix string `json:"output_prefix,omitempty"`
 }
 
 // ExtractionResult is what extract_data staged.
@@ -86,6 +89,9 @@ type ExtractionResult struct {
 type QualityInput struct {
 	OutputPath string         `json:"output_path"`
 	Checks     []QualityCheck `json:"checks"`
+	// ExpectedRows is what extract_data reported; a different count on the staged
+	// data fails the step. Absent in inputs scheduled by older workers.
+	ExpectedRows *int64 `json:"expected_rows,omitempty"`
 }
 
 // CheckResult is one check's outcome with the evidence an approver needs.
@@ -113,6 +119,9 @@ type TransformInput struct {
 	DAGRunID   string `json:"dag_run_id"`
 	InputPath  string `json:"input_path"`
 	PipelineID string `json:"pipeline_id"`
+	// OutputPath is where the DAG writes its Parquet output, in the staging store;
+	// empty in inputs from older workers, whose transform output was never loaded.
+	OutputPath string `json:"output_path,omitempty"`
 }
 
 // Transform statuses.
@@ -136,6 +145,16 @@ type LoadInput struct {
 	InputPath      string            `json:"input_path"`
 	Destination    DestinationConfig `json:"destination"`
 	IdempotencyKey string            `json:"idempotency_key"`
+}
+
+// StagingCleanupInput is the input of delete_staging: one run's staging prefix.
+type StagingCleanupInput struct {
+	Path string `json:"path"`
+}
+
+// StagingCleanupResult is what delete_staging removed.
+type StagingCleanupResult struct {
+	Deleted int `json:"deleted"`
 }
 
 // LoadResult is the Iceberg commit a load made (or found already made).

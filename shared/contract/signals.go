@@ -1,5 +1,7 @@
 package contract
 
+import "time"
+
 // ApprovalSignal is the `approval` signal and update: a human decision on a run that is
 // waiting because its quality was below threshold.
 type ApprovalSignal struct {
@@ -13,4 +15,19 @@ type ApprovalSignal struct {
 type CancelSignal struct {
 	RequestedBy string `json:"requested_by"`
 	Reason      string `json:"reason"`
+}
+
+// SignalRefusals is what a workflow refused of the signals it was sent (undecodable
+// or invalid ones): a count and the last, for the status document. It crosses
+// continue-as-new, so it stays this small.
+type SignalRefusals struct {
+	Count int            `json:"count"`
+	Last  *RefusedSignal `json:"last,omitempty"`
+}
+
+// RefusedSignal is one refused signal and why.
+type RefusedSignal struct {
+	Name   string    `json:"name"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
 }

@@ -1,7 +1,8 @@
 // Package icebergcat opens the Iceberg SQL catalog both workers write to: a SQLite
 // file by default, or PostgreSQL (its password from PGPASSWORD or .pgpass), with the
-// warehouse in a local folder or at a URL. One place, so the pipeline and infra
-// workers always agree on the catalog's name and settings.
+// warehouse in a local folder or at a file:// or s3:// URL. One place, so the
+// pipeline and infra workers always agree on the catalog's name and settings.
+// Relative paths are inside the data directory.
 package icebergcat
 
 import (
@@ -14,21 +15,22 @@ import (
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
 	sqlcat "github.com/apache/iceberg-go/catalog/sql"
-	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL SQL catalog
-	_ "modernc.org/sqlite"             // SQLite SQL catalog
+	_ "github.com/apache/iceberg-go/io/gocloud/s3" // s3:// warehouses
+	_ "github.com/jackc/pgx/v5/stdlib"             // PostgreSQL SQL catalog
+	_ "modernc.org/sqlite"                         // SQLite SQL catalog
+
+	"github.com/matih/ops/shared/datadir"
 )
 
 // Name is the catalog's name in every worker.
 const Name = "matih"
 
 // OpenSQL opens the SQL catalog at uri (a SQLite file path or a postgres:// URL) with
-// the given warehouse; a local warehouse folder is created. close releases it.
-func OpenSQL(uri, warehouse string) (cat catalog.Catalog, close func(), err error) {
+// the given warehouse; a local warehouse folder is created. props reach the
+// warehouse's IO (objstore.Settings.IcebergProps for s3://). close releases it.
+func OpenSQL(uri, warehouse string, props map[string]string) (cat catalog.Catalog, close func(), err error) {
 	if !strings.Contains(warehouse, "://") {
-		abs, err := filepath.Abs(warehouse)
-		if err != nil {
-			return nil, nil, err
-		}
+		abs := datadir.Resolve(warehouse)
 		if err := os.MkdirAll(abs, 0o755); err != nil {
 			return nil, nil, fmt.Errorf("--warehouse: %w", err)
 		}
@@ -40,6 +42,7 @@ func OpenSQL(uri, warehouse string) (cat catalog.Catalog, close func(), err erro
 		db, err = sql.Open("pgx", uri)
 		dialect = sqlcat.Postgres
 	} else {
+		uri = datadir.Resolve(uri)
 		if err := os.MkdirAll(filepath.Dir(uri), 0o755); err != nil {
 			return nil, nil, fmt.Errorf("--catalog-uri: %w", err)
 		}
@@ -50,7 +53,11 @@ func OpenSQL(uri, warehouse string) (cat catalog.Catalog, close func(), err erro
 	if err != nil {
 		return nil, nil, fmt.Errorf("--catalog-uri: %w", err)
 	}
-	sc, err := sqlcat.NewCatalog(Name, db, dialect, iceberg.Properties{"warehouse": warehouse})
+	cprops := iceberg.Properties{"warehouse": warehouse}
+	for k, v := range props {
+		cprops[k] = v
+	}
+	sc, err := sqlcat.NewCatalog(Name, db, dialect, cprops)
 	if err != nil {
 		db.Close()
 		return nil, nil, fmt.Errorf("open Iceberg SQL catalog %s: %w", uri, err)

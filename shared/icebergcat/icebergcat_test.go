@@ -13,11 +13,11 @@ import (
 func TestTwoOpeningsOfOneSQLiteCatalogSeeTheSameNamespaces(t *testing.T) {
 	dir := t.TempDir()
 	uri, wh := filepath.Join(dir, "sub", "catalog.db"), filepath.Join(dir, "warehouse")
-	a, closeA, err := OpenSQL(uri, wh)
+	a, closeA, err := OpenSQL(uri, wh, nil)
 	require.NoError(t, err)
 	defer closeA()
 	require.NoError(t, a.CreateNamespace(context.Background(), catalog.ToIdentifier("demo"), nil))
-	b, closeB, err := OpenSQL(uri, wh)
+	b, closeB, err := OpenSQL(uri, wh, nil)
 	require.NoError(t, err, "a second worker opens the same catalog")
 	defer closeB()
 	ok, err := b.CheckNamespaceExists(context.Background(), catalog.ToIdentifier("demo"))

@@ -98,6 +98,9 @@ func Merge(doc *Document, q Document) {
 	if q.Partitions != nil {
 		doc.Partitions = q.Partitions
 	}
+	if q.RefusedSignals != nil {
+		doc.RefusedSignals = q.RefusedSignals
+	}
 	doc.Activities = mergeActivities(doc.Activities, q.Activities)
 }
 

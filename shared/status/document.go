@@ -75,8 +75,24 @@ type Document struct {
 	Quality        *contract.QualityResult `json:"quality,omitempty"`
 	HistoryLength  int                     `json:"historyLength,omitempty"`
 	Partitions     *PartitionSummary       `json:"partitions,omitempty"`
-	Result         json.RawMessage         `json:"result,omitempty"`
-	Failure        string                  `json:"failure,omitempty"`
+	// RefusedSignals counts the signals the workflow refused (undecodable or
+	// invalid) and keeps the last one, so a refusal is never silent.
+	RefusedSignals *contract.SignalRefusals `json:"refusedSignals,omitempty"`
+	Result         json.RawMessage          `json:"result,omitempty"`
+	Failure        string                   `json:"failure,omitempty"`
+}
+
+// RefusalLine says in one line what a workflow refused of its signals, or nothing:
+// `2 signals, last approval at 14:03:07: approver is required`.
+func RefusalLine(r *contract.SignalRefusals) string {
+	if r == nil || r.Count == 0 || r.Last == nil {
+		return ""
+	}
+	n := "1 signal"
+	if r.Count > 1 {
+		n = itoa(r.Count) + " signals"
+	}
+	return n + ", last " + r.Last.Name + " at " + r.Last.At.Local().Format("15:04:05") + ": " + r.Last.Reason
 }
 
 // FormatDuration renders durations as the seed does: "5m 23s", "1h 2m", "12s".

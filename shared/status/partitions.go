@@ -3,9 +3,8 @@ package status
 import "github.com/matih/ops/shared/contract"
 
 // PartitionSummary is the per-partition state of a backfill, kept compact: done and
-// skipped partitions as ranges of consecutive indexes, failed and running ones listed
-// (their number is bounded by the failure budget and the window), everything else
-// pending. 100,000 partitions done in order are one range.
+// skipped and failed partitions as ranges of consecutive indexes, the first failures
+// and the running ones listed (bounded, and by the window), everything else pending. 100,000 partitions done in order are one range.
 type PartitionSummary struct {
 	Total    int                         `json:"total"`
 	Done     int                         `json:"done"`
@@ -32,6 +31,8 @@ type PartitionSummary struct {
 type PartitionRanges struct {
 	Done    []contract.PartitionRange `json:"done"`
 	Skipped []contract.PartitionRange `json:"skipped,omitempty"`
+	// Failed holds every failed partition; Failures lists the first 100 with errors.
+	Failed []contract.PartitionRange `json:"failed,omitempty"`
 }
 
 // RunningPartition is one partition in flight.

@@ -53,7 +53,15 @@ type Process struct {
 // output in a log file in logDir.
 func Start(t testing.TB, bin string, args, env []string, logDir string) *Process {
 	t.Helper()
+	return StartIn(t, "", bin, args, env, logDir)
+}
+
+// StartIn is Start with the process's working directory set to dir, so a test can
+// prove a program does not depend on where it is started.
+func StartIn(t testing.TB, dir, bin string, args, env []string, logDir string) *Process {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	logf, err := os.CreateTemp(logDir, filepath.Base(bin)+"-*.log")
 	if err != nil {
@@ -89,6 +97,20 @@ func (p *Process) WaitReady(t testing.TB, addr string, within time.Duration) {
 	}
 	t.Fatalf("testkit: %s not ready on %s within %s", p.cmd.Path, addr, within)
 }
+
+// Stop sends SIGTERM, as a rolling deploy does, and waits for the process to exit.
+func (p *Process) Stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	<-p.done
+}
+
+// Pid is the process id, which the worker's Temporal identity names.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
 // Kill ends the process with SIGKILL, as a crash would, and waits for it.
 func (p *Process) Kill() {

@@ -24,6 +24,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/datadir"
 	"github.com/matih/ops/shared/metrics"
 	"github.com/matih/ops/shared/temporalclient"
 )
@@ -58,6 +59,7 @@ type Options struct {
 	LogLevel      string
 	LogFormat     string
 	ReadyInterval time.Duration
+	DataDir       string
 }
 
 // Main parses os.Args and runs the worker until a signal; it exits the process with
@@ -95,6 +97,7 @@ func Parse(spec Spec, args []string, stderr io.Writer) (Options, error) {
 	fs.DurationVar(&o.StopTimeout, "stop-timeout", 30*time.Second, "how long running activities get to finish on SIGTERM (env MATIH_STOP_TIMEOUT)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error (env MATIH_LOG_LEVEL)")
 	fs.StringVar(&o.LogFormat, "log-format", "text", "text or json (env MATIH_LOG_FORMAT)")
+	fs.StringVar(&o.DataDir, "data-dir", datadir.Default(), "folder for local files; every relative path in a setting is inside it (env MATIH_DATA_DIR)")
 	if spec.Flags != nil {
 		spec.Flags(fs)
 	}
@@ -128,6 +131,9 @@ func Parse(spec Spec, args []string, stderr io.Writer) (Options, error) {
 	}
 	if _, err := o.Temporal.LoadProfile(); err != nil {
 		return o, usageError{err}
+	}
+	if err := datadir.Set(o.DataDir); err != nil {
+		return o, usageError{fmt.Errorf("--data-dir: %w", err)}
 	}
 	if spec.Validate != nil {
 		if err := spec.Validate(); err != nil {

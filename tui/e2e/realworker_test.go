@@ -57,7 +57,7 @@ func TestApproveRealPipelineInTmux(t *testing.T) {
 	dir := t.TempDir()
 	out, err := exec.Command(demoData, "--out", filepath.Join(dir, ".data/demo/orders-dirty.db"), "--rows", "2000", "--null-rate", "0.25").CombinedOutput()
 	require.NoError(t, err, string(out))
-	env := []string{"TEMPORAL_ADDRESS=" + srv.HostPort, "TEMPORAL_NAMESPACE=" + srv.Namespace}
+	env := []string{"TEMPORAL_ADDRESS=" + srv.HostPort, "TEMPORAL_NAMESPACE=" + srv.Namespace, "MATIH_DATA_DIR=" + filepath.Join(dir, ".data")}
 	startProcess(t, dir, env, pipelineWorker, "--http-addr", testkit.FreeAddr(t))
 	startProcess(t, dir, env, notifyWorker, "--http-addr", testkit.FreeAddr(t))
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/matih/ops/shared/datadir"
 	"github.com/matih/ops/worker-notify/channel"
 	"github.com/matih/ops/worker-notify/email"
 	"github.com/matih/ops/worker-notify/notify"
@@ -26,7 +27,7 @@ const (
 	EnvSlackWebhook  = "MATIH_SLACK_WEBHOOK_URL"
 	EnvSMTPPassword  = "MATIH_SMTP_PASSWORD"
 	EnvPagerDutyKey  = "MATIH_PAGERDUTY_ROUTING_KEY"
-	DefaultOutbox    = ".data/outbox.jsonl"
+	DefaultOutbox    = "outbox.jsonl" // inside the data directory
 	DefaultSMTPPort  = 587
 	DefaultHTTPLimit = 30 * time.Second
 )
@@ -44,7 +45,7 @@ type Config struct {
 // RegisterFlags binds the settings; the runtime also reads each as MATIH_<FLAG>.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Routing, "routing", "", "YAML routing file: severity to channels, per-pipeline overrides (env MATIH_ROUTING)")
-	fs.StringVar(&c.Outbox, "outbox", DefaultOutbox, "JSON-lines file every notification is appended to (env MATIH_OUTBOX)")
+	fs.StringVar(&c.Outbox, "outbox", DefaultOutbox, "JSON-lines file every notification is appended to; relative: inside --data-dir (env MATIH_OUTBOX)")
 	fs.StringVar(&c.PagerDutyURL, "pagerduty-url", pagerduty.DefaultEndpoint, "PagerDuty Events API v2 base URL (env MATIH_PAGERDUTY_URL)")
 	fs.StringVar(&c.SMTP.Host, "smtp-host", "", "SMTP relay host; email is off when empty (env MATIH_SMTP_HOST)")
 	fs.IntVar(&c.SMTP.Port, "smtp-port", DefaultSMTPPort, "SMTP relay port (env MATIH_SMTP_PORT)")
@@ -63,6 +64,8 @@ func (c *Config) Build(logger *slog.Logger) (*notify.Activities, error) {
 	hc := &http.Client{Timeout: c.HTTPTimeout}
 	a := &notify.Activities{Redactor: red}
 	var err error
+	c.Outbox = datadir.Resolve(c.Outbox)
+	c.Routing = datadir.Resolve(c.Routing)
 	if a.Outbox, err = outbox.Open(c.Outbox); err != nil {
 		return nil, err
 	}

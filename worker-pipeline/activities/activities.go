@@ -5,9 +5,11 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/matih/ops/shared/contract"
@@ -18,6 +20,7 @@ import (
 	"github.com/matih/ops/worker-pipeline/lakehouse"
 	"github.com/matih/ops/worker-pipeline/partition"
 	"github.com/matih/ops/worker-pipeline/quality"
+	"github.com/matih/ops/worker-pipeline/staging"
 )
 
 // Activities holds the dependencies of the pipeline activities.
@@ -28,6 +31,7 @@ type Activities struct {
 	AirflowPoll time.Duration
 	Loader      *lakehouse.Loader
 	Partitions  *partition.Processor // process_partition, for DataBackfillWorkflow
+	Store       *staging.Store       // the staging store every process of the queue shares
 }
 
 // Register registers every activity under its contract name.
@@ -36,6 +40,7 @@ func (a *Activities) Register(reg worker.ActivityRegistry) {
 	reg.RegisterActivityWithOptions(a.ValidateQuality, activity.RegisterOptions{Name: contract.ActivityValidateQuality})
 	reg.RegisterActivityWithOptions(a.TriggerAirflowDAG, activity.RegisterOptions{Name: contract.ActivityTriggerAirflowDAG})
 	reg.RegisterActivityWithOptions(a.LoadToIceberg, activity.RegisterOptions{Name: contract.ActivityLoadToIceberg})
+	reg.RegisterActivityWithOptions(a.DeleteStaging, activity.RegisterOptions{Name: contract.ActivityDeleteStaging})
 	if a.Partitions != nil {
 		reg.RegisterActivityWithOptions(a.Partitions.ProcessPartition, activity.RegisterOptions{Name: contract.ActivityProcessPartition})
 	}
@@ -55,7 +60,11 @@ func (a *Activities) ExtractData(ctx context.Context, in contract.ExtractInput) 
 
 // ValidateQuality runs the declared checks over the staged data.
 func (a *Activities) ValidateQuality(ctx context.Context, in contract.QualityInput) (contract.QualityResult, error) {
-	res, err := a.Checker.Run(ctx, in.OutputPath, in.Checks, func(rows int64) { activity.RecordHeartbeat(ctx, rows) })
+	res, err := a.Checker.Run(ctx, in, func(rows int64) { activity.RecordHeartbeat(ctx, rows) })
+	var missing *quality.MissingDataError
+	if errors.As(err, &missing) {
+		return res, nonRetryable(err, "StagedDataMissing")
+	}
 	return res, retry.Classify(err)
 }
 
@@ -70,7 +79,17 @@ func (a *Activities) TriggerAirflowDAG(ctx context.Context, in contract.Transfor
 		poll = 10 * time.Second
 	}
 	conf := map[string]any{"input_path": in.InputPath, "pipeline_id": in.PipelineID}
-	run, err := a.Airflow.RunToEnd(ctx, in.DAGID, in.DAGRunID, conf, poll, func(state string) { activity.RecordHeartbeat(ctx, state) })
+	output := in.InputPath // older inputs: the transform's output was not loaded
+	if in.OutputPath != "" {
+		prefix, err := a.Store.Resolve("output_path", in.OutputPath)
+		if err != nil {
+			return contract.TransformResult{}, retry.Classify(err)
+		}
+		output = a.Store.URLOf(prefix)
+		conf["output_path"] = output
+	}
+	run, err := a.Airflow.RunToEnd(ctx, in.DAGID, in.DAGRunID, conf, poll,
+		func(state string) { activity.RecordHeartbeat(ctx, state) }, cancelRequested(ctx))
 	var failed *airflow.RunFailedError
 	if errors.As(err, &failed) {
 		return contract.TransformResult{}, nonRetryable(err, "AirflowRunFailed")
@@ -78,8 +97,47 @@ func (a *Activities) TriggerAirflowDAG(ctx context.Context, in contract.Transfor
 	if err != nil {
 		return contract.TransformResult{}, retry.Classify(err)
 	}
+	if in.OutputPath != "" {
+		if err := a.checkOutput(ctx, in, output); err != nil {
+			return contract.TransformResult{}, err
+		}
+	}
 	return contract.TransformResult{Status: contract.TransformSucceeded, DAGID: in.DAGID, DAGRunID: run.DAGRunID,
-		OutputPath: in.InputPath, StartedAt: run.StartDate, EndedAt: run.EndDate}, nil
+		OutputPath: output, StartedAt: run.StartDate, EndedAt: run.EndDate}, nil
+}
+
+// checkOutput fails the step when a DAG run succeeded without writing its output:
+// the load would have nothing to load, and saying so here names the DAG.
+func (a *Activities) checkOutput(ctx context.Context, in contract.TransformInput, output string) error {
+	prefix, err := a.Store.Resolve("output_path", output)
+	if err != nil {
+		return retry.Classify(err)
+	}
+	files, err := a.Store.Files(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return nonRetryable(fmt.Errorf("airflow DAG %s run %s succeeded but wrote no Parquet files to %s (conf.output_path)", in.DAGID, in.DAGRunID, output), "TransformOutputMissing")
+	}
+	return nil
+}
+
+// cancelRequested tells, once the activity's context ended, whether the workflow
+// asked for it: the SDK then gives a CanceledError as the cause. A worker shutdown,
+// the deadline or a lost heartbeat give other causes.
+func cancelRequested(ctx context.Context) func() bool {
+	return func() bool { return temporal.IsCanceledError(context.Cause(ctx)) }
+}
+
+// DeleteStaging removes a finished run's staged files from the store.
+func (a *Activities) DeleteStaging(ctx context.Context, in contract.StagingCleanupInput) (contract.StagingCleanupResult, error) {
+	prefix, err := a.Store.Resolve("path", in.Path)
+	if err != nil {
+		return contract.StagingCleanupResult{}, retry.Classify(err)
+	}
+	n, err := a.Store.Delete(ctx, prefix)
+	return contract.StagingCleanupResult{Deleted: n}, retry.Classify(err)
 }
 
 // LoadToIceberg appends the staged data in one commit; a retry that finds its

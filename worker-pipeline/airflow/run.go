@@ -9,7 +9,11 @@ import (
 
 // RunToEnd triggers the run (or finds it) and polls until it ends, calling beat with
 // the state on every poll so the activity heartbeats and notices cancellation.
-func (c *Client) RunToEnd(ctx context.Context, dagID, runID string, conf map[string]any, every time.Duration, beat func(state string)) (DAGRun, error) {
+//
+// When ctx ends, the DAG run is marked failed only if cancelled() says the workflow
+// asked for it. A worker shutdown, the activity's deadline or a lost heartbeat
+// leave it running, so the retry re-attaches to it by its run id.
+func (c *Client) RunToEnd(ctx context.Context, dagID, runID string, conf map[string]any, every time.Duration, beat func(state string), cancelled func() bool) (DAGRun, error) {
 	run, err := c.Trigger(ctx, dagID, runID, conf)
 	if err != nil {
 		return run, Classify(dagID, err)
@@ -33,20 +37,25 @@ func (c *Client) RunToEnd(ctx context.Context, dagID, runID string, conf map[str
 		}
 		select {
 		case <-ctx.Done():
-			// The pipeline was cancelled: stop the DAG run too, or it would go on
-			// transforming data nobody will load.
-			c.stop(dagID, runID)
-			return run, ctx.Err()
+			return run, c.ended(ctx, dagID, runID, cancelled)
 		case <-t.C:
 		}
 		if run, err = c.Get(ctx, dagID, runID); err != nil {
 			if ctx.Err() != nil {
-				c.stop(dagID, runID)
-				return run, ctx.Err()
+				return run, c.ended(ctx, dagID, runID, cancelled)
 			}
 			return run, Classify(dagID, err)
 		}
 	}
+}
+
+// ended handles the end of ctx: a cancelled pipeline stops its DAG run too, or it
+// would go on transforming data nobody will load; anything else leaves it running.
+func (c *Client) ended(ctx context.Context, dagID, runID string, cancelled func() bool) error {
+	if cancelled != nil && cancelled() {
+		c.stop(dagID, runID)
+	}
+	return ctx.Err()
 }
 
 // RunFailedError is a DAG run that ended failed: retrying the activity would only
@@ -59,8 +68,13 @@ func (e *RunFailedError) Error() string {
 	return fmt.Sprintf("airflow DAG %s run %s failed (%s)", e.DAGID, e.RunID, e.Detail)
 }
 
-// RunID is the deterministic dag_run_id of a pipeline run.
+// RunID is the deterministic dag_run_id of a pipeline run, as workers before
+// run-scoped ids made it: one per workflow id.
 func RunID(workflowID string) string { return "matih__" + workflowID }
+
+// RunIDOf is the dag_run_id of one run of a workflow: a reset or a reused workflow
+// id gets a DAG run of its own, and every retry of the run finds the same one.
+func RunIDOf(workflowID, runID string) string { return "matih__" + workflowID + "__" + runID }
 
 // stop marks a DAG run failed (PATCH dagRuns/{id} {"state": "failed"}), on its own
 // short deadline because the caller's context is already cancelled.

@@ -4,6 +4,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/signals"
 	"github.com/matih/ops/shared/status"
 )
 
@@ -40,13 +41,19 @@ func (s *state) addSignals(ctx workflow.Context, sel workflow.Selector) {
 		pause := name == contract.SignalPause
 		sel.AddReceive(workflow.GetSignalChannel(ctx, name), func(c workflow.ReceiveChannel, _ bool) {
 			var sig contract.PauseSignal
-			c.Receive(ctx, &sig)
+			if _, err := signals.ReceiveAsync(c, &sig); err != nil {
+				s.refused.Refuse(ctx, name, err.Error())
+				return
+			}
 			s.setPaused(ctx, pause, sig)
 		})
 	}
 	sel.AddReceive(workflow.GetSignalChannel(ctx, contract.SignalCancel), func(c workflow.ReceiveChannel, _ bool) {
 		var sig contract.CancelSignal
-		c.Receive(ctx, &sig)
+		if _, err := signals.ReceiveAsync(c, &sig); err != nil {
+			s.refused.Refuse(ctx, contract.SignalCancel, err.Error())
+			return
+		}
 		if s.cancelReq == nil && s.cancelRun != nil {
 			s.cancelReq = &sig
 			s.cancelRun()
@@ -90,5 +97,6 @@ func (s *state) document(ctx workflow.Context) status.BackfillDocument {
 		d.PendingSignals = append(d.PendingSignals, contract.SignalResume)
 	}
 	d.Partitions = s.summary(workflow.Now(ctx))
+	d.RefusedSignals = s.refused.Summary()
 	return d
 }

@@ -7,12 +7,33 @@ import (
 )
 
 // ledger is the compact per-partition state: finished partitions as merged ranges of
-// consecutive indexes, failures listed. Everything not in it is pending or running.
-// It is what continue-as-new carries, so it must stay small at 100,000 partitions.
+// consecutive indexes, and the failures with their errors for the first
+// listedFailures of them. Everything not in it is pending or running. It is what
+// continue-as-new carries, so it must stay small at 100,000 partitions, even when
+// most of them fail.
 type ledger struct {
-	done    []contract.PartitionRange
-	skipped []contract.PartitionRange
-	failed  []contract.PartitionFailure
+	done       []contract.PartitionRange
+	skipped    []contract.PartitionRange
+	failedAt   []contract.PartitionRange   // every failed partition
+	failed     []contract.PartitionFailure // the first listedFailures, in index order
+	failedMore bool                        // failures beyond those listed
+}
+
+// listedFailures bounds the failures kept with their errors; the rest are counted
+// and kept as ranges, which status shows and reprocess: failed rereads from the
+// table's markers.
+const listedFailures = 100
+
+// restoreFailures rebuilds the failure ranges of a carry from before they were kept,
+// when the list held every failure.
+func restoreFailures(ranges []contract.PartitionRange, listed []contract.PartitionFailure) []contract.PartitionRange {
+	if ranges != nil {
+		return ranges
+	}
+	for _, f := range listed {
+		ranges = addRange(ranges, f.Partition.Index, 0, max(f.Attempts, 1))
+	}
+	return ranges
 }
 
 // count is the number of partitions in ranges.
@@ -65,17 +86,16 @@ func addRange(rs []contract.PartitionRange, i int, rows int64, attempts int) []c
 }
 
 func inRanges(rs []contract.PartitionRange, i int) bool {
+	if len(rs) == 0 {
+		return false
+	}
 	k := sort.Search(len(rs), func(k int) bool { return rs[k].From > i })
 	return k > 0 && rs[k-1].To > i
 }
 
 // finished tells whether partition i needs no more work.
 func (l *ledger) finished(i int) bool {
-	if inRanges(l.done, i) || inRanges(l.skipped, i) {
-		return true
-	}
-	k := sort.Search(len(l.failed), func(k int) bool { return l.failed[k].Partition.Index >= i })
-	return k < len(l.failed) && l.failed[k].Partition.Index == i
+	return inRanges(l.done, i) || inRanges(l.skipped, i) || inRanges(l.failedAt, i)
 }
 
 // record applies one partition's result.
@@ -94,11 +114,23 @@ func (l *ledger) fail(f contract.PartitionFailure) {
 	if l.finished(f.Partition.Index) {
 		return
 	}
+	l.failedAt = addRange(l.failedAt, f.Partition.Index, 0, max(f.Attempts, 1))
 	k := sort.Search(len(l.failed), func(k int) bool { return l.failed[k].Partition.Index > f.Partition.Index })
+	if k >= listedFailures {
+		l.failedMore = true
+		return
+	}
 	l.failed = append(l.failed, contract.PartitionFailure{})
 	copy(l.failed[k+1:], l.failed[k:])
 	l.failed[k] = f
+	if len(l.failed) > listedFailures {
+		l.failed = l.failed[:listedFailures]
+		l.failedMore = true
+	}
 }
+
+// failedCount is how many partitions failed, listed or not.
+func (l *ledger) failedCount() int { return count(l.failedAt) }
 
 // short keeps errors small in history and queries.
 func short(s string) string {
@@ -108,4 +140,4 @@ func short(s string) string {
 	return s
 }
 
-func (l *ledger) finishedCount() int { return count(l.done) + count(l.skipped) + len(l.failed) }
+func (l *ledger) finishedCount() int { return count(l.done) + count(l.skipped) + l.failedCount() }

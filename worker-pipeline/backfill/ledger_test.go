@@ -58,3 +58,35 @@ func TestAddRangeMerges(t *testing.T) {
 	}
 	assert.Equal(t, []contract.PartitionRange{{From: 0, To: 10, Rows: 10, Attempts: 10}}, rs, "a repeated index is recorded once")
 }
+
+// TestFailuresStayBoundedWhenMostPartitionsFail fails 20,000 partitions out of
+// order: the carried state and the status query stay small, every failure is
+// counted and each failed partition is known as finished, with the first ones
+// listed with their errors.
+func TestFailuresStayBoundedWhenMostPartitionsFail(t *testing.T) {
+	plan, err := partition.NewPlan(contract.BackfillConfig{StartDate: "2023-01-01", EndDate: "2026-04-11", PartitionSize: contract.PartitionHour})
+	require.NoError(t, err)
+	s := newState(contract.BackfillConfig{FailureBudget: 100_000}, plan, nil)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, i := range rng.Perm(plan.N)[:20_000] {
+		s.ledger.record(contract.PartitionResult{Partition: plan.At(i), Status: contract.PartitionFailed, Error: "bad row in the source", Attempts: 3})
+	}
+	assert.Equal(t, 20_000, s.ledger.failedCount())
+	assert.Len(t, s.ledger.failed, listedFailures)
+	for k := 1; k < len(s.ledger.failed); k++ {
+		require.Less(t, s.ledger.failed[k-1].Partition.Index, s.ledger.failed[k].Partition.Index, "the first failures, in order")
+	}
+	b, err := json.Marshal(s.carry(100))
+	require.NoError(t, err)
+	assert.Less(t, len(b), 400_000, "carried state, bytes (Temporal's limit is 2 MB)")
+	sum := s.summary(time.Now())
+	assert.Equal(t, 20_000, sum.Failed)
+	assert.Equal(t, 20_000, count(sum.Ranges.Failed), "every failed partition stays queryable as ranges")
+
+	next := newState(contract.BackfillConfig{FailureBudget: 100_000, Carry: s.carry(100)}, plan, nil)
+	assert.Equal(t, 20_000, next.ledger.failedCount(), "the count crosses continue-as-new")
+	old := s.carry(100)
+	old.FailedRanges = nil // a carry written before failures were kept as ranges
+	old.Failed = old.Failed[:3]
+	assert.Equal(t, 3, newState(contract.BackfillConfig{Carry: old}, plan, nil).ledger.failedCount())
+}

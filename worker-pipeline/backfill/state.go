@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/signals"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/worker-pipeline/partition"
 )
@@ -59,6 +60,9 @@ type state struct {
 	wake       workflow.Channel // wakes the main loop after an update or a cancel
 	cancelRun  workflow.CancelFunc
 	cancelReq  *contract.CancelSignal
+	refused    signals.Refusals
+	// heartbeatResults: see changeHeartbeatResults.
+	heartbeatResults bool
 }
 
 func newState(cfg contract.BackfillConfig, plan partition.Plan, todo []int) *state {
@@ -77,7 +81,9 @@ func newState(cfg contract.BackfillConfig, plan partition.Plan, todo []int) *sta
 	s.drainAt = max(limit-s.window*eventsPerTask-50, limit/4)
 	if c := cfg.Carry; c != nil {
 		s.started, s.runs, s.perPartMs, s.paused, s.longest = c.StartedAt, c.Runs, c.PerPartitionMs, c.Paused, c.LongestHistory
-		s.ledger = ledger{done: c.Done, skipped: c.Skipped, failed: c.Failed}
+		s.ledger = ledger{done: c.Done, skipped: c.Skipped, failed: c.Failed, failedAt: restoreFailures(c.FailedRanges, c.Failed)}
+		s.ledger.failedMore = s.ledger.failedCount() > len(c.Failed)
+		s.refused.Restore(c.RefusedSignals)
 	}
 	return s
 }
@@ -163,7 +169,7 @@ func (s *state) progress() float64 {
 	return float64(s.ledger.finishedCount()) / float64(s.total)
 }
 
-func (s *state) budgetExceeded() bool { return len(s.ledger.failed) > s.cfg.FailureBudget }
+func (s *state) budgetExceeded() bool { return s.ledger.failedCount() > s.cfg.FailureBudget }
 
 // upsert writes phase and progress; force skips the throttle.
 func (s *state) upsert(ctx workflow.Context, force bool) {
@@ -187,16 +193,17 @@ func (s *state) setPhase(ctx workflow.Context, phase string) {
 // carry is what the next run starts from.
 func (s *state) carry(history int) *contract.BackfillCarry {
 	return &contract.BackfillCarry{StartedAt: s.started, Runs: s.runs + 1, Done: s.ledger.done, Skipped: s.ledger.skipped,
-		Failed: s.ledger.failed, PerPartitionMs: s.perPartMs, Paused: s.paused, LongestHistory: max(s.longest, history)}
+		Failed: s.ledger.failed, FailedRanges: s.ledger.failedAt, PerPartitionMs: s.perPartMs, Paused: s.paused, LongestHistory: max(s.longest, history),
+		RefusedSignals: s.refused.Summary()}
 }
 
 // summary renders the partitions for the status query.
 func (s *state) summary(now time.Time) *status.PartitionSummary {
 	l := &s.ledger
-	sum := &status.PartitionSummary{Total: s.total, Done: count(l.done), Skipped: count(l.skipped), Failed: len(l.failed),
+	sum := &status.PartitionSummary{Total: s.total, Done: count(l.done), Skipped: count(l.skipped), Failed: l.failedCount(),
 		Running: s.running(), Rows: rowsOf(l.done), Failures: l.failed, BatchSize: s.batchSize(), MaxParallel: s.window,
 		Paused: s.paused, Runs: s.runs + 1,
-		Ranges: status.PartitionRanges{Done: append([]contract.PartitionRange{}, l.done...), Skipped: l.skipped}}
+		Ranges: status.PartitionRanges{Done: append([]contract.PartitionRange{}, l.done...), Skipped: l.skipped, Failed: l.failedAt}}
 	sum.Pending = s.total - sum.Done - sum.Skipped - sum.Failed - sum.Running
 	for _, b := range s.inflight {
 		for _, p := range b.parts {

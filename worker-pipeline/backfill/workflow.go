@@ -12,6 +12,7 @@ import (
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/retry"
+	"github.com/matih/ops/shared/signals"
 	"github.com/matih/ops/worker-pipeline/partition"
 )
 
@@ -21,6 +22,10 @@ func Register(reg interface {
 }) {
 	reg.RegisterWorkflowWithOptions(DataBackfillWorkflow, workflow.RegisterOptions{Name: contract.DataBackfillWorkflow})
 }
+
+// changeHeartbeatResults is the workflow.GetVersion change id of reading a timed-out
+// task's heartbeated results.
+const changeHeartbeatResults = "backfill-heartbeat-results"
 
 // ErrTypeBudgetExceeded is the error type of a backfill that failed more partitions
 // than its failure budget; its details hold the BackfillResult.
@@ -37,6 +42,9 @@ func DataBackfillWorkflow(ctx workflow.Context, cfg contract.BackfillConfig) (co
 		cfg.Reprocess = contract.ReprocessAll
 	}
 	s := newState(cfg, plan, todo)
+	// Runs from this change on read the partitions a timed-out task heartbeated as
+	// finished; runs started before it keep counting them failed, as they did.
+	s.heartbeatResults = workflow.GetVersion(ctx, changeHeartbeatResults, workflow.DefaultVersion, 1) == 1
 	if s.started.IsZero() {
 		s.started = workflow.Now(ctx)
 	}
@@ -152,6 +160,9 @@ func (s *state) finish(ctx workflow.Context, b batch, res contract.BatchResult, 
 			break
 		}
 	}
+	if err != nil && s.heartbeatResults {
+		res = heartbeated(err, res)
+	}
 	reported := map[int]bool{}
 	for _, r := range res.Results {
 		reported[r.Partition.Index] = true
@@ -170,6 +181,20 @@ func (s *state) finish(ctx workflow.Context, b batch, res contract.BatchResult, 
 		}
 	}
 	s.upsert(ctx, false)
+}
+
+// heartbeated returns the partitions a task that timed out (its worker crashed or
+// hung on the last attempt) had finished, as its last heartbeat recorded them: they
+// were committed, so they count as done, not failed.
+func heartbeated(err error, res contract.BatchResult) contract.BatchResult {
+	var te *temporal.TimeoutError
+	if errors.As(err, &te) && te.HasLastHeartbeatDetails() {
+		var hb contract.BatchResult
+		if te.LastHeartbeatDetails(&hb) == nil && len(hb.Results) > 0 {
+			return hb
+		}
+	}
+	return res
 }
 
 // attemptsOf is how many attempts a failed task made, as far as the error tells.
@@ -196,6 +221,7 @@ func (s *state) result(ctx workflow.Context, status string) contract.BackfillRes
 	l := &s.ledger
 	res := contract.BackfillResult{PartitionsProcessed: count(l.done), TotalRows: rowsOf(l.done), Status: status,
 		PartitionsSkipped: count(l.skipped), Failures: l.failed, Runs: s.runs + 1,
+		PartitionsFailed: l.failedCount(), FailedRanges: l.failedAt,
 		Elapsed:        contract.Duration(workflow.Now(ctx).Sub(s.started)),
 		LongestHistory: max(s.longest, workflow.GetInfo(ctx).GetCurrentHistoryLength()+4)}
 	for _, f := range l.failed {
@@ -213,7 +239,7 @@ func (s *state) fail(ctx workflow.Context) (contract.BackfillResult, error) {
 	s.setPhase(ctx, contract.PhaseFailed)
 	res := s.result(ctx, contract.StatusFailed)
 	msg := fmt.Sprintf("%d partitions failed, more than the failure budget of %d; first: %s: %s",
-		len(s.ledger.failed), s.cfg.FailureBudget, s.ledger.failed[0].Partition.Key, s.ledger.failed[0].Error)
+		s.ledger.failedCount(), s.cfg.FailureBudget, s.ledger.failed[0].Partition.Key, s.ledger.failed[0].Error)
 	return res, temporal.NewNonRetryableApplicationError(msg, ErrTypeBudgetExceeded, nil, res)
 }
 
@@ -232,8 +258,16 @@ func (s *state) cancelled(ctx workflow.Context) contract.BackfillResult {
 // resume signals not read yet are applied first, so none is lost between runs.
 func (s *state) continueAsNew(ctx workflow.Context) error {
 	for _, name := range []string{contract.SignalPause, contract.SignalResume} {
-		var sig contract.PauseSignal
-		for workflow.GetSignalChannel(ctx, name).ReceiveAsync(&sig) {
+		for {
+			var sig contract.PauseSignal
+			ok, err := signals.ReceiveAsync(workflow.GetSignalChannel(ctx, name), &sig)
+			if !ok {
+				break
+			}
+			if err != nil {
+				s.refused.Refuse(ctx, name, err.Error())
+				continue
+			}
 			s.setPaused(ctx, name == contract.SignalPause, sig)
 		}
 	}

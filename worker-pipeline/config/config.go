@@ -1,5 +1,6 @@
-// Package config holds the pipeline worker's own settings: where it stages data,
-// which Iceberg catalog it writes to, and how it reaches Airflow.
+// Package config holds the pipeline worker's own settings: the staging store every
+// process of the queue shares, which Iceberg catalog it writes to, and how it
+// reaches Airflow. Relative paths are inside the data directory (--data-dir).
 package config
 
 import (
@@ -11,17 +12,25 @@ import (
 	"time"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/datadir"
+	"github.com/matih/ops/shared/objstore"
 	"github.com/matih/ops/worker-pipeline/activities"
 	"github.com/matih/ops/worker-pipeline/airflow"
 	"github.com/matih/ops/worker-pipeline/extract"
 	"github.com/matih/ops/worker-pipeline/lakehouse"
 	"github.com/matih/ops/worker-pipeline/partition"
 	"github.com/matih/ops/worker-pipeline/quality"
+	"github.com/matih/ops/worker-pipeline/staging"
 )
+
+// DefaultStaging is the staging store when none is set: a folder in the data
+// directory, right for one machine only. Production names a shared s3:// location.
+const DefaultStaging = "staging"
 
 // Worker is the pipeline worker's configuration.
 type Worker struct {
-	StagingDir  string
+	StagingURL  string
+	S3          objstore.Settings
 	RowsPerFile int64
 	Catalog     lakehouse.Config
 	AirflowURL  string
@@ -31,11 +40,12 @@ type Worker struct {
 
 // RegisterFlags binds the flags; each is also read from MATIH_<FLAG>.
 func (w *Worker) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&w.StagingDir, "staging-dir", ".data/staging", "folder for staged Parquet files (env MATIH_STAGING_DIR)")
+	fs.StringVar(&w.StagingURL, "staging-url", DefaultStaging, "staging store every process of this queue shares: s3://bucket/prefix, file:///shared/folder, or a folder (relative: inside --data-dir) (env MATIH_STAGING_URL)")
+	w.S3.RegisterFlags(fs)
 	fs.Int64Var(&w.RowsPerFile, "rows-per-file", extract.DefaultRowsPerFile, "rows per staged Parquet file (env MATIH_ROWS_PER_FILE)")
 	fs.StringVar(&w.Catalog.Type, "catalog-type", "sql", "Iceberg catalog: sql or rest (env MATIH_CATALOG_TYPE)")
-	fs.StringVar(&w.Catalog.URI, "catalog-uri", ".data/iceberg/catalog.db", "SQLite file or postgres:// DSN (sql), or REST URL (env MATIH_CATALOG_URI)")
-	fs.StringVar(&w.Catalog.Warehouse, "warehouse", ".data/iceberg/warehouse", "Iceberg warehouse folder or URL (env MATIH_WAREHOUSE)")
+	fs.StringVar(&w.Catalog.URI, "catalog-uri", "iceberg/catalog.db", "SQLite file (relative: inside --data-dir) or postgres:// DSN (sql), or REST URL (env MATIH_CATALOG_URI)")
+	fs.StringVar(&w.Catalog.Warehouse, "warehouse", "iceberg/warehouse", "Iceberg warehouse: a folder (relative: inside --data-dir), file:// or s3:// URL (env MATIH_WAREHOUSE)")
 	fs.StringVar(&w.AirflowURL, "airflow-url", "", "Airflow base URL; empty means pipelines with a transform_dag are refused (env MATIH_AIRFLOW_URL)")
 	fs.StringVar(&w.AirflowAPI, "airflow-api", "v1", "Airflow REST API: v1 (Airflow 2) or v2 (Airflow 3) (env MATIH_AIRFLOW_API)")
 	fs.DurationVar(&w.AirflowPoll, "airflow-poll", 10*time.Second, "how often a running DAG run is polled (env MATIH_AIRFLOW_POLL)")
@@ -82,7 +92,10 @@ func (w *Worker) Validate() error {
 			return err
 		}
 	}
-	return nil
+	if strings.TrimSpace(w.StagingURL) == "" {
+		return fmt.Errorf("--staging-url: expected an s3:// or file:// URL or a folder, got nothing")
+	}
+	return w.S3.Validate()
 }
 
 // Build checks the settings and builds the activities; close releases the catalog.
@@ -90,33 +103,48 @@ func (w *Worker) Build(ctx context.Context) (*activities.Activities, func(), err
 	if err := w.Validate(); err != nil {
 		return nil, nil, err
 	}
-	if err := os.MkdirAll(w.StagingDir, 0o755); err != nil {
-		return nil, nil, fmt.Errorf("--staging-dir: %w", err)
+	loc, err := w.S3.Open(ctx, "--staging-url", w.StagingURL)
+	if err != nil {
+		return nil, nil, err
 	}
+	store := staging.NewStore(loc)
 	acts := &activities.Activities{
-		Extractor:   &extract.Extractor{StagingRoot: w.StagingDir, RowsPerFile: w.RowsPerFile},
-		Checker:     &quality.Checker{},
+		Extractor:   &extract.Extractor{Store: store, RowsPerFile: w.RowsPerFile},
+		Checker:     &quality.Checker{Store: store},
 		AirflowPoll: w.AirflowPoll,
+		Store:       store,
 	}
 	if w.AirflowURL != "" {
 		c, err := w.airflowClient()
 		if err != nil {
+			store.Close()
 			return nil, nil, err
 		}
 		acts.Airflow = c
 	}
 	token, err := Secret("MATIH_ICEBERG_REST_TOKEN")
 	if err != nil {
+		store.Close()
 		return nil, nil, err
 	}
 	w.Catalog.RESTToken = token
+	w.Catalog.IOProps = w.S3.IcebergProps()
 	cat, closeCat, err := lakehouse.Open(ctx, w.Catalog)
 	if err != nil {
+		store.Close()
 		return nil, nil, err
 	}
-	acts.Loader = &lakehouse.Loader{Catalog: cat}
-	acts.Partitions = &partition.Processor{Extractor: acts.Extractor, Writer: &lakehouse.PartitionWriter{Catalog: cat}}
-	return acts, closeCat, nil
+	acts.Loader = &lakehouse.Loader{Catalog: cat, Store: store}
+	acts.Partitions = &partition.Processor{Extractor: acts.Extractor, Writer: &lakehouse.PartitionWriter{Catalog: cat, Store: store}}
+	return acts, func() { closeCat(); _ = store.Close() }, nil
+}
+
+// StagingLocation is where the staging store is, for logs.
+func (w *Worker) StagingLocation() string {
+	if strings.Contains(w.StagingURL, "://") {
+		return w.StagingURL
+	}
+	return "file://" + datadir.Resolve(w.StagingURL)
 }
 
 func (w *Worker) airflowClient() (*airflow.Client, error) {

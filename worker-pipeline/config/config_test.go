@@ -19,7 +19,8 @@ func parsed(t *testing.T, args ...string) *Worker {
 func TestDefaultsAreValid(t *testing.T) {
 	w := parsed(t)
 	require.NoError(t, w.Validate())
-	assert.Equal(t, ".data/iceberg/catalog.db", w.Catalog.URI)
+	assert.Equal(t, "iceberg/catalog.db", w.Catalog.URI, "relative: inside the data directory")
+	assert.Equal(t, "staging", w.StagingURL)
 	assert.Equal(t, "sql", w.Catalog.Type)
 }
 

@@ -4,15 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
-	"path/filepath"
-	"regexp"
+	"slices"
+	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/keepalive"
 	"github.com/matih/ops/worker-pipeline/staging"
 )
 
@@ -29,23 +30,50 @@ type Progress struct {
 	Rows  int64    `json:"rows"`
 }
 
-// Extractor stages SQL sources as Parquet.
+// Extractor stages SQL sources as Parquet in the staging store.
 type Extractor struct {
-	StagingRoot string // used when a pipeline names no staging_path
+	Store       *staging.Store
 	RowsPerFile int64
 	BatchRows   int
+	// KeepAlive is how often beat is called while the source has not answered yet
+	// (default 5 s), so a slow first batch does not miss the heartbeat timeout.
+	KeepAlive time.Duration
 }
 
-// Extract streams the source into dir/<pipeline>/<run>/part-NNNNN.parquet. beat is
-// called after every batch with the resume point (complete files only).
+// RunPrefix is where a run's extraction is staged: <staging_path or pipeline>/<run>/extract/.
+func RunPrefix(in contract.ExtractInput) string {
+	if in.OutputPrefix != "" {
+		return in.OutputPrefix
+	}
+	if in.StagingPath != "" {
+		return in.StagingPath + staging.Prefix(in.RunID, "extract")
+	}
+	return staging.Prefix(in.PipelineID, in.RunID, "extract")
+}
+
+// Extract streams the source into the store under RunPrefix. beat is called after
+// every batch with the resume point (complete files only), and every KeepAlive
+// while a query blocks.
 func (e *Extractor) Extract(ctx context.Context, in contract.ExtractInput, resume Progress, beat func(Progress)) (contract.ExtractionResult, error) {
 	if err := in.Source.Validate("source"); err != nil {
 		return contract.ExtractionResult{}, err
 	}
-	dir, err := e.runDir(in)
-	if err != nil {
-		return contract.ExtractionResult{}, err
+	if in.OutputPrefix != "" {
+		p, err := e.Store.Resolve("output_prefix", in.OutputPrefix)
+		if err != nil {
+			return contract.ExtractionResult{}, err
+		}
+		in.OutputPrefix = p
+	} else if in.StagingPath != "" {
+		p, err := e.Store.Resolve("staging_path", in.StagingPath)
+		if err != nil {
+			return contract.ExtractionResult{}, err
+		}
+		in.StagingPath = p
 	}
+	dir := RunPrefix(in)
+	beat, stop := e.keepBeating(ctx, resume, beat)
+	defer stop()
 	db, err := Open(ctx, in.Source)
 	if err != nil {
 		return contract.ExtractionResult{}, err
@@ -57,63 +85,69 @@ func (e *Extractor) Extract(ctx context.Context, in contract.ExtractInput, resum
 		return contract.ExtractionResult{}, err
 	}
 	schema, desc := arrowSchema(cols)
-	if !ordered || !filesPresent(resume.Files) {
+	if ok, err := e.Store.Exists(ctx, resume.Files); !ordered || err != nil || !ok || !within(dir, resume.Files) {
 		resume = Progress{}
 	}
-	if err := clearAfter(dir, len(resume.Files)); err != nil {
+	if err := e.clearAfter(ctx, dir, len(resume.Files)); err != nil {
 		return contract.ExtractionResult{}, err
 	}
 	p, err := e.stream(ctx, db, in.Source.Kind, withOffset(in.Source.Kind, q, resume.Rows), schema, dir, resume, beat)
 	if err != nil {
 		return contract.ExtractionResult{}, err
 	}
-	return contract.ExtractionResult{OutputPath: dir, Files: p.Files, Rows: p.Rows, Schema: desc}, nil
+	return contract.ExtractionResult{OutputPath: e.Store.URLOf(dir), Files: p.Files, Rows: p.Rows, Schema: desc}, nil
 }
 
-var unsafeRe = regexp.MustCompile(`[^A-Za-z0-9._-]`)
-
-func (e *Extractor) runDir(in contract.ExtractInput) (string, error) {
-	root := in.StagingPath
-	if root != "" {
-		if st, err := os.Stat(root); err != nil || !st.IsDir() {
-			return "", contract.Invalid("staging_path", "an existing folder on the worker, got %q", root)
-		}
-	} else {
-		root = e.StagingRoot
+// keepBeating wraps beat so that the latest resume point is also sent every
+// KeepAlive from a goroutine, while a query blocks before its first row.
+func (e *Extractor) keepBeating(ctx context.Context, resume Progress, beat func(Progress)) (func(Progress), func()) {
+	if beat == nil {
+		return nil, func() {}
 	}
-	dir := filepath.Join(root, unsafeRe.ReplaceAllString(in.PipelineID, "_"), unsafeRe.ReplaceAllString(in.RunID, "_"))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("create staging folder: %w", err)
+	every := e.KeepAlive
+	if every <= 0 {
+		every = 5 * time.Second
 	}
-	return dir, nil
+	var mu sync.Mutex
+	last := resume
+	stop := keepalive.Every(ctx, every, func() {
+		mu.Lock()
+		p := last
+		mu.Unlock()
+		beat(p)
+	})
+	return func(p Progress) {
+		mu.Lock()
+		last = Progress{Files: slices.Clone(p.Files), Rows: p.Rows}
+		mu.Unlock()
+		beat(p)
+	}, stop
 }
 
-func filesPresent(files []string) bool {
+// within tells whether every resumed file is one of this run's own, as an earlier
+// attempt of it recorded them.
+func within(prefix string, files []string) bool {
 	for _, f := range files {
-		if _, err := os.Stat(f); err != nil {
+		if len(f) <= len(prefix) || f[:len(prefix)] != prefix {
 			return false
 		}
 	}
 	return true
 }
 
-// clearAfter removes files from an earlier attempt beyond the resume point, and
-// temporary files, so the folder holds exactly what this attempt will report.
-func clearAfter(dir string, keep int) error {
-	files, err := staging.Files(dir)
+// clearAfter removes files from an earlier attempt beyond the resume point, so the
+// prefix holds exactly what this attempt will report.
+func (e *Extractor) clearAfter(ctx context.Context, dir string, keep int) error {
+	files, err := e.Store.Files(ctx, dir)
 	if err != nil {
 		return err
 	}
 	for i, f := range files {
 		if i >= keep {
-			if err := os.Remove(f); err != nil {
+			if err := e.Store.Remove(ctx, f); err != nil {
 				return err
 			}
 		}
-	}
-	tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp"))
-	for _, t := range tmps {
-		_ = os.Remove(t)
 	}
 	return nil
 }
@@ -177,7 +211,7 @@ func (e *Extractor) newSink(ctx context.Context, schema *arrow.Schema, dir strin
 	if batchRows <= 0 {
 		batchRows = DefaultBatchRows
 	}
-	s := &sink{ctx: ctx, schema: schema, w: staging.NewWriter(dir, schema, rowsPerFile, len(p.Files)),
+	s := &sink{ctx: ctx, schema: schema, w: e.Store.NewWriter(ctx, dir, schema, rowsPerFile, len(p.Files)),
 		bld: array.NewRecordBuilder(memory.DefaultAllocator, schema), batchRows: batchRows, p: p, beat: beat}
 	s.w.OnFileDone = func(path string, n int64) error {
 		s.p.Files = append(s.p.Files, path)

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,6 +15,7 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/worker-pipeline/demo"
 	"github.com/matih/ops/worker-pipeline/staging"
+	"github.com/matih/ops/worker-pipeline/staging/stagingtest"
 )
 
 func demoDB(t testing.TB, rows int, nullRate float64) string {
@@ -21,13 +24,13 @@ func demoDB(t testing.TB, rows int, nullRate float64) string {
 	return path
 }
 
-func input(db, staging string) contract.ExtractInput {
-	return contract.ExtractInput{PipelineID: "orders", RunID: "pipeline-orders-1", StagingPath: staging,
+func input(db string) contract.ExtractInput {
+	return contract.ExtractInput{PipelineID: "orders", RunID: "pipeline-orders-1",
 		Source: contract.SourceConfig{Kind: contract.SourceSQLite, DSN: db, Table: "orders"}}
 }
 
-func countRows(t *testing.T, files []string) int64 {
-	r, err := staging.NewReader(context.Background(), files)
+func countRows(t *testing.T, store *staging.Store, files []string) int64 {
+	r, err := store.NewReader(context.Background(), files)
 	require.NoError(t, err)
 	defer r.Release()
 	for r.Next() {
@@ -38,13 +41,14 @@ func countRows(t *testing.T, files []string) int64 {
 
 func TestExtractStreamsIntoBoundedFiles(t *testing.T) {
 	db := demoDB(t, 1000, 0.1)
-	e := &Extractor{RowsPerFile: 300, BatchRows: 128}
+	e := &Extractor{Store: stagingtest.Store(t), RowsPerFile: 300, BatchRows: 128}
 	var beats int
-	res, err := e.Extract(context.Background(), input(db, t.TempDir()), Progress{}, func(Progress) { beats++ })
+	res, err := e.Extract(context.Background(), input(db), Progress{}, func(Progress) { beats++ })
 	require.NoError(t, err)
 	assert.Equal(t, int64(1000), res.Rows)
 	assert.Len(t, res.Files, 4, "1000 rows at 300 per file")
-	assert.Equal(t, int64(1000), countRows(t, res.Files))
+	assert.Equal(t, int64(1000), countRows(t, e.Store, res.Files))
+	assert.Equal(t, e.Store.URL()+"orders/pipeline-orders-1/extract/", res.OutputPath)
 	assert.Greater(t, beats, 4)
 	names := []string{}
 	for _, c := range res.Schema {
@@ -56,18 +60,47 @@ func TestExtractStreamsIntoBoundedFiles(t *testing.T) {
 func TestRetryResumesAfterHeartbeatedFiles(t *testing.T) {
 	db := demoDB(t, 1000, 0)
 	stage := t.TempDir()
-	e := &Extractor{RowsPerFile: 300, BatchRows: 100}
-	first, err := e.Extract(context.Background(), input(db, stage), Progress{}, nil)
+	e := &Extractor{Store: stagingtest.StoreAt(t, stage), RowsPerFile: 300, BatchRows: 100}
+	first, err := e.Extract(context.Background(), input(db), Progress{}, nil)
 	require.NoError(t, err)
 	// A retry that heartbeated two complete files: the rest is re-read from row 601,
 	// and a stray file from the crashed attempt is replaced.
-	stray := filepath.Join(first.OutputPath, staging.FileName(2))
+	stray := filepath.Join(stage, first.Files[0][:len(first.Files[0])-len(staging.FileName(0))]+staging.FileName(2))
 	require.NoError(t, os.WriteFile(stray, []byte("garbage"), 0o644))
-	res, err := e.Extract(context.Background(), input(db, stage), Progress{Files: first.Files[:2], Rows: 600}, nil)
+	res, err := e.Extract(context.Background(), input(db), Progress{Files: first.Files[:2], Rows: 600}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, int64(1000), res.Rows)
 	assert.Equal(t, first.Files, res.Files)
-	assert.Equal(t, int64(1000), countRows(t, res.Files))
+	assert.Equal(t, int64(1000), countRows(t, e.Store, res.Files))
+}
+
+func TestAResumePointOutsideTheRunIsIgnored(t *testing.T) {
+	db := demoDB(t, 100, 0)
+	e := &Extractor{Store: stagingtest.Store(t), RowsPerFile: 1000}
+	other, err := e.Extract(context.Background(), contract.ExtractInput{PipelineID: "orders", RunID: "other",
+		Source: contract.SourceConfig{Kind: contract.SourceSQLite, DSN: db, Table: "orders"}}, Progress{}, nil)
+	require.NoError(t, err)
+	res, err := e.Extract(context.Background(), input(db), Progress{Files: other.Files, Rows: 100}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, int64(100), res.Rows, "another run's files are not this run's progress")
+	assert.NotEqual(t, other.Files, res.Files)
+}
+
+func TestASlowFirstBatchStillHeartbeats(t *testing.T) {
+	db := demoDB(t, 10, 0)
+	e := &Extractor{Store: stagingtest.Store(t), KeepAlive: time.Millisecond}
+	in := input(db)
+	// A recursive query that counts to two million before its first row: the keep-alive
+	// goroutine heartbeats while the source has not answered.
+	in.Source.Table = ""
+	in.Source.Query = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 2000000) SELECT max(i) AS m FROM n"
+	var mu sync.Mutex
+	beats := 0
+	_, err := e.Extract(context.Background(), in, Progress{}, func(Progress) { mu.Lock(); beats++; mu.Unlock() })
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Greater(t, beats, 2, "heartbeats while the query ran, not only after its one batch")
 }
 
 func TestBadSourcesAreValidationErrors(t *testing.T) {
@@ -79,9 +112,9 @@ func TestBadSourcesAreValidationErrors(t *testing.T) {
 		"source.kind":  func(in *contract.ExtractInput) { in.Source.Kind = "oracle" },
 	}
 	for field, mutate := range cases {
-		in := input(db, t.TempDir())
+		in := input(db)
 		mutate(&in)
-		_, err := (&Extractor{}).Extract(context.Background(), in, Progress{}, nil)
+		_, err := (&Extractor{Store: stagingtest.Store(t)}).Extract(context.Background(), in, Progress{}, nil)
 		var ve *contract.ValidationError
 		require.True(t, errors.As(err, &ve), "%s: %v", field, err)
 		assert.Equal(t, field, ve.Field)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/worker-pipeline/staging/stagingtest"
 )
 
 // peakHeap runs fn while sampling the live heap every few milliseconds.
@@ -52,7 +53,7 @@ func timedExtract(t testing.TB, rows int) (uint64, int64, time.Duration) {
 	start := time.Now()
 	peak := peakHeap(func() {
 		var err error
-		res, err = (&Extractor{}).Extract(context.Background(), input(db, t.TempDir()), Progress{}, nil)
+		res, err = (&Extractor{Store: stagingtest.Store(t)}).Extract(context.Background(), input(db), Progress{}, nil)
 		require.NoError(t, err)
 	})
 	return peak, res.Rows, time.Since(start)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/testkit"
+	"github.com/matih/ops/worker-pipeline/staging/stagingtest"
 )
 
 // TestPostgresSourceResumesByPrimaryKey extracts a real PostgreSQL table, then
@@ -27,16 +28,16 @@ func TestPostgresSourceResumesByPrimaryKey(t *testing.T) {
 	defer db.Close()
 	assert.Equal(t, `"region", "id"`, UniqueOrder(context.Background(), db, src))
 
-	e := &Extractor{RowsPerFile: 300, BatchRows: 100}
-	in := contract.ExtractInput{PipelineID: "pg", RunID: "r", StagingPath: t.TempDir(), Source: src}
+	e := &Extractor{Store: stagingtest.Store(t), RowsPerFile: 300, BatchRows: 100}
+	in := contract.ExtractInput{PipelineID: "pg", RunID: "r", Source: src}
 	first, err := e.Extract(context.Background(), in, Progress{}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, int64(1000), first.Rows)
 	res, err := e.Extract(context.Background(), in, Progress{Files: first.Files[:2], Rows: 600}, nil)
 	require.NoError(t, err)
-	assert.Equal(t, int64(1000), countRows(t, res.Files))
+	assert.Equal(t, int64(1000), countRows(t, e.Store, res.Files))
 
-	_, err = e.Extract(context.Background(), contract.ExtractInput{PipelineID: "pg", RunID: "r2", StagingPath: t.TempDir(),
+	_, err = e.Extract(context.Background(), contract.ExtractInput{PipelineID: "pg", RunID: "r2",
 		Source: contract.SourceConfig{Kind: contract.SourcePostgres, DSN: dsn, Query: "SELECT nope FROM orders"}}, Progress{}, nil)
 	require.ErrorContains(t, err, "SQLSTATE 42703", "an unknown column is named with its SQLSTATE")
 }

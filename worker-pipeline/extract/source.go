@@ -16,6 +16,7 @@ import (
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/datadir"
 )
 
 // Open connects to a source and checks it answers. SQLite files must already exist:
@@ -25,10 +26,12 @@ func Open(ctx context.Context, src contract.SourceConfig) (*sql.DB, error) {
 	var err error
 	switch src.Kind {
 	case contract.SourceSQLite:
-		if _, statErr := os.Stat(src.DSN); statErr != nil {
-			return nil, contract.Invalid("source.dsn", "an existing SQLite file, got %q (%v)", src.DSN, statErr)
+		// A relative file is inside the worker's data directory, not its working one.
+		path := datadir.Resolve(src.DSN)
+		if _, statErr := os.Stat(path); statErr != nil {
+			return nil, contract.Invalid("source.dsn", "an existing SQLite file (relative: inside the worker's data directory), got %q (%v)", src.DSN, statErr)
 		}
-		db, err = sql.Open("sqlite", "file:"+src.DSN+"?mode=ro&_pragma=busy_timeout(5000)")
+		db, err = sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
 	case contract.SourcePostgres:
 		db, err = sql.Open("pgx", src.DSN)
 	default:

@@ -47,7 +47,7 @@ const workerBin = "github.com/matih/ops/worker-pipeline/cmd/worker-pipeline"
 func (s *stack) startWorker(t *testing.T, env []string, flags ...string) *testkit.Process {
 	addr := testkit.FreeAddr(t)
 	args := append([]string{"--address", s.srv.HostPort, "--http-addr", addr, "--stop-timeout", "2s",
-		"--staging-dir", filepath.Join(s.dir, "staging"), "--catalog-uri", s.catalog, "--warehouse", s.warehouse, "--log-level", "warn"}, flags...)
+		"--staging-url", filepath.Join(s.dir, "staging"), "--data-dir", s.dir, "--catalog-uri", s.catalog, "--warehouse", s.warehouse, "--log-level", "warn"}, flags...)
 	p := testkit.Start(t, testkit.Build(t, workerBin), args, env, s.dir)
 	p.WaitReady(t, addr, 30*time.Second)
 	return p

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/objstore"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/worker-pipeline/airflow/airflowtest"
 )
@@ -81,13 +83,15 @@ func TestLowQualityWaitsThenApprovedByUpdate(t *testing.T) {
 }
 
 func TestAirflowContract(t *testing.T) {
+	s := newStack(t)
+	store := openStore(t, objstore.Settings{}, filepath.Join(s.dir, "staging"))
 	af := airflowtest.New(map[string]airflowtest.DAG{
-		"sales_transform": {Polls: 2},
+		"sales_transform": {Polls: 2, Transform: enrich(t, store)},
 		"broken":          {Polls: 1, FailTasks: []string{"clean_orders"}},
 		"forbidden":       {Deny: 401},
+		"writes_nothing":  {Polls: 1},
 	})
 	defer af.Close()
-	s := newStack(t)
 	s.startWorker(t, []string{"MATIH_AIRFLOW_USERNAME=" + af.User, "MATIH_AIRFLOW_PASSWORD=" + af.Password},
 		"--airflow-url", af.URL, "--airflow-poll", "100ms")
 	db, want := source(t, 500, 0)
@@ -97,33 +101,56 @@ func TestAirflowContract(t *testing.T) {
 		cfg := cfgFor(db, "analytics.af_ok")
 		cfg.TransformDAG = "sales_transform"
 		var res contract.PipelineResult
-		require.NoError(t, s.start(t, "pipeline-af-ok", cfg).Get(ctx, &res))
+		run := s.start(t, "pipeline-af-ok", cfg)
+		require.NoError(t, run.Get(ctx, &res))
 		assert.Equal(t, want, res.RowsProcessed)
-		conf, ok := af.Run("sales_transform", "matih__pipeline-af-ok")
-		require.True(t, ok, "the run id is deterministic")
+		conf, ok := af.Run("sales_transform", "matih__pipeline-af-ok__"+run.GetRunID())
+		require.True(t, ok, "the run id is deterministic, and names the run")
 		assert.Contains(t, conf["input_path"], "pipeline-af-ok")
+		assert.Contains(t, conf["output_path"], "/transform/")
+	})
+	t.Run("a DAG that writes no output fails the step, not the load", func(t *testing.T) {
+		cfg := cfgFor(db, "analytics.af_nothing")
+		cfg.TransformDAG = "writes_nothing"
+		err := s.start(t, "pipeline-af-nothing", cfg).Get(ctx, nil)
+		var app *temporal.ApplicationError
+		require.True(t, errors.As(err, &app), "%v", err)
+		assert.Equal(t, "TransformOutputMissing", app.Type())
+		assert.Contains(t, app.Error(), "wrote no Parquet files to")
 	})
 	t.Run("409 finds the existing run", func(t *testing.T) {
 		before := af.Triggers
-		// The run already exists, as after a worker crash between trigger and reply.
-		_, err := httpPostJSON(af.URL+"/api/v1/dags/sales_transform/dagRuns", af.User, af.Password, `{"dag_run_id":"matih__pipeline-af-409"}`)
-		require.NoError(t, err)
-		cfg := cfgFor(db, "analytics.af_409")
+		// The run already exists, as after a worker crash between trigger and reply:
+		// a run of its own, whose extraction takes a moment, so the test can create
+		// the DAG run with the id the pipeline will use before it gets there.
+		dirty, _ := source(t, 500, 0.3) // waits at the gate until the DAG run exists
+		cfg := cfgFor(dirty, "analytics.af_409")
 		cfg.TransformDAG = "sales_transform"
+		run := s.start(t, "pipeline-af-409", cfg)
+		root := store.URL() + "orders/pipeline-af-409." + run.GetRunID() + "/"
+		_, err := httpPostJSON(af.URL+"/api/v1/dags/sales_transform/dagRuns", af.User, af.Password,
+			`{"dag_run_id":"matih__pipeline-af-409__`+run.GetRunID()+`","conf":{"input_path":"`+root+`extract/","output_path":"`+root+`transform/"}}`)
+		require.NoError(t, err)
+		h, err := s.srv.Client.UpdateWorkflow(ctx, updateOpts("pipeline-af-409", contract.ApprovalSignal{Approved: true, Approver: "t", Reason: "r"}))
+		for err != nil || h.Get(ctx, nil) != nil {
+			time.Sleep(100 * time.Millisecond)
+			h, err = s.srv.Client.UpdateWorkflow(ctx, updateOpts("pipeline-af-409", contract.ApprovalSignal{Approved: true, Approver: "t", Reason: "r"}))
+		}
 		var res contract.PipelineResult
-		require.NoError(t, s.start(t, "pipeline-af-409", cfg).Get(ctx, &res))
+		require.NoError(t, run.Get(ctx, &res))
 		assert.Equal(t, contract.StatusCompleted, res.Status)
 		assert.Equal(t, before+1, af.Triggers, "only the pre-existing run was created")
 	})
 	t.Run("failed run fails the workflow naming the tasks", func(t *testing.T) {
 		cfg := cfgFor(db, "analytics.af_failed")
 		cfg.TransformDAG = "broken"
+		before := s.notified.count(contract.ActivityNotifyFailure)
 		err := s.start(t, "pipeline-af-failed", cfg).Get(ctx, nil)
 		var app *temporal.ApplicationError
 		require.True(t, errors.As(err, &app), "%v", err)
 		assert.Equal(t, "AirflowRunFailed", app.Type())
 		assert.Contains(t, app.Error(), "clean_orders")
-		assert.Equal(t, 1, s.notified.count(contract.ActivityNotifyFailure))
+		assert.Equal(t, before+1, s.notified.count(contract.ActivityNotifyFailure))
 	})
 	t.Run("401 is PermissionDenied, not retried", func(t *testing.T) {
 		cfg := cfgFor(db, "analytics.af_denied")

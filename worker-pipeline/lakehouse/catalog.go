@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/catalog/rest"
 	"github.com/apache/iceberg-go/table"
@@ -26,6 +27,8 @@ type Config struct {
 	URI       string // SQLite file, postgres:// DSN, or REST base URL
 	Warehouse string // folder (or URL) for table data
 	RESTToken string
+	// IOProps reach the warehouse's IO (objstore.Settings.IcebergProps for s3://).
+	IOProps map[string]string
 }
 
 // Open connects to the catalog. The returned close function releases it.
@@ -35,6 +38,9 @@ func Open(ctx context.Context, cfg Config) (catalog.Catalog, func(), error) {
 		return openSQL(cfg)
 	case "rest":
 		opts := []rest.Option{}
+		if len(cfg.IOProps) > 0 {
+			opts = append(opts, rest.WithAdditionalProps(iceberg.Properties(cfg.IOProps)))
+		}
 		if cfg.Warehouse != "" {
 			opts = append(opts, rest.WithWarehouseLocation(cfg.Warehouse))
 		}
@@ -51,7 +57,7 @@ func Open(ctx context.Context, cfg Config) (catalog.Catalog, func(), error) {
 }
 
 func openSQL(cfg Config) (catalog.Catalog, func(), error) {
-	return icebergcat.OpenSQL(cfg.URI, cfg.Warehouse)
+	return icebergcat.OpenSQL(cfg.URI, cfg.Warehouse, cfg.IOProps)
 }
 
 // Ident parses "namespace.table".

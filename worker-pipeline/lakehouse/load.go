@@ -21,9 +21,10 @@ const (
 	PropRows           = "matih.rows"
 )
 
-// Loader appends staged files to Iceberg tables.
+// Loader appends staged files from the staging store to Iceberg tables.
 type Loader struct {
 	Catalog catalog.Catalog
+	Store   *staging.Store
 }
 
 // Load appends the staged files of in.InputPath to the destination in one commit. A
@@ -35,14 +36,18 @@ func (l *Loader) Load(ctx context.Context, in contract.LoadInput) (contract.Load
 	if err != nil {
 		return res, err
 	}
-	files, err := staging.Files(in.InputPath)
+	dir, err := l.Store.Resolve("input_path", in.InputPath)
+	if err != nil {
+		return res, err
+	}
+	files, err := l.Store.Files(ctx, dir)
 	if err != nil {
 		return res, err
 	}
 	if len(files) == 0 {
-		return res, contract.Invalid("input_path", "a folder with staged Parquet files, %q has none", in.InputPath)
+		return res, contract.Invalid("input_path", "a location with staged Parquet files, %s has none", l.Store.URLOf(dir))
 	}
-	sc, err := staging.Schema(files[0])
+	sc, err := l.Store.Schema(ctx, files[0])
 	if err != nil {
 		return res, err
 	}
@@ -55,12 +60,12 @@ func (l *Loader) Load(ctx context.Context, in contract.LoadInput) (contract.Load
 		res.Rows, _ = strconv.ParseInt(snap.Summary.Properties[PropRows], 10, 64)
 		return res, nil
 	}
-	rdr, err := staging.NewReader(ctx, files)
+	rdr, err := l.Store.NewReader(ctx, files)
 	if err != nil {
 		return res, err
 	}
 	defer rdr.Release()
-	rows, err := countRows(files)
+	rows, err := l.Store.RowCounts(ctx, files)
 	if err != nil {
 		return res, err
 	}
@@ -131,16 +136,4 @@ func compatible(name string, have, staged *iceberg.Schema) error {
 		}
 	}
 	return nil
-}
-
-func countRows(files []string) (int64, error) {
-	var n int64
-	for _, f := range files {
-		c, err := staging.RowCount(f)
-		if err != nil {
-			return 0, err
-		}
-		n += c
-	}
-	return n, nil
 }

@@ -12,13 +12,22 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/worker-pipeline/demo"
 	"github.com/matih/ops/worker-pipeline/extract"
+	"github.com/matih/ops/worker-pipeline/staging"
+	"github.com/matih/ops/worker-pipeline/staging/stagingtest"
 )
 
+// store is the staging store every test of this package stages into.
+var store *staging.Store
+
 func stage(t *testing.T, rows int) string {
+	if store == nil {
+		store = stagingtest.StoreAt(t, t.TempDir())
+		t.Cleanup(func() { store = nil })
+	}
 	db := filepath.Join(t.TempDir(), "orders.db")
 	require.NoError(t, demo.CreateOrders(context.Background(), db, demo.OrdersSpec{Rows: rows, NullRate: 0.1, Seed: 3}))
-	res, err := (&extract.Extractor{RowsPerFile: 400}).Extract(context.Background(), contract.ExtractInput{PipelineID: "p", RunID: "r",
-		StagingPath: t.TempDir(), Source: contract.SourceConfig{Kind: contract.SourceSQLite, DSN: db, Table: "orders"}}, extract.Progress{}, nil)
+	res, err := (&extract.Extractor{Store: store, RowsPerFile: 400}).Extract(context.Background(), contract.ExtractInput{PipelineID: "p", RunID: t.Name(),
+		Source: contract.SourceConfig{Kind: contract.SourceSQLite, DSN: db, Table: "orders"}}, extract.Progress{}, nil)
 	require.NoError(t, err)
 	return res.OutputPath
 }
@@ -29,8 +38,8 @@ func TestLoadIsIdempotentByKey(t *testing.T) {
 	cat, closeCat, err := Open(ctx, Config{URI: filepath.Join(dir, "catalog.db"), Warehouse: filepath.Join(dir, "warehouse")})
 	require.NoError(t, err)
 	defer closeCat()
-	l := &Loader{Catalog: cat}
 	staged := stage(t, 1000)
+	l := &Loader{Catalog: cat, Store: store}
 
 	first, err := l.Load(ctx, contract.LoadInput{InputPath: staged, Destination: contract.DestinationConfig{Table: "analytics.orders"}, IdempotencyKey: "wf-1"})
 	require.NoError(t, err)
@@ -62,15 +71,15 @@ func TestIncompatibleSchemaIsAConflict(t *testing.T) {
 	cat, closeCat, err := Open(ctx, Config{URI: filepath.Join(dir, "catalog.db"), Warehouse: filepath.Join(dir, "warehouse")})
 	require.NoError(t, err)
 	defer closeCat()
-	l := &Loader{Catalog: cat}
 	staged := stage(t, 10)
+	l := &Loader{Catalog: cat, Store: store}
 	_, err = l.Load(ctx, contract.LoadInput{InputPath: staged, Destination: contract.DestinationConfig{Table: "analytics.orders"}, IdempotencyKey: "a"})
 	require.NoError(t, err)
 
 	// Stage a source whose amount column is text.
 	other := filepath.Join(t.TempDir(), "text.db")
 	require.NoError(t, demo.CreateOrders(ctx, other, demo.OrdersSpec{Rows: 5}))
-	res, err := (&extract.Extractor{}).Extract(ctx, contract.ExtractInput{PipelineID: "p", RunID: "r2", StagingPath: t.TempDir(),
+	res, err := (&extract.Extractor{Store: store}).Extract(ctx, contract.ExtractInput{PipelineID: "p", RunID: "r2",
 		Source: contract.SourceConfig{Kind: contract.SourceSQLite, DSN: other, Query: "SELECT order_id, CAST(amount AS TEXT) AS amount FROM orders ORDER BY order_id"}}, extract.Progress{}, nil)
 	require.NoError(t, err)
 	_, err = l.Load(ctx, contract.LoadInput{InputPath: res.OutputPath, Destination: contract.DestinationConfig{Table: "analytics.orders"}, IdempotencyKey: "b"})

@@ -37,6 +37,7 @@ func PartitionID(column string, start, end time.Time) string {
 // other processes are retried on conflict.
 type PartitionWriter struct {
 	Catalog catalog.Catalog
+	Store   *staging.Store
 
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex
@@ -47,7 +48,7 @@ type OverwriteInput struct {
 	Table      string
 	Column     string
 	Start, End time.Time
-	Dir        string            // staged Parquet files; none means the partition is now empty
+	Dir        string            // staging prefix of the partition's files; none means the partition is now empty
 	Props      map[string]string // extra snapshot summary properties
 }
 
@@ -80,18 +81,18 @@ func (w *PartitionWriter) OverwritePartition(ctx context.Context, in OverwriteIn
 	if err != nil {
 		return OverwriteResult{}, err
 	}
-	files, err := staging.Files(in.Dir)
+	files, err := w.Store.Files(ctx, in.Dir)
 	if err != nil {
 		return OverwriteResult{}, err
 	}
 	defer w.lock(in.Table)()
 	var tbl *table.Table
 	if len(files) > 0 {
-		sc, err := staging.Schema(files[0])
+		sc, err := w.Store.Schema(ctx, files[0])
 		if err != nil {
 			return OverwriteResult{}, err
 		}
-		if tbl, err = (&Loader{Catalog: w.Catalog}).tableFor(ctx, ident, sc); err != nil {
+		if tbl, err = (&Loader{Catalog: w.Catalog, Store: w.Store}).tableFor(ctx, ident, sc); err != nil {
 			return OverwriteResult{}, err
 		}
 	} else if tbl, err = w.Catalog.LoadTable(ctx, ident); errors.Is(err, catalog.ErrNoSuchTable) {
@@ -105,7 +106,7 @@ func (w *PartitionWriter) OverwritePartition(ctx context.Context, in OverwriteIn
 		props[k] = v
 	}
 	for attempt := 1; ; attempt++ {
-		res, err := overwriteOnce(ctx, tbl, in, files, id, props)
+		res, err := w.overwriteOnce(ctx, tbl, in, files, id, props)
 		if err == nil || !errors.Is(err, table.ErrCommitFailed) || attempt == commitAttempts {
 			return res, err
 		}
@@ -115,7 +116,7 @@ func (w *PartitionWriter) OverwritePartition(ctx context.Context, in OverwriteIn
 	}
 }
 
-func overwriteOnce(ctx context.Context, tbl *table.Table, in OverwriteInput, files []string, id string, props iceberg.Properties) (OverwriteResult, error) {
+func (w *PartitionWriter) overwriteOnce(ctx context.Context, tbl *table.Table, in OverwriteInput, files []string, id string, props iceberg.Properties) (OverwriteResult, error) {
 	filter, err := rangeFilter(tbl, in.Table, in.Column, in.Start, in.End)
 	if err != nil {
 		return OverwriteResult{}, err
@@ -135,11 +136,11 @@ func overwriteOnce(ctx context.Context, tbl *table.Table, in OverwriteInput, fil
 			}
 		}
 	} else {
-		if rows, err = countRows(files); err != nil {
+		if rows, err = w.Store.RowCounts(ctx, files); err != nil {
 			return OverwriteResult{}, err
 		}
 		props[PropRows] = strconv.FormatInt(rows, 10)
-		rdr, err := staging.NewReader(ctx, files)
+		rdr, err := w.Store.NewReader(ctx, files)
 		if err != nil {
 			return OverwriteResult{}, err
 		}

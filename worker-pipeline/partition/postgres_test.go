@@ -2,7 +2,6 @@ package partition
 
 import (
 	"context"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/testkit"
-	"github.com/matih/ops/worker-pipeline/extract"
 	"github.com/matih/ops/worker-pipeline/lakehouse"
 )
 
@@ -26,7 +24,6 @@ func TestPostgresSourceWithTimestamps(t *testing.T) {
 	testkit.Psql(t, dsn, `CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL, v double precision);
 		INSERT INTO events SELECT g, timestamptz '2026-01-01 00:00:00+00' + g * interval '7 minutes', g / 10.0 FROM generate_series(0, 239) g;`)
 	f := newFixture(t)
-	f.proc.Extractor = &extract.Extractor{StagingRoot: filepath.Join(t.TempDir(), "staging")}
 	plan, err := NewPlan(contract.BackfillConfig{StartDate: "2026-01-01T00:00:00Z", EndDate: "2026-01-01T06:00:00Z", PartitionSize: contract.PartitionHour})
 	require.NoError(t, err)
 	b := contract.PartitionBatch{BackfillID: "backfill-pg", PipelineID: "events", PartitionColumn: "at", Reprocess: contract.ReprocessAll,

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -63,6 +63,23 @@ func (p *Processor) ProcessPartition(ctx context.Context, in contract.PartitionB
 	stop := p.keepAlive(ctx, beat)
 	defer stop()
 	job, err := p.prepare(ctx, in)
+	if err != nil && ctx.Err() == nil && (last || isPermanent(err)) {
+		// No retry is left: every partition this attempt would have run gets the
+		// table marker reprocess: failed reads. After a transient error they are
+		// reported failed, so those an earlier attempt committed stay done; a
+		// permanent one (the batch itself is wrong) fails the task as before.
+		failed := make([]contract.PartitionResult, 0, len(in.Partitions)-len(out.Results))
+		for _, part := range in.Partitions[len(out.Results):] {
+			failed = append(failed, p.markFailed(ctx, in, part, err, info.Attempt, time.Now()))
+		}
+		if isPermanent(err) {
+			return out, retry.Classify(err)
+		}
+		for _, r := range failed {
+			add(r)
+		}
+		return out, nil
+	}
 	if err != nil {
 		return out, retry.Classify(err)
 	}
@@ -81,17 +98,33 @@ func (p *Processor) ProcessPartition(ctx context.Context, in contract.PartitionB
 		if !permanent && !last {
 			return out, err // retried; the heartbeat holds the partitions done so far
 		}
-		id := lakehouse.PartitionID(in.PartitionColumn, part.Start, part.End)
-		if merr := p.Writer.MarkFailed(ctx, in.Destination.Table, id, err.Error()); merr != nil {
-			activity.GetLogger(ctx).Warn("could not record the failed partition", "partition", part.Key, "error", merr)
-		}
-		add(contract.PartitionResult{Partition: part, Status: contract.PartitionFailed,
-			Error: err.Error(), Duration: contract.Duration(time.Since(started)), Attempts: int(info.Attempt)})
+		add(p.markFailed(ctx, in, part, err, info.Attempt, started))
 		if !permanent {
 			return out, nil
 		}
 	}
 	return out, nil
+}
+
+// markFailed records a partition that failed for good in the table (the marker
+// reprocess: failed reads) and returns its result.
+func (p *Processor) markFailed(ctx context.Context, in contract.PartitionBatch, part contract.Partition, err error, attempt int32, started time.Time) contract.PartitionResult {
+	id := lakehouse.PartitionID(in.PartitionColumn, part.Start, part.End)
+	if merr := p.Writer.MarkFailed(ctx, in.Destination.Table, id, err.Error()); merr != nil {
+		activity.GetLogger(ctx).Warn("could not record the failed partition", "partition", part.Key, "error", merr)
+	}
+	return contract.PartitionResult{Partition: part, Status: contract.PartitionFailed,
+		Error: err.Error(), Duration: contract.Duration(time.Since(started)), Attempts: int(attempt)}
+}
+
+// cleanup removes a partition's staging on its own short deadline, so a cancelled
+// or failed partition leaves nothing behind either.
+func (p *Processor) cleanup(prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := p.Extractor.Store.Delete(ctx, prefix); err != nil {
+		slog.Warn("could not remove a partition's staging", "prefix", prefix, "error", err)
+	}
 }
 
 // keepAlive heartbeats from a goroutine while one partition runs long.
@@ -158,14 +191,15 @@ func (j *job) one(ctx context.Context, part contract.Partition, beat func()) (co
 		return res, err
 	}
 	src := contract.SourceConfig{Kind: j.in.Source.Kind, DSN: j.in.Source.DSN, Query: q}
-	ext, err := j.p.Extractor.Extract(ctx, contract.ExtractInput{PipelineID: j.in.PipelineID,
-		RunID: j.in.BackfillID + "-" + part.Key, Source: src}, extract.Progress{}, func(extract.Progress) { beat() })
+	xin := contract.ExtractInput{PipelineID: j.in.PipelineID, RunID: j.in.BackfillID + "-" + part.Key, Source: src}
+	ext, err := j.p.Extractor.Extract(ctx, xin, extract.Progress{}, func(extract.Progress) { beat() })
 	if err != nil {
 		return res, fmt.Errorf("extract partition %s: %w", part.Key, err)
 	}
-	defer os.RemoveAll(ext.OutputPath)
+	dir := extract.RunPrefix(xin)
+	defer j.p.cleanup(dir)
 	ov, err := j.p.Writer.OverwritePartition(ctx, lakehouse.OverwriteInput{Table: j.in.Destination.Table,
-		Column: j.in.PartitionColumn, Start: part.Start, End: part.End, Dir: ext.OutputPath,
+		Column: j.in.PartitionColumn, Start: part.Start, End: part.End, Dir: dir,
 		Props: map[string]string{lakehouse.PropBackfill: j.in.BackfillID}})
 	if err != nil {
 		return res, err

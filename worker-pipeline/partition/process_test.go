@@ -3,6 +3,7 @@ package partition
 import (
 	"context"
 	"database/sql"
+	"io/fs"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,16 +17,18 @@ import (
 	"github.com/matih/ops/worker-pipeline/demo"
 	"github.com/matih/ops/worker-pipeline/extract"
 	"github.com/matih/ops/worker-pipeline/lakehouse"
+	"github.com/matih/ops/worker-pipeline/staging/stagingtest"
 )
 
 const table = "demo.orders_daily"
 
 // fixture is a real SQLite source of 10 days x 50 orders and a real Iceberg catalog.
 type fixture struct {
-	t    *testing.T
-	src  string
-	proc *Processor
-	plan Plan
+	t       *testing.T
+	src     string
+	proc    *Processor
+	plan    Plan
+	staging string // the staging store's folder
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -38,9 +41,10 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(closeCat)
 	plan, err := NewPlan(contract.BackfillConfig{StartDate: "2026-01-01", EndDate: "2026-01-11", PartitionSize: contract.PartitionDay})
 	require.NoError(t, err)
-	return &fixture{t: t, src: src, plan: plan, proc: &Processor{
-		Extractor: &extract.Extractor{StagingRoot: filepath.Join(dir, "staging")},
-		Writer:    &lakehouse.PartitionWriter{Catalog: cat}}}
+	store := stagingtest.StoreAt(t, filepath.Join(dir, "staging"))
+	return &fixture{t: t, src: src, plan: plan, staging: filepath.Join(dir, "staging"), proc: &Processor{
+		Extractor: &extract.Extractor{Store: store},
+		Writer:    &lakehouse.PartitionWriter{Catalog: cat, Store: store}}}
 }
 
 func (f *fixture) batch(mode string, idx ...int) contract.PartitionBatch {
@@ -115,6 +119,14 @@ func TestOverwriteReplacesExactlyThePartition(t *testing.T) {
 		assert.Positive(t, r.Duration.D())
 	}
 	assert.Equal(t, int64(500), f.total())
+	var left []string
+	require.NoError(t, filepath.WalkDir(f.staging, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			left = append(left, p)
+		}
+		return err
+	}))
+	assert.Empty(t, left, "every partition's staging is deleted once it is committed")
 
 	// Rerun two partitions after the source changed: only they change, nothing doubles.
 	f.exec(`DELETE FROM orders WHERE order_date = '2026-01-04' AND order_id % 2 = 0`)

@@ -22,6 +22,10 @@ type fakes struct {
 	onTransform   func(ctx context.Context) error
 	calls         []string
 	notifications map[string][]any
+	transforms    []contract.TransformInput
+	loads         []contract.LoadInput
+	deleted       []string
+	loadRows      int64 // rows the load reports; 0 means 1000, as extracted
 }
 
 func newFakes(score float64) *fakes {
@@ -70,11 +74,32 @@ func (f *fakes) register(env interface {
 				return contract.TransformResult{}, err
 			}
 		}
-		return contract.TransformResult{Status: contract.TransformSucceeded, DAGID: in.DAGID, DAGRunID: in.DAGRunID, OutputPath: in.InputPath}, nil
+		f.mu.Lock()
+		f.transforms = append(f.transforms, in)
+		f.mu.Unlock()
+		out := in.InputPath
+		if in.OutputPath != "" {
+			out = "file:///staging/" + in.OutputPath
+		}
+		return contract.TransformResult{Status: contract.TransformSucceeded, DAGID: in.DAGID, DAGRunID: in.DAGRunID, OutputPath: out}, nil
 	}, activity.RegisterOptions{Name: contract.ActivityTriggerAirflowDAG})
+	env.RegisterActivityWithOptions(func(ctx context.Context, in contract.StagingCleanupInput) (contract.StagingCleanupResult, error) {
+		f.record(contract.ActivityDeleteStaging)
+		f.mu.Lock()
+		f.deleted = append(f.deleted, in.Path)
+		f.mu.Unlock()
+		return contract.StagingCleanupResult{Deleted: 3}, nil
+	}, activity.RegisterOptions{Name: contract.ActivityDeleteStaging})
 	env.RegisterActivityWithOptions(func(ctx context.Context, in contract.LoadInput) (contract.LoadResult, error) {
 		f.record(contract.ActivityLoadToIceberg)
-		return contract.LoadResult{Table: in.Destination.Table, Rows: 1000, SnapshotID: 4242, IdempotencyKey: in.IdempotencyKey}, nil
+		f.mu.Lock()
+		f.loads = append(f.loads, in)
+		rows := f.loadRows
+		f.mu.Unlock()
+		if rows == 0 {
+			rows = 1000
+		}
+		return contract.LoadResult{Table: in.Destination.Table, Rows: rows, SnapshotID: 4242, IdempotencyKey: in.IdempotencyKey}, nil
 	}, activity.RegisterOptions{Name: contract.ActivityLoadToIceberg})
 	for _, name := range []string{contract.ActivityNotifyQualityIssue, contract.ActivityNotifyPipelineCompletion, contract.ActivityNotifyFailure} {
 		name := name

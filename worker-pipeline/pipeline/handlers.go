@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/signals"
 	"github.com/matih/ops/shared/status"
 )
 
@@ -41,14 +42,13 @@ func (t *tracker) setupHandlers(ctx workflow.Context, cancelRun workflow.CancelF
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		for {
 			sel := workflow.NewSelector(gctx)
-			sel.AddReceive(approvals, func(c workflow.ReceiveChannel, _ bool) {
-				var sig contract.ApprovalSignal
-				c.Receive(gctx, &sig)
-				t.decide(gctx, sig)
-			})
+			sel.AddReceive(approvals, func(c workflow.ReceiveChannel, _ bool) { t.onApproval(gctx, c) })
 			sel.AddReceive(cancels, func(c workflow.ReceiveChannel, _ bool) {
 				var sig contract.CancelSignal
-				c.Receive(gctx, &sig)
+				if _, err := signals.ReceiveAsync(c, &sig); err != nil {
+					t.refused.Refuse(gctx, contract.SignalCancel, err.Error())
+					return
+				}
 				if t.cancelReq == nil {
 					t.cancelReq = &sig
 					cancelRun()
@@ -58,6 +58,20 @@ func (t *tracker) setupHandlers(ctx workflow.Context, cancelRun workflow.CancelF
 		}
 	})
 	return nil
+}
+
+// onApproval takes one approval signal. One that does not decode, or that the
+// gate cannot take, is refused with its reason, which the status document shows.
+func (t *tracker) onApproval(ctx workflow.Context, c workflow.ReceiveChannel) {
+	var sig contract.ApprovalSignal
+	if _, err := signals.ReceiveAsync(c, &sig); err != nil {
+		t.refused.Refuse(ctx, contract.SignalApproval, err.Error())
+		return
+	}
+	if err := t.validateApproval(sig); err != nil {
+		t.refused.Refuse(ctx, contract.SignalApproval, err.Error())
+	}
+	t.decide(ctx, sig)
 }
 
 // validateApproval refuses an update the workflow cannot take, so the console gets

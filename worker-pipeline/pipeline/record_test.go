@@ -99,6 +99,16 @@ func TestRecordHistories(t *testing.T) {
 	}
 }
 
+// recordSet is the folder new recordings go to. Fixtures are never re-recorded in
+// place: a workflow change that needs new histories records a new set beside the
+// old ones, which keep proving that runs started before the change still replay.
+const recordSet = "testdata/staging-store"
+
 func writeHistory(t *testing.T, c client.Client, id string) {
-	testkit.WriteHistory(t, c, id, "", filepath.Join("testdata", id+".json"))
+	require.NoError(t, os.MkdirAll(recordSet, 0o755))
+	path := filepath.Join(recordSet, id+".json")
+	if _, err := os.Stat(path); err == nil {
+		t.Fatalf("%s exists: record a new set beside it instead of re-recording in place", path)
+	}
+	testkit.WriteHistory(t, c, id, "", path)
 }

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/signals"
 	"github.com/matih/ops/shared/status"
 )
 
@@ -40,6 +41,7 @@ type tracker struct {
 	decision   *contract.ApprovalSignal
 	ignored    []contract.ApprovalSignal
 	cancelReq  *contract.CancelSignal
+	refused    signals.Refusals
 }
 
 // setPhase records a phase change and upserts the search attributes.
@@ -100,7 +102,7 @@ func (t *tracker) document(ctx workflow.Context) status.Document {
 		Status: "RUNNING", Phase: t.phase, StartedAt: t.started, CurrentActivity: t.current,
 		Progress: t.progress, ProgressSource: status.SourceQuery,
 		Activities: append([]status.Activity{}, t.activities...), PendingSignals: []string{},
-		Quality: t.quality, HistoryLength: info.GetCurrentHistoryLength(),
+		Quality: t.quality, HistoryLength: info.GetCurrentHistoryLength(), RefusedSignals: t.refused.Summary(),
 	}
 	if t.awaiting {
 		d.PendingSignals = append(d.PendingSignals, contract.SignalApproval)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/retry"
-	"github.com/matih/ops/worker-pipeline/airflow"
 )
 
 // Register adds the workflow under its wire name.
@@ -27,6 +26,9 @@ type run struct {
 	cfg  contract.PipelineConfig
 	id   string
 	sent []workflow.Future // notifications sent without waiting
+	// staged is set once the run stages into the shared store under a run-scoped
+	// prefix (runs started before that change keep the old path).
+	staged *stagedRun
 }
 
 // DataPipelineWorkflow runs one pipeline. A rejected or timed-out approval and a
@@ -42,13 +44,19 @@ func DataPipelineWorkflow(ctx workflow.Context, cfg contract.PipelineConfig) (co
 		r.cfg.ApprovalTimeout = contract.Duration(contract.DefaultApprovalTimeout)
 	}
 	runCtx, cancelRun := workflow.WithCancel(ctx)
-	if err := r.setupHandlers(ctx, cancelRun); err != nil {
+	err := r.setupHandlers(ctx, cancelRun)
+	if err != nil {
 		return contract.PipelineResult{}, err
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, saPipelineID.ValueSet(cfg.PipelineID)); err != nil {
 		workflow.GetLogger(ctx).Warn("upsert PipelineId failed", "error", err)
 	}
+	r.staged, err = r.stagingVersion(ctx)
+	if err != nil {
+		return contract.PipelineResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeValidation, err)
+	}
 	res, err := r.steps(runCtx)
+	r.deleteStaging(ctx)
 	switch {
 	case err != nil && (temporal.IsCanceledError(err) || runCtx.Err() != nil):
 		return r.cancelled(ctx), nil
@@ -63,14 +71,16 @@ func DataPipelineWorkflow(ctx workflow.Context, cfg contract.PipelineConfig) (co
 func (r *run) steps(ctx workflow.Context) (contract.PipelineResult, error) {
 	r.setPhase(ctx, contract.PhaseExtracting)
 	var ext contract.ExtractionResult
-	in := contract.ExtractInput{PipelineID: r.cfg.PipelineID, RunID: r.id, Source: r.cfg.Source, StagingPath: r.cfg.StagingPath}
-	if err := r.exec(ctx, contract.ActivityExtractData, in, &ext); err != nil {
+	if err := r.exec(ctx, contract.ActivityExtractData, r.extractInput(), &ext); err != nil {
 		return contract.PipelineResult{}, err
 	}
 
 	r.setPhase(ctx, contract.PhaseValidating)
 	var q contract.QualityResult
-	if err := r.exec(ctx, contract.ActivityValidateQuality, contract.QualityInput{OutputPath: ext.OutputPath, Checks: r.cfg.QualityChecks}, &q); err != nil {
+	if err := r.exec(ctx, contract.ActivityValidateQuality, r.qualityInput(ext), &q); err != nil {
+		return contract.PipelineResult{}, err
+	}
+	if err := r.crossCheck(contract.ActivityValidateQuality, ext.Rows, q.Rows); err != nil {
 		return contract.PipelineResult{}, err
 	}
 	r.quality = &q
@@ -86,18 +96,20 @@ func (r *run) steps(ctx workflow.Context) (contract.PipelineResult, error) {
 	if r.cfg.TransformDAG == "" {
 		r.skip(contract.ActivityTriggerAirflowDAG, "no transform_dag configured")
 		r.upsert(ctx)
-	} else {
-		tin := contract.TransformInput{DAGID: r.cfg.TransformDAG, DAGRunID: airflow.RunID(r.id), InputPath: ext.OutputPath, PipelineID: r.cfg.PipelineID}
-		if err := r.exec(ctx, contract.ActivityTriggerAirflowDAG, tin, &tr); err != nil {
-			return contract.PipelineResult{}, err
-		}
+	} else if err := r.exec(ctx, contract.ActivityTriggerAirflowDAG, r.transformInput(ext), &tr); err != nil {
+		return contract.PipelineResult{}, err
 	}
 
 	r.setPhase(ctx, contract.PhaseLoading)
 	var load contract.LoadResult
-	lin := contract.LoadInput{InputPath: tr.OutputPath, Destination: r.cfg.Destination, IdempotencyKey: r.id}
+	lin := contract.LoadInput{InputPath: tr.OutputPath, Destination: r.cfg.Destination, IdempotencyKey: r.loadKey()}
 	if err := r.exec(ctx, contract.ActivityLoadToIceberg, lin, &load); err != nil {
 		return contract.PipelineResult{}, err
+	}
+	if r.cfg.TransformDAG == "" {
+		if err := r.crossCheck(contract.ActivityLoadToIceberg, ext.Rows, load.Rows); err != nil {
+			return contract.PipelineResult{}, err
+		}
 	}
 	return contract.PipelineResult{Status: contract.StatusCompleted, RowsProcessed: load.Rows, SnapshotID: load.SnapshotID}, nil
 }
@@ -109,7 +121,9 @@ func derefResult(r *contract.PipelineResult) contract.PipelineResult {
 	return *r
 }
 
-// exec runs one activity by name with its policy from shared, tracking it.
+// exec runs one activity by name with its policy from shared, tracking it. The
+// policy waits for a cancelled activity to acknowledge, so the trigger sees the
+// cancel request (and stops the DAG run) before the workflow closes.
 func (r *run) exec(ctx workflow.Context, name string, in, out any) error {
 	i := r.begin(ctx, name)
 	err := workflow.ExecuteActivity(retry.WithActivityOptions(ctx, name), name, in).Get(ctx, out)

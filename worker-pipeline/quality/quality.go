@@ -17,11 +17,19 @@ import (
 // DefaultMaxSamples bounds the samples kept per check.
 const DefaultMaxSamples = 5
 
-// Checker runs checks; Now is injectable so freshness is testable.
+// Checker runs checks over the staging store; Now is injectable so freshness is testable.
 type Checker struct {
+	Store      *staging.Store
 	Now        func() time.Time
 	MaxSamples int
 }
+
+// MissingDataError is staged data that is not there, or not what extraction
+// reported: a score over it would mean nothing, so no retry and no approval gate
+// may rest on it.
+type MissingDataError struct{ Detail string }
+
+func (e *MissingDataError) Error() string { return "staged data missing: " + e.Detail }
 
 // evaluator accumulates one check over the batches of a scan.
 type evaluator interface {
@@ -29,17 +37,24 @@ type evaluator interface {
 	result(total int64) contract.CheckResult
 }
 
-// Run scans the staged files in dir once, feeding every check. beat is called with the
-// rows scanned so far, after each batch.
-func (c *Checker) Run(ctx context.Context, dir string, checks []contract.QualityCheck, beat func(rows int64)) (contract.QualityResult, error) {
-	files, err := staging.Files(dir)
+// Run scans the staged files under in.OutputPath once, feeding every check. No
+// staged files, or a row count other than in.ExpectedRows, is a MissingDataError.
+// beat is called with the rows scanned so far, after each batch.
+func (c *Checker) Run(ctx context.Context, in contract.QualityInput, beat func(rows int64)) (contract.QualityResult, error) {
+	checks := in.Checks
+	dir, err := c.Store.Resolve("output_path", in.OutputPath)
+	if err != nil {
+		return contract.QualityResult{}, err
+	}
+	files, err := c.Store.Files(ctx, dir)
 	if err != nil {
 		return contract.QualityResult{}, err
 	}
 	if len(files) == 0 {
-		return c.score(checks, nil, 0), nil
+		return contract.QualityResult{}, &MissingDataError{Detail: fmt.Sprintf(
+			"no staged files at %s (the extraction's output is gone, or this worker's --staging-url is not the one extract_data wrote to)", c.Store.URLOf(dir))}
 	}
-	rdr, err := staging.NewReader(ctx, files)
+	rdr, err := c.Store.NewReader(ctx, files)
 	if err != nil {
 		return contract.QualityResult{}, err
 	}
@@ -65,6 +80,10 @@ func (c *Checker) Run(ctx context.Context, dir string, checks []contract.Quality
 	if err := rdr.Err(); err != nil {
 		return contract.QualityResult{}, err
 	}
+	if in.ExpectedRows != nil && *in.ExpectedRows != rdr.Rows {
+		return contract.QualityResult{}, &MissingDataError{Detail: fmt.Sprintf(
+			"extract_data reported %d rows but %s holds %d", *in.ExpectedRows, c.Store.URLOf(dir), rdr.Rows)}
+	}
 	return c.score(checks, evals, rdr.Rows), nil
 }
 
@@ -73,15 +92,7 @@ func (c *Checker) score(checks []contract.QualityCheck, evals []evaluator, total
 	res := contract.QualityResult{Rows: total, Score: 1, Checks: []contract.CheckResult{}}
 	var sum, passed float64
 	for i, chk := range checks {
-		var r contract.CheckResult
-		if evals == nil {
-			r = (&rowCount{min: chk.Min}).result(total)
-			if chk.Type != contract.CheckRowCountMin {
-				r = contract.CheckResult{Passed: true, Detail: "no rows staged"}
-			}
-		} else {
-			r = evals[i].result(total)
-		}
+		r := evals[i].result(total)
 		r.Type, r.Name, r.TotalRows = chk.Type, checkName(chk), total
 		r.Weight = chk.Weight
 		if r.Weight == 0 {

@@ -13,22 +13,50 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/worker-pipeline/demo"
 	"github.com/matih/ops/worker-pipeline/extract"
+	"github.com/matih/ops/worker-pipeline/staging/stagingtest"
 )
 
 func f(v float64) *float64 { return &v }
 
-func staged(t *testing.T, rows int, nullRate float64) string {
+// staged extracts demo orders into a store of the test's own; the checker reads it.
+func staged(t *testing.T, rows int, nullRate float64) (*Checker, contract.QualityInput) {
 	db := filepath.Join(t.TempDir(), "orders.db")
 	require.NoError(t, demo.CreateOrders(context.Background(), db, demo.OrdersSpec{Rows: rows, NullRate: nullRate, Seed: 7,
 		Start: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), Days: 10}))
-	res, err := (&extract.Extractor{RowsPerFile: 400}).Extract(context.Background(), contract.ExtractInput{PipelineID: "p", RunID: "r",
-		StagingPath: t.TempDir(), Source: contract.SourceConfig{Kind: contract.SourceSQLite, DSN: db, Table: "orders"}}, extract.Progress{}, nil)
+	store := stagingtest.Store(t)
+	res, err := (&extract.Extractor{Store: store, RowsPerFile: 400}).Extract(context.Background(), contract.ExtractInput{PipelineID: "p", RunID: "r",
+		Source: contract.SourceConfig{Kind: contract.SourceSQLite, DSN: db, Table: "orders"}}, extract.Progress{}, nil)
 	require.NoError(t, err)
-	return res.OutputPath
+	return &Checker{Store: store}, contract.QualityInput{OutputPath: res.OutputPath, ExpectedRows: &res.Rows}
+}
+
+func TestMissingOrShortStagedDataIsNeverAScore(t *testing.T) {
+	c, in := staged(t, 100, 0)
+	in.Checks = []contract.QualityCheck{{Type: contract.CheckNotNull, Columns: []string{"amount"}}}
+	var missing *MissingDataError
+
+	elsewhere := in
+	elsewhere.OutputPath = c.Store.URL() + "p/other-run/extract/"
+	_, err := c.Run(context.Background(), elsewhere, nil)
+	require.True(t, errors.As(err, &missing), "no files is not a passing score: %v", err)
+	assert.Contains(t, err.Error(), "no staged files at "+elsewhere.OutputPath)
+
+	more := int64(101)
+	in.ExpectedRows = &more
+	_, err = c.Run(context.Background(), in, nil)
+	require.True(t, errors.As(err, &missing), "%v", err)
+	assert.Contains(t, err.Error(), "extract_data reported 101 rows but")
+
+	outside := in
+	outside.OutputPath = "/etc"
+	_, err = c.Run(context.Background(), outside, nil)
+	var ve *contract.ValidationError
+	require.True(t, errors.As(err, &ve), "a path outside the store is refused: %v", err)
+	assert.Equal(t, "output_path", ve.Field)
 }
 
 func TestChecksScoreAndEvidence(t *testing.T) {
-	dir := staged(t, 1000, 0.2)
+	c, in := staged(t, 1000, 0.2)
 	now := time.Date(2026, 3, 11, 12, 0, 0, 0, time.UTC)
 	checks := []contract.QualityCheck{
 		{Type: contract.CheckRowCountMin, Min: f(500)},
@@ -37,7 +65,9 @@ func TestChecksScoreAndEvidence(t *testing.T) {
 		{Type: contract.CheckAcceptedRange, Column: "amount", Min: f(0), Max: f(100)},
 		{Type: contract.CheckFreshness, Column: "created_at", MaxAge: contract.Duration(48 * time.Hour)},
 	}
-	res, err := (&Checker{Now: func() time.Time { return now }}).Run(context.Background(), dir, checks, nil)
+	c.Now = func() time.Time { return now }
+	in.Checks = checks
+	res, err := c.Run(context.Background(), in, nil)
 	require.NoError(t, err)
 	require.Len(t, res.Checks, 5)
 	assert.Equal(t, int64(1000), res.Rows)
@@ -59,19 +89,21 @@ func TestChecksScoreAndEvidence(t *testing.T) {
 }
 
 func TestCleanDataScoresOne(t *testing.T) {
-	dir := staged(t, 300, 0)
-	res, err := (&Checker{}).Run(context.Background(), dir, []contract.QualityCheck{
+	c, in := staged(t, 300, 0)
+	in.Checks = []contract.QualityCheck{
 		{Type: contract.CheckNotNull, Columns: []string{"amount", "customer_id"}},
 		{Type: contract.CheckUnique, Columns: []string{"order_id"}},
-	}, nil)
+	}
+	res, err := c.Run(context.Background(), in, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 1.0, res.Score)
 	assert.Zero(t, res.Checks[0].FailedRows)
 }
 
 func TestUnknownColumnNamesTheCheck(t *testing.T) {
-	dir := staged(t, 10, 0)
-	_, err := (&Checker{}).Run(context.Background(), dir, []contract.QualityCheck{{Type: contract.CheckNotNull, Columns: []string{"amount"}}, {Type: contract.CheckNotNull, Columns: []string{"price"}}}, nil)
+	c, in := staged(t, 10, 0)
+	in.Checks = []contract.QualityCheck{{Type: contract.CheckNotNull, Columns: []string{"amount"}}, {Type: contract.CheckNotNull, Columns: []string{"price"}}}
+	_, err := c.Run(context.Background(), in, nil)
 	var ve *contract.ValidationError
 	require.True(t, errors.As(err, &ve))
 	assert.Equal(t, "quality_checks[1]", ve.Field)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
-	"sort"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -14,34 +12,11 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
-// Files lists the complete staged Parquet files of a folder in order.
-func Files(dir string) ([]string, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "part-*.parquet"))
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(files)
-	return files, nil
-}
-
-// Schema reads the Arrow schema of a staged file.
-func Schema(path string) (*arrow.Schema, error) {
-	pf, err := file.OpenParquetFile(path, false)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		return nil, err
-	}
-	return fr.Schema()
-}
-
 // Reader streams record batches from several Parquet files as one RecordReader, one
 // file open at a time, so memory stays bounded by the batch size.
 type Reader struct {
 	ctx    context.Context
+	store  *Store
 	files  []string
 	schema *arrow.Schema
 	idx    int
@@ -57,16 +32,16 @@ type Reader struct {
 // BatchSize is how many rows each batch holds when reading staged files.
 const BatchSize = 16 * 1024
 
-// NewReader opens a reader over files, which must share one schema.
-func NewReader(ctx context.Context, files []string) (*Reader, error) {
+// NewReader opens a reader over staged files, which must share one schema.
+func (s *Store) NewReader(ctx context.Context, files []string) (*Reader, error) {
 	if len(files) == 0 {
 		return nil, errors.New("no staged files")
 	}
-	sc, err := Schema(files[0])
+	sc, err := s.Schema(ctx, files[0])
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{ctx: ctx, files: files, schema: sc}
+	r := &Reader{ctx: ctx, store: s, files: files, schema: sc}
 	r.refs.Store(1)
 	return r, nil
 }
@@ -117,10 +92,10 @@ func (r *Reader) Next() bool {
 	return false
 }
 
-func (r *Reader) openFile(path string) error {
-	pf, err := file.OpenParquetFile(path, false)
+func (r *Reader) openFile(key string) error {
+	pf, err := r.store.openParquet(r.ctx, key)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
+		return err
 	}
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: BatchSize}, memory.DefaultAllocator)
 	if err != nil {
@@ -130,7 +105,7 @@ func (r *Reader) openFile(path string) error {
 	sc, err := fr.Schema()
 	if err != nil || !sc.Equal(r.schema) {
 		pf.Close()
-		return fmt.Errorf("%s: schema differs from %s", path, r.files[0])
+		return fmt.Errorf("%s: schema differs from %s", key, r.files[0])
 	}
 	rr, err := fr.GetRecordReader(r.ctx, nil, nil)
 	if err != nil {
@@ -150,14 +125,4 @@ func (r *Reader) closeFile() {
 		r.pf.Close()
 		r.pf = nil
 	}
-}
-
-// RowCount reads a staged file's row count from its footer.
-func RowCount(path string) (int64, error) {
-	pf, err := file.OpenParquetFile(path, false)
-	if err != nil {
-		return 0, fmt.Errorf("open %s: %w", path, err)
-	}
-	defer pf.Close()
-	return pf.NumRows(), nil
 }

@@ -1,40 +1,42 @@
-// Package staging reads and writes the Parquet files a pipeline run stages between
-// extraction and loading. Files are written under a temporary name and renamed when
-// complete, so a crash never leaves a half-written file that counts.
 package staging
 
 import (
+	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"gocloud.dev/blob"
 )
 
 // FileName is the name of the i-th staged file.
 func FileName(i int) string { return fmt.Sprintf("part-%05d.parquet", i) }
 
-// Writer writes record batches into numbered Parquet files of at most RowsPerFile rows.
+// Writer writes record batches into numbered Parquet files of at most RowsPerFile
+// rows under one prefix. A file appears in the store only when it is closed whole:
+// the store's writers commit on Close and discard on abort.
 type Writer struct {
-	dir         string
+	ctx         context.Context
+	store       *Store
+	prefix      string
 	schema      *arrow.Schema
 	rowsPerFile int64
 
 	next     int // index of the next file to open
 	cur      *pqarrow.FileWriter
-	curFile  *os.File
+	curKey   string
+	abort    context.CancelFunc // discards the file being written
 	curRows  int64
 	finished []string
-	// OnFileDone is called after each file is complete and renamed.
-	OnFileDone func(path string, rows int64) error
+	// OnFileDone is called after each file is complete and stored.
+	OnFileDone func(key string, rows int64) error
 }
 
-// NewWriter writes files into dir starting at file index first (for resumed runs).
-func NewWriter(dir string, schema *arrow.Schema, rowsPerFile int64, first int) *Writer {
-	return &Writer{dir: dir, schema: schema, rowsPerFile: rowsPerFile, next: first}
+// NewWriter writes files under prefix starting at file index first (for resumed runs).
+func (s *Store) NewWriter(ctx context.Context, prefix string, schema *arrow.Schema, rowsPerFile int64, first int) *Writer {
+	return &Writer{ctx: ctx, store: s, prefix: prefix, schema: schema, rowsPerFile: rowsPerFile, next: first}
 }
 
 // Write appends one batch, which must not span a file boundary: callers size their
@@ -46,7 +48,7 @@ func (w *Writer) Write(rec arrow.RecordBatch) error {
 		}
 	}
 	if err := w.cur.Write(rec); err != nil {
-		return fmt.Errorf("write %s: %w", w.curFile.Name(), err)
+		return fmt.Errorf("write %s: %w", w.store.URLOf(w.curKey), err)
 	}
 	w.curRows += rec.NumRows()
 	if w.curRows >= w.rowsPerFile {
@@ -64,54 +66,53 @@ func (w *Writer) Close() ([]string, error) {
 		if err := w.closeCurrent(); err != nil {
 			return nil, err
 		}
-	} else if w.cur != nil {
-		_ = w.cur.Close()
-		_ = os.Remove(w.curFile.Name())
-		w.cur = nil
+	} else {
+		w.Abort()
 	}
 	return w.finished, nil
 }
 
-// Abort removes the file being written.
+// Abort discards the file being written.
 func (w *Writer) Abort() {
 	if w.cur != nil {
+		w.abort()
 		_ = w.cur.Close()
-		_ = os.Remove(w.curFile.Name())
 		w.cur = nil
 	}
 }
 
 func (w *Writer) open() error {
-	tmp := filepath.Join(w.dir, "."+FileName(w.next)+".tmp")
-	f, err := os.Create(tmp)
+	key := w.prefix + FileName(w.next)
+	ctx, cancel := context.WithCancel(w.ctx)
+	bw, err := w.store.loc.Bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/vnd.apache.parquet"})
 	if err != nil {
-		return fmt.Errorf("create staging file: %w", err)
+		cancel()
+		return fmt.Errorf("create staging file %s: %w", w.store.URLOf(key), err)
 	}
 	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(64*1024))
-	fw, err := pqarrow.NewFileWriter(w.schema, f, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	fw, err := pqarrow.NewFileWriter(w.schema, bw, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
-		f.Close()
+		cancel()
+		_ = bw.Close()
 		return fmt.Errorf("open parquet writer: %w", err)
 	}
-	w.cur, w.curFile, w.curRows = fw, f, 0
+	w.cur, w.curKey, w.abort, w.curRows = fw, key, cancel, 0
 	return nil
 }
 
 func (w *Writer) closeCurrent() error {
-	tmp := w.curFile.Name()
-	if err := w.cur.Close(); err != nil { // also closes the file
-		return fmt.Errorf("close %s: %w", tmp, err)
-	}
-	final := filepath.Join(w.dir, FileName(w.next))
-	if err := os.Rename(tmp, final); err != nil {
-		return err
+	key := w.curKey
+	err := w.cur.Close() // also closes, and so commits, the store's writer
+	w.abort()
+	if err != nil {
+		return fmt.Errorf("store %s: %w", w.store.URLOf(key), err)
 	}
 	rows := w.curRows
-	w.cur, w.curFile, w.curRows = nil, nil, 0
+	w.cur, w.curRows = nil, 0
 	w.next++
-	w.finished = append(w.finished, final)
+	w.finished = append(w.finished, key)
 	if w.OnFileDone != nil {
-		return w.OnFileDone(final, rows)
+		return w.OnFileDone(key, rows)
 	}
 	return nil
 }

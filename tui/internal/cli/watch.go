@@ -138,6 +138,7 @@ func printDoc(w io.Writer, d status.Document) {
 	p("progress", fmt.Sprintf("%.0f%% (from %s)", d.Progress*100, d.ProgressSource))
 	p("retries", fmt.Sprint(d.Retries))
 	p("waiting for", strings.Join(d.PendingSignals, ", "))
+	p("refused signals", status.RefusalLine(d.RefusedSignals))
 	if ps := d.Partitions; ps != nil {
 		p("partitions", fmt.Sprintf("%d/%d done, %d failed, %d running, %d pending; %d rows; %.1f partitions/s, ETA %s",
 			ps.Done+ps.Skipped, ps.Total, ps.Failed, ps.Running, ps.Pending, ps.Rows, ps.PartitionsPerSecond,

@@ -156,6 +156,9 @@ func (d *detailView) lines() []string {
 	} else if len(doc.PendingSignals) > 0 {
 		out = append(out, st.Warn.Render("waiting for "+sanitize.Text(strings.Join(doc.PendingSignals, ", "))))
 	}
+	if line := status.RefusalLine(doc.RefusedSignals); line != "" {
+		out = append(out, st.Warn.Render(fit("REFUSED "+sanitize.Text(line), d.width)))
+	}
 	out = append(out, d.evidence(now)...)
 	out = append(out, d.timeline()...)
 	if len(doc.Result) > 0 {

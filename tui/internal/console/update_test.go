@@ -367,3 +367,14 @@ func TestAQueueWithoutWorkersIsCalledOut(t *testing.T) {
 	press(m, "enter")
 	assert.Contains(t, m.View(), "NO WORKER polling pipeline-workers: this run waits until one starts")
 }
+
+func TestARefusedSignalIsShownOnTheRun(t *testing.T) {
+	fk := demoFake()
+	doc := fk.Docs[waitingID]
+	at := time.Date(2026, 12, 1, 3, 4, 5, 0, time.Local)
+	doc.RefusedSignals = &contract.SignalRefusals{Count: 2, Last: &contract.RefusedSignal{Name: contract.SignalApproval, Reason: "approver is required", At: at}}
+	fk.Docs[waitingID] = doc
+	m, _ := newTestModel(t, fk, nil)
+	press(m, "enter")
+	assert.Contains(t, m.View(), "REFUSED 2 signals, last approval at 03:04:05: approver is required")
+}

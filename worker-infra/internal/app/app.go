@@ -6,12 +6,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/matih/ops/shared/contract"
 	"strings"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/objstore"
 	"github.com/matih/ops/shared/workerrt"
 	"github.com/matih/ops/worker-infra/internal/activities"
 	"github.com/matih/ops/worker-infra/internal/icebergops"
@@ -20,21 +21,25 @@ import (
 )
 
 // Defaults shared with worker-pipeline, so both workers see the same Iceberg tables.
+// Relative paths are inside the data directory (--data-dir).
 const (
-	DefaultCatalogURI = ".data/iceberg/catalog.db"
-	DefaultWarehouse  = ".data/iceberg/warehouse"
+	DefaultCatalogURI = "iceberg/catalog.db"
+	DefaultWarehouse  = "iceberg/warehouse"
 )
 
 // Config is the worker's own configuration.
 type Config struct {
 	CatalogURI string
 	Warehouse  string
+	S3         objstore.Settings
 }
 
-// Flags registers --catalog-uri and --warehouse (env MATIH_CATALOG_URI, MATIH_WAREHOUSE).
+// Flags registers --catalog-uri, --warehouse and the S3 settings (env MATIH_CATALOG_URI,
+// MATIH_WAREHOUSE, MATIH_S3_ENDPOINT, MATIH_S3_REGION).
 func (c *Config) Flags(fs *flag.FlagSet) {
-	fs.StringVar(&c.CatalogURI, "catalog-uri", DefaultCatalogURI, "Iceberg SQL catalog: a SQLite file path or a postgres:// URL, password from PGPASSWORD (env MATIH_CATALOG_URI)")
-	fs.StringVar(&c.Warehouse, "warehouse", DefaultWarehouse, "Iceberg warehouse folder or file:// URI for table data (env MATIH_WAREHOUSE)")
+	fs.StringVar(&c.CatalogURI, "catalog-uri", DefaultCatalogURI, "Iceberg SQL catalog: a SQLite file path (relative: inside --data-dir) or a postgres:// URL, password from PGPASSWORD (env MATIH_CATALOG_URI)")
+	fs.StringVar(&c.Warehouse, "warehouse", DefaultWarehouse, "Iceberg warehouse: a folder (relative: inside --data-dir), file:// or s3:// URL (env MATIH_WAREHOUSE)")
+	c.S3.RegisterFlags(fs)
 }
 
 // Validate checks the settings before the worker connects.
@@ -43,9 +48,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if strings.TrimSpace(c.Warehouse) == "" {
-		return fmt.Errorf("--warehouse: expected a folder or a file:// URI")
+		return fmt.Errorf("--warehouse: expected a folder, a file:// or an s3:// URL")
 	}
-	return nil
+	return c.S3.Validate()
 }
 
 // Setup builds the backends and registers workflows and activities.
@@ -69,7 +74,7 @@ func Register(reg worker.Registry, acts *activities.Activities) {
 // Activities builds the activity struct with its backends; the cleanup closes the
 // Iceberg catalog.
 func (c *Config) Activities(ctx context.Context) (*activities.Activities, func(), error) {
-	cat, closeCat, err := icebergops.Open(c.CatalogURI, c.Warehouse)
+	cat, closeCat, err := icebergops.Open(c.CatalogURI, c.Warehouse, c.S3.IcebergProps())
 	if err != nil {
 		return nil, nil, err
 	}

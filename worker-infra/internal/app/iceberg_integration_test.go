@@ -26,7 +26,7 @@ import (
 func icebergTable(t *testing.T, cfg Config, ns, name string, commits, rows int) catalog.Catalog {
 	t.Helper()
 	ctx := context.Background()
-	cat, closeFn, err := icebergops.Open(cfg.CatalogURI, cfg.Warehouse)
+	cat, closeFn, err := icebergops.Open(cfg.CatalogURI, cfg.Warehouse, nil)
 	require.NoError(t, err)
 	t.Cleanup(closeFn)
 	if ok, _ := cat.CheckNamespaceExists(ctx, catalog.ToIdentifier(ns)); !ok {

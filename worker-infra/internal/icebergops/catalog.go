@@ -21,9 +21,9 @@ import (
 const CatalogName = icebergcat.Name
 
 // Open opens the SQL catalog: a SQLite file by default, or a postgres:// DSN (its
-// password from PGPASSWORD). The warehouse is a folder or a URI.
-func Open(uri, warehouse string) (catalog.Catalog, func(), error) {
-	return icebergcat.OpenSQL(uri, warehouse)
+// password from PGPASSWORD). The warehouse is a folder or a URI; props reach its IO.
+func Open(uri, warehouse string, props map[string]string) (catalog.Catalog, func(), error) {
+	return icebergcat.OpenSQL(uri, warehouse, props)
 }
 
 // loadTable loads "namespace.table"; a missing table is a ValidationError on field.

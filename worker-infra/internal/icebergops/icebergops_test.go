@@ -25,7 +25,7 @@ func newTable(t *testing.T, commits, rows int) catalog.Catalog {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	cat, closeFn, err := Open(filepath.Join(dir, "catalog.db"), filepath.Join(dir, "warehouse"))
+	cat, closeFn, err := Open(filepath.Join(dir, "catalog.db"), filepath.Join(dir, "warehouse"), nil)
 	require.NoError(t, err)
 	t.Cleanup(closeFn)
 	require.NoError(t, cat.CreateNamespace(ctx, catalog.ToIdentifier("analytics"), nil))

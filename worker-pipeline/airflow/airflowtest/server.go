@@ -20,6 +20,9 @@ type DAG struct {
 	// Deny, when set (401 or 403), is Airflow's answer to any request on this DAG,
 	// as for a user without permission on it.
 	Deny int
+	// Transform, when set, is the DAG's work: it runs once, with the run's conf,
+	// when the run ends, and an error from it fails the run.
+	Transform func(conf map[string]any) error
 }
 
 // Server is an httptest server speaking Airflow's DAG-run API.
@@ -173,6 +176,11 @@ func (s *Server) get(w http.ResponseWriter, dag DAG, dagID, runID string) {
 		rn.state, rn.end = "failed", time.Now().UTC()
 	default:
 		rn.state, rn.end = "success", time.Now().UTC()
+		if dag.Transform != nil {
+			if err := dag.Transform(rn.Conf); err != nil {
+				rn.state = "failed"
+			}
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(rn.json())
@@ -230,4 +238,30 @@ func (r *run) json() map[string]any {
 		m["end_date"] = nil
 	}
 	return m
+}
+
+// Running counts a DAG's runs that are queued or running.
+func (s *Server) Running(dagID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.runs {
+		if r.DAGID == dagID && (r.state == "queued" || r.state == "running") {
+			n++
+		}
+	}
+	return n
+}
+
+// Stopped lists the runs a client marked failed with PATCH.
+func (s *Server) Stopped() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, r := range s.Requests {
+		if strings.HasPrefix(r, "PATCH ") {
+			out = append(out, strings.TrimPrefix(r, "PATCH "))
+		}
+	}
+	return out
 }

@@ -35,7 +35,7 @@ func (s *stack) startWorker(t *testing.T) *testkit.Process {
 	addr := testkit.FreeAddr(t)
 	p := testkit.Start(t, testkit.Build(t, "github.com/matih/ops/worker-pipeline/cmd/worker-pipeline"),
 		[]string{"--address", s.srv.HostPort, "--http-addr", addr, "--stop-timeout", "2s",
-			"--staging-dir", filepath.Join(s.dir, "staging"), "--catalog-uri", s.catalog, "--warehouse", s.warehouse, "--log-level", "warn"},
+			"--staging-url", filepath.Join(s.dir, "staging"), "--data-dir", s.dir, "--catalog-uri", s.catalog, "--warehouse", s.warehouse, "--log-level", "warn"},
 		nil, s.dir)
 	p.WaitReady(t, addr, 30*time.Second)
 	return p

@@ -1,0 +1,67 @@
+package objstore
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/matih/ops/shared/datadir"
+	"github.com/matih/ops/shared/testkit"
+)
+
+func roundTrip(t *testing.T, loc *Location) {
+	ctx := context.Background()
+	w, err := loc.Bucket.NewWriter(ctx, "runs/a/part-00000.parquet", nil)
+	require.NoError(t, err)
+	_, err = w.Write([]byte("staged"))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	r, err := loc.Bucket.NewReader(ctx, "runs/a/part-00000.parquet", nil)
+	require.NoError(t, err)
+	b, err := io.ReadAll(r)
+	require.NoError(t, err)
+	r.Close()
+	assert.Equal(t, "staged", string(b))
+}
+
+func TestS3LocationsReachAnS3ProtocolServerUnderTheirPrefix(t *testing.T) {
+	s3 := testkit.StartS3(t, "lake")
+	loc, err := Settings{Endpoint: s3.Endpoint}.Open(context.Background(), "--staging-url", "s3://lake/staging/")
+	require.NoError(t, err)
+	defer loc.Close()
+	assert.Equal(t, "s3://lake/staging/", loc.URL)
+	roundTrip(t, loc)
+	assert.Equal(t, []string{"staging/runs/a/part-00000.parquet"}, s3.Keys(t, ""))
+}
+
+func TestFolderLocationsAreInsideTheDataDirectory(t *testing.T) {
+	base := t.TempDir()
+	require.NoError(t, datadir.Set(base))
+	t.Cleanup(func() { _ = datadir.Set(datadir.Default()) })
+	t.Chdir(t.TempDir())
+	loc, err := Settings{}.Open(context.Background(), "--staging-url", "staging")
+	require.NoError(t, err)
+	defer loc.Close()
+	assert.Equal(t, "file://"+filepath.Join(base, "staging")+"/", loc.URL)
+	roundTrip(t, loc)
+	assert.FileExists(t, filepath.Join(base, "staging", "runs", "a", "part-00000.parquet"))
+}
+
+func TestBadLocationsNameTheFieldAndWhatWasExpected(t *testing.T) {
+	for raw, want := range map[string]string{
+		"":                   "--staging-url: expected a file:// or s3:// URL or a folder",
+		"ftp://host/x":       `expected a file:// or s3:// URL, got scheme "ftp"`,
+		"s3:///prefix":       "an s3:// URL names a bucket",
+		"file://host/x":      "names a local folder",
+		"gs://bucket/prefix": "gs:// is not built in",
+	} {
+		_, err := Settings{}.Open(context.Background(), "--staging-url", raw)
+		require.Error(t, err, raw)
+		assert.Contains(t, err.Error(), want, raw)
+	}
+	assert.ErrorContains(t, Settings{Endpoint: "127.0.0.1:9000"}.Validate(), "--s3-endpoint: expected http(s)://host[:port]")
+}
