@@ -76,6 +76,8 @@ build() {
 demo_data() {
   "$BIN/demo-data" --out "$DATA/demo/orders-clean.db" --rows 20000 --null-rate 0 >/dev/null
   "$BIN/demo-data" --out "$DATA/demo/orders-dirty.db" --rows 20000 --null-rate 0.25 >/dev/null
+  # The workers reach only the databases their connections file lists; the demo's.
+  [ -f "$DATA/connections.yaml" ] || cp worker-pipeline/examples/connections.yaml "$DATA/connections.yaml"
 }
 
 start_worker() { # name pkg http

@@ -5,7 +5,9 @@
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh -short     skips the slowest tests (worker crash and restart, 1M-row extraction)
-#   scripts/test.sh -run NAME  passes extra flags to go test
+#   scripts/test.sh -run NAME  passes extra flags to go test (and skips the fuzzing)
+#
+# After the tests, each fuzz target runs for MATIH_FUZZTIME (default 5s).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -45,6 +47,24 @@ setup_services() {
   fi
 }
 
+# fuzz_targets runs each fuzz target for a few seconds; a crasher is kept in the
+# package's testdata/fuzz as a regression case for every later run.
+FUZZ_TARGETS=(
+  "shared ./signals FuzzDecode"
+  "tui ./internal/sanitize FuzzText"
+  "tui ./internal/cli FuzzBuildStart"
+  "worker-infra ./internal/pgmigrate FuzzStatementChecker"
+)
+fuzz_targets() {
+  local t rc=0
+  for t in "${FUZZ_TARGETS[@]}"; do
+    set -- $t
+    (cd "$1" && go test -run='^$' -fuzz="^$3\$" -fuzztime="${MATIH_FUZZTIME:-5s}" "$2" >"$DATA/fuzz-$3.txt" 2>&1) \
+      || { say "fuzz $3 failed:"; tail -20 "$DATA/fuzz-$3.txt" >&2; rc=1; }
+  done
+  return $rc
+}
+
 go_test() {
   go test -count=1 -timeout 40m "$@" work 2>&1 | tee "$DATA/test-output.txt" | grep -Ev '^time=|^=== (RUN|PAUSE|CONT)'
   return "${PIPESTATUS[0]}"
@@ -56,6 +76,7 @@ step "gofmt" gofmt_check
 step "go vet work" go vet work
 step "each module builds alone (GOWORK=off)" alone_build
 step "go test work" go_test "$@"
+case " $* " in *" -short "*|*" -run "*) ;; *) step "fuzz (${MATIH_FUZZTIME:-5s} each)" fuzz_targets ;; esac
 
 echo
 echo "summary:"

@@ -16,7 +16,7 @@ func f(v float64) *float64 { return &v }
 func validPipeline() PipelineConfig {
 	return PipelineConfig{
 		PipelineID:      "daily-sales-etl",
-		Source:          SourceConfig{Kind: SourceSQLite, DSN: "/data/orders.db", Table: "orders"},
+		Source:          SourceConfig{Connection: "orders", Table: "orders"},
 		MinQualityScore: 0.9,
 		QualityChecks:   []QualityCheck{{Type: CheckNotNull, Columns: []string{"amount"}}},
 		Destination:     DestinationConfig{Table: "analytics.orders"},
@@ -87,9 +87,9 @@ func TestDurationAcceptsStringsAndSeconds(t *testing.T) {
 func TestPipelineValidationNamesTheField(t *testing.T) {
 	require.NoError(t, validPipeline().Validate())
 	cases := map[string]func(*PipelineConfig){
-		"source.kind":            func(c *PipelineConfig) { c.Source = SourceConfig{} },
+		"source.connection":      func(c *PipelineConfig) { c.Source = SourceConfig{Table: "orders"} },
 		"min_quality_score":      func(c *PipelineConfig) { c.MinQualityScore = 1.5 },
-		"source.dsn":             func(c *PipelineConfig) { c.Source.DSN = "" },
+		"source.dsn":             func(c *PipelineConfig) { c.Source.DSN = "/etc/passwd" },
 		"destination.table":      func(c *PipelineConfig) { c.Destination.Table = "orders" },
 		"pipeline_id":            func(c *PipelineConfig) { c.PipelineID = "bad id!" },
 		"source.query":           func(c *PipelineConfig) { c.Source.Table = ""; c.Source.Query = "DELETE FROM orders" },
@@ -107,6 +107,22 @@ func TestPipelineValidationNamesTheField(t *testing.T) {
 	cfg := validPipeline()
 	cfg.Source.Kind = "oracle"
 	assert.Contains(t, cfg.Validate().Error(), `got "oracle"`)
+}
+
+func TestWorkersTakeConnectionsNeverDSNs(t *testing.T) {
+	legacy := SourceConfig{Kind: SourceSQLite, DSN: "/var/lib/other/secrets.db", Table: "orders"}
+	require.NoError(t, legacy.Validate("source"), "runs started before connections still validate")
+	err := legacy.RequireConnection("source")
+	var ve *ValidationError
+	require.True(t, errors.As(err, &ve))
+	assert.Equal(t, "source.dsn", ve.Field)
+	assert.Contains(t, ve.Expected, "name a connection the worker defines")
+	named := SourceConfig{Connection: "orders", Table: "orders"}
+	require.NoError(t, named.Validate("source"))
+	require.NoError(t, named.RequireConnection("source"))
+	bad := SourceConfig{Connection: "../db", Table: "orders"}
+	require.True(t, errors.As(bad.Validate("source"), &ve))
+	assert.Equal(t, "source.connection", ve.Field)
 }
 
 func TestPasswordsInAnyDSNFormAreFound(t *testing.T) {

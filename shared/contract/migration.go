@@ -20,8 +20,12 @@ type ColumnSpec struct {
 
 // MigrationConfig is the input of SchemaMigrationWorkflow.
 type MigrationConfig struct {
-	MigrationID     string       `json:"migration_id" yaml:"migration_id"`
-	Target          string       `json:"target" yaml:"target"`
+	MigrationID string `json:"migration_id" yaml:"migration_id"`
+	Target      string `json:"target" yaml:"target"`
+	// Connection names the PostgreSQL database, as the worker's configuration
+	// defines it. DSN is kept only so that runs started before connections still
+	// decode; workers refuse it.
+	Connection      string       `json:"connection,omitempty" yaml:"connection,omitempty"`
 	DSN             string       `json:"dsn,omitempty" yaml:"dsn,omitempty"`
 	Table           string       `json:"table" yaml:"table"`
 	Statements      []string     `json:"statements,omitempty" yaml:"statements,omitempty"`
@@ -42,9 +46,10 @@ type BackupRef struct {
 	MigrationID string `json:"migration_id"`
 	Target      string `json:"target"`
 	Table       string `json:"table"`
-	// DSN is the target database (never with a password), so restore_backup needs
-	// nothing but the BackupRef.
-	DSN string `json:"dsn,omitempty"`
+	// Connection names the target database, so restore_backup needs nothing but
+	// the BackupRef; DSN is what older workers recorded, and is refused.
+	Connection string `json:"connection,omitempty"`
+	DSN        string `json:"dsn,omitempty"`
 	// Location is "schema.table" of the PostgreSQL copy, or the Iceberg tag name.
 	Location   string `json:"location"`
 	SnapshotID int64  `json:"snapshot_id,omitempty"`

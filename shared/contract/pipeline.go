@@ -8,14 +8,17 @@ const (
 	SourcePostgres = "postgres"
 )
 
-// SourceConfig names a SQL source. Passwords never travel here: PostgreSQL reads them
-// from PGPASSWORD or a .pgpass file on the worker, so they stay out of workflow history.
+// SourceConfig names a SQL source: a connection the worker's own configuration
+// defines (its kind, place and credentials), plus a table or a query. Workflow input
+// never carries a host, a DSN or a file path; DSN is kept only so that runs started
+// before connections existed still decode, and workers refuse it.
 type SourceConfig struct {
-	Kind    string   `json:"kind" yaml:"kind"`
-	DSN     string   `json:"dsn" yaml:"dsn"`
-	Query   string   `json:"query,omitempty" yaml:"query,omitempty"`
-	Table   string   `json:"table,omitempty" yaml:"table,omitempty"`
-	Columns []string `json:"columns,omitempty" yaml:"columns,omitempty"`
+	Connection string   `json:"connection,omitempty" yaml:"connection,omitempty"`
+	Kind       string   `json:"kind,omitempty" yaml:"kind,omitempty"`
+	DSN        string   `json:"dsn,omitempty" yaml:"dsn,omitempty"`
+	Query      string   `json:"query,omitempty" yaml:"query,omitempty"`
+	Table      string   `json:"table,omitempty" yaml:"table,omitempty"`
+	Columns    []string `json:"columns,omitempty" yaml:"columns,omitempty"`
 }
 
 // DestinationConfig names the Iceberg table a pipeline loads into ("namespace.table").

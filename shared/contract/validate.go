@@ -11,21 +11,69 @@ import (
 var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
+var connectionRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`)
+
+// ValidateConnectionName checks the name of a connection a worker defines.
+func ValidateConnectionName(field, name string) error {
+	if !connectionRe.MatchString(name) {
+		return Invalid(field, "the name of a connection the worker defines (a letter, then letters, digits, '_', '.' or '-'), got %q", name)
+	}
+	return nil
+}
+
 // Validate checks a source config; prefix names the field's position ("source").
+// The form with a dsn is accepted here only so that runs started before
+// connections existed still validate; RequireConnection refuses it.
 func (s SourceConfig) Validate(prefix string) error {
 	switch s.Kind {
-	case SourceSQLite, SourcePostgres:
-	case "":
-		return Invalid(prefix+".kind", "required: one of %q, %q", SourceSQLite, SourcePostgres)
+	case "", SourceSQLite, SourcePostgres:
 	default:
 		return Invalid(prefix+".kind", "one of %q, %q, got %q", SourceSQLite, SourcePostgres, s.Kind)
 	}
-	if strings.TrimSpace(s.DSN) == "" {
-		return Invalid(prefix+".dsn", "required: a SQLite file path or a PostgreSQL DSN")
-	}
-	if s.Kind == SourcePostgres && dsnHasPassword(s.DSN) {
+	switch {
+	case s.Connection != "":
+		if err := ValidateConnectionName(prefix+".connection", s.Connection); err != nil {
+			return err
+		}
+		if s.DSN != "" {
+			return Invalid(prefix+".dsn", "either a connection or a dsn, not both; name a connection")
+		}
+	case strings.TrimSpace(s.DSN) == "":
+		return Invalid(prefix+".connection", "required: the name of a connection the worker defines")
+	case s.Kind == "":
+		return Invalid(prefix+".kind", "required with a dsn: one of %q, %q", SourceSQLite, SourcePostgres)
+	case s.Kind == SourcePostgres && dsnHasPassword(s.DSN):
 		return Invalid(prefix+".dsn", "no password: set PGPASSWORD or a .pgpass file on the worker so secrets stay out of workflow history")
 	}
+	return s.validateRead(prefix)
+}
+
+// RequireConnection refuses a source that carries a dsn instead of naming a
+// connection: a worker reaches only what its own configuration lists.
+func (s SourceConfig) RequireConnection(prefix string) error {
+	if s.Connection == "" {
+		if s.DSN != "" {
+			return Invalid(prefix+".dsn", "not accepted from workflow input: name a connection the worker defines (%s.connection) instead of a DSN or a file path", prefix)
+		}
+		return Invalid(prefix+".connection", "required: the name of a connection the worker defines")
+	}
+	return nil
+}
+
+// RequireConnection refuses a postgres migration that carries a dsn instead of
+// naming a connection the worker defines.
+func (c MigrationConfig) RequireConnection() error {
+	if c.Target != TargetPostgres || c.Connection != "" {
+		return nil
+	}
+	if c.DSN != "" {
+		return Invalid("dsn", "not accepted from workflow input: name a postgres connection the worker defines (connection)")
+	}
+	return Invalid("connection", "required: the name of a postgres connection the worker defines")
+}
+
+// validateRead checks the table or the query.
+func (s SourceConfig) validateRead(prefix string) error {
 	hasQuery, hasTable := strings.TrimSpace(s.Query) != "", s.Table != ""
 	switch {
 	case hasQuery && hasTable:
@@ -228,10 +276,17 @@ func (c MigrationConfig) Validate() error {
 	}
 	switch c.Target {
 	case TargetPostgres:
-		if c.DSN == "" {
-			return Invalid("dsn", "a PostgreSQL DSN for target postgres")
-		}
-		if dsnHasPassword(c.DSN) {
+		switch {
+		case c.Connection != "":
+			if err := ValidateConnectionName("connection", c.Connection); err != nil {
+				return err
+			}
+			if c.DSN != "" {
+				return Invalid("dsn", "either a connection or a dsn, not both; name a connection")
+			}
+		case c.DSN == "":
+			return Invalid("connection", "the name of a postgres connection the worker defines, for target postgres")
+		case dsnHasPassword(c.DSN):
 			return Invalid("dsn", "no password: set PGPASSWORD or a .pgpass file on the worker")
 		}
 		if len(c.Statements) == 0 {

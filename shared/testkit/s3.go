@@ -59,3 +59,6 @@ func (s *S3) Keys(t testing.TB, prefix string) []string {
 	}
 	return keys
 }
+
+// Secret is the secret access key the server's clients use, for canary checks.
+func (s *S3) Secret() string { return s3Credentials["AWS_SECRET_ACCESS_KEY"] }

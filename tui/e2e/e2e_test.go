@@ -102,7 +102,7 @@ func TestApproveByKeysInTmux(t *testing.T) {
 	auditPath := filepath.Join(dir, "audit.log")
 	cfg := filepath.Join(dir, "low.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte(`pipeline_id: sales
-source: {kind: sqlite, dsn: /tmp/sales.db, table: sales, columns: [id, missing_region, amount, missing_store]}
+source: {connection: sales, table: sales, columns: [id, missing_region, amount, missing_store]}
 min_quality_score: 0.9
 approval_timeout: 2h
 destination: {table: analytics.sales}

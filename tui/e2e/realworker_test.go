@@ -57,6 +57,11 @@ func TestApproveRealPipelineInTmux(t *testing.T) {
 	dir := t.TempDir()
 	out, err := exec.Command(demoData, "--out", filepath.Join(dir, ".data/demo/orders-dirty.db"), "--rows", "2000", "--null-rate", "0.25").CombinedOutput()
 	require.NoError(t, err, string(out))
+	// The example's connections, as scripts/dev.sh installs them.
+	examples := filepath.Join(testkit.RepoRoot(t), "worker-pipeline", "examples")
+	conns, err := os.ReadFile(filepath.Join(examples, "connections.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".data", "connections.yaml"), conns, 0o600))
 	env := []string{"TEMPORAL_ADDRESS=" + srv.HostPort, "TEMPORAL_NAMESPACE=" + srv.Namespace, "MATIH_DATA_DIR=" + filepath.Join(dir, ".data")}
 	startProcess(t, dir, env, pipelineWorker, "--http-addr", testkit.FreeAddr(t))
 	startProcess(t, dir, env, notifyWorker, "--http-addr", testkit.FreeAddr(t))

@@ -91,6 +91,16 @@ func TestRecordHistories(t *testing.T) {
 	writeHistory(t, c, "invalid-config", "", "invalid-config")
 }
 
+// recordSet is the folder new recordings go to. Fixtures are never re-recorded in
+// place: a workflow change records a new set beside the old ones, which keep
+// proving that runs started before it still replay.
+const recordSet = "testdata/named-connections"
+
 func writeHistory(t *testing.T, c client.Client, id, runID, name string) {
-	testkit.WriteHistory(t, c, id, runID, filepath.Join("testdata", name+".json"))
+	require.NoError(t, os.MkdirAll(recordSet, 0o755))
+	path := filepath.Join(recordSet, name+".json")
+	if _, err := os.Stat(path); err == nil {
+		t.Fatalf("%s exists: record a new set beside it instead of re-recording in place", path)
+	}
+	testkit.WriteHistory(t, c, id, runID, path)
 }

@@ -23,6 +23,10 @@ func Register(reg interface {
 	reg.RegisterWorkflowWithOptions(DataBackfillWorkflow, workflow.RegisterOptions{Name: contract.DataBackfillWorkflow})
 }
 
+// changeNamedConnections is the workflow.GetVersion change id of refusing a source
+// that carries a DSN instead of naming a connection.
+const changeNamedConnections = "named-connections"
+
 // changeHeartbeatResults is the workflow.GetVersion change id of reading a timed-out
 // task's heartbeated results.
 const changeHeartbeatResults = "backfill-heartbeat-results"
@@ -35,6 +39,11 @@ const ErrTypeBudgetExceeded = "FailureBudgetExceeded"
 // mode), at most max_parallel tasks at a time.
 func DataBackfillWorkflow(ctx workflow.Context, cfg contract.BackfillConfig) (contract.BackfillResult, error) {
 	plan, todo, err := validate(cfg)
+	if err == nil && workflow.GetVersion(ctx, changeNamedConnections, workflow.DefaultVersion, 1) == 1 {
+		// Runs from this change on refuse a DSN at start; older ones validate as they
+		// did (process_partition refuses the DSN anyway).
+		err = cfg.Source.RequireConnection("source")
+	}
 	if err != nil {
 		return contract.BackfillResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeValidation, err)
 	}

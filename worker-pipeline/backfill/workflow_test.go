@@ -23,7 +23,7 @@ func config(days int) contract.BackfillConfig {
 	end := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, days)
 	return contract.BackfillConfig{
 		PipelineID:      "orders",
-		Source:          contract.SourceConfig{Kind: contract.SourceSQLite, DSN: "/data/orders.db", Table: "orders"},
+		Source:          contract.SourceConfig{Connection: "orders", Table: "orders"},
 		PartitionColumn: "order_date",
 		StartDate:       "2026-01-01",
 		EndDate:         end.Format("2006-01-02"),

@@ -89,7 +89,7 @@ func measureCeiling(b *testing.B, c client.Client, n, window int) float64 {
 func run(b *testing.B, c client.Client, workflowType, id string, n, window int) (contract.BackfillResult, time.Duration) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	cfg := contract.BackfillConfig{PipelineID: "bench", PartitionColumn: "created_at", PartitionSize: contract.PartitionHour,
-		Source:    contract.SourceConfig{Kind: contract.SourceSQLite, DSN: "bench.db", Table: "events"},
+		Source:    contract.SourceConfig{Connection: "bench", Table: "events"},
 		StartDate: start.Format(time.RFC3339), EndDate: start.Add(time.Duration(n) * time.Hour).Format(time.RFC3339),
 		Destination: contract.DestinationConfig{Table: "bench.events"}, MaxParallel: window, MaxPartitions: n}
 	ctx := context.Background()

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/matih/ops/shared/connections"
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/datadir"
 	"github.com/matih/ops/shared/objstore"
@@ -29,6 +30,7 @@ const DefaultStaging = "staging"
 
 // Worker is the pipeline worker's configuration.
 type Worker struct {
+	Connections string
 	StagingURL  string
 	S3          objstore.Settings
 	RowsPerFile int64
@@ -36,10 +38,13 @@ type Worker struct {
 	AirflowURL  string
 	AirflowAPI  string
 	AirflowPoll time.Duration
+	// ConnectionNames are the connections Build loaded, for the start-up log.
+	ConnectionNames []string
 }
 
 // RegisterFlags binds the flags; each is also read from MATIH_<FLAG>.
 func (w *Worker) RegisterFlags(fs *flag.FlagSet) {
+	connections.Flags(fs, &w.Connections)
 	fs.StringVar(&w.StagingURL, "staging-url", DefaultStaging, "staging store every process of this queue shares: s3://bucket/prefix, file:///shared/folder, or a folder (relative: inside --data-dir) (env MATIH_STAGING_URL)")
 	w.S3.RegisterFlags(fs)
 	fs.Int64Var(&w.RowsPerFile, "rows-per-file", extract.DefaultRowsPerFile, "rows per staged Parquet file (env MATIH_ROWS_PER_FILE)")
@@ -92,6 +97,9 @@ func (w *Worker) Validate() error {
 			return err
 		}
 	}
+	if _, err := connections.Load(w.Connections); err != nil {
+		return err
+	}
 	if strings.TrimSpace(w.StagingURL) == "" {
 		return fmt.Errorf("--staging-url: expected an s3:// or file:// URL or a folder, got nothing")
 	}
@@ -108,8 +116,14 @@ func (w *Worker) Build(ctx context.Context) (*activities.Activities, func(), err
 		return nil, nil, err
 	}
 	store := staging.NewStore(loc)
+	conns, err := connections.Load(w.Connections)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	w.ConnectionNames = conns.Names()
 	acts := &activities.Activities{
-		Extractor:   &extract.Extractor{Store: store, RowsPerFile: w.RowsPerFile},
+		Extractor:   &extract.Extractor{Store: store, Connections: conns, RowsPerFile: w.RowsPerFile},
 		Checker:     &quality.Checker{Store: store},
 		AirflowPoll: w.AirflowPoll,
 		Store:       store,

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/matih/ops/shared/connections"
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/keepalive"
 	"github.com/matih/ops/worker-pipeline/staging"
@@ -33,6 +34,7 @@ type Progress struct {
 // Extractor stages SQL sources as Parquet in the staging store.
 type Extractor struct {
 	Store       *staging.Store
+	Connections *connections.Registry // the databases workflows may name
 	RowsPerFile int64
 	BatchRows   int
 	// KeepAlive is how often beat is called while the source has not answered yet
@@ -58,6 +60,11 @@ func (e *Extractor) Extract(ctx context.Context, in contract.ExtractInput, resum
 	if err := in.Source.Validate("source"); err != nil {
 		return contract.ExtractionResult{}, err
 	}
+	src, conn, err := Resolve(e.Connections, in.Source)
+	if err != nil {
+		return contract.ExtractionResult{}, err
+	}
+	in.Source = src
 	if in.OutputPrefix != "" {
 		p, err := e.Store.Resolve("output_prefix", in.OutputPrefix)
 		if err != nil {
@@ -74,7 +81,7 @@ func (e *Extractor) Extract(ctx context.Context, in contract.ExtractInput, resum
 	dir := RunPrefix(in)
 	beat, stop := e.keepBeating(ctx, resume, beat)
 	defer stop()
-	db, err := Open(ctx, in.Source)
+	db, err := Open(ctx, conn)
 	if err != nil {
 		return contract.ExtractionResult{}, err
 	}

@@ -3,16 +3,20 @@ package extract
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/matih/ops/shared/connections"
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/testkit"
 	"github.com/matih/ops/worker-pipeline/demo"
 	"github.com/matih/ops/worker-pipeline/staging"
 	"github.com/matih/ops/worker-pipeline/staging/stagingtest"
@@ -24,9 +28,14 @@ func demoDB(t testing.TB, rows int, nullRate float64) string {
 	return path
 }
 
-func input(db string) contract.ExtractInput {
+// input reads table orders of connection "orders"; conns defines it as db.
+func input(string) contract.ExtractInput {
 	return contract.ExtractInput{PipelineID: "orders", RunID: "pipeline-orders-1",
-		Source: contract.SourceConfig{Kind: contract.SourceSQLite, DSN: db, Table: "orders"}}
+		Source: contract.SourceConfig{Connection: "orders", Table: "orders"}}
+}
+
+func conns(t testing.TB, db string) *connections.Registry {
+	return testkit.Connections(t, testkit.SQLiteConn("orders", db))
 }
 
 func countRows(t *testing.T, store *staging.Store, files []string) int64 {
@@ -41,7 +50,7 @@ func countRows(t *testing.T, store *staging.Store, files []string) int64 {
 
 func TestExtractStreamsIntoBoundedFiles(t *testing.T) {
 	db := demoDB(t, 1000, 0.1)
-	e := &Extractor{Store: stagingtest.Store(t), RowsPerFile: 300, BatchRows: 128}
+	e := &Extractor{Store: stagingtest.Store(t), Connections: conns(t, db), RowsPerFile: 300, BatchRows: 128}
 	var beats int
 	res, err := e.Extract(context.Background(), input(db), Progress{}, func(Progress) { beats++ })
 	require.NoError(t, err)
@@ -60,7 +69,7 @@ func TestExtractStreamsIntoBoundedFiles(t *testing.T) {
 func TestRetryResumesAfterHeartbeatedFiles(t *testing.T) {
 	db := demoDB(t, 1000, 0)
 	stage := t.TempDir()
-	e := &Extractor{Store: stagingtest.StoreAt(t, stage), RowsPerFile: 300, BatchRows: 100}
+	e := &Extractor{Store: stagingtest.StoreAt(t, stage), Connections: conns(t, db), RowsPerFile: 300, BatchRows: 100}
 	first, err := e.Extract(context.Background(), input(db), Progress{}, nil)
 	require.NoError(t, err)
 	// A retry that heartbeated two complete files: the rest is re-read from row 601,
@@ -76,9 +85,9 @@ func TestRetryResumesAfterHeartbeatedFiles(t *testing.T) {
 
 func TestAResumePointOutsideTheRunIsIgnored(t *testing.T) {
 	db := demoDB(t, 100, 0)
-	e := &Extractor{Store: stagingtest.Store(t), RowsPerFile: 1000}
+	e := &Extractor{Store: stagingtest.Store(t), Connections: conns(t, db), RowsPerFile: 1000}
 	other, err := e.Extract(context.Background(), contract.ExtractInput{PipelineID: "orders", RunID: "other",
-		Source: contract.SourceConfig{Kind: contract.SourceSQLite, DSN: db, Table: "orders"}}, Progress{}, nil)
+		Source: contract.SourceConfig{Connection: "orders", Table: "orders"}}, Progress{}, nil)
 	require.NoError(t, err)
 	res, err := e.Extract(context.Background(), input(db), Progress{Files: other.Files, Rows: 100}, nil)
 	require.NoError(t, err)
@@ -88,7 +97,7 @@ func TestAResumePointOutsideTheRunIsIgnored(t *testing.T) {
 
 func TestASlowFirstBatchStillHeartbeats(t *testing.T) {
 	db := demoDB(t, 10, 0)
-	e := &Extractor{Store: stagingtest.Store(t), KeepAlive: time.Millisecond}
+	e := &Extractor{Store: stagingtest.Store(t), Connections: conns(t, db), KeepAlive: time.Millisecond}
 	in := input(db)
 	// A recursive query that counts to two million before its first row: the keep-alive
 	// goroutine heartbeats while the source has not answered.
@@ -106,15 +115,20 @@ func TestASlowFirstBatchStillHeartbeats(t *testing.T) {
 func TestBadSourcesAreValidationErrors(t *testing.T) {
 	db := demoDB(t, 10, 0)
 	cases := map[string]func(*contract.ExtractInput){
-		"source.dsn":   func(in *contract.ExtractInput) { in.Source.DSN = "/nope/missing.db" },
-		"source.query": func(in *contract.ExtractInput) { in.Source.Table = ""; in.Source.Query = "SELECT nope FROM orders" },
-		"staging_path": func(in *contract.ExtractInput) { in.StagingPath = "/does/not/exist" },
-		"source.kind":  func(in *contract.ExtractInput) { in.Source.Kind = "oracle" },
+		"source.dsn": func(in *contract.ExtractInput) {
+			in.Source.Connection = ""
+			in.Source.Kind = "sqlite"
+			in.Source.DSN = "/etc/passwd"
+		},
+		"source.connection": func(in *contract.ExtractInput) { in.Source.Connection = "billing" },
+		"source.query":      func(in *contract.ExtractInput) { in.Source.Table = ""; in.Source.Query = "SELECT nope FROM orders" },
+		"staging_path":      func(in *contract.ExtractInput) { in.StagingPath = "/does/not/exist" },
+		"source.kind":       func(in *contract.ExtractInput) { in.Source.Kind = "oracle" },
 	}
 	for field, mutate := range cases {
 		in := input(db)
 		mutate(&in)
-		_, err := (&Extractor{Store: stagingtest.Store(t)}).Extract(context.Background(), in, Progress{}, nil)
+		_, err := (&Extractor{Store: stagingtest.Store(t), Connections: conns(t, db)}).Extract(context.Background(), in, Progress{}, nil)
 		var ve *contract.ValidationError
 		require.True(t, errors.As(err, &ve), "%s: %v", field, err)
 		assert.Equal(t, field, ve.Field)
@@ -136,8 +150,9 @@ func TestOnlyAUniqueOrderResumes(t *testing.T) {
 
 func TestUniqueOrderOfARealTable(t *testing.T) {
 	dbPath := demoDB(t, 10, 0)
-	src := contract.SourceConfig{Kind: contract.SourceSQLite, DSN: dbPath, Table: "orders"}
-	db, err := Open(context.Background(), src)
+	src, conn, err := Resolve(conns(t, dbPath), contract.SourceConfig{Connection: "orders", Table: "orders"})
+	require.NoError(t, err)
+	db, err := Open(context.Background(), conn)
 	require.NoError(t, err)
 	defer db.Close()
 	assert.Equal(t, "rowid", UniqueOrder(context.Background(), db, src))
@@ -148,4 +163,39 @@ func TestTransientSourceErrorsStayRetryable(t *testing.T) {
 	var ve *contract.ValidationError
 	assert.False(t, errors.As(ClassifySourceError(errors.New("connection reset by peer")), &ve))
 	assert.True(t, errors.As(ClassifySourceError(errors.New("SQL logic error: no such column: nope (1)")), &ve))
+}
+
+// TestAHostInTheInputIsNeverDialled: a source that names a host the worker's
+// configuration does not list is refused before anything connects. A listener on
+// loopback stands where the caller pointed, and counts zero connections.
+func TestAHostInTheInputIsNeverDialled(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	db := demoDB(t, 10, 0)
+	e := &Extractor{Store: stagingtest.Store(t), Connections: conns(t, db)}
+	for _, src := range []contract.SourceConfig{
+		{Kind: contract.SourcePostgres, DSN: "postgres://etl@" + ln.Addr().String() + "/sales?sslmode=disable", Table: "orders"},
+		{Kind: contract.SourceSQLite, DSN: "/etc/passwd", Table: "orders"},
+		{Connection: "sales-" + ln.Addr().String(), Table: "orders"},
+	} {
+		in := input(db)
+		in.Source = src
+		_, err := e.Extract(context.Background(), in, Progress{}, nil)
+		var ve *contract.ValidationError
+		require.True(t, errors.As(err, &ve), "%+v: %v", src, err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	assert.Zero(t, accepted.Load(), "no connection reached the host the input named")
 }

@@ -53,7 +53,7 @@ func timedExtract(t testing.TB, rows int) (uint64, int64, time.Duration) {
 	start := time.Now()
 	peak := peakHeap(func() {
 		var err error
-		res, err = (&Extractor{Store: stagingtest.Store(t)}).Extract(context.Background(), input(db), Progress{}, nil)
+		res, err = (&Extractor{Store: stagingtest.Store(t), Connections: conns(t, db)}).Extract(context.Background(), input(db), Progress{}, nil)
 		require.NoError(t, err)
 	})
 	return peak, res.Rows, time.Since(start)

@@ -1,5 +1,6 @@
 // Package extract streams rows of a SQL source (SQLite through modernc, PostgreSQL
-// through pgx) into bounded Parquet files in the staging folder.
+// through pgx), reached through the worker's named connections, into bounded
+// Parquet files in the staging store.
 package extract
 
 import (
@@ -8,43 +9,70 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/matih/ops/shared/connections"
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/shared/datadir"
 )
 
-// Open connects to a source and checks it answers. SQLite files must already exist:
-// the driver would otherwise create an empty database and extract nothing.
-func Open(ctx context.Context, src contract.SourceConfig) (*sql.DB, error) {
-	var db *sql.DB
-	var err error
-	switch src.Kind {
-	case contract.SourceSQLite:
-		// A relative file is inside the worker's data directory, not its working one.
-		path := datadir.Resolve(src.DSN)
-		if _, statErr := os.Stat(path); statErr != nil {
-			return nil, contract.Invalid("source.dsn", "an existing SQLite file (relative: inside the worker's data directory), got %q (%v)", src.DSN, statErr)
-		}
-		db, err = sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
-	case contract.SourcePostgres:
-		db, err = sql.Open("pgx", src.DSN)
-	default:
-		return nil, contract.Invalid("source.kind", "one of sqlite, postgres, got %q", src.Kind)
+// Resolve finds the connection a source names and fills in its kind. A source
+// that carries a DSN, or names a connection the worker does not define, is a
+// ValidationError: workflow input reaches only what the worker's configuration lists.
+func Resolve(reg *connections.Registry, src contract.SourceConfig) (contract.SourceConfig, connections.Connection, error) {
+	if err := src.RequireConnection("source"); err != nil {
+		return src, connections.Connection{}, err
 	}
+	conn, err := reg.Get("source.connection", src.Connection)
 	if err != nil {
-		return nil, fmt.Errorf("open %s source: %w", src.Kind, err)
+		return src, conn, err
+	}
+	if src.Kind != "" && src.Kind != conn.Kind {
+		return src, conn, contract.Invalid("source.kind", "%q, the kind of connection %s, or nothing; got %q", conn.Kind, conn.Name, src.Kind)
+	}
+	src.Kind = conn.Kind
+	return src, conn, nil
+}
+
+// Open connects to a source read-only and checks it answers. SQLite files open
+// read-only and must already exist (the driver would otherwise create an empty
+// database and extract nothing); PostgreSQL sessions are read-only
+// (default_transaction_read_only) with the connection's statement timeout, so a
+// query source cannot write, whatever it says.
+func Open(ctx context.Context, conn connections.Connection) (*sql.DB, error) {
+	var db *sql.DB
+	switch conn.Kind {
+	case contract.SourceSQLite:
+		path := conn.SQLitePath()
+		if _, statErr := os.Stat(path); statErr != nil {
+			return nil, contract.Invalid("source.connection", "connection %s: an existing SQLite file at %s (%v)", conn.Name, path, statErr)
+		}
+		var err error
+		db, err = sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)&_pragma=query_only(1)")
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", conn, err)
+		}
+	case contract.SourcePostgres:
+		cfg, err := conn.PostgresConfig()
+		if err != nil {
+			return nil, err
+		}
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+		cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(conn.Timeout().Milliseconds(), 10)
+		db = stdlib.OpenDB(*cfg)
+	default:
+		return nil, contract.Invalid("source.kind", "one of sqlite, postgres, got %q", conn.Kind)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s source: %w", src.Kind, err)
+		return nil, fmt.Errorf("connect to %s: %w", conn, err)
 	}
 	return db, nil
 }

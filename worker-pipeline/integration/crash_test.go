@@ -21,7 +21,7 @@ func TestWorkerKilledDuringLoad(t *testing.T) {
 	}
 	s := newStack(t)
 	first := s.startWorker(t, nil, "--rows-per-file", "50000")
-	db, want := source(t, 400_000, 0)
+	db, want := s.source(t, 400_000, 0)
 	cfg := cfgFor(db, "analytics.crash")
 	cfg.QualityChecks = nil
 	run := s.start(t, "pipeline-crash", cfg)

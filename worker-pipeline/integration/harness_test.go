@@ -5,6 +5,8 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	_ "modernc.org/sqlite"
 
+	"github.com/matih/ops/shared/connections"
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/testkit"
 	"github.com/matih/ops/worker-pipeline/demo"
@@ -28,15 +31,39 @@ type stack struct {
 	dir       string
 	catalog   string
 	warehouse string
+	conns     string // the worker's connections file
+	sources   int    // connection slots used so far
 	notified  *recorder
 }
+
+// sourceSlots is how many SQLite sources a stack's worker knows as connections
+// (src00, src01, ...), whose files the tests create as they need them.
+const sourceSlots = 16
 
 func newStack(t *testing.T) *stack {
 	srv := testkit.StartDevServer(t)
 	dir := t.TempDir()
 	s := &stack{srv: srv, dir: dir, catalog: filepath.Join(dir, "catalog.db"), warehouse: filepath.Join(dir, "warehouse"), notified: &recorder{}}
+	var conns []connections.Connection
+	for i := 0; i < sourceSlots; i++ {
+		conns = append(conns, testkit.SQLiteConn(slotName(i), s.slotPath(i)))
+	}
+	s.conns = testkit.ConnectionsFile(t, dir, conns...)
 	s.notified.start(t, srv.Client)
 	return s
+}
+
+func slotName(i int) string            { return fmt.Sprintf("src%02d", i) }
+func (s *stack) slotPath(i int) string { return filepath.Join(s.dir, "sources", slotName(i)+".db") }
+
+// source creates a demo orders database in the next connection slot and returns
+// the connection's name and the row count.
+func (s *stack) source(t *testing.T, rows int, nullRate float64) (string, int64) {
+	require.Less(t, s.sources, sourceSlots, "more sources than connection slots")
+	i := s.sources
+	s.sources++
+	n := createOrders(t, s.slotPath(i), rows, nullRate)
+	return slotName(i), n
 }
 
 // workerBin is the package the tests build and run as a process.
@@ -47,7 +74,7 @@ const workerBin = "github.com/matih/ops/worker-pipeline/cmd/worker-pipeline"
 func (s *stack) startWorker(t *testing.T, env []string, flags ...string) *testkit.Process {
 	addr := testkit.FreeAddr(t)
 	args := append([]string{"--address", s.srv.HostPort, "--http-addr", addr, "--stop-timeout", "2s",
-		"--staging-url", filepath.Join(s.dir, "staging"), "--data-dir", s.dir, "--catalog-uri", s.catalog, "--warehouse", s.warehouse, "--log-level", "warn"}, flags...)
+		"--staging-url", filepath.Join(s.dir, "staging"), "--data-dir", s.dir, "--connections", s.conns, "--catalog-uri", s.catalog, "--warehouse", s.warehouse, "--log-level", "warn"}, flags...)
 	p := testkit.Start(t, testkit.Build(t, workerBin), args, env, s.dir)
 	p.WaitReady(t, addr, 30*time.Second)
 	return p
@@ -85,13 +112,18 @@ func (r *recorder) count(name string) int {
 // source creates a demo orders database and returns its path and row count.
 func source(t *testing.T, rows int, nullRate float64) (string, int64) {
 	path := filepath.Join(t.TempDir(), "orders.db")
+	return path, createOrders(t, path, rows, nullRate)
+}
+
+func createOrders(t *testing.T, path string, rows int, nullRate float64) int64 {
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 	require.NoError(t, demo.CreateOrders(context.Background(), path, demo.OrdersSpec{Rows: rows, NullRate: nullRate, Seed: 11}))
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	require.NoError(t, err)
 	defer db.Close()
 	var n int64
 	require.NoError(t, db.QueryRow("SELECT count(*) FROM orders").Scan(&n))
-	return path, n
+	return n
 }
 
 // tableRows counts an Iceberg table's rows through the same catalog the worker uses.

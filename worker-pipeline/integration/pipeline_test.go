@@ -3,7 +3,9 @@ package integration
 import (
 	"context"
 	"errors"
+	"net"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,11 +19,12 @@ import (
 	"github.com/matih/ops/worker-pipeline/airflow/airflowtest"
 )
 
-func cfgFor(db string, table string) contract.PipelineConfig {
+// cfgFor reads table orders of connection conn into table.
+func cfgFor(conn string, table string) contract.PipelineConfig {
 	min := 100.0
 	return contract.PipelineConfig{
 		PipelineID: "orders",
-		Source:     contract.SourceConfig{Kind: contract.SourceSQLite, DSN: db, Table: "orders"},
+		Source:     contract.SourceConfig{Connection: conn, Table: "orders"},
 		QualityChecks: []contract.QualityCheck{
 			{Type: contract.CheckRowCountMin, Min: &min},
 			{Type: contract.CheckNotNull, Columns: []string{"amount"}},
@@ -35,7 +38,7 @@ func cfgFor(db string, table string) contract.PipelineConfig {
 func TestSQLiteSourceLandsInIceberg(t *testing.T) {
 	s := newStack(t)
 	s.startWorker(t, nil)
-	db, want := source(t, 5000, 0)
+	db, want := s.source(t, 5000, 0)
 	run := s.start(t, "pipeline-orders-clean", cfgFor(db, "analytics.orders"))
 	var res contract.PipelineResult
 	require.NoError(t, run.Get(context.Background(), &res))
@@ -51,7 +54,7 @@ func TestSQLiteSourceLandsInIceberg(t *testing.T) {
 func TestLowQualityWaitsThenApprovedByUpdate(t *testing.T) {
 	s := newStack(t)
 	s.startWorker(t, nil)
-	db, want := source(t, 2000, 0.3)
+	db, want := s.source(t, 2000, 0.3)
 	run := s.start(t, "pipeline-orders-dirty", cfgFor(db, "analytics.dirty"))
 	ctx := context.Background()
 	var doc status.Document
@@ -94,7 +97,7 @@ func TestAirflowContract(t *testing.T) {
 	defer af.Close()
 	s.startWorker(t, []string{"MATIH_AIRFLOW_USERNAME=" + af.User, "MATIH_AIRFLOW_PASSWORD=" + af.Password},
 		"--airflow-url", af.URL, "--airflow-poll", "100ms")
-	db, want := source(t, 500, 0)
+	db, want := s.source(t, 500, 0)
 	ctx := context.Background()
 
 	t.Run("success", func(t *testing.T) {
@@ -123,7 +126,7 @@ func TestAirflowContract(t *testing.T) {
 		// The run already exists, as after a worker crash between trigger and reply:
 		// a run of its own, whose extraction takes a moment, so the test can create
 		// the DAG run with the id the pipeline will use before it gets there.
-		dirty, _ := source(t, 500, 0.3) // waits at the gate until the DAG run exists
+		dirty, _ := s.source(t, 500, 0.3) // waits at the gate until the DAG run exists
 		cfg := cfgFor(dirty, "analytics.af_409")
 		cfg.TransformDAG = "sales_transform"
 		run := s.start(t, "pipeline-af-409", cfg)
@@ -168,10 +171,28 @@ func TestAirflowContract(t *testing.T) {
 func TestBadInputsAreRefusedBeforeAnythingRuns(t *testing.T) {
 	s := newStack(t)
 	s.startWorker(t, nil)
-	db, _ := source(t, 10, 0)
+	db, _ := s.source(t, 10, 0)
 	ctx := context.Background()
+	// Where a hostile input points: a listener that counts who connects.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	var dialled atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			dialled.Add(1)
+			c.Close()
+		}
+	}()
 	cases := map[string]func(*contract.PipelineConfig){
-		"source.kind":       func(c *contract.PipelineConfig) { c.Source = contract.SourceConfig{} },
+		"source.connection": func(c *contract.PipelineConfig) { c.Source = contract.SourceConfig{Table: "orders"} },
+		"source.dsn": func(c *contract.PipelineConfig) {
+			c.Source = contract.SourceConfig{Kind: contract.SourcePostgres, DSN: "postgres://etl@" + ln.Addr().String() + "/sales", Table: "orders"}
+		},
 		"min_quality_score": func(c *contract.PipelineConfig) { c.MinQualityScore = -0.1 },
 		"source.query":      func(c *contract.PipelineConfig) { c.Source.Table = ""; c.Source.Query = "SELECT nope FROM orders" },
 		"staging_path":      func(c *contract.PipelineConfig) { c.StagingPath = "/no/such/folder" },
@@ -185,9 +206,10 @@ func TestBadInputsAreRefusedBeforeAnythingRuns(t *testing.T) {
 		assert.Equal(t, "ValidationError", app.Type(), field)
 		assert.Contains(t, app.Error(), field)
 	}
-	_, err := s.srv.Client.DescribeWorkflowExecution(ctx, "pipeline-bad-staging_path", "")
+	_, err = s.srv.Client.DescribeWorkflowExecution(ctx, "pipeline-bad-staging_path", "")
 	require.NoError(t, err)
 	assert.Zero(t, s.tableRows0(t, "analytics.bad"), "nothing was loaded")
+	assert.Zero(t, dialled.Load(), "the host named in the input was never dialled")
 }
 
 func updateOpts(id string, sig contract.ApprovalSignal) clientUpdate {

@@ -20,6 +20,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/matih/ops/shared/connections"
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/objstore"
 	"github.com/matih/ops/shared/testkit"
@@ -48,12 +49,32 @@ func TestTwoWorkerProcessesShareOnlyTheirConfiguration(t *testing.T) {
 	af := airflowtest.New(map[string]airflowtest.DAG{"enrich": {Polls: 8, Transform: enrich(t, store)}})
 	defer af.Close()
 
+	type pipeline struct {
+		id, table, conn string
+		rows            int64
+		keys            []int64
+		run             client.WorkflowRun
+	}
+	var runs []*pipeline
+	var sources []connections.Connection
+	for i := 0; i < 12; i++ {
+		nulls := 0.0
+		if i%3 == 0 {
+			nulls = 0.3 // below the quality threshold: waits for approval
+		}
+		db, n := source(t, 1500+i*50, nulls)
+		p := &pipeline{id: fmt.Sprintf("pipeline-topo-%02d", i), table: fmt.Sprintf("analytics.topo_%02d", i), conn: fmt.Sprintf("orders%02d", i), rows: n, keys: sourceKeys(t, db)}
+		sources = append(sources, testkit.SQLiteConn(p.conn, db))
+		runs = append(runs, p)
+	}
+	connsFile := testkit.ConnectionsFile(t, t.TempDir(), sources...)
+
 	catalogDB := filepath.Join(t.TempDir(), "catalog.db")
 	env := append(s3.Env(), "MATIH_AIRFLOW_USERNAME="+af.User, "MATIH_AIRFLOW_PASSWORD="+af.Password)
 	bin := testkit.Build(t, workerBin)
 	start := func() *testkit.Process {
 		cwd, addr := t.TempDir(), testkit.FreeAddr(t)
-		args := []string{"--address", srv.HostPort, "--http-addr", addr, "--stop-timeout", "1s",
+		args := []string{"--address", srv.HostPort, "--http-addr", addr, "--stop-timeout", "1s", "--connections", connsFile,
 			"--data-dir", "data", "--staging-url", stagingURL, "--catalog-uri", catalogDB, "--warehouse", "s3://lake/warehouse",
 			"--airflow-url", af.URL, "--airflow-poll", "200ms", "--log-level", "warn"}
 		p := testkit.StartIn(t, cwd, bin, args, env, cwd)
@@ -69,27 +90,13 @@ func TestTwoWorkerProcessesShareOnlyTheirConfiguration(t *testing.T) {
 	first, _ := startOne(), startOne()
 
 	ctx := context.Background()
-	type pipeline struct {
-		id, table string
-		rows      int64
-		keys      []int64
-		run       client.WorkflowRun
-	}
-	var runs []*pipeline
-	for i := 0; i < 12; i++ {
-		nulls := 0.0
-		if i%3 == 0 {
-			nulls = 0.3 // below the quality threshold: waits for approval
-		}
-		db, n := source(t, 1500+i*50, nulls)
-		p := &pipeline{id: fmt.Sprintf("pipeline-topo-%02d", i), table: fmt.Sprintf("analytics.topo_%02d", i), rows: n, keys: sourceKeys(t, db)}
-		cfg := cfgFor(db, p.table)
+	for _, p := range runs {
+		cfg := cfgFor(p.conn, p.table)
 		cfg.TransformDAG = "enrich"
 		run, err := srv.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: p.id, TaskQueue: contract.PipelineQueue,
 			WorkflowExecutionTimeout: 10 * time.Minute}, contract.DataPipelineWorkflow, cfg)
 		require.NoError(t, err)
 		p.run = run
-		runs = append(runs, p)
 	}
 
 	// Approve the low-quality runs as they reach the gate.
@@ -147,6 +154,9 @@ func TestTwoWorkerProcessesShareOnlyTheirConfiguration(t *testing.T) {
 		for i, k := range keys {
 			require.Equal(t, k*10, refs[i], "%s: the transform's output was loaded", p.table)
 		}
+	}
+	for _, p := range runs {
+		testkit.NoSecretIn(t, p.id+"'s history", testkit.DecodedHistory(t, srv.Client, p.id), af.Password, s3.Secret())
 	}
 	assert.Empty(t, s3.Keys(t, "staging/"), "every run deleted its staging")
 	assert.NotEmpty(t, s3.Keys(t, "warehouse/"), "the warehouse is in the object store")

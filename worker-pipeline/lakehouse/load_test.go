@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/testkit"
 	"github.com/matih/ops/worker-pipeline/demo"
 	"github.com/matih/ops/worker-pipeline/extract"
 	"github.com/matih/ops/worker-pipeline/staging"
@@ -26,8 +27,9 @@ func stage(t *testing.T, rows int) string {
 	}
 	db := filepath.Join(t.TempDir(), "orders.db")
 	require.NoError(t, demo.CreateOrders(context.Background(), db, demo.OrdersSpec{Rows: rows, NullRate: 0.1, Seed: 3}))
-	res, err := (&extract.Extractor{Store: store, RowsPerFile: 400}).Extract(context.Background(), contract.ExtractInput{PipelineID: "p", RunID: t.Name(),
-		Source: contract.SourceConfig{Kind: contract.SourceSQLite, DSN: db, Table: "orders"}}, extract.Progress{}, nil)
+	e := &extract.Extractor{Store: store, Connections: testkit.Connections(t, testkit.SQLiteConn("orders", db)), RowsPerFile: 400}
+	res, err := e.Extract(context.Background(), contract.ExtractInput{PipelineID: "p", RunID: t.Name(),
+		Source: contract.SourceConfig{Connection: "orders", Table: "orders"}}, extract.Progress{}, nil)
 	require.NoError(t, err)
 	return res.OutputPath
 }
@@ -79,8 +81,9 @@ func TestIncompatibleSchemaIsAConflict(t *testing.T) {
 	// Stage a source whose amount column is text.
 	other := filepath.Join(t.TempDir(), "text.db")
 	require.NoError(t, demo.CreateOrders(ctx, other, demo.OrdersSpec{Rows: 5}))
-	res, err := (&extract.Extractor{Store: store}).Extract(ctx, contract.ExtractInput{PipelineID: "p", RunID: "r2",
-		Source: contract.SourceConfig{Kind: contract.SourceSQLite, DSN: other, Query: "SELECT order_id, CAST(amount AS TEXT) AS amount FROM orders ORDER BY order_id"}}, extract.Progress{}, nil)
+	e := &extract.Extractor{Store: store, Connections: testkit.Connections(t, testkit.SQLiteConn("text", other))}
+	res, err := e.Extract(ctx, contract.ExtractInput{PipelineID: "p", RunID: "r2",
+		Source: contract.SourceConfig{Connection: "text", Query: "SELECT order_id, CAST(amount AS TEXT) AS amount FROM orders ORDER BY order_id"}}, extract.Progress{}, nil)
 	require.NoError(t, err)
 	_, err = l.Load(ctx, contract.LoadInput{InputPath: res.OutputPath, Destination: contract.DestinationConfig{Table: "analytics.orders"}, IdempotencyKey: "b"})
 	var sc *contract.SchemaConflictError

@@ -24,10 +24,11 @@ func TestPostgresSourceWithTimestamps(t *testing.T) {
 	testkit.Psql(t, dsn, `CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL, v double precision);
 		INSERT INTO events SELECT g, timestamptz '2026-01-01 00:00:00+00' + g * interval '7 minutes', g / 10.0 FROM generate_series(0, 239) g;`)
 	f := newFixture(t)
+	f.proc.Extractor.Connections = testkit.Connections(t, testkit.PostgresConn("events", dsn))
 	plan, err := NewPlan(contract.BackfillConfig{StartDate: "2026-01-01T00:00:00Z", EndDate: "2026-01-01T06:00:00Z", PartitionSize: contract.PartitionHour})
 	require.NoError(t, err)
 	b := contract.PartitionBatch{BackfillID: "backfill-pg", PipelineID: "events", PartitionColumn: "at", Reprocess: contract.ReprocessAll,
-		Source:      contract.SourceConfig{Kind: contract.SourcePostgres, DSN: dsn, Table: "events"},
+		Source:      contract.SourceConfig{Connection: "events", Table: "events"},
 		Destination: contract.DestinationConfig{Table: "demo.events_hourly"}, Partitions: plan.All()}
 	for round := 0; round < 2; round++ {
 		out, err := f.run(b, nil)

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/matih/ops/shared/connections"
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/keepalive"
 	"github.com/matih/ops/shared/retry"
@@ -161,10 +162,15 @@ func (p *Processor) prepare(ctx context.Context, in contract.PartitionBatch) (*j
 	if in.Source.Table == "" {
 		return nil, contract.Invalid("source.table", "a table: backfills filter it by partition_column")
 	}
+	src, conn, err := extract.Resolve(p.Extractor.Connections, in.Source)
+	if err != nil {
+		return nil, err
+	}
+	in.Source = src
 	if _, err := lakehouse.Ident(in.Destination.Table); err != nil {
 		return nil, err
 	}
-	colType, err := columnType(ctx, in.Source, in.PartitionColumn)
+	colType, err := columnType(ctx, conn, in.Source, in.PartitionColumn)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +196,7 @@ func (j *job) one(ctx context.Context, part contract.Partition, beat func()) (co
 	if err != nil {
 		return res, err
 	}
-	src := contract.SourceConfig{Kind: j.in.Source.Kind, DSN: j.in.Source.DSN, Query: q}
+	src := contract.SourceConfig{Connection: j.in.Source.Connection, Query: q}
 	xin := contract.ExtractInput{PipelineID: j.in.PipelineID, RunID: j.in.BackfillID + "-" + part.Key, Source: src}
 	ext, err := j.p.Extractor.Extract(ctx, xin, extract.Progress{}, func(extract.Progress) { beat() })
 	if err != nil {
@@ -227,8 +233,8 @@ func (j *job) skip(id string) bool {
 // columnType is the source's type name of the partition column, upper case. The
 // column is looked up among the table's columns: SQLite would read an unknown
 // double-quoted name as a string literal and silently select nothing.
-func columnType(ctx context.Context, src contract.SourceConfig, column string) (string, error) {
-	db, err := extract.Open(ctx, src)
+func columnType(ctx context.Context, conn connections.Connection, src contract.SourceConfig, column string) (string, error) {
+	db, err := extract.Open(ctx, conn)
 	if err != nil {
 		return "", err
 	}

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/testkit"
 	"github.com/matih/ops/worker-pipeline/demo"
 	"github.com/matih/ops/worker-pipeline/extract"
 	"github.com/matih/ops/worker-pipeline/lakehouse"
@@ -43,13 +44,13 @@ func newFixture(t *testing.T) *fixture {
 	require.NoError(t, err)
 	store := stagingtest.StoreAt(t, filepath.Join(dir, "staging"))
 	return &fixture{t: t, src: src, plan: plan, staging: filepath.Join(dir, "staging"), proc: &Processor{
-		Extractor: &extract.Extractor{Store: store},
+		Extractor: &extract.Extractor{Store: store, Connections: testkit.Connections(t, testkit.SQLiteConn("orders", src))},
 		Writer:    &lakehouse.PartitionWriter{Catalog: cat, Store: store}}}
 }
 
 func (f *fixture) batch(mode string, idx ...int) contract.PartitionBatch {
 	b := contract.PartitionBatch{BackfillID: "backfill-test", PipelineID: "orders", PartitionColumn: "order_date", Reprocess: mode,
-		Source:      contract.SourceConfig{Kind: contract.SourceSQLite, DSN: f.src, Table: "orders"},
+		Source:      contract.SourceConfig{Connection: "orders", Table: "orders"},
 		Destination: contract.DestinationConfig{Table: table}}
 	for _, i := range idx {
 		b.Partitions = append(b.Partitions, f.plan.At(i))

@@ -103,3 +103,16 @@ func TestBadSignalsAreRefusedVisiblyAndTheRunStillListens(t *testing.T) {
 	assert.Equal(t, contract.StatusCompleted, res.Status, "the good approval after three bad signals was taken")
 	assert.Equal(t, "ana", res.Approver)
 }
+
+func TestASourceWithADSNIsRefusedAtStart(t *testing.T) {
+	f := newFakes(0.97)
+	cfg := config()
+	cfg.Source = contract.SourceConfig{Kind: contract.SourcePostgres, DSN: "postgres://etl@10.0.0.9/sales", Table: "orders"}
+	env := newEnv(t, f)
+	env.ExecuteWorkflow(DataPipelineWorkflow, cfg)
+	var app *temporal.ApplicationError
+	require.True(t, errors.As(env.GetWorkflowError(), &app))
+	assert.Equal(t, contract.ErrTypeValidation, app.Type())
+	assert.Contains(t, app.Error(), "source.dsn")
+	assert.Zero(t, f.called(contract.ActivityExtractData), "nothing ran")
+}

@@ -35,7 +35,7 @@ type run struct {
 // cancellation end it with status CANCELLED; a step that fails after its retries
 // fails it with that step's error.
 func DataPipelineWorkflow(ctx workflow.Context, cfg contract.PipelineConfig) (contract.PipelineResult, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := validate(ctx, cfg); err != nil {
 		return contract.PipelineResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeValidation, err)
 	}
 	r := &run{cfg: cfg, id: workflow.GetInfo(ctx).WorkflowExecution.ID}
@@ -65,6 +65,21 @@ func DataPipelineWorkflow(ctx workflow.Context, cfg contract.PipelineConfig) (co
 	}
 	r.finish(ctx, &res)
 	return res, nil
+}
+
+// changeNamedConnections is the workflow.GetVersion change id of refusing, at
+// start, a source that carries a DSN instead of naming a connection. Runs started
+// before it validate as they did (their workers refuse the DSN anyway).
+const changeNamedConnections = "named-connections"
+
+func validate(ctx workflow.Context, cfg contract.PipelineConfig) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if workflow.GetVersion(ctx, changeNamedConnections, workflow.DefaultVersion, 1) == 1 {
+		return cfg.Source.RequireConnection("source")
+	}
+	return nil
 }
 
 // steps runs the pipeline; a non-nil result with a nil error ends it early.

@@ -18,7 +18,7 @@ import (
 func config() contract.PipelineConfig {
 	return contract.PipelineConfig{
 		PipelineID:      "daily-sales",
-		Source:          contract.SourceConfig{Kind: contract.SourceSQLite, DSN: "/data/orders.db", Table: "orders"},
+		Source:          contract.SourceConfig{Connection: "orders", Table: "orders"},
 		MinQualityScore: 0.9,
 		TransformDAG:    "sales_transform",
 		Destination:     contract.DestinationConfig{Table: "analytics.orders"},

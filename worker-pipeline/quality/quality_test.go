@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/testkit"
 	"github.com/matih/ops/worker-pipeline/demo"
 	"github.com/matih/ops/worker-pipeline/extract"
 	"github.com/matih/ops/worker-pipeline/staging/stagingtest"
@@ -24,8 +25,9 @@ func staged(t *testing.T, rows int, nullRate float64) (*Checker, contract.Qualit
 	require.NoError(t, demo.CreateOrders(context.Background(), db, demo.OrdersSpec{Rows: rows, NullRate: nullRate, Seed: 7,
 		Start: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), Days: 10}))
 	store := stagingtest.Store(t)
-	res, err := (&extract.Extractor{Store: store, RowsPerFile: 400}).Extract(context.Background(), contract.ExtractInput{PipelineID: "p", RunID: "r",
-		Source: contract.SourceConfig{Kind: contract.SourceSQLite, DSN: db, Table: "orders"}}, extract.Progress{}, nil)
+	e := &extract.Extractor{Store: store, Connections: testkit.Connections(t, testkit.SQLiteConn("orders", db)), RowsPerFile: 400}
+	res, err := e.Extract(context.Background(), contract.ExtractInput{PipelineID: "p", RunID: "r",
+		Source: contract.SourceConfig{Connection: "orders", Table: "orders"}}, extract.Progress{}, nil)
 	require.NoError(t, err)
 	return &Checker{Store: store}, contract.QualityInput{OutputPath: res.OutputPath, ExpectedRows: &res.Rows}
 }

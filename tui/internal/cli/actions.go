@@ -11,6 +11,7 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/tui/internal/audit"
 	"github.com/matih/ops/tui/internal/data"
+	"github.com/matih/ops/tui/internal/sanitize"
 )
 
 // act runs one action: refuses it in read-only mode without calling the API, runs it
@@ -116,7 +117,7 @@ func (a *App) confirm(action, id string, yes bool) error {
 	if !a.Interactive {
 		return usagef("%s is destructive: pass --yes when no terminal is attached", action)
 	}
-	fmt.Fprintf(a.Err, "%s %s? type the workflow id or its last 6 characters to confirm: ", action, id)
+	fmt.Fprintf(a.Err, "%s %s? type the workflow id or its last 6 characters to confirm: ", action, sanitize.Text(id))
 	line, _ := bufio.NewReader(a.In).ReadString('\n')
 	if !ConfirmMatches(id, strings.TrimSpace(line)) {
 		return fmt.Errorf("%w: confirmation did not match; nothing sent", data.ErrRefused)
@@ -129,8 +130,10 @@ func ConfirmMatches(id, typed string) bool {
 	if typed == "" {
 		return false
 	}
-	if typed == id {
+	// Matched on what was shown: the sanitised id, by characters, not bytes.
+	shown := []rune(sanitize.Text(id))
+	if typed == string(shown) {
 		return true
 	}
-	return len(id) >= 6 && typed == id[len(id)-6:]
+	return len(shown) >= 6 && typed == string(shown[len(shown)-6:])
 }

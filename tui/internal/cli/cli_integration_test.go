@@ -38,7 +38,7 @@ func writeConfig(t *testing.T, name, body string) string {
 }
 
 const lowQuality = `pipeline_id: sales
-source: {kind: sqlite, dsn: /tmp/sales.db, table: sales, columns: [id, missing_region, amount, missing_store]}
+source: {connection: sales, table: sales, columns: [id, missing_region, amount, missing_store]}
 min_quality_score: 0.9
 approval_timeout: 1h
 destination: {table: analytics.sales}

@@ -64,7 +64,7 @@ func (a *App) pingCmd() *cobra.Command {
 			if a.Output == "json" {
 				return a.json(info)
 			}
-			fmt.Fprintf(a.Out, "server   %s (Temporal %s)\nnamespace %s\n", info.Address, info.ServerVersion, info.Namespace)
+			fmt.Fprintf(a.Out, "server   %s (Temporal %s)\nnamespace %s\n", info.Address, sanitize.Text(info.ServerVersion), sanitize.Text(info.Namespace))
 			a.queueTable(info.Queues)
 			return nil
 		}}
@@ -176,7 +176,7 @@ func rowTable(w io.Writer, rows []data.Row, now time.Time) {
 		if r.ClosedAt != nil {
 			end = *r.ClosedAt
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", sanitize.Text(r.WorkflowID), sanitize.Text(r.Type), r.Status,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", sanitize.Text(r.WorkflowID), sanitize.Text(r.Type), sanitize.Text(r.Status),
 			dash(sanitize.Text(r.Phase)), prog, r.StartedAt.Local().Format("2006-01-02 15:04:05"), status.FormatDuration(end.Sub(r.StartedAt)))
 	}
 	tw.Flush()

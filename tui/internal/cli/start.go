@@ -96,7 +96,24 @@ func BuildStart(kind, name string, raw []byte, now time.Time) (data.StartRequest
 	if err := input.Validate(); err != nil {
 		return req, usagef("%s: %v", name, err)
 	}
+	if err := requireConnection(req.Input); err != nil {
+		return req, usagef("%s: %v", name, err)
+	}
 	return req, nil
+}
+
+// requireConnection refuses early what the workers would refuse: a source or a
+// migration target given as a DSN or a file instead of a connection they define.
+func requireConnection(input any) error {
+	switch c := input.(type) {
+	case contract.PipelineConfig:
+		return c.Source.RequireConnection("source")
+	case contract.BackfillConfig:
+		return c.Source.RequireConnection("source")
+	case contract.MigrationConfig:
+		return c.RequireConnection()
+	}
+	return nil
 }
 
 // toJSON accepts JSON as is and converts YAML to JSON, so both go through the

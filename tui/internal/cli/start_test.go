@@ -23,14 +23,14 @@ func TestBuildStartReadsYAMLAndJSON(t *testing.T) {
 	assert.Equal(t, time.Hour, cfg.ApprovalTimeout.D())
 	assert.Equal(t, 0.9, cfg.MinQualityScore)
 
-	req, err = BuildStart("migration", "m.json", []byte(`{"migration_id":"add_region","target":"postgres","dsn":"postgres://ops@db/sales","table":"public.sales",
+	req, err = BuildStart("migration", "m.json", []byte(`{"migration_id":"add_region","target":"postgres","connection":"sales","table":"public.sales",
 		"statements":["ALTER TABLE public.sales ADD COLUMN region text"]}`), now)
 	require.NoError(t, err)
 	assert.Equal(t, "migration-add_region", req.WorkflowID)
 	assert.Equal(t, contract.InfraQueue, req.TaskQueue)
 
 	req, err = BuildStart("backfill", "b.yml", []byte(`pipeline_id: sales
-source: {kind: sqlite, dsn: /tmp/s.db, table: sales}
+source: {connection: sales, table: sales}
 partition_column: sold_at
 start_date: 2026-01-01
 end_date: 2026-01-31
@@ -51,10 +51,11 @@ destination: {table: analytics.sales}
 
 func TestBuildStartRefusesBadConfigsNamingTheField(t *testing.T) {
 	cases := map[string]string{
-		"pipeline_id: s\nsource: {kind: sqlite, dsn: /tmp/s.db, table: t}\ndestination: {table: a.b}\nmin_quality_score: 2\n": "min_quality_score",
+		"pipeline_id: s\nsource: {connection: sales, table: t}\ndestination: {table: a.b}\nmin_quality_score: 2\n": "min_quality_score",
 		"pipeline_id: sales\nsourse: {}\n":         "unknown field \"sourse\"",
 		"pipeline_id: [unclosed\n":                 "not valid YAML",
 		"pipeline_id: s\napproval_timeout: soon\n": "duration",
+		"pipeline_id: s\nsource: {kind: sqlite, dsn: /etc/passwd, table: t}\ndestination: {table: a.b}\nmin_quality_score: 0.5\n": "invalid source.dsn: not accepted from workflow input",
 	}
 	for body, want := range cases {
 		_, err := BuildStart("pipeline", "p.yaml", []byte(body), now)
@@ -74,6 +75,11 @@ func TestConfirmMatches(t *testing.T) {
 	assert.False(t, ConfirmMatches(id, "00000"))
 	assert.False(t, ConfirmMatches(id, ""))
 	assert.False(t, ConfirmMatches("abc", "abc1"))
+	// Matched on what was shown: the sanitised id, by characters.
+	hostile := "pipeline-x-2026\x1b[2J\n-ünï✓é"
+	assert.True(t, ConfirmMatches(hostile, "[2J -ünï✓é"[len("[2J "):]), "the last 6 characters as drawn")
+	assert.True(t, ConfirmMatches(hostile, "pipeline-x-2026[2J -ünï✓é"), "the whole id as drawn")
+	assert.False(t, ConfirmMatches(hostile, hostile[len(hostile)-6:]), "not the last 6 raw bytes")
 }
 
 func TestErrorsPrintAsOneSafeLine(t *testing.T) {

@@ -120,7 +120,7 @@ func outcome(d status.Document) error {
 func printDoc(w io.Writer, d status.Document) {
 	p := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(w, "%-17s %s\n", k, sanitize.Text(v))
+			fmt.Fprintf(w, "%-17s %s\n", sanitize.Text(k), sanitize.Text(v))
 		}
 	}
 	p("workflow", d.WorkflowID)

@@ -11,6 +11,7 @@ import (
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/tui/internal/audit"
 	"github.com/matih/ops/tui/internal/data"
+	"github.com/matih/ops/tui/internal/sanitize"
 )
 
 // Every Temporal call is one of these commands; each returns a typed message and never
@@ -169,7 +170,8 @@ func copyID(opts Options, id string) tea.Cmd {
 		if opts.Clipboard == nil {
 			return flashMsg{text: "no clipboard available", isErr: true}
 		}
-		if err := opts.Clipboard(id); err != nil {
+		// The id as shown: a raw one could carry a newline that a paste would run.
+		if err := opts.Clipboard(sanitize.Text(id)); err != nil {
 			return flashMsg{text: "copy failed: " + err.Error(), isErr: true}
 		}
 		return flashMsg{text: "copied the workflow id to the clipboard (OSC 52)"}

@@ -133,7 +133,7 @@ func (d *detailView) lines() []string {
 		st.Title.Render(fit(sanitize.Text(doc.WorkflowID), d.width)),
 		"run " + sanitize.Text(doc.RunID),
 		fmt.Sprintf("type %s  queue %s", sanitize.Text(doc.WorkflowType), sanitize.Text(doc.TaskQueue)),
-		st.Status(doc.Status).Render(doc.Status) + "  phase " + st.Status(doc.Phase).Render(sanitize.Text(dash(doc.Phase))) + fmt.Sprintf("  retries %d", doc.Retries),
+		st.Status(doc.Status).Render(sanitize.Text(doc.Status)) + "  phase " + st.Status(doc.Phase).Render(sanitize.Text(dash(doc.Phase))) + fmt.Sprintf("  retries %d", doc.Retries),
 		fmt.Sprintf("started %s  duration %s", doc.StartedAt.Local().Format("2006-01-02 15:04:05"), status.FormatDuration(end.Sub(doc.StartedAt))),
 		"progress " + bar(doc.Progress, 20) + "  " + st.Dim.Render(sourceText(doc.ProgressSource)),
 	}
@@ -235,7 +235,7 @@ func (d *detailView) timeline() []string {
 		// A backfill runs one activity per batch: fold runs of the same step that
 		// completed cleanly into one line, so the timeline stays readable.
 		if n := sameCompleted(d.doc.Activities[i:]); n > 2 {
-			line := fmt.Sprintf("  %-24s %s %d tasks", fit(sanitize.Text(a.Name), 24), st.Status(a.Status).Render(pad(a.Status, 9)), n)
+			line := fmt.Sprintf("  %-24s %s %d tasks", fit(sanitize.Text(a.Name), 24), st.Status(a.Status).Render(pad(sanitize.Text(a.Status), 9)), n)
 			out = append(out, fit(line, d.width))
 			i += n - 1
 			continue
@@ -244,7 +244,7 @@ func (d *detailView) timeline() []string {
 		if a.Attempts > 0 {
 			attempts = fmt.Sprintf("x%d", a.Attempts)
 		}
-		line := fmt.Sprintf("  %-24s %s %-7s %s", fit(sanitize.Text(a.Name), 24), st.Status(a.Status).Render(pad(a.Status, 9)), a.Duration, attempts)
+		line := fmt.Sprintf("  %-24s %s %-7s %s", fit(sanitize.Text(a.Name), 24), st.Status(a.Status).Render(pad(sanitize.Text(a.Status), 9)), fit(sanitize.Text(a.Duration), 12), attempts)
 		out = append(out, fit(line, d.width))
 		if a.Heartbeat != "" {
 			out = append(out, fit("      heartbeat: "+sanitize.Text(a.Heartbeat), d.width))

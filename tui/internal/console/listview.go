@@ -140,7 +140,7 @@ func (c columns) row(r data.Row, now time.Time, selected bool, st styles.Styles)
 	if now.Sub(r.StartedAt) > 24*time.Hour {
 		started = r.StartedAt.Local().Format("01-02")
 	}
-	stat, phase := pad(r.Status, 10), pad(sanitize.Text(dash(r.Phase)), 17)
+	stat, phase := pad(sanitize.Text(r.Status), 10), pad(sanitize.Text(dash(r.Phase)), 17)
 	if !selected {
 		stat, phase = st.Status(r.Status).Render(stat), st.Status(r.Phase).Render(phase)
 	}

@@ -19,7 +19,7 @@ import (
 
 func pipelineConfig(id string, cols ...string) contract.PipelineConfig {
 	return contract.PipelineConfig{PipelineID: id, MinQualityScore: 0.9, ApprovalTimeout: contract.Duration(time.Hour),
-		Source:      contract.SourceConfig{Kind: contract.SourceSQLite, DSN: "/tmp/x.db", Table: "t", Columns: cols},
+		Source:      contract.SourceConfig{Connection: "sales", Table: "t", Columns: cols},
 		Destination: contract.DestinationConfig{Table: "analytics." + id}}
 }
 

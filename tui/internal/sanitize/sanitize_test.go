@@ -18,6 +18,7 @@ func TestTextStripsHostileSequences(t *testing.T) {
 		"bad utf8 \xff":                "bad utf8 ?",
 		"pipeline-sales-2026-02-12T06": "pipeline-sales-2026-02-12T06",
 		"ünïcödé ✓":                    "ünïcödé ✓",
+		"line\u2028para\u2029end":      "line para end",
 	}
 	for in, want := range cases {
 		assert.Equal(t, want, Text(in), "%q", in)

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/matih/ops/shared/connections"
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/worker-infra/internal/pgmigrate"
@@ -39,9 +40,10 @@ type Activities struct {
 	Tables   Maintainer
 }
 
-// NewPostgres returns the PostgreSQL backend wired to activity heartbeats.
-func NewPostgres() *pgmigrate.Backend {
-	return &pgmigrate.Backend{Heartbeat: activity.RecordHeartbeat}
+// NewPostgres returns the PostgreSQL backend over the worker's connections, wired
+// to activity heartbeats.
+func NewPostgres(conns *connections.Registry) *pgmigrate.Backend {
+	return &pgmigrate.Backend{Heartbeat: activity.RecordHeartbeat, Connections: conns}
 }
 
 // Register adds every activity under its snake_case name.

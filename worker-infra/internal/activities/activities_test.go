@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/testkit"
 )
 
 func env(a *Activities) *testsuite.TestActivityEnvironment {
@@ -39,7 +40,7 @@ func appErr(t *testing.T, err error) *temporal.ApplicationError {
 }
 
 func TestBadInputIsNonRetryable(t *testing.T) {
-	e := env(&Activities{Postgres: NewPostgres()})
+	e := env(&Activities{Postgres: NewPostgres(nil)})
 	_, err := e.ExecuteActivity(contract.ActivityValidateMigration, contract.MigrationConfig{
 		MigrationID: "m1", Target: contract.TargetPostgres, DSN: "postgres://u:secret@h/db", Table: "t", Statements: []string{"x"},
 	})
@@ -50,17 +51,31 @@ func TestBadInputIsNonRetryable(t *testing.T) {
 }
 
 func TestUnservedTargetIsRefused(t *testing.T) {
-	e := env(&Activities{Postgres: NewPostgres()})
+	e := env(&Activities{Postgres: NewPostgres(nil)})
 	_, err := e.ExecuteActivity(contract.ActivityCreateBackup, contract.MigrationConfig{MigrationID: "m1", Target: contract.TargetIceberg, Table: "a.b"})
 	ae := appErr(t, err)
 	assert.Equal(t, contract.ErrTypeValidation, ae.Type())
 	assert.Contains(t, err.Error(), "target")
 }
 
-func TestUnreachableDatabaseIsRetryable(t *testing.T) {
-	e := env(&Activities{Postgres: NewPostgres()})
+func TestADSNInTheInputIsRefusedAndAnUnknownConnectionNamed(t *testing.T) {
+	e := env(&Activities{Postgres: NewPostgres(testkit.Connections(t, testkit.PostgresConn("sales", "postgres://u@127.0.0.1:1/db")))})
 	_, err := e.ExecuteActivity(contract.ActivityApplyMigration, contract.MigrationConfig{
-		MigrationID: "m1", Target: contract.TargetPostgres, DSN: "postgres://u@127.0.0.1:1/db?connect_timeout=2", Table: "t", Statements: []string{"ALTER TABLE t ADD COLUMN x int"},
+		MigrationID: "m1", Target: contract.TargetPostgres, DSN: "postgres://u@127.0.0.1:1/db", Table: "t", Statements: []string{"ALTER TABLE t ADD COLUMN x int"},
+	})
+	ae := appErr(t, err)
+	assert.Equal(t, contract.ErrTypeValidation, ae.Type())
+	assert.Contains(t, err.Error(), "not accepted from workflow input")
+	_, err = e.ExecuteActivity(contract.ActivityApplyMigration, contract.MigrationConfig{
+		MigrationID: "m1", Target: contract.TargetPostgres, Connection: "billing", Table: "t", Statements: []string{"ALTER TABLE t ADD COLUMN x int"},
+	})
+	assert.Contains(t, appErr(t, err).Error(), `invalid connection: a connection defined in this worker's configuration (sales), got "billing"`)
+}
+
+func TestUnreachableDatabaseIsRetryable(t *testing.T) {
+	e := env(&Activities{Postgres: NewPostgres(testkit.Connections(t, testkit.PostgresConn("down", "postgres://u@127.0.0.1:1/db?connect_timeout=2")))})
+	_, err := e.ExecuteActivity(contract.ActivityApplyMigration, contract.MigrationConfig{
+		MigrationID: "m1", Target: contract.TargetPostgres, Connection: "down", Table: "t", Statements: []string{"ALTER TABLE t ADD COLUMN x int"},
 	})
 	ae := appErr(t, err)
 	assert.False(t, ae.NonRetryable(), "a connection failure is retried: %v", err)

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/matih/ops/shared/connections"
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/objstore"
 	"github.com/matih/ops/shared/workerrt"
@@ -29,9 +30,10 @@ const (
 
 // Config is the worker's own configuration.
 type Config struct {
-	CatalogURI string
-	Warehouse  string
-	S3         objstore.Settings
+	CatalogURI  string
+	Warehouse   string
+	S3          objstore.Settings
+	Connections string
 }
 
 // Flags registers --catalog-uri, --warehouse and the S3 settings (env MATIH_CATALOG_URI,
@@ -40,6 +42,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.CatalogURI, "catalog-uri", DefaultCatalogURI, "Iceberg SQL catalog: a SQLite file path (relative: inside --data-dir) or a postgres:// URL, password from PGPASSWORD (env MATIH_CATALOG_URI)")
 	fs.StringVar(&c.Warehouse, "warehouse", DefaultWarehouse, "Iceberg warehouse: a folder (relative: inside --data-dir), file:// or s3:// URL (env MATIH_WAREHOUSE)")
 	c.S3.RegisterFlags(fs)
+	connections.Flags(fs, &c.Connections)
 }
 
 // Validate checks the settings before the worker connects.
@@ -49,6 +52,9 @@ func (c *Config) Validate() error {
 	}
 	if strings.TrimSpace(c.Warehouse) == "" {
 		return fmt.Errorf("--warehouse: expected a folder, a file:// or an s3:// URL")
+	}
+	if _, err := connections.Load(c.Connections); err != nil {
+		return err
 	}
 	return c.S3.Validate()
 }
@@ -74,12 +80,16 @@ func Register(reg worker.Registry, acts *activities.Activities) {
 // Activities builds the activity struct with its backends; the cleanup closes the
 // Iceberg catalog.
 func (c *Config) Activities(ctx context.Context) (*activities.Activities, func(), error) {
+	conns, err := connections.Load(c.Connections)
+	if err != nil {
+		return nil, nil, err
+	}
 	cat, closeCat, err := icebergops.Open(c.CatalogURI, c.Warehouse, c.S3.IcebergProps())
 	if err != nil {
 		return nil, nil, err
 	}
 	return &activities.Activities{
-		Postgres: activities.NewPostgres(),
+		Postgres: activities.NewPostgres(conns),
 		Iceberg:  &icebergops.Backend{Catalog: cat},
 		Tables:   &icebergops.Maintainer{Catalog: cat, Heartbeat: activity.RecordHeartbeat},
 	}, closeCat, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -19,6 +20,8 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/testkit"
+	"github.com/matih/ops/worker-infra/internal/activities"
+	"github.com/matih/ops/worker-infra/internal/pgmigrate"
 )
 
 var record = flag.Bool("record", false, "write the histories of the integration runs to ../migration/testdata")
@@ -27,6 +30,7 @@ var record = flag.Bool("record", false, "write the histories of the integration 
 type env struct {
 	ds       *testkit.DevServer
 	cfg      Config
+	acts     *activities.Activities
 	mu       sync.Mutex
 	notified []contract.FailureNotification
 }
@@ -38,6 +42,7 @@ func startEnv(t *testing.T) *env {
 	acts, cleanup, err := e.cfg.Activities(context.Background())
 	require.NoError(t, err)
 	t.Cleanup(cleanup)
+	e.acts = acts
 	w := worker.New(e.ds.Client, contract.InfraQueue, worker.Options{})
 	Register(w, acts)
 	require.NoError(t, w.Start())
@@ -93,9 +98,19 @@ const seedSQL = `CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT N
 CREATE INDEX orders_customer_idx ON orders (customer);
 INSERT INTO orders (customer, amount) SELECT 'c' || g, g * 1.5 FROM generate_series(1, 200) g;`
 
-func seed(t *testing.T) string {
+func seedDB(t *testing.T) string {
 	dsn := testkit.PostgresDB(t)
 	testkit.Psql(t, dsn, seedSQL)
+	return dsn
+}
+
+// targetDB is the connection name migrations in these tests name.
+const targetDB = "orders_db"
+
+// seed creates the test's database and makes it the worker's targetDB connection.
+func (e *env) seed(t *testing.T) string {
+	dsn := seedDB(t)
+	e.acts.Postgres.(*pgmigrate.Backend).Connections = testkit.Connections(t, testkit.PostgresConn(targetDB, dsn))
 	return dsn
 }
 
@@ -123,10 +138,10 @@ func TestMigrationsAgainstPostgres(t *testing.T) {
 }
 
 func addColumnKeepsData(t *testing.T, e *env) {
-	dsn := seed(t)
+	dsn := e.seed(t)
 	before := originalData(t, dsn)
 	res, err := e.run(t, contract.MigrationConfig{
-		MigrationID: "m_add_note", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
+		MigrationID: "m_add_note", Target: contract.TargetPostgres, Connection: targetDB, Table: "orders",
 		Statements:      []string{"ALTER TABLE orders ADD COLUMN note text", "CREATE INDEX orders_note_idx ON orders (note)"},
 		ExpectedColumns: []contract.ColumnSpec{{Name: "note", Type: "text"}, {Name: "amount", Type: "numeric"}},
 		DataPreserving:  true,
@@ -150,13 +165,14 @@ func addColumnKeepsData(t *testing.T, e *env) {
 	require.NoError(t, err)
 	phase, _ := desc.TypedSearchAttributes.GetKeyword(temporal.NewSearchAttributeKeyKeyword(contract.SearchAttrPipelinePhase))
 	assert.Equal(t, contract.PhaseCompleted, phase)
+	testkit.NoSecretIn(t, "the migration's history", testkit.DecodedHistory(t, e.ds.Client, contract.MigrationWorkflowID("m_add_note")), os.Getenv("PGPASSWORD"))
 }
 
 func dryRunRefusesSecondStatement(t *testing.T, e *env) {
-	dsn := seed(t)
+	dsn := e.seed(t)
 	before := tableState(t, dsn)
 	_, err := e.run(t, contract.MigrationConfig{
-		MigrationID: "m_bad_second", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
+		MigrationID: "m_bad_second", Target: contract.TargetPostgres, Connection: targetDB, Table: "orders",
 		Statements: []string{"ALTER TABLE orders ADD COLUMN note text", "ALTER TABLE orders ALTER COLUMN nope SET NOT NULL"},
 	}, "")
 	require.Error(t, err)
@@ -166,12 +182,12 @@ func dryRunRefusesSecondStatement(t *testing.T, e *env) {
 }
 
 func applyFailureLeavesTable(t *testing.T, e *env) {
-	dsn := seed(t)
+	dsn := e.seed(t)
 	before := tableState(t, dsn)
 	// The second statement passes the dry run (no backup schema yet) and divides
 	// by zero once the backup exists, so apply fails after its first statement ran.
 	_, err := e.run(t, contract.MigrationConfig{
-		MigrationID: "m_fail_apply", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
+		MigrationID: "m_fail_apply", Target: contract.TargetPostgres, Connection: targetDB, Table: "orders",
 		Statements: []string{
 			"ALTER TABLE orders ADD COLUMN note text",
 			"UPDATE orders SET counter = counter + coalesce((SELECT 1/(oid::int - oid::int) FROM pg_namespace WHERE nspname = 'backup_m_fail_apply'), 0)",
@@ -186,10 +202,10 @@ func applyFailureLeavesTable(t *testing.T, e *env) {
 }
 
 func postValidationRollsBack(t *testing.T, e *env) {
-	dsn := seed(t)
+	dsn := e.seed(t)
 	before := tableState(t, dsn)
 	res, err := e.run(t, contract.MigrationConfig{
-		MigrationID: "m_rollback", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
+		MigrationID: "m_rollback", Target: contract.TargetPostgres, Connection: targetDB, Table: "orders",
 		Statements:      []string{"ALTER TABLE orders ADD COLUMN note text", "UPDATE orders SET counter = counter + 1"},
 		ExpectedColumns: []contract.ColumnSpec{{Name: "note", Type: "text"}},
 		DataPreserving:  true,
@@ -205,9 +221,9 @@ func postValidationRollsBack(t *testing.T, e *env) {
 }
 
 func unknownTableFailsFast(t *testing.T, e *env) {
-	dsn := seed(t)
+	e.seed(t)
 	_, err := e.run(t, contract.MigrationConfig{
-		MigrationID: "m_unknown", Target: contract.TargetPostgres, DSN: dsn, Table: "missing",
+		MigrationID: "m_unknown", Target: contract.TargetPostgres, Connection: targetDB, Table: "missing",
 		Statements: []string{"ALTER TABLE missing ADD COLUMN x int"},
 	}, "")
 	var ae *temporal.ApplicationError
@@ -229,12 +245,12 @@ func notificationsFor(e *env, id string) []contract.FailureNotification {
 // cancelAfterApply cancels the workflow while post-validation runs (a slow assertion)
 // and checks the table is restored and the result is CANCELLED.
 func cancelAfterApply(t *testing.T, e *env) {
-	dsn := seed(t)
+	dsn := e.seed(t)
 	before := tableState(t, dsn)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := contract.MigrationConfig{
-		MigrationID: "m_cancelled", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
+		MigrationID: "m_cancelled", Target: contract.TargetPostgres, Connection: targetDB, Table: "orders",
 		Statements: []string{"ALTER TABLE orders ADD COLUMN note text"},
 		Assertions: []string{"SELECT (SELECT true FROM pg_sleep(3))"},
 	}

@@ -26,9 +26,10 @@ func TestWorkerKilledDuringApplyAppliesOnce(t *testing.T) {
 	bin := testkit.Build(t, "github.com/matih/ops/worker-infra/cmd/worker-infra")
 
 	e := startBare(t)
-	dsn := seed(t)
+	dsn := seedDB(t)
+	conns := testkit.ConnectionsFile(t, t.TempDir(), testkit.PostgresConn(targetDB, dsn))
 	start := func() *testkit.Process {
-		return testkit.Start(t, bin, []string{"--address", e.ds.HostPort, "--namespace", e.ds.Namespace,
+		return testkit.Start(t, bin, []string{"--address", e.ds.HostPort, "--namespace", e.ds.Namespace, "--connections", conns,
 			"--http-addr", testkit.FreeAddr(t), "--catalog-uri", filepath.Join(t.TempDir(), "c.db"),
 			"--warehouse", t.TempDir(), "--log-level", "warn"}, nil, t.TempDir())
 	}
@@ -38,7 +39,7 @@ func TestWorkerKilledDuringApplyAppliesOnce(t *testing.T) {
 	defer cancel()
 	// Each row sleeps, so the UPDATE runs for about 4 s: long enough to kill mid-apply.
 	cfg := contract.MigrationConfig{
-		MigrationID: "m_killed", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
+		MigrationID: "m_killed", Target: contract.TargetPostgres, Connection: targetDB, Table: "orders",
 		Statements: []string{
 			"ALTER TABLE orders ADD COLUMN note text",
 			"UPDATE orders SET counter = counter + 1, note = (SELECT 'n' || orders.id FROM pg_sleep(0.02 + 0 * orders.id))",

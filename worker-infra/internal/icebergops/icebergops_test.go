@@ -2,6 +2,7 @@ package icebergops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -171,4 +172,85 @@ func TestIcebergBadInputs(t *testing.T) {
 	err = b.Validate(ctx, cfg)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "already in the table's ledger")
+}
+
+// appendRows appends n rows with ids from first, as a pipeline load does.
+func appendRows(t *testing.T, cat catalog.Catalog, first, n int) {
+	t.Helper()
+	ctx := context.Background()
+	tbl, err := cat.LoadTable(ctx, catalog.ToIdentifier("analytics", "orders"))
+	require.NoError(t, err)
+	asc := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true}, {Name: "customer", Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, asc)
+	defer b.Release()
+	for r := 0; r < n; r++ {
+		b.Field(0).(*array.Int64Builder).Append(int64(first + r))
+		b.Field(1).(*array.StringBuilder).Append("concurrent")
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	at := array.NewTableFromRecords(asc, []arrow.RecordBatch{rec})
+	defer at.Release()
+	_, err = tbl.AppendTable(ctx, at, int64(n), nil)
+	require.NoError(t, err)
+}
+
+// TestARolledBackMigrationKeepsAConcurrentLoad: a load commits while a migration
+// runs; the migration's post-validation fails and it rolls back. The schema is the
+// backup's again, and the load's rows are still there.
+func TestARolledBackMigrationKeepsAConcurrentLoad(t *testing.T) {
+	ctx := context.Background()
+	cat := newTable(t, 3, 10)
+	b := &Backend{Catalog: cat}
+	cfg := migration()
+	ref, err := b.Backup(ctx, cfg)
+	require.NoError(t, err)
+	_, err = b.Apply(ctx, cfg)
+	require.NoError(t, err)
+	appendRows(t, cat, 1000, 7) // the pipeline's load, reported COMPLETED
+
+	cfg.ExpectedColumns = append(cfg.ExpectedColumns, contract.ColumnSpec{Name: "region", Type: "string"})
+	pv, err := b.PostValidate(ctx, cfg, ref)
+	require.NoError(t, err)
+	require.False(t, pv.Passed)
+	assert.Len(t, pv.Failures, 1, "only the missing column fails: data_preserving holds with a concurrent append: %v", pv.Failures)
+
+	res, err := b.Restore(ctx, ref)
+	require.NoError(t, err)
+	assert.True(t, res.Restored)
+	assert.Equal(t, int64(37), res.RowCount)
+	n, cols := scanRows(t, cat)
+	assert.Equal(t, int64(37), n, "the concurrent load's rows survive the rollback")
+	assert.Equal(t, []string{"id", "customer"}, cols)
+	again, err := b.Restore(ctx, ref)
+	require.NoError(t, err)
+	assert.Equal(t, res, again, "a retried restore reports the same")
+}
+
+// TestAFailedRestoreCheckIsNeverRetriedIntoRestored: main was rewound behind the
+// backup by someone else; the restore check fails for good, every time.
+func TestAFailedRestoreCheckIsNeverRetriedIntoRestored(t *testing.T) {
+	ctx := context.Background()
+	cat := newTable(t, 3, 10)
+	b := &Backend{Catalog: cat}
+	cfg := migration()
+	ref, err := b.Backup(ctx, cfg)
+	require.NoError(t, err)
+	_, err = b.Apply(ctx, cfg)
+	require.NoError(t, err)
+	tbl, err := cat.LoadTable(ctx, catalog.ToIdentifier("analytics", "orders"))
+	require.NoError(t, err)
+	first := tbl.Metadata().Snapshots()[0].SnapshotID
+	txn := tbl.NewTransaction()
+	require.NoError(t, txn.RollbackToSnapshot(first))
+	_, err = txn.Commit(ctx)
+	require.NoError(t, err)
+
+	for attempt := 1; attempt <= 2; attempt++ {
+		res, err := b.Restore(ctx, ref)
+		var sc *contract.SchemaConflictError
+		require.True(t, errors.As(err, &sc), "attempt %d: %v", attempt, err)
+		assert.Contains(t, sc.Detail, "no longer in main's history")
+		assert.False(t, res.Restored, "attempt %d", attempt)
+	}
 }

@@ -19,7 +19,7 @@ const heartbeatEvery = 5 * time.Second
 // and applies nothing.
 func (b *Backend) Apply(ctx context.Context, cfg contract.MigrationConfig) (contract.ApplyResult, error) {
 	res := contract.ApplyResult{MigrationID: cfg.MigrationID}
-	conn, err := connect(ctx, cfg.DSN)
+	conn, err := b.connect(ctx, cfg.Connection, cfg.DSN)
 	if err != nil {
 		return res, err
 	}
@@ -49,7 +49,7 @@ func (b *Backend) Apply(ctx context.Context, cfg contract.MigrationConfig) (cont
 	stop := b.keepAlive(ctx)
 	defer stop()
 	for i, s := range cfg.Statements {
-		if _, err := tx.Exec(ctx, s); err != nil {
+		if err := execOne(ctx, tx, s); err != nil {
 			return res, classifyStatementErr(i, e.Table, err)
 		}
 		if b.Heartbeat != nil {

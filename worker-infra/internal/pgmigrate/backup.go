@@ -14,7 +14,7 @@ import (
 // migration's backup schema and records row count and checksum in the ledger, all in
 // one transaction. A retry after a crash finds the ledger row and returns it.
 func (b *Backend) Backup(ctx context.Context, cfg contract.MigrationConfig) (contract.BackupRef, error) {
-	conn, err := connect(ctx, cfg.DSN)
+	conn, err := b.connect(ctx, cfg.Connection, cfg.DSN)
 	if err != nil {
 		return contract.BackupRef{}, err
 	}
@@ -92,7 +92,7 @@ func refFrom(cfg contract.MigrationConfig, e entry) contract.BackupRef {
 	return contract.BackupRef{
 		MigrationID: e.MigrationID,
 		Target:      contract.TargetPostgres,
-		DSN:         cfg.DSN,
+		Connection:  cfg.Connection,
 		Table:       e.Table,
 		Location:    e.BackupLocation,
 		RowCount:    e.BackupRows,

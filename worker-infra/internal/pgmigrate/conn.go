@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/matih/ops/shared/connections"
 	"github.com/matih/ops/shared/contract"
 )
 
@@ -23,11 +24,12 @@ const (
 	DefaultStatementTimeout = 10 * time.Minute
 )
 
-// Backend holds the settings of the PostgreSQL target. The password comes from
-// PGPASSWORD or a .pgpass file on the worker, never from the DSN.
+// Backend holds the settings of the PostgreSQL target: the connections the worker
+// defines (with their credentials), which migrations name.
 type Backend struct {
 	// Heartbeat is called while long statements run; nil means no heartbeats.
-	Heartbeat func(ctx context.Context, details ...any)
+	Heartbeat   func(ctx context.Context, details ...any)
+	Connections *connections.Registry
 }
 
 // table is a resolved relation.
@@ -41,10 +43,26 @@ type table struct {
 func (t table) ident() string  { return pgx.Identifier{t.schema, t.name}.Sanitize() }
 func (t table) String() string { return t.schema + "." + t.name }
 
-func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+// connect opens the connection a migration names. A DSN from workflow input, or a
+// name the worker does not define, is a ValidationError: a migration reaches only
+// the databases the worker's configuration lists.
+func (b *Backend) connect(ctx context.Context, name, dsn string) (*pgx.Conn, error) {
+	if name == "" {
+		if dsn != "" {
+			return nil, contract.Invalid("dsn", "not accepted from workflow input: name a postgres connection the worker defines (connection)")
+		}
+		return nil, contract.Invalid("connection", "required: the name of a postgres connection the worker defines")
+	}
+	c, err := b.Connections.Get("connection", name)
 	if err != nil {
-		return nil, contract.Invalid("dsn", "a PostgreSQL DSN (%v)", redact(err))
+		return nil, err
+	}
+	if c.Kind != connections.Postgres {
+		return nil, contract.Invalid("connection", "a postgres connection; %s is %s", c.Name, c.Kind)
+	}
+	cfg, err := c.PostgresConfig()
+	if err != nil {
+		return nil, err
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
@@ -55,15 +73,6 @@ func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 		return nil, fmt.Errorf("connect to %s:%d/%s: %w", cfg.Host, cfg.Port, cfg.Database, err)
 	}
 	return conn, nil
-}
-
-// redact keeps parse errors from echoing a DSN back.
-func redact(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, "://"); i >= 0 {
-		return "cannot parse the DSN"
-	}
-	return msg
 }
 
 // q is what both *pgx.Conn and pgx.Tx offer.
@@ -150,4 +159,12 @@ func classifyStatementErr(i int, tbl string, err error) error {
 		return fmt.Errorf("%s", detail)
 	}
 	return &contract.SchemaConflictError{Table: tbl, Detail: detail}
+}
+
+// execOne runs one declared statement through the extended protocol (Parse, Bind,
+// Execute), where PostgreSQL refuses a string that holds several commands. pgx's
+// Exec without arguments would use the simple protocol, which runs them all.
+func execOne(ctx context.Context, tx pgx.Tx, sql string) error {
+	_, err := tx.Conn().PgConn().ExecParams(ctx, sql, nil, nil, nil, nil).Close()
+	return err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/matih/ops/shared/connections"
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/testkit"
 )
@@ -19,12 +20,17 @@ const seedSQL = `CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT N
 CREATE INDEX orders_customer_idx ON orders (customer);
 INSERT INTO orders (customer, amount) SELECT 'c' || g, g * 1.5 FROM generate_series(1, 50) g;`
 
+// conns holds the last setup's connection "target", the test's database; tests
+// run one at a time in this package.
+var conns *connections.Registry
+
 func setup(t *testing.T) (string, contract.MigrationConfig) {
 	t.Helper()
 	dsn := testkit.PostgresDB(t)
 	testkit.Psql(t, dsn, seedSQL)
+	conns = testkit.Connections(t, testkit.PostgresConn("target", dsn))
 	return dsn, contract.MigrationConfig{
-		MigrationID: "m_add_note", Target: contract.TargetPostgres, DSN: dsn, Table: "orders",
+		MigrationID: "m_add_note", Target: contract.TargetPostgres, Connection: "target", Table: "orders",
 		Statements:      []string{"ALTER TABLE orders ADD COLUMN note text", "UPDATE orders SET counter = counter + 1"},
 		ExpectedColumns: []contract.ColumnSpec{{Name: "note", Type: "text"}, {Name: "counter", Type: "int"}},
 	}
@@ -42,7 +48,7 @@ func snapshot(t *testing.T, dsn string) string {
 func TestAddColumnKeepsDataAndAppliesOnce(t *testing.T) {
 	ctx := context.Background()
 	dsn, cfg := setup(t)
-	b := &Backend{}
+	b := &Backend{Connections: conns}
 	require.NoError(t, b.Validate(ctx, cfg))
 	ref, err := b.Backup(ctx, cfg)
 	require.NoError(t, err)
@@ -81,7 +87,7 @@ func TestRestoreBringsBackSchemaAndData(t *testing.T) {
 	testkit.Psql(t, dsn, "CREATE ROLE "+reader+"; GRANT SELECT, UPDATE ON orders TO "+reader+"; GRANT SELECT ON orders TO PUBLIC")
 	t.Cleanup(func() { testkit.Psql(t, dsn, "DROP OWNED BY "+reader+"; DROP ROLE IF EXISTS "+reader) })
 	before := snapshot(t, dsn)
-	b := &Backend{}
+	b := &Backend{Connections: conns}
 	ref, err := b.Backup(ctx, cfg)
 	require.NoError(t, err)
 	_, err = b.Apply(ctx, cfg)
@@ -112,7 +118,7 @@ func TestSecondStatementInvalidLeavesTableIdentical(t *testing.T) {
 	dsn, cfg := setup(t)
 	cfg.Statements = []string{"ALTER TABLE orders ADD COLUMN note text", "ALTER TABLE orders ALTER COLUMN no_such_column SET NOT NULL"}
 	before := snapshot(t, dsn)
-	b := &Backend{}
+	b := &Backend{Connections: conns}
 	err := b.Validate(ctx, cfg)
 	var sc *contract.SchemaConflictError
 	require.ErrorAs(t, err, &sc)
@@ -136,7 +142,7 @@ func TestBadInputsAreRefused(t *testing.T) {
 	dsn, base := setup(t)
 	testkit.Psql(t, dsn, `CREATE TABLE customers (id int); CREATE SCHEMA backup_taken;
 		CREATE TABLE events (at date) PARTITION BY RANGE (at)`)
-	b := &Backend{}
+	b := &Backend{Connections: conns}
 	cases := []struct {
 		name  string
 		edit  func(c *contract.MigrationConfig)
@@ -182,10 +188,34 @@ func TestBadInputsAreRefused(t *testing.T) {
 func TestAlreadyAppliedMigrationIsRefusedUpFront(t *testing.T) {
 	ctx := context.Background()
 	_, cfg := setup(t)
-	b := &Backend{}
+	b := &Backend{Connections: conns}
 	_, err := b.Backup(ctx, cfg)
 	require.NoError(t, err)
 	err = b.Validate(ctx, cfg)
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "already exists") || strings.Contains(err.Error(), "ledger"), err.Error())
+}
+
+// TestTheServerRunsOneStatementPerEntryEvenPastTheChecker hands Apply statements
+// that hide a second command from a lexer, skipping Validate: each runs through the
+// extended protocol, the server refuses it, and the other table survives.
+func TestTheServerRunsOneStatementPerEntryEvenPastTheChecker(t *testing.T) {
+	ctx := context.Background()
+	for i, bypass := range []string{
+		`UPDATE orders SET customer = E'\''; DROP TABLE customers; --'`,
+		`UPDATE orders SET customer = $a1$ ' $a1$; DROP TABLE customers; --'`,
+		`UPDATE orders SET counter = 1; DROP TABLE customers`,
+	} {
+		dsn, cfg := setup(t)
+		testkit.Psql(t, dsn, `CREATE TABLE customers (id int); INSERT INTO customers VALUES (1)`)
+		b := &Backend{Connections: conns}
+		cfg.MigrationID = fmt.Sprintf("m_bypass_%d", i)
+		cfg.Statements = []string{bypass}
+		_, err := b.Backup(ctx, cfg)
+		require.NoError(t, err)
+		_, err = b.Apply(ctx, cfg)
+		require.Error(t, err, bypass)
+		assert.Contains(t, err.Error(), "statements[0]", bypass)
+		assert.Equal(t, "1", testkit.Psql(t, dsn, `SELECT count(*) FROM customers`), "customers survives: %s", bypass)
+	}
 }

@@ -15,7 +15,7 @@ import (
 // not raised, so the workflow can roll back.
 func (b *Backend) PostValidate(ctx context.Context, cfg contract.MigrationConfig, backup contract.BackupRef) (contract.PostValidation, error) {
 	var pv contract.PostValidation
-	conn, err := connect(ctx, cfg.DSN)
+	conn, err := b.connect(ctx, cfg.Connection, cfg.DSN)
 	if err != nil {
 		return pv, err
 	}

@@ -16,7 +16,7 @@ import (
 // since the backup stay) and its current count and checksum are reported.
 func (b *Backend) Restore(ctx context.Context, ref contract.BackupRef) (contract.RestoreResult, error) {
 	res := contract.RestoreResult{MigrationID: ref.MigrationID}
-	conn, err := connect(ctx, ref.DSN)
+	conn, err := b.connect(ctx, ref.Connection, ref.DSN)
 	if err != nil {
 		return res, err
 	}
@@ -89,6 +89,10 @@ func replaceTable(ctx context.Context, tx pgx.Tx, e entry) error {
 	if err != nil {
 		return err
 	}
+	storage, err := carriedOf(ctx, tx, live)
+	if err != nil {
+		return err
+	}
 	var stmts []string
 	for _, s := range seqs {
 		stmts = append(stmts, fmt.Sprintf("ALTER SEQUENCE %s OWNED BY NONE", s.seq))
@@ -104,6 +108,7 @@ func replaceTable(ctx context.Context, tx pgx.Tx, e entry) error {
 		col := pgx.Identifier{s.col}.Sanitize()
 		stmts = append(stmts, fmt.Sprintf("ALTER SEQUENCE %s OWNED BY %s.%s", s.seq, live.ident(), col))
 	}
+	stmts = append(stmts, storage...)
 	stmts = append(stmts, access...)
 	for _, s := range stmts {
 		if _, err := tx.Exec(ctx, s); err != nil {

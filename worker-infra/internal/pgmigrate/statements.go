@@ -47,10 +47,18 @@ func statementTarget(i int, stmt string) (string, error) {
 		"ALTER TABLE, CREATE [UNIQUE] INDEX ... ON, COMMENT ON TABLE/COLUMN or UPDATE on the declared table, got %q", abbreviate(s))
 }
 
-// hasTopLevelSemicolon finds a ';' outside quotes, dollar quotes and comments.
+// hasTopLevelSemicolon finds a ';' outside quotes, dollar quotes and comments. It
+// only gives an early, friendly error: each statement runs through the extended
+// protocol (execOne), where the server itself refuses a string of several commands.
 func hasTopLevelSemicolon(s string) bool {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
+		case c == '\'' && escapeStringStart(s, i):
+			j, ok := escapeStringEnd(s, i+1)
+			if !ok {
+				return false
+			}
+			i = j
 		case c == '\'' || c == '"':
 			j := strings.IndexByte(s[i+1:], c)
 			if j < 0 {
@@ -79,7 +87,7 @@ func hasTopLevelSemicolon(s string) bool {
 			}
 			i += j
 		case c == '$':
-			if tag := regexp.MustCompile(`^\$[A-Za-z_]*\$`).FindString(s[i:]); tag != "" {
+			if tag := dollarTagRe.FindString(s[i:]); tag != "" {
 				j := strings.Index(s[i+len(tag):], tag)
 				if j < 0 {
 					return false
@@ -91,6 +99,40 @@ func hasTopLevelSemicolon(s string) bool {
 		}
 	}
 	return false
+}
+
+// dollarTagRe is a dollar-quote tag: $$ or $tag$, the tag an identifier without $.
+var dollarTagRe = regexp.MustCompile(`^\$(?:[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)?\$`)
+
+// escapeStringStart tells whether the quote at i opens an E'...' string: an E or e
+// right before it that is not the end of a longer word.
+func escapeStringStart(s string, i int) bool {
+	if i == 0 || (s[i-1] != 'E' && s[i-1] != 'e') {
+		return false
+	}
+	return i == 1 || !isWordByte(s[i-2])
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c == '$' || c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+}
+
+// escapeStringEnd returns the index of the quote that closes an E'...' string whose
+// text starts at i: a backslash escapes the next byte, and ” is a quote.
+func escapeStringEnd(s string, i int) (int, bool) {
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '\'':
+			if i+1 < len(s) && s[i+1] == '\'' {
+				i++
+				continue
+			}
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 func abbreviate(s string) string {

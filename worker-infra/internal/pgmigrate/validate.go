@@ -22,7 +22,7 @@ func (b *Backend) Validate(ctx context.Context, cfg contract.MigrationConfig) er
 	if !schemaNameRe.MatchString(BackupSchema(cfg)) {
 		return contract.Invalid("backup_schema", "a lower-case identifier of at most 63 characters, got %q", BackupSchema(cfg))
 	}
-	conn, err := connect(ctx, cfg.DSN)
+	conn, err := b.connect(ctx, cfg.Connection, cfg.DSN)
 	if err != nil {
 		return err
 	}
@@ -36,6 +36,9 @@ func (b *Backend) Validate(ctx context.Context, cfg contract.MigrationConfig) er
 		return contract.Invalid("table", "a plain table; %s is partitioned, and a restore would lose its partitions", tbl)
 	}
 	if err := checkTargets(ctx, conn, cfg, tbl); err != nil {
+		return err
+	}
+	if err := checkRestorable(ctx, conn, tbl); err != nil {
 		return err
 	}
 	if err := checkFree(ctx, conn, cfg, tbl); err != nil {
@@ -113,7 +116,7 @@ func dryRun(ctx context.Context, conn *pgx.Conn, cfg contract.MigrationConfig, t
 		return err
 	}
 	for i, s := range cfg.Statements {
-		if _, err := tx.Exec(ctx, s); err != nil {
+		if err := execOne(ctx, tx, s); err != nil {
 			return classifyStatementErr(i, tbl.String(), err)
 		}
 	}

@@ -17,10 +17,10 @@ import (
 	"github.com/matih/ops/worker-pipeline/partition"
 )
 
-func backfillConfig(src, table string) contract.BackfillConfig {
+func backfillConfig(_, table string) contract.BackfillConfig {
 	return contract.BackfillConfig{
 		PipelineID:      "orders",
-		Source:          contract.SourceConfig{Kind: contract.SourceSQLite, DSN: src, Table: "orders"},
+		Source:          contract.SourceConfig{Connection: sourceConn, Table: "orders"},
 		PartitionColumn: "order_date",
 		StartDate:       "2026-01-01",
 		EndDate:         "2026-03-02",
@@ -70,7 +70,7 @@ func (s *stack) runs(t *testing.T, id string) map[string]int64 {
 func TestSixtyDailyPartitions(t *testing.T) {
 	s := newStack(t)
 	s.startWorker(t)
-	src := source(t, 60, 100)
+	src := s.source(t, 60, 100)
 	cfg := backfillConfig(src, "demo.orders_daily")
 	cfg.HistoryLimit = 100
 
@@ -124,7 +124,7 @@ func TestWorkerKilledMidBackfill(t *testing.T) {
 	}
 	s := newStack(t)
 	first := s.startWorker(t)
-	src := source(t, 60, 3000)
+	src := s.source(t, 60, 3000)
 	cfg := backfillConfig(src, "demo.orders_crash")
 	ctx := context.Background()
 	run, err := s.srv.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "backfill-crash", TaskQueue: contract.PipelineQueue,

@@ -23,27 +23,36 @@ type stack struct {
 	dir       string
 	catalog   string
 	warehouse string
+	conns     string // the worker's connections file
 }
 
 func newStack(t *testing.T) *stack {
 	dir := t.TempDir()
-	return &stack{srv: testkit.StartDevServer(t), dir: dir, catalog: filepath.Join(dir, "catalog.db"), warehouse: filepath.Join(dir, "warehouse")}
+	s := &stack{srv: testkit.StartDevServer(t), dir: dir, catalog: filepath.Join(dir, "catalog.db"), warehouse: filepath.Join(dir, "warehouse")}
+	s.conns = testkit.ConnectionsFile(t, dir, testkit.SQLiteConn(sourceConn, s.sourcePath()))
+	return s
 }
+
+// sourceConn is the worker's connection to the stack's source database.
+const sourceConn = "orders"
+
+func (s *stack) sourcePath() string { return filepath.Join(s.dir, "orders.db") }
 
 // startWorker runs the worker binary and waits until it is ready.
 func (s *stack) startWorker(t *testing.T) *testkit.Process {
 	addr := testkit.FreeAddr(t)
 	p := testkit.Start(t, testkit.Build(t, "github.com/matih/ops/worker-pipeline/cmd/worker-pipeline"),
 		[]string{"--address", s.srv.HostPort, "--http-addr", addr, "--stop-timeout", "2s",
-			"--staging-url", filepath.Join(s.dir, "staging"), "--data-dir", s.dir, "--catalog-uri", s.catalog, "--warehouse", s.warehouse, "--log-level", "warn"},
+			"--staging-url", filepath.Join(s.dir, "staging"), "--data-dir", s.dir, "--connections", s.conns, "--catalog-uri", s.catalog, "--warehouse", s.warehouse, "--log-level", "warn"},
 		nil, s.dir)
 	p.WaitReady(t, addr, 30*time.Second)
 	return p
 }
 
-// source creates a demo orders database of days x perDay orders from 2026-01-01.
-func source(t *testing.T, days, perDay int) string {
-	path := filepath.Join(t.TempDir(), "orders.db")
+// source creates the stack's source, a demo orders database of days x perDay
+// orders from 2026-01-01, and returns its path.
+func (s *stack) source(t *testing.T, days, perDay int) string {
+	path := s.sourcePath()
 	require.NoError(t, demo.CreateOrders(context.Background(), path, demo.OrdersSpec{Rows: days * perDay, Days: days, Seed: 7,
 		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}))
 	return path
