@@ -44,8 +44,7 @@ start_temporal() {
   say "temporal: starting dev server on $ADDR (UI http://127.0.0.1:$UI_PORT)"
   nohup "$TEMPORAL" "${args[@]}" >"$LOGS/temporal.log" 2>&1 &
   echo $! >"$PIDS/temporal.pid"
-  local i
-  for i in $(seq 1 60); do
+  for _ in $(seq 1 60); do
     if "$TEMPORAL" operator cluster health --address "$ADDR" >/dev/null 2>&1; then return; fi
     alive temporal || { tail -20 "$LOGS/temporal.log" >&2; die "temporal dev server exited; log: $LOGS/temporal.log"; }
     sleep 0.5
@@ -92,8 +91,7 @@ start_worker() { # name pkg http
 }
 
 wait_ready() { # name http
-  local i
-  for i in $(seq 1 60); do
+  for _ in $(seq 1 60); do
     curl -fsS "http://$2/readyz" >/dev/null 2>&1 && return 0
     alive "$1" || { tail -5 "$LOGS/$1.log" >&2; die "$1 exited; log: $LOGS/$1.log"; }
     sleep 0.5
@@ -157,12 +155,12 @@ up() {
 }
 
 stop_one() { # name
-  local name=$1 pid i
+  local name=$1 pid
   alive "$name" || { rm -f "$PIDS/$name.pid" "$PIDS/$name.http"; return; }
   pid=$(cat "$PIDS/$name.pid")
   # Workers drain on SIGTERM; the Temporal dev server shuts down on SIGINT.
   if [ "$name" = temporal ]; then kill -INT "$pid" 2>/dev/null || true; else kill -TERM "$pid" 2>/dev/null || true; fi
-  for i in $(seq 1 70); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  for _ in $(seq 1 70); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
   if kill -0 "$pid" 2>/dev/null; then say "$name: did not stop in 35s; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
   rm -f "$PIDS/$name.pid" "$PIDS/$name.http"
   say "$name: stopped"

@@ -26,7 +26,7 @@ current_port() { # the port the running instance listens on
 }
 
 roll_local_one() {
-  local name=$1 old_pid old_port new_port new_pid i
+  local name=$1 old_pid old_port new_port new_pid
   [ -n "${PKG[$name]:-}" ] || die "unknown worker '$name' (expected one of ${ALL[*]})"
   [ -f "$PIDS/$name.pid" ] && kill -0 "$(cat "$PIDS/$name.pid")" 2>/dev/null || die "$name is not running; start the stack with scripts/dev.sh"
   old_pid=$(cat "$PIDS/$name.pid"); old_port=$(current_port "$name")
@@ -39,7 +39,7 @@ roll_local_one() {
   TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:${MATIH_DEV_PORT:-7233}}" TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-matih-pipelines}" \
     MATIH_HTTP_ADDR="127.0.0.1:$new_port" nohup "$BIN/$name" >>"$LOGS/$name.log" 2>&1 &
   new_pid=$!
-  for i in $(seq 1 60); do
+  for _ in $(seq 1 60); do
     ready "$new_port" && break
     if ! kill -0 "$new_pid" 2>/dev/null; then die "$name: the new process exited before it was ready (log $LOGS/$name.log); pid $old_pid keeps running"; fi
     sleep 0.5
@@ -51,7 +51,7 @@ roll_local_one() {
   echo "$new_pid" >"$PIDS/$name.pid"; echo "$new_port" >"$PIDS/$name.http"
   say "$name: new pid $new_pid is polling; draining old pid $old_pid"
   kill -TERM "$old_pid" 2>/dev/null || true
-  for i in $(seq 1 90); do kill -0 "$old_pid" 2>/dev/null || break; sleep 0.5; done
+  for _ in $(seq 1 90); do kill -0 "$old_pid" 2>/dev/null || break; sleep 0.5; done
   if kill -0 "$old_pid" 2>/dev/null; then say "$name: old pid $old_pid did not drain in 45s; killing it"; kill -KILL "$old_pid"; fi
   say "$name: rolled (pid $new_pid, http :$new_port)"
 }

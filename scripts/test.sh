@@ -10,7 +10,7 @@
 # After the tests, each fuzz target runs for MATIH_FUZZTIME (default 5s).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 
 case "${1:-}" in -h|--help) usage_of "$0"; exit 0;; esac
 
@@ -72,6 +72,7 @@ go_test() {
 
 mkdir -p "$DATA"
 step "services (Temporal CLI, PostgreSQL)" setup_services
+step "deploy files (scripts/check-deploy.sh)" "$ROOT/scripts/check-deploy.sh"
 step "gofmt" gofmt_check
 step "go vet work" go vet work
 step "each module builds alone (GOWORK=off)" alone_build

@@ -171,9 +171,12 @@ func RunWith(ctx context.Context, spec Spec, o Options) error {
 
 	host, _ := os.Hostname()
 	identity := fmt.Sprintf("%s@%d@%s", spec.Name, os.Getpid(), host)
+	handler := metrics.NewHandler(reg)
+	var namespace string
 	c, err := temporalclient.Dial(ctx, o.Temporal, logger, func(co *client.Options) {
-		co.MetricsHandler = metrics.NewHandler(reg)
+		co.MetricsHandler = handler
 		co.Identity = identity
+		namespace = co.Namespace
 	})
 	if err != nil {
 		return err
@@ -188,10 +191,12 @@ func RunWith(ctx context.Context, spec Spec, o Options) error {
 		MaxHeartbeatThrottleInterval: 2 * time.Second,
 		Interceptors:                 []interceptor.WorkerInterceptor{metrics.NewInterceptor()},
 	})
-	cleanup, err := spec.Setup(ctx, Env{Client: c, Logger: logger}, w)
+	rec := &recordingRegistry{Registry: w}
+	cleanup, err := spec.Setup(ctx, Env{Client: c, Logger: logger}, rec)
 	if err != nil {
 		return err
 	}
+	metrics.Preinit(handler, namespace, spec.TaskQueue, rec.workflows, rec.activities)
 	if cleanup != nil {
 		defer cleanup()
 	}

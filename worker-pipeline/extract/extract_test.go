@@ -3,11 +3,9 @@ package extract
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -169,26 +167,13 @@ func TestTransientSourceErrorsStayRetryable(t *testing.T) {
 // configuration does not list is refused before anything connects. A listener on
 // loopback stands where the caller pointed, and counts zero connections.
 func TestAHostInTheInputIsNeverDialled(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	var accepted atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			c.Close()
-		}
-	}()
+	ln := testkit.ListenCounting(t)
 	db := demoDB(t, 10, 0)
 	e := &Extractor{Store: stagingtest.Store(t), Connections: conns(t, db)}
 	for _, src := range []contract.SourceConfig{
-		{Kind: contract.SourcePostgres, DSN: "postgres://etl@" + ln.Addr().String() + "/sales?sslmode=disable", Table: "orders"},
+		{Kind: contract.SourcePostgres, DSN: "postgres://etl@" + ln.Addr + "/sales?sslmode=disable", Table: "orders"},
 		{Kind: contract.SourceSQLite, DSN: "/etc/passwd", Table: "orders"},
-		{Connection: "sales-" + ln.Addr().String(), Table: "orders"},
+		{Connection: "sales-" + ln.Addr, Table: "orders"},
 	} {
 		in := input(db)
 		in.Source = src
@@ -197,5 +182,5 @@ func TestAHostInTheInputIsNeverDialled(t *testing.T) {
 		require.True(t, errors.As(err, &ve), "%+v: %v", src, err)
 	}
 	time.Sleep(50 * time.Millisecond)
-	assert.Zero(t, accepted.Load(), "no connection reached the host the input named")
+	assert.Zero(t, ln.Count(), "no connection reached the host the input named")
 }

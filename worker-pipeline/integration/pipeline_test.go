@@ -3,9 +3,7 @@ package integration
 import (
 	"context"
 	"errors"
-	"net"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/objstore"
 	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/shared/testkit"
 	"github.com/matih/ops/worker-pipeline/airflow/airflowtest"
 )
 
@@ -174,24 +173,11 @@ func TestBadInputsAreRefusedBeforeAnythingRuns(t *testing.T) {
 	db, _ := s.source(t, 10, 0)
 	ctx := context.Background()
 	// Where a hostile input points: a listener that counts who connects.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	var dialled atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			dialled.Add(1)
-			c.Close()
-		}
-	}()
+	ln := testkit.ListenCounting(t)
 	cases := map[string]func(*contract.PipelineConfig){
 		"source.connection": func(c *contract.PipelineConfig) { c.Source = contract.SourceConfig{Table: "orders"} },
 		"source.dsn": func(c *contract.PipelineConfig) {
-			c.Source = contract.SourceConfig{Kind: contract.SourcePostgres, DSN: "postgres://etl@" + ln.Addr().String() + "/sales", Table: "orders"}
+			c.Source = contract.SourceConfig{Kind: contract.SourcePostgres, DSN: "postgres://etl@" + ln.Addr + "/sales", Table: "orders"}
 		},
 		"min_quality_score": func(c *contract.PipelineConfig) { c.MinQualityScore = -0.1 },
 		"source.query":      func(c *contract.PipelineConfig) { c.Source.Table = ""; c.Source.Query = "SELECT nope FROM orders" },
@@ -206,10 +192,10 @@ func TestBadInputsAreRefusedBeforeAnythingRuns(t *testing.T) {
 		assert.Equal(t, "ValidationError", app.Type(), field)
 		assert.Contains(t, app.Error(), field)
 	}
-	_, err = s.srv.Client.DescribeWorkflowExecution(ctx, "pipeline-bad-staging_path", "")
+	_, err := s.srv.Client.DescribeWorkflowExecution(ctx, "pipeline-bad-staging_path", "")
 	require.NoError(t, err)
 	assert.Zero(t, s.tableRows0(t, "analytics.bad"), "nothing was loaded")
-	assert.Zero(t, dialled.Load(), "the host named in the input was never dialled")
+	assert.Zero(t, ln.Count(), "the host named in the input was never dialled")
 }
 
 func updateOpts(id string, sig contract.ApprovalSignal) clientUpdate {

@@ -57,7 +57,7 @@ func TestTwoWorkerProcessesShareOnlyTheirConfiguration(t *testing.T) {
 	}
 	var runs []*pipeline
 	var sources []connections.Connection
-	for i := 0; i < 12; i++ {
+	for i := 0; i < 20; i++ {
 		nulls := 0.0
 		if i%3 == 0 {
 			nulls = 0.3 // below the quality threshold: waits for approval
