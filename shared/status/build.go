@@ -51,11 +51,38 @@ func BuildWith(ctx context.Context, c client.Client, workflowID, runID string, o
 		if timeout == 0 {
 			timeout = DefaultQueryTimeout
 		}
+		queue := desc.GetExecutionConfig().GetTaskQueue().GetName()
+		if !queueAnswers(ctx, c, queue) {
+			return doc, nil // nobody polls the queue: the query could only time out
+		}
 		if q, ok := queryStatus(ctx, c, workflowID, runID, timeout); ok {
 			Merge(&doc, q)
 		}
 	}
 	return doc, nil
+}
+
+// pollerFresh is how recently a poller must have polled to count as alive: longer
+// than one long poll, so a worker waiting in its poll is not mistaken for gone.
+const pollerFresh = 70 * time.Second
+
+// queueAnswers tells whether a worker polls the queue's workflow tasks, so a query
+// can be answered. Without one, a query only waits out its timeout (2 s where
+// history alone answers in milliseconds). When the server cannot say, it is tried.
+func queueAnswers(ctx context.Context, c client.Client, queue string) bool {
+	if queue == "" {
+		return true
+	}
+	resp, err := c.DescribeTaskQueue(ctx, queue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+	if err != nil {
+		return true
+	}
+	for _, p := range resp.GetPollers() {
+		if time.Since(p.GetLastAccessTime().AsTime()) < pollerFresh {
+			return true
+		}
+	}
+	return false
 }
 
 // queryStatus asks the workflow for its own document; any error means "no worker

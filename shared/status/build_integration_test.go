@@ -102,4 +102,15 @@ func TestBuildWithAndWithoutAWorker(t *testing.T) {
 
 	_, err = status.Build(ctx, srv.Client, "no-such-workflow", "")
 	require.Error(t, err)
+
+	// A queue no worker ever polled: the query is not even tried, so not even a long
+	// query timeout is waited out.
+	_, err = srv.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "orphan-1", TaskQueue: "nobody-polls"}, "GateWorkflow", "x")
+	require.NoError(t, err)
+	start = time.Now()
+	doc, err = status.BuildWith(ctx, srv.Client, "orphan-1", "", status.Options{QueryTimeout: 30 * time.Second})
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 10*time.Second, "the 30 s query was skipped")
+	assert.Equal(t, status.SourceHistory, doc.ProgressSource)
+	assert.Equal(t, status.WorkflowRunning, doc.Status)
 }
