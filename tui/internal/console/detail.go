@@ -151,7 +151,9 @@ func (d *detailView) lines() []string {
 			ps.Done+ps.Skipped, ps.Total, ps.Failed, ps.Running, ps.PartitionsPerSecond,
 			status.FormatDuration(time.Duration(ps.ETASeconds*float64(time.Second)))))
 	}
-	if waitsForApproval(doc.PendingSignals) {
+	if waitsForApproval(doc.PendingSignals) && d.m.opts.ReadOnly {
+		out = append(out, st.Warn.Render("waiting for approval (read-only: decide from a console that may act)"))
+	} else if waitsForApproval(doc.PendingSignals) {
 		out = append(out, st.Warn.Render("waiting for approval: press a to approve or r to reject"))
 	} else if len(doc.PendingSignals) > 0 {
 		out = append(out, st.Warn.Render("waiting for "+sanitize.Text(strings.Join(doc.PendingSignals, ", "))))

@@ -308,10 +308,13 @@ func (m *Model) currentHelp() help.KeyMap {
 	case m.dialog != nil:
 		return keys.DialogHelp{K: m.k, MultiField: m.dialog.multi()}
 	case m.view == viewDetail:
-		return keys.DetailHelp{K: m.k, Waiting: m.waiting(), Running: m.running()}
+		return keys.DetailHelp{K: m.k, Waiting: m.waiting() && m.acts(), Running: m.running() && m.acts()}
 	}
-	return keys.ListHelp{K: m.k, Waiting: m.waiting(), Running: m.running()}
+	return keys.ListHelp{K: m.k, Waiting: m.waiting() && m.acts(), Running: m.running() && m.acts()}
 }
+
+// acts tells whether this console may act on runs; a read-only one offers no action.
+func (m *Model) acts() bool { return !m.opts.ReadOnly }
 
 // running reports whether the selected or open run is still running.
 func (m *Model) running() bool {
@@ -355,10 +358,15 @@ func (m *Model) hint() string {
 	if m.dialog != nil || m.showHelp {
 		return ""
 	}
-	if m.waiting() {
-		return "this run waits for a human: a approve · r reject · enter details"
+	switch {
+	case !m.waiting():
+		return ""
+	case !m.acts():
+		return "this run waits for a human; this console is read-only (started with --read-only)"
+	case m.view == viewDetail:
+		return "this run waits for a human: a approve · r reject"
 	}
-	return ""
+	return "this run waits for a human: a approve · r reject · enter details"
 }
 
 // waiting reports whether the selected or open run waits for an approval decision.

@@ -378,3 +378,22 @@ func TestARefusedSignalIsShownOnTheRun(t *testing.T) {
 	press(m, "enter")
 	assert.Contains(t, m.View(), "REFUSED 2 signals, last approval at 03:04:05: approver is required")
 }
+
+func TestReadOnlyOffersNoActions(t *testing.T) {
+	fk := demoFake()
+	m, _ := newTestModel(t, fk, func(o *Options) { o.ReadOnly = true })
+	v := m.View()
+	assert.NotContains(t, v, "a approve", "the help bar offers no decision")
+	assert.Contains(t, v, "this console is read-only")
+	press(m, "enter")
+	v = m.View()
+	assert.NotContains(t, v, "press a to approve")
+	assert.NotContains(t, v, "a approve")
+	assert.NotContains(t, v, "c cancel")
+	assert.Contains(t, v, "read-only")
+
+	m, _ = newTestModel(t, demoFake(), nil)
+	press(m, "enter")
+	assert.NotContains(t, m.View(), "enter details", "the detail view's hint does not offer what it shows")
+	assert.Contains(t, m.View(), "a approve · r reject")
+}
