@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/lipgloss"
+
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/tui/internal/console/styles"
 	"github.com/matih/ops/tui/internal/data"
@@ -42,23 +44,54 @@ func (l *listView) view() string {
 	return b.String()
 }
 
+// shortTabName is a tab's name when the full names do not fit the width.
+var shortTabName = map[string]string{"awaiting approval": "awaiting", "failed/cancelled": "failed"}
+
+// tabsLine draws the tabs with their counts, compacted (12k) and with short names
+// when the full line would not fit, so every tab, "all" included, stays on screen.
 func (l *listView) tabsLine() string {
+	line := l.tabs(false)
+	if lipgloss.Width(line) > l.width {
+		line = l.tabs(true)
+	}
+	return fit(line, l.width)
+}
+
+func (l *listView) tabs(short bool) string {
 	parts := make([]string, len(data.Tabs))
 	for i, t := range data.Tabs {
 		n := "…"
 		if l.counts != nil {
-			n = fmt.Sprint(l.counts[i])
+			n = compactCount(l.counts[i])
 		}
-		label := " " + t.Name + " " + n + " "
+		name := t.Name
+		if s, ok := shortTabName[name]; ok && short {
+			name = s
+		}
 		if i == l.tab {
 			// Brackets mark the active tab where colour and reverse video are absent
 			// (NO_COLOR, dumb terminals).
-			parts[i] = l.m.st.TabActive.Render("[" + t.Name + " " + n + "]")
+			parts[i] = l.m.st.TabActive.Render("[" + name + " " + n + "]")
 		} else {
-			parts[i] = l.m.st.Tab.Render(label)
+			parts[i] = l.m.st.Tab.Render(" " + name + " " + n + " ")
 		}
 	}
-	return fit(strings.Join(parts, "|"), l.width)
+	return strings.Join(parts, "|")
+}
+
+// compactCount writes counts in at most four characters: 999, 1.2k, 12k, 123k, 1.2M.
+func compactCount(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprint(n)
+	case n < 10_000:
+		return fmt.Sprintf("%.1fk", float64(n)/1000)
+	case n < 1_000_000:
+		return fmt.Sprintf("%dk", n/1000)
+	case n < 10_000_000:
+		return fmt.Sprintf("%.1fM", float64(n)/1_000_000)
+	}
+	return fmt.Sprintf("%dM", n/1_000_000)
 }
 
 func (l *listView) infoLine() string {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -396,4 +397,19 @@ func TestReadOnlyOffersNoActions(t *testing.T) {
 	press(m, "enter")
 	assert.NotContains(t, m.View(), "enter details", "the detail view's hint does not offer what it shows")
 	assert.Contains(t, m.View(), "a approve · r reject")
+}
+
+// TestTabsFitEightyColumnsWithFiveDigitCounts: with 10,000 runs per tab every tab,
+// "all" included, stays on an 80-column line.
+func TestTabsFitEightyColumnsWithFiveDigitCounts(t *testing.T) {
+	m, _ := newTestModel(t, demoFake(), nil)
+	m.Update(countsMsg{gen: m.list.gen, counts: []int64{10_012, 10_000, 12, 5, 20_029}})
+	line := strings.Split(m.View(), "\n")[1]
+	assert.LessOrEqual(t, lipgloss.Width(line), 80, line)
+	assert.Contains(t, line, "all 20k")
+	assert.Contains(t, line, "[running 10k]")
+	assert.Equal(t, "999", compactCount(999))
+	assert.Equal(t, "1.2k", compactCount(1234))
+	assert.Equal(t, "123k", compactCount(123_456))
+	assert.Equal(t, "1.5M", compactCount(1_500_000))
 }
