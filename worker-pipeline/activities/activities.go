@@ -79,13 +79,13 @@ func (a *Activities) TriggerAirflowDAG(ctx context.Context, in contract.Transfor
 		poll = 10 * time.Second
 	}
 	conf := map[string]any{"input_path": in.InputPath, "pipeline_id": in.PipelineID}
-	output := in.InputPath // older inputs: the transform's output was not loaded
+	output, outPrefix := in.InputPath, "" // older inputs: the transform's output was not loaded
 	if in.OutputPath != "" {
-		prefix, err := a.Store.Resolve("output_path", in.OutputPath)
-		if err != nil {
+		var err error
+		if outPrefix, err = a.Store.Resolve("output_path", in.OutputPath); err != nil {
 			return contract.TransformResult{}, retry.Classify(err)
 		}
-		output = a.Store.URLOf(prefix)
+		output = a.Store.URLOf(outPrefix)
 		conf["output_path"] = output
 	}
 	run, err := a.Airflow.RunToEnd(ctx, in.DAGID, in.DAGRunID, conf, poll,
@@ -97,8 +97,8 @@ func (a *Activities) TriggerAirflowDAG(ctx context.Context, in contract.Transfor
 	if err != nil {
 		return contract.TransformResult{}, retry.Classify(err)
 	}
-	if in.OutputPath != "" {
-		if err := a.checkOutput(ctx, in, output); err != nil {
+	if outPrefix != "" {
+		if err := a.checkOutput(ctx, in, outPrefix); err != nil {
 			return contract.TransformResult{}, err
 		}
 	}
@@ -108,17 +108,14 @@ func (a *Activities) TriggerAirflowDAG(ctx context.Context, in contract.Transfor
 
 // checkOutput fails the step when a DAG run succeeded without writing its output:
 // the load would have nothing to load, and saying so here names the DAG.
-func (a *Activities) checkOutput(ctx context.Context, in contract.TransformInput, output string) error {
-	prefix, err := a.Store.Resolve("output_path", output)
-	if err != nil {
-		return retry.Classify(err)
-	}
+func (a *Activities) checkOutput(ctx context.Context, in contract.TransformInput, prefix string) error {
 	files, err := a.Store.Files(ctx, prefix)
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
-		return nonRetryable(fmt.Errorf("airflow DAG %s run %s succeeded but wrote no Parquet files to %s (conf.output_path)", in.DAGID, in.DAGRunID, output), "TransformOutputMissing")
+		return nonRetryable(fmt.Errorf("airflow DAG %s run %s succeeded but wrote no Parquet files to %s (conf.output_path)",
+			in.DAGID, in.DAGRunID, a.Store.URLOf(prefix)), "TransformOutputMissing")
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -135,7 +136,7 @@ func (e *Extractor) keepBeating(ctx context.Context, resume Progress, beat func(
 // attempt of it recorded them.
 func within(prefix string, files []string) bool {
 	for _, f := range files {
-		if len(f) <= len(prefix) || f[:len(prefix)] != prefix {
+		if !strings.HasPrefix(f, prefix) {
 			return false
 		}
 	}

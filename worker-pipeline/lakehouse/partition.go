@@ -92,7 +92,7 @@ func (w *PartitionWriter) OverwritePartition(ctx context.Context, in OverwriteIn
 		if err != nil {
 			return OverwriteResult{}, err
 		}
-		if tbl, err = (&Loader{Catalog: w.Catalog, Store: w.Store}).tableFor(ctx, ident, sc); err != nil {
+		if tbl, err = (&Loader{Catalog: w.Catalog}).tableFor(ctx, ident, sc); err != nil {
 			return OverwriteResult{}, err
 		}
 	} else if tbl, err = w.Catalog.LoadTable(ctx, ident); errors.Is(err, catalog.ErrNoSuchTable) {

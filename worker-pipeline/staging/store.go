@@ -143,8 +143,8 @@ func (s *Store) Delete(ctx context.Context, prefix string) (int, error) {
 		if obj.IsDir {
 			continue
 		}
-		if err := s.loc.Bucket.Delete(ctx, obj.Key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
-			return n, fmt.Errorf("delete %s: %w", s.URLOf(obj.Key), err)
+		if err := s.Remove(ctx, obj.Key); err != nil {
+			return n, err
 		}
 		n++
 	}

@@ -12,13 +12,7 @@ import (
 // Store is a file:// staging store in a temporary folder, closed when the test ends.
 func Store(t testing.TB) *staging.Store {
 	t.Helper()
-	loc, err := objstore.Settings{}.Open(context.Background(), "staging", "file://"+t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := staging.NewStore(loc)
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return StoreAt(t, t.TempDir())
 }
 
 // StoreAt is a file:// staging store in dir, so a test can look at its files.
