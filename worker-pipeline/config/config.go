@@ -13,7 +13,6 @@ import (
 
 	"github.com/matih/ops/shared/connections"
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/shared/datadir"
 	"github.com/matih/ops/shared/objstore"
 	"github.com/matih/ops/worker-pipeline/activities"
 	"github.com/matih/ops/worker-pipeline/airflow"
@@ -38,8 +37,11 @@ type Worker struct {
 	AirflowURL  string
 	AirflowAPI  string
 	AirflowPoll time.Duration
-	// ConnectionNames are the connections Build loaded, for the start-up log.
-	ConnectionNames []string
+	// conns is the connections file as Validate read it; Build uses that, so what
+	// was checked is what runs.
+	conns *connections.Registry
+	// staging is the store's URL once Build opened it, for the start-up log.
+	staging string
 }
 
 // RegisterFlags binds the flags; each is also read from MATIH_<FLAG>.
@@ -97,9 +99,11 @@ func (w *Worker) Validate() error {
 			return err
 		}
 	}
-	if _, err := connections.Load(w.Connections); err != nil {
+	conns, err := connections.Load(w.Connections)
+	if err != nil {
 		return err
 	}
+	w.conns = conns
 	if strings.TrimSpace(w.StagingURL) == "" {
 		return fmt.Errorf("--staging-url: expected an s3:// or file:// URL or a folder, got nothing")
 	}
@@ -116,14 +120,9 @@ func (w *Worker) Build(ctx context.Context) (*activities.Activities, func(), err
 		return nil, nil, err
 	}
 	store := staging.NewStore(loc)
-	conns, err := connections.Load(w.Connections)
-	if err != nil {
-		store.Close()
-		return nil, nil, err
-	}
-	w.ConnectionNames = conns.Names()
+	w.staging = store.URL()
 	acts := &activities.Activities{
-		Extractor:   &extract.Extractor{Store: store, Connections: conns, RowsPerFile: w.RowsPerFile},
+		Extractor:   &extract.Extractor{Store: store, Connections: w.conns, RowsPerFile: w.RowsPerFile},
 		Checker:     &quality.Checker{Store: store},
 		AirflowPoll: w.AirflowPoll,
 		Store:       store,
@@ -153,13 +152,11 @@ func (w *Worker) Build(ctx context.Context) (*activities.Activities, func(), err
 	return acts, func() { closeCat(); _ = store.Close() }, nil
 }
 
-// StagingLocation is where the staging store is, for logs.
-func (w *Worker) StagingLocation() string {
-	if strings.Contains(w.StagingURL, "://") {
-		return w.StagingURL
-	}
-	return "file://" + datadir.Resolve(w.StagingURL)
-}
+// StagingLocation is the staging store's URL, once Build opened it.
+func (w *Worker) StagingLocation() string { return w.staging }
+
+// ConnectionNames are the connections workflows may name, once Validate read them.
+func (w *Worker) ConnectionNames() []string { return w.conns.Names() }
 
 func (w *Worker) airflowClient() (*airflow.Client, error) {
 	user := os.Getenv("MATIH_AIRFLOW_USERNAME")

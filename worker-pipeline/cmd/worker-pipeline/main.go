@@ -32,7 +32,7 @@ func main() {
 			acts.Register(reg)
 			pipeline.Register(reg)
 			backfill.Register(reg)
-			env.Logger.Info("pipeline worker configured", "staging", cfg.StagingLocation(), "connections", cfg.ConnectionNames, "catalog", cfg.Catalog.URI,
+			env.Logger.Info("pipeline worker configured", "staging", cfg.StagingLocation(), "connections", cfg.ConnectionNames(), "catalog", cfg.Catalog.URI,
 				"warehouse", cfg.Catalog.Warehouse, "airflow", cfg.AirflowURL != "")
 			return closeCatalog, nil
 		},
