@@ -117,7 +117,6 @@ func (l *ledger) fail(f contract.PartitionFailure) {
 	l.failedAt = addRange(l.failedAt, f.Partition.Index, 0, max(f.Attempts, 1))
 	k := sort.Search(len(l.failed), func(k int) bool { return l.failed[k].Partition.Index > f.Partition.Index })
 	if k >= listedFailures {
-		l.failedMore = true
 		return
 	}
 	l.failed = append(l.failed, contract.PartitionFailure{})
@@ -125,7 +124,6 @@ func (l *ledger) fail(f contract.PartitionFailure) {
 	l.failed[k] = f
 	if len(l.failed) > listedFailures {
 		l.failed = l.failed[:listedFailures]
-		l.failedMore = true
 	}
 }
 

@@ -82,7 +82,6 @@ func newState(cfg contract.BackfillConfig, plan partition.Plan, todo []int) *sta
 	if c := cfg.Carry; c != nil {
 		s.started, s.runs, s.perPartMs, s.paused, s.longest = c.StartedAt, c.Runs, c.PerPartitionMs, c.Paused, c.LongestHistory
 		s.ledger = ledger{done: c.Done, skipped: c.Skipped, failed: c.Failed, failedAt: restoreFailures(c.FailedRanges, c.Failed)}
-		s.ledger.failedMore = s.ledger.failedCount() > len(c.Failed)
 		s.refused.Restore(c.RefusedSignals)
 	}
 	return s

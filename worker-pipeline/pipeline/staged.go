@@ -33,12 +33,13 @@ func (r *run) stagingVersion(ctx workflow.Context) (*stagedRun, error) {
 	if workflow.GetVersion(ctx, changeStagingStore, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return nil, nil
 	}
-	key := r.id + "." + workflow.GetInfo(ctx).WorkflowExecution.RunID
+	runID := workflow.GetInfo(ctx).WorkflowExecution.RunID
+	key := r.id + "." + runID
 	root, err := contract.StagingRoot(r.cfg.StagingPath, r.cfg.PipelineID, key)
 	if err != nil {
 		return nil, err
 	}
-	return &stagedRun{runID: workflow.GetInfo(ctx).WorkflowExecution.RunID, key: key, root: root}, nil
+	return &stagedRun{runID: runID, key: key, root: root}, nil
 }
 
 func (r *run) extractInput() contract.ExtractInput {
