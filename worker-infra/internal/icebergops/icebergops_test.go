@@ -174,6 +174,19 @@ func TestIcebergBadInputs(t *testing.T) {
 	assert.Contains(t, err.Error(), "already in the table's ledger")
 }
 
+// applied is a 30-row table with migration() backed up and applied.
+func applied(t *testing.T) (catalog.Catalog, *Backend, contract.MigrationConfig, contract.BackupRef) {
+	t.Helper()
+	cat := newTable(t, 3, 10)
+	b := &Backend{Catalog: cat}
+	cfg := migration()
+	ref, err := b.Backup(context.Background(), cfg)
+	require.NoError(t, err)
+	_, err = b.Apply(context.Background(), cfg)
+	require.NoError(t, err)
+	return cat, b, cfg, ref
+}
+
 // appendRows appends n rows with ids from first, as a pipeline load does.
 func appendRows(t *testing.T, cat catalog.Catalog, first, n int) {
 	t.Helper()
@@ -200,13 +213,7 @@ func appendRows(t *testing.T, cat catalog.Catalog, first, n int) {
 // backup's again, and the load's rows are still there.
 func TestARolledBackMigrationKeepsAConcurrentLoad(t *testing.T) {
 	ctx := context.Background()
-	cat := newTable(t, 3, 10)
-	b := &Backend{Catalog: cat}
-	cfg := migration()
-	ref, err := b.Backup(ctx, cfg)
-	require.NoError(t, err)
-	_, err = b.Apply(ctx, cfg)
-	require.NoError(t, err)
+	cat, b, cfg, ref := applied(t)
 	appendRows(t, cat, 1000, 7) // the pipeline's load, reported COMPLETED
 
 	cfg.ExpectedColumns = append(cfg.ExpectedColumns, contract.ColumnSpec{Name: "region", Type: "string"})
@@ -231,13 +238,7 @@ func TestARolledBackMigrationKeepsAConcurrentLoad(t *testing.T) {
 // backup by someone else; the restore check fails for good, every time.
 func TestAFailedRestoreCheckIsNeverRetriedIntoRestored(t *testing.T) {
 	ctx := context.Background()
-	cat := newTable(t, 3, 10)
-	b := &Backend{Catalog: cat}
-	cfg := migration()
-	ref, err := b.Backup(ctx, cfg)
-	require.NoError(t, err)
-	_, err = b.Apply(ctx, cfg)
-	require.NoError(t, err)
+	cat, b, _, ref := applied(t)
 	tbl, err := cat.LoadTable(ctx, catalog.ToIdentifier("analytics", "orders"))
 	require.NoError(t, err)
 	first := tbl.Metadata().Snapshots()[0].SnapshotID
