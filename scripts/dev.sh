@@ -12,6 +12,7 @@
 # Environment: MATIH_DEV_PORT (Temporal frontend, default 7233), MATIH_DEV_UI_PORT (8233).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib-workers.sh"
 cd "$ROOT"
 
 PORT=${MATIH_DEV_PORT:-7233}
@@ -20,12 +21,7 @@ ADDR="127.0.0.1:$PORT"
 PIDS="$DATA/pids"
 LOGS="$DATA/logs"
 NAMESPACE=matih-pipelines
-# name|package|http address
-WORKERS=(
-  "worker-pipeline|./worker-pipeline/cmd/worker-pipeline|127.0.0.1:9101"
-  "worker-infra|./worker-infra/cmd/worker-infra|127.0.0.1:9102"
-  "worker-notify|./worker-notify/cmd/worker-notify|127.0.0.1:9103"
-)
+export TEMPORAL_ADDRESS="$ADDR" TEMPORAL_NAMESPACE="$NAMESPACE" # for the workers and the CLI calls below
 SEARCH_ATTRIBUTES=(PipelineId=Keyword PipelinePhase=Keyword Progress=Double QualityScore=Double)
 
 usage() { usage_of "$0"; }
@@ -38,7 +34,11 @@ start_temporal() {
   if alive temporal; then say "temporal: already running (pid $(cat "$PIDS/temporal.pid"))"; return; fi
   port_busy "$ADDR" && die "port $PORT is taken by another process; set MATIH_DEV_PORT or stop it"
   local args=(server start-dev --ip 127.0.0.1 --port "$PORT" --ui-port "$UI_PORT"
-    --db-filename "$DATA/temporal.db" --namespace "$NAMESPACE" --log-level warn)
+    --db-filename "$DATA/temporal.db" --namespace "$NAMESPACE" --log-level warn
+    # Worker Versioning: report a drained build within seconds, not minutes, so
+    # rollout.sh drain is quick to try here (production keeps the defaults).
+    --dynamic-config-value 'matching.wv.VersionDrainageStatusRefreshInterval="5s"'
+    --dynamic-config-value 'matching.wv.VersionDrainageStatusVisibilityGracePeriod="5s"')
   local sa
   for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa"); done
   say "temporal: starting dev server on $ADDR (UI http://127.0.0.1:$UI_PORT)"
@@ -60,16 +60,17 @@ ensure_search_attributes() {
   done
 }
 
+# build compiles everything; each worker's binary is also kept as its build
+# (bin/versions/WORKER-BUILD), which rollout.sh starts and rolls back to.
 build() {
-  local pkgs=() w
-  for w in "${WORKERS[@]}"; do
-    IFS='|' read -r name pkg _ <<<"$w"
-    [ -d "$pkg" ] && pkgs+=("$pkg")
-  done
-  pkgs+=(./worker-pipeline/cmd/demo-data)
-  [ -d ./tui/cmd/matih ] && pkgs+=(./tui/cmd/matih)
+  local pkgs=(./worker-pipeline/cmd/demo-data ./tui/cmd/matih) w
+  for w in "${WORKER_NAMES[@]}"; do pkgs+=("${WORKER_PKG[$w]}"); done
   say "building: ${pkgs[*]}"
   go build -o "$BIN/" "${pkgs[@]}"
+  mkdir -p "$VERSIONS"
+  for w in "${WORKER_NAMES[@]}"; do
+    [ -x "$(worker_bin "$w" "$BUILD")" ] || cp "$BIN/$w" "$(worker_bin "$w" "$BUILD")"
+  done
 }
 
 demo_data() {
@@ -79,24 +80,16 @@ demo_data() {
   [ -f "$DATA/connections.yaml" ] || cp worker-pipeline/examples/connections.yaml "$DATA/connections.yaml"
 }
 
-start_worker() { # name pkg http
-  local name=$1 pkg=$2 http=$3
-  if alive "$name"; then say "$name: already running (pid $(cat "$PIDS/$name.pid"))"; return; fi
-  [ -x "$BIN/$name" ] || { say "$name: not built yet ($pkg missing); skipping"; return; }
-  rm -f "$PIDS/$name.http"
-  TEMPORAL_ADDRESS="$ADDR" TEMPORAL_NAMESPACE="$NAMESPACE" MATIH_HTTP_ADDR="$http" MATIH_DATA_DIR="$DATA" \
-    nohup "$BIN/$name" >"$LOGS/$name.log" 2>&1 &
-  echo $! >"$PIDS/$name.pid"
-  say "$name: started (pid $!), log $LOGS/$name.log"
-}
-
-wait_ready() { # name http
-  for _ in $(seq 1 60); do
-    curl -fsS "http://$2/readyz" >/dev/null 2>&1 && return 0
-    alive "$1" || { tail -5 "$LOGS/$1.log" >&2; die "$1 exited; log: $LOGS/$1.log"; }
-    sleep 0.5
-  done
-  die "$1 did not become ready within 30s; log: $LOGS/$1.log"
+# start_worker runs this tree's build of a worker unless some build of it runs
+# already (a rollout may have replaced it), and makes it current when the worker's
+# deployment has no current build yet.
+start_worker() { # name
+  local name=$1 running
+  running=$(running_builds "$name" | tr '\n' ' ')
+  if [ -n "$running" ]; then say "$name: already running (builds ${running% })"; return; fi
+  start_build "$name" "$BUILD"
+  wait_polling "$name" "$BUILD"
+  [ -n "$(current_build "$name")" ] || set_current "$name" "$BUILD"
 }
 
 start_demos() {
@@ -136,15 +129,12 @@ up() {
   ensure_temporal_cli
   start_temporal
   ensure_search_attributes
+  ensure_deb jq jq
+  BUILD=$(default_build_id)
   build
   demo_data
   local w
-  for w in "${WORKERS[@]}"; do IFS='|' read -r name pkg http <<<"$w"; start_worker "$name" "$pkg" "$http"; done
-  for w in "${WORKERS[@]}"; do
-    IFS='|' read -r name pkg http <<<"$w"
-    [ -f "$PIDS/$name.http" ] && http="127.0.0.1:$(cat "$PIDS/$name.http")"
-    if alive "$name"; then wait_ready "$name" "$http"; fi
-  done
+  for w in "${WORKER_NAMES[@]}"; do start_worker "$w"; done
   start_demos
   ensure_maintenance_schedule
   status
@@ -167,8 +157,10 @@ stop_one() { # name
 }
 
 down() {
-  local w
-  for w in "${WORKERS[@]}"; do IFS='|' read -r name _ _ <<<"$w"; stop_one "$name"; done
+  local w b
+  for w in "${WORKER_NAMES[@]}"; do
+    for b in $(running_builds "$w"); do stop_build "$w" "$b"; done
+  done
   stop_one temporal
 }
 
@@ -179,16 +171,15 @@ status() {
   else
     printf '%-16s %-8s %-8s %s\n' temporal - down "$ADDR"
   fi
-  local w state
-  for w in "${WORKERS[@]}"; do
-    IFS='|' read -r name _ http <<<"$w"
-    [ -f "$PIDS/$name.http" ] && http="127.0.0.1:$(cat "$PIDS/$name.http")"
-    if alive "$name"; then
+  local w b state http any
+  for w in "${WORKER_NAMES[@]}"; do
+    any=0
+    for b in $(running_builds "$w"); do
+      any=1; http=$(build_http "$w" "$b")
       state=starting; curl -fsS "http://$http/readyz" >/dev/null 2>&1 && state=ready
-      printf '%-16s %-8s %-8s %s\n' "$name" "$(cat "$PIDS/$name.pid")" "$state" "http://$http/metrics, log $LOGS/$name.log"
-    else
-      printf '%-16s %-8s %-8s %s\n' "$name" - down "http://$http"
-    fi
+      printf '%-16s %-8s %-8s %s\n' "$w" "$(cat "$(worker_dir "$w")/$b.pid")" "$state" "build $b, http://$http/metrics, log $LOGS/$w-$b.log"
+    done
+    [ $any = 1 ] || printf '%-16s %-8s %-8s %s\n' "$w" - down ""
   done
 }
 

@@ -3,7 +3,7 @@
 # shellcheck disable=SC2034 # the variables are for the scripts that source this file
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$ROOT/bin"
-DATA="$ROOT/.data"
+DATA="${MATIH_DEV_DATA:-$ROOT/.data}"  # the local stack's state; MATIH_DEV_DATA runs a second, separate stack
 TEMPORAL_CLI_VERSION="v1.5.1"   # Temporal CLI with Server 1.29.1
 TEMPORAL="$BIN/temporal"
 TEMPORAL_SERVER_VERSION="v1.29.1"  # the server the CLI's dev server embeds, for production-like checks
@@ -46,4 +46,14 @@ ensure_shellcheck() {
   $sudo apt-get install -y -q shellcheck >/dev/null 2>&1 \
     || { $sudo apt-get update -q >/dev/null 2>&1 && $sudo apt-get install -y -q shellcheck >/dev/null 2>&1; } \
     || die "could not install shellcheck (apt-get install shellcheck)"
+}
+
+# ensure_deb CMD PACKAGE installs a Debian package when CMD is missing.
+ensure_deb() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  say "installing $2 (Debian package)"
+  local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get install -y -q "$2" >/dev/null 2>&1 \
+    || { $sudo apt-get update -q >/dev/null 2>&1 && $sudo apt-get install -y -q "$2" >/dev/null 2>&1; } \
+    || die "could not install $2 (apt-get install $2)"
 }

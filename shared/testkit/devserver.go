@@ -68,6 +68,9 @@ func StartDevServer(t testing.TB) *DevServer {
 	for name, typ := range contract.SearchAttributeTypes {
 		args = append(args, "--search-attribute", name+"="+typ)
 	}
+	// Worker Versioning: report drained builds within seconds, as scripts/dev.sh does.
+	args = append(args, "--dynamic-config-value", `matching.wv.VersionDrainageStatusRefreshInterval="2s"`,
+		"--dynamic-config-value", `matching.wv.VersionDrainageStatusVisibilityGracePeriod="2s"`)
 	logFile, err := os.Create(filepath.Join(t.TempDir(), "temporal.log"))
 	if err != nil {
 		t.Fatal(err)

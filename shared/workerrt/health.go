@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
 )
 
 // health tracks readiness: ready once the server lists this process among the task
@@ -18,9 +19,22 @@ import (
 type health struct {
 	ready    atomic.Bool
 	draining atomic.Bool
+	version  string // "deployment=… build_id=…", shown by /readyz
 }
 
-func newHealth() *health { return &health{} }
+func newHealth(v worker.WorkerDeploymentVersion) *health {
+	return &health{version: fmt.Sprintf("deployment=%s build_id=%s", v.DeploymentName, v.BuildID)}
+}
+
+// buildInfo is a constant 1 labelled with the process's deployment version, so
+// dashboards can count pods per build during a rollout.
+func buildInfo(v worker.WorkerDeploymentVersion) prometheus.Collector {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "matih_worker_build_info",
+		Help:        "1 for each worker process, labelled with the Worker Deployment version it polls as.",
+		ConstLabels: prometheus.Labels{"deployment": v.DeploymentName, "build_id": v.BuildID}})
+	g.Set(1)
+	return g
+}
 
 func (h *health) setDraining() { h.draining.Store(true); h.ready.Store(false) }
 
@@ -32,11 +46,11 @@ func (h *health) mux(reg *prometheus.Registry) *http.ServeMux {
 	m.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case h.draining.Load():
-			http.Error(w, "draining", http.StatusServiceUnavailable)
+			http.Error(w, "draining "+h.version, http.StatusServiceUnavailable)
 		case h.ready.Load():
-			fmt.Fprintln(w, "ready")
+			fmt.Fprintln(w, "ready "+h.version)
 		default:
-			http.Error(w, "not polling yet", http.StatusServiceUnavailable)
+			http.Error(w, "not polling yet "+h.version, http.StatusServiceUnavailable)
 		}
 	})
 	m.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

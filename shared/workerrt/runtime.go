@@ -39,8 +39,11 @@ type Spec struct {
 	// Validate checks the worker's own settings after flags and env are read and
 	// before anything connects, so a bad setting is the first thing reported.
 	Validate func() error
-	// Setup builds the worker's dependencies and registers workflows and activities.
-	// The returned cleanup runs after the worker stopped.
+	// Workflows registers the worker's workflow types. The runtime calls it for the
+	// worker and for `replay`, which needs the workflow code and nothing else.
+	Workflows func(reg worker.WorkflowRegistry)
+	// Setup builds the worker's dependencies and registers its activities (and any
+	// workflows Workflows does not). The returned cleanup runs after the worker stopped.
 	Setup func(ctx context.Context, env Env, reg worker.Registry) (cleanup func(), err error)
 }
 
@@ -60,6 +63,8 @@ type Options struct {
 	LogFormat     string
 	ReadyInterval time.Duration
 	DataDir       string
+	// BuildID names this build within the worker's Worker Deployment.
+	BuildID string
 }
 
 // Main parses os.Args and runs the worker until a signal; it exits the process with
@@ -67,7 +72,12 @@ type Options struct {
 func Main(spec Spec) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := Run(ctx, spec, os.Args[1:], os.Stderr); err != nil {
+	run := Run
+	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "replay" {
+		run, args = Replay, args[1:]
+	}
+	if err := run(ctx, spec, args, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
@@ -98,11 +108,12 @@ func Parse(spec Spec, args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error (env MATIH_LOG_LEVEL)")
 	fs.StringVar(&o.LogFormat, "log-format", "text", "text or json (env MATIH_LOG_FORMAT)")
 	fs.StringVar(&o.DataDir, "data-dir", datadir.Default(), "folder for local files; every relative path in a setting is inside it (env MATIH_DATA_DIR)")
+	fs.StringVar(&o.BuildID, "build-id", DefaultBuildID(), fmt.Sprintf("this build's ID in Worker Deployment %q; default: the VCS revision, or a hash of the binary (env MATIH_BUILD_ID)", DeploymentName(spec.Name)))
 	if spec.Flags != nil {
 		spec.Flags(fs)
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nRuns the %s Temporal worker on task queue %q.\nEvery flag can also be set as MATIH_<FLAG> (e.g. MATIH_HTTP_ADDR); connection flags use TEMPORAL_*.\n\nFlags:\n", spec.Name, spec.Name, spec.TaskQueue)
+		fmt.Fprintf(stderr, "Usage: %s [flags]\n       %s replay [flags] [HISTORY.json|DIR ...]   (see %s replay -h)\n\nRuns the %s Temporal worker on task queue %q.\nEvery flag can also be set as MATIH_<FLAG> (e.g. MATIH_HTTP_ADDR); connection flags use TEMPORAL_*.\n\nFlags:\n", spec.Name, spec.Name, spec.Name, spec.Name, spec.TaskQueue)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -127,6 +138,9 @@ func Parse(spec Spec, args []string, stderr io.Writer) (Options, error) {
 		return o, usageError{fmt.Errorf("--http-addr: expected host:port, got %q", o.HTTPAddr)}
 	}
 	if _, err := newLogger(o.LogLevel, o.LogFormat); err != nil {
+		return o, usageError{err}
+	}
+	if err := checkBuildID(o.BuildID); err != nil {
 		return o, usageError{err}
 	}
 	if _, err := o.Temporal.LoadProfile(); err != nil {
@@ -156,11 +170,13 @@ func Run(ctx context.Context, spec Spec, args []string, stderr io.Writer) error 
 // RunWith runs the worker with parsed options until ctx ends.
 func RunWith(ctx context.Context, spec Spec, o Options) error {
 	logger, _ := newLogger(o.LogLevel, o.LogFormat)
-	logger = logger.With("worker", spec.Name, "task_queue", spec.TaskQueue)
+	version := deploymentOptions(spec, o.BuildID)
+	logger = logger.With("worker", spec.Name, "task_queue", spec.TaskQueue, "deployment", version.Version.DeploymentName, "build_id", o.BuildID)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	health := newHealth()
+	reg.MustRegister(buildInfo(version.Version))
+	health := newHealth(version.Version)
 	ln, err := net.Listen("tcp", o.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("--http-addr %s: %w", o.HTTPAddr, err)
@@ -190,8 +206,12 @@ func RunWith(ctx context.Context, spec Spec, o Options) error {
 		// every 2 s (not 80% of the heartbeat timeout) lets a cancel land quickly.
 		MaxHeartbeatThrottleInterval: 2 * time.Second,
 		Interceptors:                 []interceptor.WorkerInterceptor{metrics.NewInterceptor()},
+		DeploymentOptions:            version,
 	})
 	rec := &recordingRegistry{Registry: w}
+	if spec.Workflows != nil {
+		spec.Workflows(rec)
+	}
 	cleanup, err := spec.Setup(ctx, Env{Client: c, Logger: logger}, rec)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,12 +14,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/matih/ops/shared/temporalclient"
 	"github.com/matih/ops/shared/testkit"
 )
 
@@ -65,7 +68,7 @@ func TestWorkerRuntimeAgainstDevServer(t *testing.T) {
 		},
 	}
 	var stderr bytes.Buffer
-	opts, err := Parse(spec, []string{"--address", srv.HostPort, "--http-addr", httpAddr, "--stop-timeout", "2s", "--log-level", "warn"}, &stderr)
+	opts, err := Parse(spec, []string{"--address", srv.HostPort, "--http-addr", httpAddr, "--stop-timeout", "2s", "--log-level", "warn", "--build-id", "b1"}, &stderr)
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -77,6 +80,9 @@ func TestWorkerRuntimeAgainstDevServer(t *testing.T) {
 		code, _ := get(t, "http://"+httpAddr+"/readyz")
 		return code == 200
 	}, 20*time.Second, 200*time.Millisecond, "worker never became ready")
+	_, ready := get(t, "http://"+httpAddr+"/readyz")
+	assert.Equal(t, "ready deployment=matih-worker-test build_id=b1\n", ready, "readyz names the version it polls as")
+	testkit.PromoteReady(t, srv.Client, httpAddr)
 	code, body := get(t, "http://"+httpAddr+"/healthz")
 	assert.Equal(t, 200, code)
 	assert.Equal(t, "ok\n", body)
@@ -114,6 +120,14 @@ func TestWorkerRuntimeAgainstDevServer(t *testing.T) {
 	assert.NotEmpty(t, sample(metrics, "temporal_request"), "the SDK's own metrics are exposed")
 	assert.NotEmpty(t, sample(metrics, "temporal_workflow_completed", wfLabels...))
 	assert.NotEmpty(t, sample(metrics, "go_goroutines"))
+	assert.Equal(t, "1", sample(metrics, "matih_worker_build_info", `deployment="matih-worker-test"`, `build_id="b1"`))
+	d, err := srv.Client.DescribeWorkflowExecution(context.Background(), run.GetID(), "")
+	require.NoError(t, err)
+	v := d.GetWorkflowExecutionInfo().GetVersioningInfo()
+	assert.Equal(t, enumspb.VERSIONING_BEHAVIOR_PINNED, v.GetBehavior(), "workflows default to Pinned")
+	assert.Equal(t, "b1", v.GetDeploymentVersion().GetBuildId())
+
+	checkReplayGate(t, srv, run.GetID())
 
 	cancel()
 	select {
@@ -164,4 +178,38 @@ func grepLines(s, prefix string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// checkReplayGate replays the finished echo run against the same code and against a
+// changed one: the change is drift, named with the fixture and the event.
+func checkReplayGate(t *testing.T, srv *testkit.DevServer, workflowID string) {
+	fixture := filepath.Join(t.TempDir(), "echo.json")
+	testkit.WriteHistory(t, srv.Client, workflowID, "", fixture)
+	same := Spec{Name: "worker-test", TaskQueue: "runtime-test", Workflows: func(reg worker.WorkflowRegistry) {
+		reg.RegisterWorkflowWithOptions(echoWorkflow, workflow.RegisterOptions{Name: "TestEchoWorkflow"})
+	}}
+	var out bytes.Buffer
+	require.NoError(t, RunReplay(context.Background(), same, ReplayOptions{Paths: []string{filepath.Dir(fixture)}, Strict: true}, &out))
+	assert.Contains(t, out.String(), "ok     fixture "+fixture+"  TestEchoWorkflow")
+
+	changed := Spec{Name: "worker-test", TaskQueue: "runtime-test", Workflows: func(reg worker.WorkflowRegistry) {
+		reg.RegisterWorkflowWithOptions(func(ctx workflow.Context, in string) (string, error) {
+			// A new first step: the recorded run scheduled test_echo there.
+			ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Second})
+			return "", workflow.ExecuteActivity(ctx, "test_audit", in).Get(ctx, nil)
+		}, workflow.RegisterOptions{Name: "TestEchoWorkflow"})
+	}}
+	out.Reset()
+	require.NoError(t, RunReplay(context.Background(), changed, ReplayOptions{Paths: []string{fixture}}, &out), "drift alone does not fail the gate")
+	assert.Contains(t, out.String(), "DRIFT  fixture "+fixture)
+	assert.Contains(t, out.String(), "nondeterministic workflow")
+	assert.Contains(t, out.String(), "ActivityTaskScheduled", "the event that no longer matches is named")
+	err := RunReplay(context.Background(), changed, ReplayOptions{Paths: []string{fixture}, Strict: true}, io.Discard)
+	require.ErrorContains(t, err, "--strict")
+
+	out.Reset()
+	live := ReplayOptions{Live: true, ClosedWithin: time.Hour, Limit: 10, BuildID: "b2",
+		Temporal: temporalclient.Config{Address: srv.HostPort, Namespace: srv.Namespace}}
+	require.NoError(t, RunReplay(context.Background(), changed, live, &out), "a closed run is drift")
+	assert.Contains(t, out.String(), "DRIFT  live "+workflowID+"/")
 }

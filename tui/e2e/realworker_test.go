@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,6 +44,19 @@ func startProcess(t *testing.T, dir string, env []string, bin string, args ...st
 	})
 }
 
+// waitReady waits until a worker answers 200 on /readyz.
+func waitReady(t *testing.T, addr string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 30*time.Second, 100*time.Millisecond, "worker on %s never became ready", addr)
+}
+
 // TestApproveRealPipelineInTmux is the console's acceptance run: the real pipeline and
 // notify workers, the low-quality example pipeline over generated demo data, approved
 // by keys in the console at 80x24.
@@ -63,8 +77,12 @@ func TestApproveRealPipelineInTmux(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".data", "connections.yaml"), conns, 0o600))
 	env := []string{"TEMPORAL_ADDRESS=" + srv.HostPort, "TEMPORAL_NAMESPACE=" + srv.Namespace, "MATIH_DATA_DIR=" + filepath.Join(dir, ".data")}
-	startProcess(t, dir, env, pipelineWorker, "--http-addr", testkit.FreeAddr(t))
-	startProcess(t, dir, env, notifyWorker, "--http-addr", testkit.FreeAddr(t))
+	for _, bin := range []string{pipelineWorker, notifyWorker} {
+		addr := testkit.FreeAddr(t)
+		startProcess(t, dir, env, bin, "--http-addr", addr)
+		waitReady(t, addr)
+		testkit.PromoteReady(t, srv.Client, addr)
+	}
 
 	example := filepath.Join(testkit.RepoRoot(t), "worker-pipeline", "examples", "orders-low-quality.yaml")
 	conn := []string{"--address", srv.HostPort, "--namespace", srv.Namespace, "--audit-log", filepath.Join(dir, "audit.log")}

@@ -16,11 +16,15 @@ import (
 	"github.com/matih/ops/worker-pipeline/partition"
 )
 
-// Register adds the workflow under its wire name.
+// Register adds the workflow under its wire name. It is Pinned under Worker
+// Versioning. On server 1.29 a Pinned run that continues-as-new stays on its build
+// (upgrading at continue-as-new needs a newer server), so a long backfill keeps its
+// build's workers busy until it ends; rollout.sh drain waits for that.
 func Register(reg interface {
 	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
 }) {
-	reg.RegisterWorkflowWithOptions(DataBackfillWorkflow, workflow.RegisterOptions{Name: contract.DataBackfillWorkflow})
+	reg.RegisterWorkflowWithOptions(DataBackfillWorkflow, workflow.RegisterOptions{
+		Name: contract.DataBackfillWorkflow, VersioningBehavior: workflow.VersioningBehaviorPinned})
 }
 
 // changeNamedConnections is the workflow.GetVersion change id of refusing a source

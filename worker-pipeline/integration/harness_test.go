@@ -77,6 +77,7 @@ func (s *stack) startWorker(t *testing.T, env []string, flags ...string) *testki
 		"--staging-url", filepath.Join(s.dir, "staging"), "--data-dir", s.dir, "--connections", s.conns, "--catalog-uri", s.catalog, "--warehouse", s.warehouse, "--log-level", "warn"}, flags...)
 	p := testkit.Start(t, testkit.Build(t, workerBin), args, env, s.dir)
 	p.WaitReady(t, addr, 30*time.Second)
+	testkit.PromoteReady(t, s.srv.Client, addr)
 	return p
 }
 

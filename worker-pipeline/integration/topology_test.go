@@ -79,6 +79,7 @@ func TestTwoWorkerProcessesShareOnlyTheirConfiguration(t *testing.T) {
 			"--airflow-url", af.URL, "--airflow-poll", "200ms", "--log-level", "warn"}
 		p := testkit.StartIn(t, cwd, bin, args, env, cwd)
 		p.WaitReady(t, addr, 30*time.Second)
+		testkit.PromoteReady(t, srv.Client, addr)
 		return p
 	}
 	procs := map[string]*testkit.Process{}

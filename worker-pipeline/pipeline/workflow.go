@@ -5,6 +5,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -13,11 +14,14 @@ import (
 	"github.com/matih/ops/shared/retry"
 )
 
-// Register adds the workflow under its wire name.
+// Register adds the workflow under its wire name. It is Pinned under Worker
+// Versioning: a run that waits hours for an approval finishes on the build that
+// started it, so a rollout never replays it on changed code.
 func Register(reg interface {
 	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
 }) {
-	reg.RegisterWorkflowWithOptions(DataPipelineWorkflow, workflow.RegisterOptions{Name: contract.DataPipelineWorkflow})
+	reg.RegisterWorkflowWithOptions(DataPipelineWorkflow, workflow.RegisterOptions{
+		Name: contract.DataPipelineWorkflow, VersioningBehavior: workflow.VersioningBehaviorPinned})
 }
 
 // run is one execution's state.
@@ -54,6 +58,9 @@ func DataPipelineWorkflow(ctx workflow.Context, cfg contract.PipelineConfig) (co
 	r.staged, err = r.stagingVersion(ctx)
 	if err != nil {
 		return contract.PipelineResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeValidation, err)
+	}
+	if incompatibleDrill {
+		_ = workflow.Sleep(runCtx, time.Millisecond)
 	}
 	res, err := r.steps(runCtx)
 	r.deleteStaging(ctx)

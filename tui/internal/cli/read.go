@@ -100,6 +100,9 @@ func (a *App) queueTable(qs []data.Queue) {
 			if !ids[p.Identity] {
 				ids[p.Identity] = true
 				name := sanitize.Text(p.Identity)
+				if p.BuildID != "" {
+					name += " build " + sanitize.Text(p.BuildID)
+				}
 				if age := now.Sub(p.LastAccessTime); !p.LastAccessTime.IsZero() && age >= data.PollerGone {
 					name += fmt.Sprintf(" (gone: last poll %s ago)", age.Round(time.Second))
 				}

@@ -36,6 +36,10 @@ type Page struct {
 type Poller struct {
 	Identity       string    `json:"identity"`
 	LastAccessTime time.Time `json:"lastAccessTime"`
+	// Deployment and BuildID are the Worker Deployment version the worker polls as
+	// (empty for an unversioned worker).
+	Deployment string `json:"deployment,omitempty"`
+	BuildID    string `json:"buildId,omitempty"`
 }
 
 // Queue is the pollers of one task queue, for workflow and activity tasks.

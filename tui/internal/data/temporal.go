@@ -162,7 +162,8 @@ func (t *Temporal) Queues(ctx context.Context) ([]Queue, error) {
 				return nil, Classify(err)
 			}
 			for _, p := range resp.GetPollers() {
-				pl := Poller{Identity: p.GetIdentity(), LastAccessTime: p.GetLastAccessTime().AsTime().UTC()}
+				pl := Poller{Identity: p.GetIdentity(), LastAccessTime: p.GetLastAccessTime().AsTime().UTC(),
+					Deployment: p.GetDeploymentOptions().GetDeploymentName(), BuildID: p.GetDeploymentOptions().GetBuildId()}
 				if typ == enumspb.TASK_QUEUE_TYPE_WORKFLOW {
 					q.WorkflowPollers = append(q.WorkflowPollers, pl)
 				} else {

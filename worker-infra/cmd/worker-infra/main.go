@@ -16,6 +16,7 @@ func main() {
 		DefaultHTTPAddr: "127.0.0.1:9102",
 		Flags:           cfg.Flags,
 		Validate:        cfg.Validate,
+		Workflows:       app.Workflows,
 		Setup:           cfg.Setup,
 	})
 }

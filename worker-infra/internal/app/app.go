@@ -59,22 +59,28 @@ func (c *Config) Validate() error {
 	return c.S3.Validate()
 }
 
-// Setup builds the backends and registers workflows and activities.
+// Setup builds the backends and registers the activities (the runtime registers
+// Workflows).
 func (c *Config) Setup(ctx context.Context, env workerrt.Env, reg worker.Registry) (func(), error) {
 	acts, cleanup, err := c.Activities(ctx)
 	if err != nil {
 		return nil, err
 	}
-	Register(reg, acts)
+	acts.Register(reg)
 	env.Logger.Info("infra worker ready", "catalog_uri", c.CatalogURI, "warehouse", c.Warehouse)
 	return cleanup, nil
 }
 
 // Register adds every workflow and activity of the infra worker.
 func Register(reg worker.Registry, acts *activities.Activities) {
+	Workflows(reg)
+	acts.Register(reg)
+}
+
+// Workflows adds the infra worker's workflow types.
+func Workflows(reg worker.WorkflowRegistry) {
 	migration.Register(reg)
 	maintenance.Register(reg)
-	acts.Register(reg)
 }
 
 // Activities builds the activity struct with its backends; the cleanup closes the

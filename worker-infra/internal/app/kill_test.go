@@ -29,9 +29,13 @@ func TestWorkerKilledDuringApplyAppliesOnce(t *testing.T) {
 	dsn := seedDB(t)
 	conns := testkit.ConnectionsFile(t, t.TempDir(), testkit.PostgresConn(targetDB, dsn))
 	start := func() *testkit.Process {
-		return testkit.Start(t, bin, []string{"--address", e.ds.HostPort, "--namespace", e.ds.Namespace, "--connections", conns,
-			"--http-addr", testkit.FreeAddr(t), "--catalog-uri", filepath.Join(t.TempDir(), "c.db"),
+		addr := testkit.FreeAddr(t)
+		p := testkit.Start(t, bin, []string{"--address", e.ds.HostPort, "--namespace", e.ds.Namespace, "--connections", conns,
+			"--http-addr", addr, "--catalog-uri", filepath.Join(t.TempDir(), "c.db"),
 			"--warehouse", t.TempDir(), "--log-level", "warn"}, nil, t.TempDir())
+		p.WaitReady(t, addr, 30*time.Second)
+		testkit.PromoteReady(t, e.ds.Client, addr)
+		return p
 	}
 	first := start()
 

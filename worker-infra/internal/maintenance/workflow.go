@@ -22,7 +22,9 @@ import (
 // PhaseMaintaining is reported while tables are processed.
 const PhaseMaintaining = contract.PhaseMaintaining
 
-var workflowOpts = workflow.RegisterOptions{Name: contract.TableMaintenanceWorkflow}
+// Pinned under Worker Versioning like every MATIH workflow: a nightly run is short,
+// so its build drains within minutes.
+var workflowOpts = workflow.RegisterOptions{Name: contract.TableMaintenanceWorkflow, VersioningBehavior: workflow.VersioningBehaviorPinned}
 
 // Register adds the workflow under its wire name.
 func Register(reg worker.WorkflowRegistry) {

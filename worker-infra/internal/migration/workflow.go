@@ -21,7 +21,9 @@ import (
 // delays the end of a migration but never blocks it.
 const notifyScheduleToClose = 10 * time.Minute
 
-var workflowOpts = workflow.RegisterOptions{Name: contract.SchemaMigrationWorkflow}
+// Pinned under Worker Versioning: a migration's backup, apply, verify and rollback
+// all run on the code that planned them.
+var workflowOpts = workflow.RegisterOptions{Name: contract.SchemaMigrationWorkflow, VersioningBehavior: workflow.VersioningBehaviorPinned}
 
 // Register adds the workflow under its wire name.
 func Register(reg worker.WorkflowRegistry) {

@@ -46,6 +46,7 @@ func (s *stack) startWorker(t *testing.T) *testkit.Process {
 			"--staging-url", filepath.Join(s.dir, "staging"), "--data-dir", s.dir, "--connections", s.conns, "--catalog-uri", s.catalog, "--warehouse", s.warehouse, "--log-level", "warn"},
 		nil, s.dir)
 	p.WaitReady(t, addr, 30*time.Second)
+	testkit.PromoteReady(t, s.srv.Client, addr)
 	return p
 }
 

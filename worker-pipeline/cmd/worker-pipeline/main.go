@@ -24,14 +24,16 @@ func main() {
 		DefaultHTTPAddr: "127.0.0.1:9101",
 		Flags:           func(fs *flag.FlagSet) { cfg.RegisterFlags(fs) },
 		Validate:        cfg.Validate,
+		Workflows: func(reg worker.WorkflowRegistry) {
+			pipeline.Register(reg)
+			backfill.Register(reg)
+		},
 		Setup: func(ctx context.Context, env workerrt.Env, reg worker.Registry) (func(), error) {
 			acts, closeCatalog, err := cfg.Build(ctx)
 			if err != nil {
 				return nil, err
 			}
 			acts.Register(reg)
-			pipeline.Register(reg)
-			backfill.Register(reg)
 			env.Logger.Info("pipeline worker configured", "staging", cfg.StagingLocation(), "connections", cfg.ConnectionNames(), "catalog", cfg.Catalog.URI,
 				"warehouse", cfg.Catalog.Warehouse, "airflow", cfg.AirflowURL != "")
 			return closeCatalog, nil

@@ -1,0 +1,168 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/testkit"
+)
+
+// rollout drives scripts/rollout.sh against one test server and data directory.
+type rollout struct {
+	srv  *testkit.DevServer
+	data string // the stack's data directory (MATIH_DEV_DATA)
+	bins string // versioned binaries (MATIH_VERSIONS_DIR)
+}
+
+// run runs rollout.sh with args and extra env, and returns its combined output and
+// whether it exited 0.
+func (r *rollout) run(t *testing.T, env []string, args ...string) (string, bool) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(testkit.RepoRoot(t), "scripts", "rollout.sh"), args...)
+	cmd.Env = append(os.Environ(), append([]string{"MATIH_DEV_DATA=" + r.data, "MATIH_VERSIONS_DIR=" + r.bins,
+		"TEMPORAL_ADDRESS=" + r.srv.HostPort, "TEMPORAL_NAMESPACE=" + r.srv.Namespace}, env...)...)
+	out, err := cmd.CombinedOutput()
+	t.Logf("rollout.sh %s:\n%s", strings.Join(args, " "), out)
+	return string(out), err == nil
+}
+
+// stopAll stops every worker process the script started.
+func (r *rollout) stopAll() {
+	pids, _ := filepath.Glob(filepath.Join(r.data, "workers", "*", "*.pid"))
+	for _, f := range pids {
+		b, _ := os.ReadFile(f)
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+func (r *rollout) alive(build string) bool {
+	_, err := os.Stat(filepath.Join(r.data, "workers", "worker-pipeline", build+".pid"))
+	return err == nil
+}
+
+// pinnedTo reads the build a run is pinned to.
+func pinnedTo(t *testing.T, c client.Client, id string) string {
+	d, err := c.DescribeWorkflowExecution(context.Background(), id, "")
+	require.NoError(t, err)
+	return d.GetWorkflowExecutionInfo().GetVersioningInfo().GetDeploymentVersion().GetBuildId()
+}
+
+// noWorkflowTaskFailed asserts a run's history has no failed workflow task, which is
+// where a non-determinism error would show.
+func noWorkflowTaskFailed(t *testing.T, c client.Client, id string) {
+	it := c.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(t, err)
+		require.NotEqual(t, enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED, e.GetEventType(), "%s: %v", id, e)
+	}
+}
+
+// TestRolloutOfAnIncompatibleBuildLeavesRunsInFlightOnTheirBuild is the rollout
+// scenario: build A runs an approval wait and a paused backfill; build B, whose
+// pipeline code is non-deterministic for A's histories, is rolled out with
+// rollout.sh; the gate reports A's open run as pinned, B takes new runs, A's runs
+// finish on A, A stops only once drained, and a rollback makes A current again.
+func TestRolloutOfAnIncompatibleBuildLeavesRunsInFlightOnTheirBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two worker binaries and drains one")
+	}
+	s := newStack(t)
+	r := &rollout{srv: s.srv, data: t.TempDir(), bins: t.TempDir()}
+	t.Cleanup(r.stopAll)
+	// The stack's sources and connections, where a worker started with only
+	// MATIH_DATA_DIR finds them (as scripts/dev.sh sets it up).
+	clean, _ := s.source(t, 400, 0)
+	dirty, _ := s.source(t, 400, 0.3)
+	conns, err := os.ReadFile(s.conns)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(r.data, "connections.yaml"), conns, 0o600))
+	c, ctx := s.srv.Client, context.Background()
+
+	out, ok := r.run(t, nil, "start", "worker-pipeline", "--build-id", "build-a")
+	require.True(t, ok, out)
+	assert.Contains(t, out, "build-a is current")
+
+	waiting := s.start(t, "pipeline-rollout-waiting", cfgFor(dirty, "analytics.rollout_waiting"))
+	waitPhase(t, c, waiting.GetID(), contract.PhaseAwaitingApproval)
+	backfillID := "backfill-rollout"
+	_, err = c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: backfillID, TaskQueue: contract.PipelineQueue}, contract.DataBackfillWorkflow,
+		contract.BackfillConfig{PipelineID: "rollout", Source: contract.SourceConfig{Connection: clean, Table: "orders"}, PartitionColumn: "order_date",
+			StartDate: "2026-01-01", EndDate: "2026-01-20", PartitionSize: "day", Destination: contract.DestinationConfig{Table: "analytics.rollout_daily"}, MaxParallel: 1})
+	require.NoError(t, err)
+	require.NoError(t, c.SignalWorkflow(ctx, backfillID, "", contract.SignalPause, contract.PauseSignal{RequestedBy: "ops", Reason: "rollout drill"}))
+	waitPhase(t, c, backfillID, contract.PhasePaused)
+
+	out, ok = r.run(t, []string{"GOFLAGS=-tags=rollout_drill"}, "start", "worker-pipeline", "--build-id", "build-b")
+	require.True(t, ok, "runs pinned to A do not block B: %s", out)
+	assert.Regexp(t, `PINNED live pipeline-rollout-waiting/\S+  DataPipelineWorkflow`, out, "the gate shows B cannot replay A's open run")
+	assert.Contains(t, out, "pinned to matih-worker-pipeline.build-a")
+	assert.Contains(t, out, "build-b is current")
+
+	fresh := s.start(t, "pipeline-rollout-fresh", cfgFor(clean, "analytics.rollout_fresh"))
+	var res contract.PipelineResult
+	require.NoError(t, fresh.Get(ctx, &res))
+	assert.Equal(t, contract.StatusCompleted, res.Status)
+	assert.Equal(t, "build-b", pinnedTo(t, c, fresh.GetID()), "new runs go to B")
+
+	out, ok = r.run(t, nil, "drain", "worker-pipeline", "build-a", "--timeout", "3s")
+	require.False(t, ok, "A still has pinned runs: %s", out)
+	assert.True(t, r.alive("build-a"), "A keeps running until it is drained")
+
+	h, err := c.UpdateWorkflow(ctx, updateOpts(waiting.GetID(), contract.ApprovalSignal{Approved: true, Approver: "ana@bastion", Reason: "drill"}))
+	require.NoError(t, err)
+	require.NoError(t, h.Get(ctx, nil))
+	require.NoError(t, waiting.Get(ctx, &res))
+	assert.Equal(t, contract.StatusCompleted, res.Status)
+	require.NoError(t, c.SignalWorkflow(ctx, backfillID, "", contract.SignalResume, contract.PauseSignal{RequestedBy: "ops", Reason: "drill over"}))
+	var bres contract.BackfillResult
+	require.NoError(t, c.GetWorkflow(ctx, backfillID, "").Get(ctx, &bres))
+	assert.Equal(t, contract.StatusCompleted, bres.Status)
+	for _, id := range []string{waiting.GetID(), backfillID} {
+		assert.Equal(t, "build-a", pinnedTo(t, c, id), "%s finished on the build that started it", id)
+		noWorkflowTaskFailed(t, c, id)
+	}
+
+	out, ok = r.run(t, nil, "drain", "worker-pipeline", "build-a", "--timeout", "2m")
+	require.True(t, ok, out)
+	assert.Contains(t, out, "build-a reports drained")
+	assert.False(t, r.alive("build-a"), "A is stopped once drained")
+
+	out, ok = r.run(t, nil, "rollback", "worker-pipeline")
+	require.True(t, ok, out)
+	assert.Contains(t, out, "build-a is current")
+	back := s.start(t, "pipeline-rollout-back", cfgFor(clean, "analytics.rollout_back"))
+	require.NoError(t, back.Get(ctx, &res))
+	assert.Equal(t, "build-a", pinnedTo(t, c, back.GetID()), "after the rollback new runs go to A")
+
+	out, ok = r.run(t, nil, "status", "worker-pipeline")
+	require.True(t, ok, out)
+	assert.Contains(t, out, "current  build-a")
+}
+
+// waitPhase waits until a run's status query reports phase.
+func waitPhase(t *testing.T, c client.Client, id, phase string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		v, err := c.QueryWorkflow(context.Background(), id, "", contract.QueryStatus)
+		var doc struct {
+			Phase string `json:"phase"`
+		}
+		return err == nil && v.Get(&doc) == nil && doc.Phase == phase
+	}, 60*time.Second, 200*time.Millisecond, "%s never reached %s", id, phase)
+}
