@@ -65,6 +65,24 @@ fuzz_targets() {
   return $rc
 }
 
+# replay_gate replays every committed fixture against this tree's worker binaries,
+# strictly: a workflow change that breaks a recorded history must be guarded with
+# workflow.GetVersion (or shipped as a new Pinned build; see scripts/rollout.sh).
+replay_gate() {
+  local w rc=0 fixtures
+  # shellcheck source=lib-workers.sh
+  source "$ROOT/scripts/lib-workers.sh"
+  mkdir -p "$DATA/replay-gate"
+  for w in worker-pipeline worker-infra; do
+    go build -o "$DATA/replay-gate/$w" "${WORKER_PKG[$w]}" || return 1
+    read -ra fixtures <<<"${WORKER_FIXTURES[$w]}"
+    "$DATA/replay-gate/$w" replay --strict "${fixtures[@]}" >"$DATA/replay-gate/$w.txt" 2>&1 \
+      || { say "replay gate of $w failed:"; grep -v '^ok ' "$DATA/replay-gate/$w.txt" >&2; rc=1; }
+    tail -1 "$DATA/replay-gate/$w.txt" >&2
+  done
+  return $rc
+}
+
 go_test() {
   go test -count=1 -timeout 40m "$@" work 2>&1 | tee "$DATA/test-output.txt" | grep -Ev '^time=|^=== (RUN|PAUSE|CONT)'
   return "${PIPESTATUS[0]}"
@@ -76,6 +94,7 @@ step "deploy files (scripts/check-deploy.sh)" "$ROOT/scripts/check-deploy.sh"
 step "gofmt" gofmt_check
 step "go vet work" go vet work
 step "each module builds alone (GOWORK=off)" alone_build
+step "replay gate (committed fixtures, --strict)" replay_gate
 step "go test work" go_test "$@"
 case " $* " in *" -short "*|*" -run "*) ;; *) step "fuzz (${MATIH_FUZZTIME:-5s} each)" fuzz_targets ;; esac
 
