@@ -170,12 +170,13 @@ status_one() { # WORKER
 # --- Kubernetes: one Deployment per build, rendered from deploy/kubernetes/workers/WORKER.
 K8S_NS=${MATIH_K8S_NAMESPACE:-matih-workers}
 
+# kustomize accepts only paths relative to the kustomization.
 k8s_overlay() { # WORKER BUILD IMAGE -> prints the folder of a generated kustomization
   local dir; dir=$(mktemp -d)
   cat >"$dir/kustomization.yaml" <<YAML
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
-resources: [$ROOT/deploy/kubernetes/workers/$1]
+resources: [$(realpath --relative-to "$dir" "$ROOT/deploy/kubernetes/workers/$1")]
 nameSuffix: -$2
 labels: [{pairs: {matih.io/build-id: "$2"}, includeSelectors: true, includeTemplates: true}]
 images: [{name: matih/ops, newName: "${3%:*}", newTag: "${3##*:}"}]
@@ -203,7 +204,8 @@ drain_k8s() { # WORKER BUILD
   local w=$1 b=$2
   [ "$(current_build "$w")" != "$b" ] || die "$w: $b is current; roll out another build first"
   [ "$(drainage "$w" "$b")" = drained ] || die "$w: $b is not drained yet ($(drainage "$w" "$b")); re-run later"
-  kubectl -n "$K8S_NS" delete deployment,horizontalpodautoscaler -l "matih.io/build-id=$b,app.kubernetes.io/name=$w"
+  # The same overlay names every object of the build (Deployment, HPA, budget).
+  kubectl -n "$K8S_NS" delete -k "$(k8s_overlay "$w" "$b" matih/ops:any)"
 }
 
 main() {

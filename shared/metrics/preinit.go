@@ -15,6 +15,12 @@ const (
 	tagTaskQueue    = "task_queue"
 	sdkClient       = "temporal_go" // the SDK's client_name
 	sdkNone         = "none"
+	tagOperation    = "operation"
+	tagStatusCode   = "status_code"
+
+	sdkActivityWorker  = "ActivityWorker"
+	sdkScheduleToStart = "temporal_activity_schedule_to_start_latency"
+	sdkRequestFailure  = "temporal_request_failure"
 )
 
 // Preinit creates the seed's six series at zero for every workflow and activity
@@ -36,5 +42,12 @@ func Preinit(h client.MetricsHandler, namespace, taskQueue string, workflows, ac
 			tagWorkflowType: sdkNone, tagActivityType: at, tagTaskQueue: taskQueue})
 		m.Counter(ActivityRetries)
 		m.Timer(ActivityExecution)
+		// The SDK records this one from the activity poller, with its worker type.
+		h.WithTags(map[string]string{tagNamespace: namespace, tagClient: sdkClient, tagWorkerType: sdkActivityWorker,
+			tagWorkflowType: sdkNone, tagActivityType: at, tagTaskQueue: taskQueue}).Timer(sdkScheduleToStart)
 	}
+	// The SDK counts failed requests with the request's operation and gRPC code; a
+	// zero series with neither lets alerts on the rate see the name from the start.
+	h.WithTags(map[string]string{tagNamespace: namespace, tagClient: sdkClient, tagWorkerType: sdkNone, tagWorkflowType: sdkNone,
+		tagActivityType: sdkNone, tagTaskQueue: taskQueue, tagOperation: sdkNone, tagStatusCode: sdkNone}).Counter(sdkRequestFailure)
 }

@@ -1,0 +1,384 @@
+package check
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/yaml"
+)
+
+// workers are the worker binaries, each with its kustomization under
+// deploy/kubernetes/workers/.
+var workers = []string{"worker-pipeline", "worker-infra", "worker-notify"}
+
+const workersNamespace = "matih-workers"
+
+func deployDir(t *testing.T) string {
+	t.Helper()
+	d, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func k8sDir(t *testing.T) string { return filepath.Join(deployDir(t), "kubernetes") }
+
+func render(t *testing.T, dir string) []Object {
+	t.Helper()
+	objs, err := Render(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) == 0 {
+		t.Fatalf("%s renders no objects", dir)
+	}
+	return objs
+}
+
+func byKind(objs []Object, kind string) []Object {
+	var out []Object
+	for _, o := range objs {
+		if o.Kind == kind {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func one[T any](t *testing.T, objs []Object, kind string) T {
+	t.Helper()
+	got := byKind(objs, kind)
+	if len(got) != 1 {
+		t.Fatalf("want one %s, got %d: %v", kind, len(got), got)
+	}
+	return got[0].Value.(T)
+}
+
+// TestEveryKustomizationRendersAndDecodesStrictly renders every kustomization under
+// deploy/kubernetes and decodes each object into its Kubernetes API type with
+// unknown fields as errors; the kustomization files themselves are decoded strictly
+// too, and so is the example of the secrets, which no kustomization lists.
+func TestEveryKustomizationRendersAndDecodesStrictly(t *testing.T) {
+	root := k8sDir(t)
+	dirs, err := Kustomizations(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{root}
+	for _, w := range workers {
+		want = append(want, filepath.Join(root, "workers", w))
+	}
+	for _, w := range want {
+		if !slices.Contains(dirs, w) {
+			t.Errorf("no kustomization.yaml in %s (found %v)", w, dirs)
+		}
+	}
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := yaml.UnmarshalStrict(b, &types.Kustomization{}); err != nil {
+			t.Errorf("%s/kustomization.yaml: %v", dir, err)
+		}
+		for _, o := range render(t, dir) {
+			if o.Kind != "Namespace" && o.Namespace != workersNamespace {
+				t.Errorf("%s (from %s): namespace %q, want %q", o, dir, o.Namespace, workersNamespace)
+			}
+		}
+	}
+	secrets, err := DecodeFile(filepath.Join(root, "secrets.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(secrets) != len(workers) {
+		t.Errorf("secrets.example.yaml: want one Secret per worker, got %v", secrets)
+	}
+}
+
+func TestDecodeRefusesUnknownFieldsAndKinds(t *testing.T) {
+	for name, doc := range map[string]string{
+		"unknown field": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replica: 2}\n",
+		"wrong type":    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: [1]}\n",
+		"unmapped kind": "apiVersion: v1\nkind: Service\nmetadata: {name: x}\n",
+		"old version":   "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: x}\n",
+	} {
+		if _, err := Decode([]byte(doc)); err == nil {
+			t.Errorf("%s: decoded without error", name)
+		}
+	}
+}
+
+// TestBaseHoldsTheSharedObjects: the namespace and the ConfigMaps, with the fixed
+// names the workers mount them by, and nothing of any one build.
+func TestBaseHoldsTheSharedObjects(t *testing.T) {
+	objs := render(t, k8sDir(t))
+	ns := one[*corev1.Namespace](t, objs, "Namespace")
+	if ns.Name != workersNamespace {
+		t.Errorf("namespace %q, want %q", ns.Name, workersNamespace)
+	}
+	var cms []string
+	for _, o := range byKind(objs, "ConfigMap") {
+		cms = append(cms, o.Name)
+	}
+	slices.Sort(cms)
+	if want := []string{"worker-connections", "worker-notify-routing"}; !slices.Equal(cms, want) {
+		t.Errorf("ConfigMaps %v, want %v (fixed names, no content hash)", cms, want)
+	}
+	for _, o := range objs {
+		if o.Kind != "Namespace" && o.Kind != "ConfigMap" {
+			t.Errorf("%s in the base: workers' objects belong in workers/<worker>/", o)
+		}
+	}
+}
+
+// references are the base objects a worker's pods name.
+type references struct{ configMaps, secrets []string }
+
+func podReferences(d *appsv1.Deployment) references {
+	var r references
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if v.ConfigMap != nil {
+			r.configMaps = append(r.configMaps, v.ConfigMap.Name)
+		}
+		if v.Secret != nil {
+			r.secrets = append(r.secrets, v.Secret.SecretName)
+		}
+	}
+	for _, c := range d.Spec.Template.Spec.Containers {
+		for _, e := range c.EnvFrom {
+			if e.SecretRef != nil {
+				r.secrets = append(r.secrets, e.SecretRef.Name)
+			}
+			if e.ConfigMapRef != nil {
+				r.configMaps = append(r.configMaps, e.ConfigMapRef.Name)
+			}
+		}
+	}
+	return r
+}
+
+func container(t *testing.T, d *appsv1.Deployment) corev1.Container {
+	t.Helper()
+	if len(d.Spec.Template.Spec.Containers) != 1 {
+		t.Fatalf("%s: want one container, got %d", d.Name, len(d.Spec.Template.Spec.Containers))
+	}
+	return d.Spec.Template.Spec.Containers[0]
+}
+
+// TestWorkerDirs checks each worker's kustomization on its own: one Deployment named
+// after the worker, its build ID from the pod label, a grace period longer than
+// the drain, and only references to objects the base (ConfigMaps) or the secrets
+// example define.
+func TestWorkerDirs(t *testing.T) {
+	base := render(t, k8sDir(t))
+	var baseConfigMaps []string
+	for _, o := range byKind(base, "ConfigMap") {
+		baseConfigMaps = append(baseConfigMaps, o.Name)
+	}
+	secretObjs, err := DecodeFile(filepath.Join(k8sDir(t), "secrets.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secrets []string
+	for _, o := range secretObjs {
+		secrets = append(secrets, o.Name)
+	}
+	for _, w := range workers {
+		t.Run(w, func(t *testing.T) {
+			objs := render(t, filepath.Join(k8sDir(t), "workers", w))
+			for _, o := range objs {
+				switch o.Kind {
+				case "ConfigMap", "Secret", "Namespace":
+					t.Errorf("%s in workers/%s: shared objects live in the base, or a build's suffix would rename them", o, w)
+				}
+			}
+			d := one[*appsv1.Deployment](t, objs, "Deployment")
+			if d.Name != w {
+				t.Errorf("Deployment %q, want %q", d.Name, w)
+			}
+			c := container(t, d)
+			checkBuildIDEnv(t, c)
+			grace := d.Spec.Template.Spec.TerminationGracePeriodSeconds
+			stop := flagValue(c.Args, "--stop-timeout")
+			st, err := time.ParseDuration(stop)
+			if err != nil || grace == nil || time.Duration(*grace)*time.Second <= st {
+				t.Errorf("terminationGracePeriodSeconds %v must exceed --stop-timeout %q, or SIGKILL cuts the drain", grace, stop)
+			}
+			refs := podReferences(d)
+			for _, cm := range refs.configMaps {
+				if !slices.Contains(baseConfigMaps, cm) {
+					t.Errorf("mounts ConfigMap %q, which the base does not define (it has %v)", cm, baseConfigMaps)
+				}
+			}
+			for _, s := range refs.secrets {
+				if !slices.Contains(secrets, s) {
+					t.Errorf("reads Secret %q, which secrets.example.yaml does not show (it has %v)", s, secrets)
+				}
+			}
+			pdb := one[*policyv1.PodDisruptionBudget](t, objs, "PodDisruptionBudget")
+			if !selects(pdb.Spec.Selector.MatchLabels, d.Spec.Template.Labels) {
+				t.Errorf("PodDisruptionBudget selector %v does not select the pods %v", pdb.Spec.Selector.MatchLabels, d.Spec.Template.Labels)
+			}
+			if w == "worker-pipeline" {
+				hpa := one[*autoscalingv2.HorizontalPodAutoscaler](t, objs, "HorizontalPodAutoscaler")
+				if hpa.Spec.MinReplicas == nil || *hpa.Spec.MinReplicas != 2 || hpa.Spec.MaxReplicas != 10 {
+					t.Errorf("HPA replicas %v..%d, want 2..10", hpa.Spec.MinReplicas, hpa.Spec.MaxReplicas)
+				}
+				if ref := hpa.Spec.ScaleTargetRef; ref.Kind != "Deployment" || ref.Name != d.Name {
+					t.Errorf("HPA scales %s/%s, want Deployment/%s", ref.Kind, ref.Name, d.Name)
+				}
+				if d.Spec.Replicas != nil {
+					t.Errorf("Deployment sets replicas %d: the HPA owns the count, and every apply would reset it", *d.Spec.Replicas)
+				}
+			} else if len(byKind(objs, "HorizontalPodAutoscaler")) != 0 {
+				t.Errorf("unexpected HPA for %s", w)
+			}
+		})
+	}
+}
+
+func checkBuildIDEnv(t *testing.T, c corev1.Container) {
+	t.Helper()
+	for _, e := range c.Env {
+		if e.Name != "MATIH_BUILD_ID" {
+			continue
+		}
+		want := "metadata.labels['" + BuildLabel + "']"
+		if e.Value != "" || e.ValueFrom == nil || e.ValueFrom.FieldRef == nil || e.ValueFrom.FieldRef.FieldPath != want {
+			t.Errorf("MATIH_BUILD_ID must come from the pod label through fieldRef %s, got %+v", want, e)
+		}
+		return
+	}
+	t.Errorf("container %s has no MATIH_BUILD_ID", c.Name)
+}
+
+func flagValue(args []string, name string) string {
+	for i, a := range args {
+		if a == name && i+1 < len(args) {
+			return args[i+1]
+		}
+		if v, ok := strings.CutPrefix(a, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// selects reports whether a matchLabels selector selects objects with labels.
+func selects(selector, labels map[string]string) bool {
+	if len(selector) == 0 {
+		return false
+	}
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestPerBuildRender renders each worker as a rollout does, through the generated
+// overlay, for two builds: every object carries the build's suffix, the
+// Deployment's selector and pods the build label (so the two builds' Deployments,
+// budgets and autoscalers never select each other's pods), the HPA scales its own
+// build's Deployment, the image has the build's tag, and the ConfigMaps and Secrets
+// the pods name keep their base names.
+func TestPerBuildRender(t *testing.T) {
+	const buildA, buildB, tag = "4f2a9c1e7b3d", "9e8d7c6b5a41-dirty", "4f2a9c1e7b3d"
+	tmp := t.TempDir()
+	for _, w := range workers {
+		t.Run(w, func(t *testing.T) {
+			dir := filepath.Join(k8sDir(t), "workers", w)
+			plain := render(t, dir)
+			plainRefs := podReferences(one[*appsv1.Deployment](t, plain, "Deployment"))
+			a, err := RenderBuild(tmp, dir, buildA, tag)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := RenderBuild(tmp, dir, buildB, buildB)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(a) != len(plain) {
+				t.Errorf("the build renders %d objects, the worker dir %d", len(a), len(plain))
+			}
+			for _, o := range a {
+				switch o.Kind {
+				case "ConfigMap", "Secret", "Namespace":
+					t.Errorf("%s in a build's render: it would be suffixed and shadow the base's", o)
+				}
+				if !strings.HasSuffix(o.Name, "-"+buildA) {
+					t.Errorf("%s: name lacks the build suffix -%s", o, buildA)
+				}
+			}
+			d := one[*appsv1.Deployment](t, a, "Deployment")
+			if d.Name != w+"-"+buildA {
+				t.Errorf("Deployment %q, want %q", d.Name, w+"-"+buildA)
+			}
+			if got := d.Spec.Selector.MatchLabels[BuildLabel]; got != buildA {
+				t.Errorf("Deployment selector %v lacks %s=%s", d.Spec.Selector.MatchLabels, BuildLabel, buildA)
+			}
+			if got := d.Spec.Template.Labels[BuildLabel]; got != buildA {
+				t.Errorf("pod template labels %v lack %s=%s: MATIH_BUILD_ID would be empty", d.Spec.Template.Labels, BuildLabel, buildA)
+			}
+			if d.Spec.Template.Labels["app.kubernetes.io/name"] != w {
+				t.Errorf("pod template labels %v lost app.kubernetes.io/name=%s", d.Spec.Template.Labels, w)
+			}
+			c := container(t, d)
+			checkBuildIDEnv(t, c)
+			if c.Image != Image+":"+tag {
+				t.Errorf("image %q, want %s:%s", c.Image, Image, tag)
+			}
+			if refs := podReferences(d); !slices.Equal(refs.configMaps, plainRefs.configMaps) || !slices.Equal(refs.secrets, plainRefs.secrets) {
+				t.Errorf("the build's pods name %+v, want the base names %+v", refs, plainRefs)
+			}
+			pdb := one[*policyv1.PodDisruptionBudget](t, a, "PodDisruptionBudget")
+			if !selects(pdb.Spec.Selector.MatchLabels, d.Spec.Template.Labels) || pdb.Spec.Selector.MatchLabels[BuildLabel] != buildA {
+				t.Errorf("PodDisruptionBudget selector %v: want this build's pods only", pdb.Spec.Selector.MatchLabels)
+			}
+			if w == "worker-pipeline" {
+				hpa := one[*autoscalingv2.HorizontalPodAutoscaler](t, a, "HorizontalPodAutoscaler")
+				if hpa.Spec.ScaleTargetRef.Name != d.Name {
+					t.Errorf("HPA scales %q, want the build's Deployment %q", hpa.Spec.ScaleTargetRef.Name, d.Name)
+				}
+			}
+			// Two builds side by side: disjoint names, and neither selects the other's pods.
+			other := one[*appsv1.Deployment](t, b, "Deployment")
+			if other.Name == d.Name {
+				t.Errorf("two builds render the same Deployment name %q", d.Name)
+			}
+			if selects(d.Spec.Selector.MatchLabels, other.Spec.Template.Labels) || selects(other.Spec.Selector.MatchLabels, d.Spec.Template.Labels) {
+				t.Errorf("builds %s and %s select each other's pods: %v / %v", buildA, buildB, d.Spec.Selector.MatchLabels, other.Spec.Selector.MatchLabels)
+			}
+			otherPDB := one[*policyv1.PodDisruptionBudget](t, b, "PodDisruptionBudget")
+			if selects(otherPDB.Spec.Selector.MatchLabels, d.Spec.Template.Labels) {
+				t.Errorf("build %s's PodDisruptionBudget selects build %s's pods", buildB, buildA)
+			}
+		})
+	}
+}
+
+// TestBuildOverlayNeedsARelativePath pins down what a rollout's generated overlay
+// must do: kustomize (kubectl's as well) refuses a resource folder given by an
+// absolute path, so the overlay names the worker's folder relative to its own.
+func TestBuildOverlayNeedsARelativePath(t *testing.T) {
+	dir := t.TempDir()
+	abs := filepath.Join(k8sDir(t), "workers", "worker-notify")
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(BuildOverlay(abs, "b1", "b1")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Render(dir); err == nil || !strings.Contains(err.Error(), "cannot be absolute") {
+		t.Errorf("an absolute resource path rendered (err %v); if kustomize accepts it now, deploy/README.md can say so", err)
+	}
+}
