@@ -1,0 +1,303 @@
+#!/usr/bin/env bash
+# A production-like Temporal server on one machine: the real server binary (not the
+# CLI's dev server) loading deploy/temporal/production.yaml, the template production
+# loads, with PostgreSQL for persistence and, since there is no Elasticsearch here, for
+# visibility too; the dev dynamic config (deploy/temporal/dynamicconfig-dev.yaml); the
+# namespace matih-pipelines and its search attributes, set up by deploy/temporal/setup.sh.
+# The server, its SQL tool and the Temporal CLI are installed into ./bin the first time
+# (a few minutes each), PostgreSQL is started with scripts/postgres.sh.
+#
+#   scripts/temporal-server.sh up       install what is missing, set up the databases,
+#                                       start the server and wait until it serves
+#   scripts/temporal-server.sh down     stop the server `up` started (SIGTERM, SIGKILL after 30s)
+#   scripts/temporal-server.sh status   whether it answers, its persistence and visibility stores
+#   scripts/temporal-server.sh env      TEMPORAL_ADDRESS=... lines for other scripts
+#
+# Environment, for running several servers side by side (defaults in brackets):
+#   MATIH_TEMPORAL_NAME        instance name [dev]; pid, logs in .data/temporal-server/NAME/
+#   MATIH_TEMPORAL_DIR         that state folder, instead
+#   MATIH_TEMPORAL_PORT        frontend gRPC port [7233]
+#   MATIH_TEMPORAL_HISTORY_PORT, MATIH_TEMPORAL_MATCHING_PORT, MATIH_TEMPORAL_WORKER_PORT
+#                              the other services' gRPC ports [7234, 7235, 7239]
+#   MATIH_TEMPORAL_FRONTEND_MEMBERSHIP_PORT, MATIH_TEMPORAL_HISTORY_MEMBERSHIP_PORT,
+#   MATIH_TEMPORAL_MATCHING_MEMBERSHIP_PORT, MATIH_TEMPORAL_WORKER_MEMBERSHIP_PORT
+#                              membership ports [6933, 6934, 6935, 6939]
+#   MATIH_TEMPORAL_METRICS_PORT  Prometheus metrics on 127.0.0.1 [9090]
+#   MATIH_TEMPORAL_DB, MATIH_TEMPORAL_VISIBILITY_DB
+#                              the two databases [temporal_NAME, temporal_NAME_visibility]
+#   MATIH_TEMPORAL_SHARDS      history shards, fixed when the databases are first used [4]
+#   MATIH_TEMPORAL_PG_DSN      postgres://user:password@host:port/db of a role that may
+#                              create databases [printed by scripts/postgres.sh dsn];
+#                              the server connects to it without TLS
+#   MATIH_TEMPORAL_OWNER_PID   stop the server when this process ends, even if it never
+#                              runs `down` (a test binary killed at its timeout)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+TEMPORAL_SQL_TOOL="$BIN/temporal-sql-tool"
+NAMESPACE=matih-pipelines
+
+NAME=${MATIH_TEMPORAL_NAME:-dev}
+[[ $NAME =~ ^[A-Za-z0-9_-]+$ ]] || die "MATIH_TEMPORAL_NAME '$NAME' may hold only letters, digits, _ and -"
+STATE=${MATIH_TEMPORAL_DIR:-$DATA/temporal-server/$NAME}
+PIDFILE="$STATE/server.pid"
+LOG="$STATE/server.log"
+ENVFILE="$STATE/env"   # what `env` prints, written once the server serves
+
+# The settings, each with its variable; lowercase NAME for the database defaults,
+# since PostgreSQL folds unquoted names to lowercase.
+db_base=temporal_$(tr 'A-Z-' 'a-z_' <<<"$NAME")
+DB=${MATIH_TEMPORAL_DB:-$db_base}
+VISIBILITY_DB=${MATIH_TEMPORAL_VISIBILITY_DB:-${db_base}_visibility}
+SHARDS=${MATIH_TEMPORAL_SHARDS:-4}
+declare -A PORT=(
+  [FRONTEND]=${MATIH_TEMPORAL_PORT:-7233}
+  [HISTORY]=${MATIH_TEMPORAL_HISTORY_PORT:-7234}
+  [MATCHING]=${MATIH_TEMPORAL_MATCHING_PORT:-7235}
+  [WORKER]=${MATIH_TEMPORAL_WORKER_PORT:-7239}
+  [FRONTEND_MEMBERSHIP]=${MATIH_TEMPORAL_FRONTEND_MEMBERSHIP_PORT:-6933}
+  [HISTORY_MEMBERSHIP]=${MATIH_TEMPORAL_HISTORY_MEMBERSHIP_PORT:-6934}
+  [MATCHING_MEMBERSHIP]=${MATIH_TEMPORAL_MATCHING_MEMBERSHIP_PORT:-6935}
+  [WORKER_MEMBERSHIP]=${MATIH_TEMPORAL_WORKER_MEMBERSHIP_PORT:-6939}
+  [METRICS]=${MATIH_TEMPORAL_METRICS_PORT:-9090}
+)
+ADDR="127.0.0.1:${PORT[FRONTEND]}"
+
+usage() { usage_of "$0"; }
+
+# ensure_temporal_sql_tool installs the server release's schema tool into ./bin when
+# missing, pinned to the server's version so its schemas match the server.
+ensure_temporal_sql_tool() {
+  if [ -x "$TEMPORAL_SQL_TOOL" ]; then return 0; fi
+  command -v go >/dev/null 2>&1 || die "Go is not installed (expected go on PATH)"
+  say "installing temporal-sql-tool $TEMPORAL_SERVER_VERSION into $BIN (takes a few minutes the first time)"
+  mkdir -p "$BIN"
+  local tmp; tmp=$(mktemp -d)
+  GOBIN="$tmp" GOWORK=off GOFLAGS=-mod=mod go install "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION" \
+    || { rm -rf "$tmp"; die "could not install temporal-sql-tool with go install"; }
+  mv "$tmp/sql" "$TEMPORAL_SQL_TOOL"; rm -rf "$tmp"
+}
+
+# schema_dir prints the release's schema/postgresql/v12 folder from the server module's
+# source, downloading it into the module cache when missing (outside any module, so
+# neither go.work nor a go.mod is involved).
+schema_dir() {
+  local dir
+  dir=$(cd / && GOWORK=off GOFLAGS=-mod=mod go mod download -json "go.temporal.io/server@$TEMPORAL_SERVER_VERSION" \
+    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p') || true
+  [ -d "$dir/schema/postgresql/v12/temporal/versioned" ] \
+    || die "could not download go.temporal.io/server@$TEMPORAL_SERVER_VERSION for its SQL schemas"
+  printf '%s\n' "$dir/schema/postgresql/v12"
+}
+
+# clean_env drops every TEMPORAL_* and SQL_* variable of the caller, so an
+# engineer's production settings (TEMPORAL_DB_HOST, TEMPORAL_API_KEY ...) never reach
+# this server, its setup or the CLI calls; each use then sets what it needs.
+clean_env() {
+  local v
+  for v in $(compgen -e); do
+    case $v in TEMPORAL_*|SQL_*) unset "$v" ;; esac
+  done
+}
+
+# db_env exports the variables production.yaml and setup.sh read, for this machine.
+# The password travels in the environment, never on a command line.
+db_env() {
+  local dsn=$PG_DSN rest creds hostport
+  rest=${dsn#*://}; creds=${rest%%@*}; hostport=${rest#*@}; hostport=${hostport%%[/?]*}
+  export TEMPORAL_DB_USER=${creds%%:*} TEMPORAL_DB_PASSWORD=""
+  [[ $creds == *:* ]] && TEMPORAL_DB_PASSWORD=${creds#*:}
+  export TEMPORAL_DB_HOST=${hostport%:*} TEMPORAL_DB_PORT=5432
+  [[ $hostport == *:* ]] && TEMPORAL_DB_PORT=${hostport##*:}
+  export TEMPORAL_DB_NAME=$DB TEMPORAL_DB_TLS=false
+  export TEMPORAL_VISIBILITY_STORE=postgres TEMPORAL_VISIBILITY_DB_NAME=$VISIBILITY_DB
+}
+
+# server_env exports the rest of what production.yaml reads: everything on loopback,
+# on this instance's ports.
+server_env() {
+  db_env
+  export POD_IP=127.0.0.1 TEMPORAL_BIND_IP=127.0.0.1 TEMPORAL_NUM_HISTORY_SHARDS=$SHARDS
+  export TEMPORAL_METRICS_ADDRESS="127.0.0.1:${PORT[METRICS]}"
+  export TEMPORAL_DYNAMIC_CONFIG="$ROOT/deploy/temporal/dynamicconfig-dev.yaml"
+  local p
+  for p in "${!PORT[@]}"; do
+    [ "$p" = METRICS ] || export "TEMPORAL_${p}_PORT=${PORT[$p]}"
+  done
+}
+
+cli() { ( clean_env; exec "$TEMPORAL" "$@" --address "$ADDR" ); }
+
+# setup runs deploy/temporal/setup.sh's phase (schema or namespace), the same steps
+# as in production, with the tools from ./bin; its output goes to setup.log.
+setup() {
+  ( clean_env
+    if [ "$1" = schema ]; then db_env; fi
+    export PATH="$BIN:$PATH" SCHEMA_DIR TEMPORAL_ADDRESS="$ADDR" NAMESPACE
+    exec bash "$ROOT/deploy/temporal/setup.sh" "$1" ) >>"$STATE/setup.log" 2>&1
+}
+
+alive() {
+  [ -f "$PIDFILE" ] || return 1
+  local pid; pid=$(cat "$PIDFILE")
+  # The pid must still be our server, not a process that reused the number.
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$TEMPORAL_SERVER"
+}
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# fail prints the last lines of a log and stops.
+fail() { # message log
+  [ -f "$2" ] && { say "--- last lines of $2:"; tail -25 "$2" >&2; say "---"; }
+  die "$1"
+}
+
+check_settings() {
+  local p
+  for p in "${!PORT[@]}"; do
+    [[ ${PORT[$p]} =~ ^[0-9]+$ ]] || die "the $p port '${PORT[$p]}' is not a number"
+    # The schema keeps membership ports in a smallint column: the server dies on larger ones.
+    if [[ $p == *MEMBERSHIP ]] && [ "${PORT[$p]}" -gt 32767 ]; then
+      die "the $p port ${PORT[$p]} is above 32767, which the server cannot record in PostgreSQL"
+    fi
+  done
+  [[ $DB =~ ^[a-z_][a-z0-9_]*$ && $VISIBILITY_DB =~ ^[a-z_][a-z0-9_]*$ ]] \
+    || die "database names '$DB' and '$VISIBILITY_DB' must be lowercase letters, digits and _"
+  [[ $SHARDS =~ ^[1-9][0-9]*$ ]] || die "MATIH_TEMPORAL_SHARDS '$SHARDS' is not a positive number"
+}
+
+# validate_dynamic_config fails on unknown keys or bad values: the server only warns
+# about them (and exits 0), then runs with its defaults.
+validate_dynamic_config() {
+  local f="$ROOT/deploy/temporal/dynamicconfig-dev.yaml" out
+  out=$("$TEMPORAL_SERVER" validate-dynamic-config "$f" 2>&1) || die "cannot validate $f: $out"
+  if grep -q 'warning' <<<"$out"; then die "$f: $out"; fi
+}
+
+# watch_owner stops the server once MATIH_TEMPORAL_OWNER_PID has exited; it returns at
+# once, and the watcher ends with the server.
+watch_owner() { # server pid
+  local owner=${MATIH_TEMPORAL_OWNER_PID:-} pid=$1
+  [ -n "$owner" ] || return 0
+  [[ $owner =~ ^[0-9]+$ ]] || die "MATIH_TEMPORAL_OWNER_PID '$owner' is not a pid"
+  ( while kill -0 "$owner" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 2; done
+    kill -TERM "$pid" 2>/dev/null || true ) >/dev/null 2>&1 </dev/null &
+}
+
+wait_healthy() {
+  local i
+  for i in $(seq 1 240); do
+    cli operator cluster health >/dev/null 2>&1 && return 0
+    alive || fail "the Temporal server exited during start-up; log: $LOG" "$LOG"
+    [ $((i % 20)) = 0 ] && say "temporal-server $NAME: still starting ($((i / 2))s)"
+    sleep 0.5
+  done
+  fail "the Temporal server did not answer on $ADDR within 120s; log: $LOG" "$LOG"
+}
+
+# ensure_namespace registers the namespace and search attributes, retrying while the
+# fresh server still spreads its shards (its first answers can be "not enough hosts").
+# It returns once visibility lists workflows of the namespace, so callers can start
+# and list right away.
+ensure_namespace() {
+  local i
+  for i in $(seq 1 30); do
+    if setup namespace && cli workflow list --namespace "$NAMESPACE" --limit 1 >/dev/null 2>&1; then return 0; fi
+    sleep 1
+  done
+  fail "could not set up namespace $NAMESPACE on $ADDR; see $STATE/setup.log" "$STATE/setup.log"
+}
+
+write_env() {
+  {
+    printf 'TEMPORAL_ADDRESS=%q\n' "$ADDR"
+    printf 'TEMPORAL_NAMESPACE=%q\n' "$NAMESPACE"
+    printf 'MATIH_TEMPORAL_METRICS_URL=%q\n' "http://127.0.0.1:${PORT[METRICS]}/metrics"
+    printf 'MATIH_TEMPORAL_DB=%q\n' "$DB"
+    printf 'MATIH_TEMPORAL_VISIBILITY_DB=%q\n' "$VISIBILITY_DB"
+    printf 'MATIH_TEMPORAL_LOG=%q\n' "$LOG"
+  } >"$ENVFILE"
+}
+
+up() {
+  local start=$SECONDS
+  check_settings
+  mkdir -p "$STATE"
+  if alive; then
+    say "temporal-server $NAME: already running (pid $(cat "$PIDFILE")) on $ADDR"
+    wait_healthy; ensure_namespace; write_env; return 0
+  fi
+  ensure_temporal_server
+  ensure_temporal_sql_tool
+  ensure_temporal_cli
+  local p
+  for p in "${!PORT[@]}"; do
+    if port_busy "${PORT[$p]}"; then die "port ${PORT[$p]} ($p) is taken by another process: stop it or choose another port (see --help)"; fi
+  done
+  validate_dynamic_config
+  SCHEMA_DIR=$(schema_dir)
+  PG_DSN=${MATIH_TEMPORAL_PG_DSN:-}
+  if [ -z "$PG_DSN" ]; then
+    say "temporal-server $NAME: starting PostgreSQL (scripts/postgres.sh)"
+    PG_DSN=$("$ROOT/scripts/postgres.sh" dsn) || die "PostgreSQL could not be started (scripts/postgres.sh dsn)"
+  fi
+  say "temporal-server $NAME: databases $DB and $VISIBILITY_DB (schemas from $TEMPORAL_SERVER_VERSION)"
+  : >"$STATE/setup.log"
+  setup schema || fail "could not set up the database schemas; see $STATE/setup.log" "$STATE/setup.log"
+
+  say "temporal-server $NAME: starting on $ADDR (log $LOG)"
+  rm -f "$ENVFILE"
+  # The subshell execs the server, so $! is the server's pid.
+  ( clean_env; server_env
+    exec nohup "$TEMPORAL_SERVER" --root "$ROOT" --config deploy/temporal --env production --allow-no-auth start
+  ) >"$LOG" 2>&1 </dev/null &
+  echo $! >"$PIDFILE"
+  watch_owner "$!"
+  wait_healthy
+  say "temporal-server $NAME: namespace $NAMESPACE and its search attributes"
+  ensure_namespace
+  write_env
+  say "temporal-server $NAME: ready on $ADDR in $((SECONDS - start))s (pid $(cat "$PIDFILE"), metrics http://127.0.0.1:${PORT[METRICS]}/metrics)"
+}
+
+down() {
+  if ! alive; then
+    rm -f "$PIDFILE" "$ENVFILE"; say "temporal-server $NAME: not running"; return 0
+  fi
+  local pid; pid=$(cat "$PIDFILE")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "temporal-server $NAME: did not stop within 30s; killing pid $pid"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$PIDFILE" "$ENVFILE"
+  say "temporal-server $NAME: stopped (pid $pid)"
+}
+
+status() {
+  local addr=$ADDR line
+  # Where `up` recorded another address (it ran with other settings), ask there.
+  [ -f "$ENVFILE" ] && addr=$(sed -n 's/^TEMPORAL_ADDRESS=//p' "$ENVFILE")
+  if ! alive; then echo "temporal-server $NAME: down ($addr)"; return 1; fi
+  if ! ADDR=$addr cli operator cluster health >/dev/null 2>&1; then
+    echo "temporal-server $NAME: pid $(cat "$PIDFILE") not answering on $addr (log $LOG)"; return 1
+  fi
+  echo "temporal-server $NAME: up (pid $(cat "$PIDFILE")) on $addr, namespace $NAMESPACE, log $LOG"
+  # The CLI prints the JSON one field per line: no JSON tool needed for two fields.
+  ADDR=$addr cli operator cluster describe -o json | while IFS= read -r line; do
+    case $line in *'"serverVersion"'*|*'"persistenceStore"'*|*'"visibilityStore"'*)
+      line=${line//[\",]/}; echo "  ${line#"${line%%[![:space:]]*}"}" ;;
+    esac
+  done
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  env) if alive && [ -f "$ENVFILE" ]; then cat "$ENVFILE"; else printf 'TEMPORAL_ADDRESS=%s\nTEMPORAL_NAMESPACE=%s\n' "$ADDR" "$NAMESPACE"; fi ;;
+  -h|--help|help) usage ;;
+  *) say "unknown command '${1:-}' (expected up, down, status or env)"; usage >&2; exit 2 ;;
+esac
