@@ -1,0 +1,219 @@
+package pipelineapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// RequestTimeout bounds one request's Temporal calls; the approval update, which
+// waits for a worker, is bounded below it by the backend.
+const RequestTimeout = 20 * time.Second
+
+// Options configure the API.
+type Options struct {
+	Backend Backend
+	// Pipelines resolves execute's pipeline_id; nil answers 404 to every execute.
+	Pipelines Pipelines
+	// Tokens enables bearer auth and the mutating routes; nil serves GET only, to
+	// anyone (meant for loopback).
+	Tokens *Tokens
+	// ReadOnly refuses the mutating routes even to operate tokens.
+	ReadOnly bool
+	Auditor  Auditor
+	Logger   *slog.Logger
+	// Registry receives the request metrics; nil makes one with the Go and process
+	// collectors.
+	Registry *prometheus.Registry
+	// Now names new workflows; nil is time.Now.
+	Now func() time.Time
+}
+
+// Server is the Pipeline Service API as an http.Handler.
+type Server struct {
+	opts    Options
+	mux     *http.ServeMux
+	idem    *idemStore
+	metrics *httpMetrics
+}
+
+// New builds the API and registers its routes.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Registry == nil {
+		opts.Registry = newRegistry()
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux(), idem: newIdemStore(IdempotencyTTL, IdempotencyMaxKeys)}
+	s.metrics = newHTTPMetrics(opts.Registry)
+	seen := map[string]bool{}
+	for _, rt := range s.routes() {
+		s.mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
+		if !seen[rt.Path] {
+			// Any other method on a served path: 405 in the one error shape.
+			s.mux.Handle(rt.Path, methodNotAllowed(rt.Path, s.allowed(rt.Path)))
+			seen[rt.Path] = true
+		}
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, fail(http.StatusNotFound, CodeNotFound, "no such route: "+truncate(r.URL.Path, 200)+"; see GET /v1/openapi.json"))
+	})
+	return s
+}
+
+// ServeHTTP counts and times every request by its route pattern and status code.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	s.mux.ServeHTTP(sw, r)
+	s.metrics.observe(r, sw.code, time.Since(start))
+}
+
+// Mutating reports whether the server takes mutating requests at all.
+func (s *Server) Mutating() bool { return s.opts.Tokens != nil && !s.opts.ReadOnly }
+
+// Route is one served route: its method, its path pattern, the role it needs and,
+// for a mutating route, the audit action.
+type Route struct {
+	Method string
+	Path   string
+	Need   Role
+	Action string
+	handle func(http.ResponseWriter, *http.Request, Caller)
+}
+
+// Routes lists what the server serves; the OpenAPI document lists the same.
+func (s *Server) Routes() []Route { return s.routes() }
+
+// The routes' paths.
+const (
+	PathStatus    = "/v1/pipelines/workflows/{workflowId}/status"
+	PathSignal    = "/v1/pipelines/workflows/{workflowId}/signal"
+	PathWorkflows = "/v1/pipelines/workflows"
+	PathExecute   = "/v1/pipelines/{pipelineId}/execute"
+	PathApprovals = "/v1/approvals"
+	PathBackfills = "/v1/backfills"
+	PathMigration = "/v1/migrations"
+	PathOpenAPI   = "/v1/openapi.json"
+)
+
+func (s *Server) routes() []Route {
+	return []Route{
+		{Method: "GET", Path: "/healthz", handle: s.healthz},
+		{Method: "GET", Path: "/readyz", handle: s.readyz},
+		{Method: "GET", Path: "/metrics", handle: s.serveMetrics},
+		{Method: "GET", Path: PathOpenAPI, handle: serveOpenAPI},
+		{Method: "GET", Path: PathWorkflows, Need: RoleRead, handle: s.list},
+		{Method: "GET", Path: PathStatus, Need: RoleRead, handle: s.status},
+		{Method: "GET", Path: PathApprovals, Need: RoleRead, handle: s.approvals},
+		{Method: "POST", Path: PathSignal, Need: RoleOperate, Action: "signal", handle: s.signal},
+		{Method: "POST", Path: PathExecute, Need: RoleOperate, Action: "start pipeline", handle: s.execute},
+		{Method: "POST", Path: PathBackfills, Need: RoleOperate, Action: "start backfill", handle: s.backfill},
+		{Method: "POST", Path: PathMigration, Need: RoleOperate, Action: "start migration", handle: s.migration},
+	}
+}
+
+// record is what one request did, for its audit line.
+type record struct {
+	caller                   Caller
+	action, workflow, reason string
+	err                      *apiError
+}
+
+type recordKey struct{}
+
+func recordOf(r *http.Request) *record {
+	rec, _ := r.Context().Value(recordKey{}).(*record)
+	return rec
+}
+
+// wrap authenticates, authorises and, for a mutating route, audits the request
+// whatever its outcome (refused ones included).
+func (s *Server) wrap(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &record{action: rt.Action, caller: Caller{Name: "unauthenticated"}}
+		r = r.WithContext(context.WithValue(r.Context(), recordKey{}, rec))
+		if rt.Action != "" {
+			defer s.audit(r, rec)
+		}
+		if rt.Need == RoleNone {
+			rt.handle(w, r, Caller{})
+			return
+		}
+		c, err := s.opts.Tokens.authenticate(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		rec.caller = c
+		if err := s.authorize(c, rt.Need); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		rt.handle(w, r, c)
+	})
+}
+
+func (s *Server) authorize(c Caller, need Role) error {
+	switch {
+	case need == RoleOperate && s.opts.Tokens == nil:
+		return fail(http.StatusForbidden, CodeForbidden, "this server runs without --tokens and serves GET only")
+	case need == RoleOperate && s.opts.ReadOnly:
+		return fail(http.StatusForbidden, CodeForbidden, "this server runs --read-only and serves GET only")
+	case !c.Role.allows(need):
+		return fail(http.StatusForbidden, CodeForbidden, "token "+c.Name+" has role "+string(c.Role)+"; this route needs "+string(need))
+	}
+	return nil
+}
+
+func (s *Server) audit(r *http.Request, rec *record) {
+	if s.opts.Auditor == nil {
+		return
+	}
+	e := AuditEntry{Identity: rec.caller.Name, Action: rec.action, Workflow: rec.workflow, Reason: rec.reason}
+	if rec.err != nil {
+		e.Err = rec.err
+	}
+	if err := s.opts.Auditor.Audit(e); err != nil {
+		s.opts.Logger.Warn("audit log", "err", err, "action", rec.action, "path", r.URL.Path)
+	}
+}
+
+// allowed lists the methods served on path, for a 405's Allow header.
+func (s *Server) allowed(path string) string {
+	var out string
+	for _, rt := range s.routes() {
+		if rt.Path == path {
+			if out != "" {
+				out += ", "
+			}
+			out += rt.Method
+		}
+	}
+	return out
+}
+
+func methodNotAllowed(path, allow string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeError(w, r, fail(http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" "+path+": expected "+allow))
+	})
+}
+
+// statusWriter remembers the status code for the metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
