@@ -3,8 +3,12 @@
 # (SQLite under .data/), the three workers, demo data and demo pipelines, then the
 # console.
 #
-#   scripts/dev.sh [up] [--no-console]   start what is not running yet, then open the console
-#                                        (only when stdin is a terminal)
+#   scripts/dev.sh [up] [--no-console] [--postgres]
+#                                        start what is not running yet, then open the console
+#                                        (only when stdin is a terminal); --postgres runs the
+#                                        real temporal-server on PostgreSQL persistence and
+#                                        visibility (scripts/temporal-server.sh) instead of
+#                                        the dev server
 #   scripts/dev.sh down                  stop exactly what `up` started
 #   scripts/dev.sh status                show each part
 #   scripts/dev.sh install               only install the Temporal CLI into ./bin
@@ -82,14 +86,19 @@ demo_data() {
 
 # start_worker runs this tree's build of a worker unless some build of it runs
 # already (a rollout may have replaced it), and makes it current when the worker's
-# deployment has no current build yet.
+# deployment has no current build, or one that runs nowhere on this stack (left in
+# the server's database by an earlier stack): runs would wait for it forever.
 start_worker() { # name
-  local name=$1 running
+  local name=$1 running current
   running=$(running_builds "$name" | tr '\n' ' ')
   if [ -n "$running" ]; then say "$name: already running (builds ${running% })"; return; fi
   start_build "$name" "$BUILD"
   wait_polling "$name" "$BUILD"
-  [ -n "$(current_build "$name")" ] || set_current "$name" "$BUILD"
+  current=$(current_build "$name")
+  if [ -z "$current" ] || { [ "$current" != "$BUILD" ] && ! build_alive "$name" "$current"; }; then
+    [ -z "$current" ] || say "$name: the current build $current runs nowhere on this stack; replacing it"
+    set_current "$name" "$BUILD"
+  fi
 }
 
 start_demos() {
@@ -115,20 +124,36 @@ ensure_maintenance_schedule() {
     || say "schedule: could not register table-maintenance"
 }
 
+# server_kind prints which Temporal server this stack runs: dev or postgres.
+server_kind() { cat "$DATA/server-kind" 2>/dev/null || echo dev; }
+
+# start_postgres_server runs the production-like server on the stack's port; its
+# setup creates the namespace and the search attributes.
+start_postgres_server() {
+  if alive temporal; then die "the dev server runs already; scripts/dev.sh down first to switch to --postgres"; fi
+  MATIH_TEMPORAL_PORT="$PORT" "$ROOT/scripts/temporal-server.sh" up
+  echo postgres >"$DATA/server-kind"
+}
+
 up() {
-  local console=1 arg
+  local console=1 postgres=0 arg
   for arg in "$@"; do
     case $arg in
       --no-console) console=0 ;;
+      --postgres) postgres=1 ;;
       -h|--help) usage; exit 0 ;;
-      *) die "unknown option '$arg' (expected --no-console)" ;;
+      *) die "unknown option '$arg' (expected --no-console or --postgres)" ;;
     esac
   done
   [ -t 0 ] || console=0
   mkdir -p "$PIDS" "$LOGS" "$DATA/demo"
   ensure_temporal_cli
-  start_temporal
-  ensure_search_attributes
+  if [ $postgres = 1 ] || [ "$(server_kind)" = postgres ]; then
+    start_postgres_server
+  else
+    start_temporal
+    ensure_search_attributes
+  fi
   ensure_deb jq jq
   BUILD=$(default_build_id)
   build
@@ -161,12 +186,19 @@ down() {
   for w in "${WORKER_NAMES[@]}"; do
     for b in $(running_builds "$w"); do stop_build "$w" "$b"; done
   done
-  stop_one temporal
+  if [ "$(server_kind)" = postgres ]; then
+    MATIH_TEMPORAL_PORT="$PORT" "$ROOT/scripts/temporal-server.sh" down
+    rm -f "$DATA/server-kind"
+  else
+    stop_one temporal
+  fi
 }
 
 status() {
   printf '%-16s %-8s %-8s %s\n' PART PID STATE WHERE
-  if alive temporal; then
+  if [ "$(server_kind)" = postgres ]; then
+    MATIH_TEMPORAL_PORT="$PORT" "$ROOT/scripts/temporal-server.sh" status | sed 's/^/temporal-server  /'
+  elif alive temporal; then
     printf '%-16s %-8s %-8s %s\n' temporal "$(cat "$PIDS/temporal.pid")" up "$ADDR namespace $NAMESPACE, UI http://127.0.0.1:$UI_PORT"
   else
     printf '%-16s %-8s %-8s %s\n' temporal - down "$ADDR"
@@ -185,7 +217,7 @@ status() {
 
 case "${1:-up}" in
   up) shift || true; up "$@" ;;
-  --no-console) up "$@" ;;
+  --no-console|--postgres) up "$@" ;;
   down) down ;;
   status) status ;;
   install) ensure_temporal_cli; say "Temporal CLI: $("$TEMPORAL" --version)" ;;
