@@ -40,8 +40,10 @@ type stack struct {
 // (src00, src01, ...), whose files the tests create as they need them.
 const sourceSlots = 16
 
-func newStack(t *testing.T) *stack {
-	srv := testkit.StartDevServer(t)
+func newStack(t *testing.T) *stack { return newStackOn(t, testkit.StartDevServer(t)) }
+
+// newStackOn is newStack on a server the test started.
+func newStackOn(t *testing.T, srv *testkit.DevServer) *stack {
 	dir := t.TempDir()
 	s := &stack{srv: srv, dir: dir, catalog: filepath.Join(dir, "catalog.db"), warehouse: filepath.Join(dir, "warehouse"), notified: &recorder{}}
 	var conns []connections.Connection

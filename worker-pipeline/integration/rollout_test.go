@@ -82,7 +82,19 @@ func TestRolloutOfAnIncompatibleBuildLeavesRunsInFlightOnTheirBuild(t *testing.T
 	if testing.Short() {
 		t.Skip("builds two worker binaries and drains one")
 	}
-	s := newStack(t)
+	rolloutScenario(t, newStack(t))
+}
+
+// TestRolloutOnPostgresServer is the same scenario on the production-like server
+// (temporal-server on PostgreSQL, deploy/temporal/production.yaml).
+func TestRolloutOnPostgresServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two worker binaries and drains one")
+	}
+	rolloutScenario(t, newStackOn(t, testkit.StartPostgresServer(t)))
+}
+
+func rolloutScenario(t *testing.T, s *stack) {
 	r := &rollout{srv: s.srv, data: t.TempDir(), bins: t.TempDir()}
 	t.Cleanup(r.stopAll)
 	// The stack's sources and connections, where a worker started with only
