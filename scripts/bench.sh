@@ -7,6 +7,8 @@
 #   scripts/bench.sh backfill   DataBackfillWorkflow vs the seed's loop vs the no-op
 #                               ceiling (1,000 partitions, about 15 minutes;
 #                               MATIH_BENCH_PARTITIONS=200 for a quick look)
+#   scripts/bench.sh api        GET status on matih serve at 5,000 history events, with
+#                               and without a worker, vs reading the whole history (p50/p99)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -24,9 +26,15 @@ run_backfill() {
   go test ./worker-pipeline/bench -run '^$' -bench 'Backfill' -benchtime 1x -timeout 90m
 }
 
+run_api() {
+  say "==> GET status at 5,000 events, with and without a worker, vs a full history scan (p50/p99 ms)"
+  (cd tui && go test ./internal/cli -run '^$' -bench 'StatusAtFiveThousandEvents' -benchtime 200x -timeout 20m)
+}
+
 case "${1:-all}" in
+  api) run_api ;;
   extract) run_extract ;;
   backfill) run_backfill ;;
-  all) run_extract; run_backfill ;;
-  *) die "unknown benchmark '$1' (expected extract or backfill)" ;;
+  all) run_extract; run_api; run_backfill ;;
+  *) die "unknown benchmark '$1' (expected extract, api or backfill)" ;;
 esac

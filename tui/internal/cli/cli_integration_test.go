@@ -31,7 +31,7 @@ func matih(t *testing.T, srv *testkit.DevServer, auditPath string, args ...strin
 	return run{code, out.String(), errb.String()}
 }
 
-func writeConfig(t *testing.T, name, body string) string {
+func writeConfig(t testing.TB, name, body string) string {
 	p := filepath.Join(t.TempDir(), name)
 	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
 	return p

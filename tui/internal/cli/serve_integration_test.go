@@ -27,7 +27,7 @@ import (
 )
 
 // testApp is an App with its global flags parsed as `matih --address ... ` would.
-func testApp(t *testing.T, address, namespace, auditPath string) *App {
+func testApp(t testing.TB, address, namespace, auditPath string) *App {
 	a := &App{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}, In: strings.NewReader(""), Identity: "tester@host"}
 	root := a.Root()
 	root.SetArgs([]string{"--address", address, "--namespace", namespace, "--audit-log", auditPath, "version"})
@@ -130,7 +130,7 @@ func TestServeDrivesARunOverHTTP(t *testing.T) {
 
 // startServe runs a.serve on a free port until shutdown is called, and waits until
 // it is ready; shutdown returns what serve returned.
-func startServe(t *testing.T, a *App, f serveFlags) (string, func() error) {
+func startServe(t testing.TB, a *App, f serveFlags) (string, func() error) {
 	f.listen = testkit.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)

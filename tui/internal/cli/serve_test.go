@@ -21,13 +21,13 @@ const (
 	serveReadToken    = "read-token-for-tests"
 )
 
-func writeTokens(t *testing.T) string {
+func writeTokens(t testing.TB) string {
 	return writeConfig(t, "tokens.yaml", "tokens:\n"+
 		"  - {name: pipeline-service, role: operate, sha256: "+pipelineapi.Digest(serveOperateToken)+"}\n"+
 		"  - {name: dashboard, role: read, sha256: "+pipelineapi.Digest(serveReadToken)+"}\n")
 }
 
-func writePipelines(t *testing.T, files map[string]string) string {
+func writePipelines(t testing.TB, files map[string]string) string {
 	dir := t.TempDir()
 	for name, body := range files {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))

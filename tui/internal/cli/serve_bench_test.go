@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/testkit"
+	"github.com/matih/ops/tui/internal/testflow"
+)
+
+// benchEvents is the history length the status benchmark measures at.
+const benchEvents = 5000
+
+// growHistory signals a run until its history holds at least n events; each signal
+// adds one event (and, with a worker, a workflow task).
+func growHistory(b *testing.B, c client.Client, id string, n int64) int64 {
+	ctx := context.Background()
+	for {
+		d, err := c.DescribeWorkflowExecution(ctx, id, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if l := d.GetWorkflowExecutionInfo().GetHistoryLength(); l >= n {
+			return l
+		}
+		for i := 0; i < 200; i++ {
+			if err := c.SignalWorkflow(ctx, id, "", "bench-noise", i); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// startWaiting starts the low-quality test pipeline (it waits for approval) on queue.
+func startWaiting(b *testing.B, c client.Client, id, queue string) {
+	var cfg contract.PipelineConfig
+	cfg.PipelineID, cfg.MinQualityScore = "bench", 0.9
+	cfg.Source = contract.SourceConfig{Connection: "sales", Table: "sales", Columns: []string{"id", "missing_region"}}
+	cfg.Destination = contract.DestinationConfig{Table: "analytics.bench"}
+	cfg.ApprovalTimeout = contract.Duration(time.Hour)
+	if _, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: queue}, contract.DataPipelineWorkflow, cfg); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// percentiles reports p50 and p99 of the measured durations, in milliseconds.
+func percentiles(b *testing.B, d []time.Duration) {
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	at := func(q float64) float64 { return float64(d[int(q*float64(len(d)-1))]) / float64(time.Millisecond) }
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
+}
+
+// BenchmarkStatusAtFiveThousandEvents measures GET status on `matih serve` for a run
+// with a 5,000-event history, with a worker answering the status query and with no
+// worker polling its queue, side by side with the naive way: reading the whole
+// history. Run it with scripts/bench.sh api.
+func BenchmarkStatusAtFiveThousandEvents(b *testing.B) {
+	srv := testkit.StartDevServer(b)
+	stop, err := testflow.StartWorker(srv.Client)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(stop)
+	a := testApp(b, srv.HostPort, srv.Namespace, filepath.Join(b.TempDir(), "audit.log"))
+	base, shutdown := startServe(b, a, serveFlags{tokens: writeTokens(b)})
+	b.Cleanup(func() { _ = shutdown() })
+
+	runs := map[string]string{"with-worker": "bench-with-worker", "no-worker": "bench-no-worker"}
+	startWaiting(b, srv.Client, runs["with-worker"], contract.PipelineQueue)
+	startWaiting(b, srv.Client, runs["no-worker"], "bench-nobody-polls")
+	for name, id := range runs {
+		b.Logf("%s: %d events", name, growHistory(b, srv.Client, id, benchEvents))
+	}
+	for _, name := range []string{"with-worker", "no-worker"} {
+		id := runs[name]
+		b.Run("api/"+name, func(b *testing.B) {
+			measure(b, func() {
+				req, _ := http.NewRequest("GET", base+"/v1/pipelines/workflows/"+id+"/status", nil)
+				req.Header.Set("Authorization", "Bearer "+serveReadToken)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil || resp.StatusCode != http.StatusOK {
+					b.Fatalf("status of %s: %v %v", id, err, resp)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			})
+		})
+		b.Run("history-scan/"+name, func(b *testing.B) {
+			measure(b, func() {
+				it := srv.Client.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+				for it.HasNext() {
+					if _, err := it.Next(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
+
+func measure(b *testing.B, op func()) {
+	d := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		op()
+		d = append(d, time.Since(start))
+	}
+	b.StopTimer()
+	percentiles(b, d)
+}
