@@ -14,29 +14,26 @@ say()  { printf '%s\n' "$*" >&2; }
 die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # ensure_temporal_cli installs the pinned Temporal CLI into ./bin when it is missing.
-ensure_temporal_cli() {
-  if [ -x "$TEMPORAL" ]; then return 0; fi
-  command -v go >/dev/null 2>&1 || die "Go is not installed (expected go on PATH)"
-  say "installing Temporal CLI $TEMPORAL_CLI_VERSION into $BIN (takes a few minutes the first time)"
-  mkdir -p "$BIN"
-  GOBIN="$BIN" GOWORK=off GOFLAGS=-mod=mod go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION" \
-    || die "could not install the Temporal CLI with go install"
-}
+ensure_temporal_cli() { go_install_bin "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION" "$TEMPORAL"; }
 
 # usage_of prints a script's header comment (the lines after the shebang that start with #).
 usage_of() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$1"; }
 
-# ensure_temporal_server installs the pinned Temporal server into ./bin when missing.
-ensure_temporal_server() {
-  if [ -x "$TEMPORAL_SERVER" ]; then return 0; fi
+# go_install_bin PACKAGE@VERSION DEST installs one Go command as DEST, outside any
+# module (go.work plays no part), when DEST is missing.
+go_install_bin() {
+  local pkg=$1 dest=$2 tmp
+  if [ -x "$dest" ]; then return 0; fi
   command -v go >/dev/null 2>&1 || die "Go is not installed (expected go on PATH)"
-  say "installing Temporal server $TEMPORAL_SERVER_VERSION into $BIN (takes a few minutes the first time)"
-  mkdir -p "$BIN"
-  local tmp; tmp=$(mktemp -d)
-  GOBIN="$tmp" GOWORK=off GOFLAGS=-mod=mod go install "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" \
-    || { rm -rf "$tmp"; die "could not install the Temporal server with go install"; }
-  mv "$tmp/server" "$TEMPORAL_SERVER"; rm -rf "$tmp"
+  say "installing $pkg into $(dirname "$dest") (takes a few minutes the first time)"
+  mkdir -p "$(dirname "$dest")"
+  tmp=$(mktemp -d)
+  GOBIN="$tmp" GOWORK=off GOFLAGS=-mod=mod go install "$pkg" || { rm -rf "$tmp"; die "could not install $pkg with go install"; }
+  mv "$tmp/$(basename "${pkg%@*}")" "$dest"; rm -rf "$tmp"
 }
+
+# ensure_temporal_server installs the pinned Temporal server into ./bin when missing.
+ensure_temporal_server() { go_install_bin "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" "$TEMPORAL_SERVER"; }
 
 # ensure_shellcheck installs shellcheck from Debian's packages when it is missing.
 ensure_shellcheck() {

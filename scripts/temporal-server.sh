@@ -68,16 +68,7 @@ usage() { usage_of "$0"; }
 
 # ensure_temporal_sql_tool installs the server release's schema tool into ./bin when
 # missing, pinned to the server's version so its schemas match the server.
-ensure_temporal_sql_tool() {
-  if [ -x "$TEMPORAL_SQL_TOOL" ]; then return 0; fi
-  command -v go >/dev/null 2>&1 || die "Go is not installed (expected go on PATH)"
-  say "installing temporal-sql-tool $TEMPORAL_SERVER_VERSION into $BIN (takes a few minutes the first time)"
-  mkdir -p "$BIN"
-  local tmp; tmp=$(mktemp -d)
-  GOBIN="$tmp" GOWORK=off GOFLAGS=-mod=mod go install "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION" \
-    || { rm -rf "$tmp"; die "could not install temporal-sql-tool with go install"; }
-  mv "$tmp/sql" "$TEMPORAL_SQL_TOOL"; rm -rf "$tmp"
-}
+ensure_temporal_sql_tool() { go_install_bin "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION" "$TEMPORAL_SQL_TOOL"; }
 
 # schema_dir prints the release's schema/postgresql/v12 folder from the server module's
 # source, downloading it into the module cache when missing (outside any module, so

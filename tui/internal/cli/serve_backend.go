@@ -155,11 +155,7 @@ func (b *apiBackend) List(ctx context.Context, f pipelineapi.Filter, pageSize in
 	if err != nil {
 		return pipelineapi.Page{}, apiError(err)
 	}
-	out := pipelineapi.Page{NextToken: page.NextToken, Rows: make([]pipelineapi.Row, 0, len(page.Rows))}
-	for _, r := range page.Rows {
-		out.Rows = append(out.Rows, pipelineapi.Row(r))
-	}
-	return out, nil
+	return page, nil
 }
 
 // Ready dials if needed and checks the server answers now.

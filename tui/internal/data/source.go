@@ -6,31 +6,19 @@ package data
 import (
 	"context"
 	"errors"
+	"github.com/matih/ops/shared/pipelineapi"
 	"time"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
 )
 
-// Row is one workflow in a list, read from visibility only (no query per row).
-type Row struct {
-	WorkflowID   string     `json:"workflowId"`
-	RunID        string     `json:"runId"`
-	Type         string     `json:"type"`
-	Status       string     `json:"status"`
-	Phase        string     `json:"phase,omitempty"`
-	Progress     *float64   `json:"progress,omitempty"`
-	QualityScore *float64   `json:"qualityScore,omitempty"`
-	StartedAt    time.Time  `json:"startedAt"`
-	ClosedAt     *time.Time `json:"closedAt,omitempty"`
-	TaskQueue    string     `json:"taskQueue,omitempty"`
-}
+// Row is one workflow in a list, read from visibility only (no query per row). It
+// is the API's row, so `matih ls -o json` and GET /v1/pipelines/workflows agree.
+type Row = pipelineapi.Row
 
 // Page is one page of a list with the token for the next one (nil at the end).
-type Page struct {
-	Rows      []Row
-	NextToken []byte
-}
+type Page = pipelineapi.Page
 
 // Poller is a worker seen polling a queue.
 type Poller struct {
