@@ -75,7 +75,7 @@ func ParseReplay(spec Spec, args []string, stderr io.Writer) (ReplayOptions, err
 	fs.DurationVar(&o.ClosedWithin, "closed-within", 24*time.Hour, "with --live: closed runs this recent are replayed too")
 	fs.IntVar(&o.Limit, "limit", 1000, "with --live: at most this many runs")
 	fs.BoolVar(&o.Strict, "strict", false, "fail on drift too: a committed fixture or a closed run that no longer replays")
-	fs.StringVar(&o.BuildID, "build-id", DefaultBuildID(), "the build under test: live runs pinned to it must replay")
+	fs.StringVar(&o.BuildID, "build-id", "", "with --live, the build under test: live runs pinned to it must replay (default: this binary's build ID)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: %s replay [flags] [HISTORY.json|DIR ...]
 
@@ -111,8 +111,13 @@ Flags:
 	case o.ClosedWithin < 0:
 		return o, usageError{fmt.Errorf("--closed-within: expected a positive duration, got %s", o.ClosedWithin)}
 	}
-	if err := checkBuildID(o.BuildID); err != nil {
-		return o, usageError{err}
+	if o.Live && o.BuildID == "" {
+		o.BuildID = DefaultBuildID()
+	}
+	if o.BuildID != "" {
+		if err := checkBuildID(o.BuildID); err != nil {
+			return o, usageError{err}
+		}
 	}
 	return o, nil
 }
@@ -168,17 +173,22 @@ func replayPath(r *typeSet, logger sdklog.Logger, path string) ([]replayResult, 
 	sort.Strings(files)
 	var out []replayResult
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("history %s: %w", f, err)
-		}
-		h, err := client.HistoryFromJSON(strings.NewReader(string(b)), client.HistoryJSONOptions{})
+		h, err := readHistory(f)
 		if err != nil {
 			return nil, fmt.Errorf("history %s: not a JSON workflow history: %w", f, err)
 		}
 		out = append(out, replayOne(r, logger, "fixture "+f, h, drift))
 	}
 	return out, nil
+}
+
+func readHistory(path string) (*historypb.History, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return client.HistoryFromJSON(f, client.HistoryJSONOptions{})
 }
 
 // replayOne replays h; a failure gets the verdict onFailure.

@@ -108,7 +108,7 @@ func Parse(spec Spec, args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error (env MATIH_LOG_LEVEL)")
 	fs.StringVar(&o.LogFormat, "log-format", "text", "text or json (env MATIH_LOG_FORMAT)")
 	fs.StringVar(&o.DataDir, "data-dir", datadir.Default(), "folder for local files; every relative path in a setting is inside it (env MATIH_DATA_DIR)")
-	fs.StringVar(&o.BuildID, "build-id", DefaultBuildID(), fmt.Sprintf("this build's ID in Worker Deployment %q; default: the VCS revision, or a hash of the binary (env MATIH_BUILD_ID)", DeploymentName(spec.Name)))
+	fs.StringVar(&o.BuildID, "build-id", "", fmt.Sprintf("this build's ID in Worker Deployment %q; default: the VCS revision, or a hash of the binary (env MATIH_BUILD_ID)", DeploymentName(spec.Name)))
 	if spec.Flags != nil {
 		spec.Flags(fs)
 	}
@@ -139,6 +139,9 @@ func Parse(spec Spec, args []string, stderr io.Writer) (Options, error) {
 	}
 	if _, err := newLogger(o.LogLevel, o.LogFormat); err != nil {
 		return o, usageError{err}
+	}
+	if o.BuildID == "" {
+		o.BuildID = DefaultBuildID() // only now: without VCS stamping it hashes the binary
 	}
 	if err := checkBuildID(o.BuildID); err != nil {
 		return o, usageError{err}
