@@ -20,6 +20,7 @@ import (
 
 	"github.com/matih/ops/shared/connections"
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/testkit"
 	"github.com/matih/ops/worker-pipeline/demo"
 	"github.com/matih/ops/worker-pipeline/lakehouse"
@@ -162,4 +163,27 @@ func (s *stack) tableRows0(t *testing.T, table string) int64 {
 		return 0
 	}
 	return n
+}
+
+// waitPhase waits until a run's status query reports phase, and returns that document.
+func waitPhase(t *testing.T, c client.Client, id, phase string) status.Document {
+	t.Helper()
+	var doc status.Document
+	require.Eventually(t, func() bool {
+		v, err := c.QueryWorkflow(context.Background(), id, "", contract.QueryStatus)
+		return err == nil && v.Get(&doc) == nil && doc.Phase == phase
+	}, 60*time.Second, 200*time.Millisecond, "%s never reached %s", id, phase)
+	return doc
+}
+
+// approve approves a waiting run through the approval update and returns the
+// workflow's acknowledgement.
+func approve(t *testing.T, c client.Client, id, approver, reason string) status.Approval {
+	t.Helper()
+	ctx := context.Background()
+	h, err := c.UpdateWorkflow(ctx, updateOpts(id, contract.ApprovalSignal{Approved: true, Approver: approver, Reason: reason}))
+	require.NoError(t, err)
+	var ack status.Approval
+	require.NoError(t, h.Get(ctx, &ack))
+	return ack
 }

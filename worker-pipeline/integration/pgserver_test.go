@@ -14,7 +14,6 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/testkit"
 )
 
@@ -57,18 +56,9 @@ func TestPipelineOnPostgresServer(t *testing.T) {
 
 	conn, want := s.source(t, 2000, 0.3)
 	run := s.start(t, "pipeline-orders-on-postgres", cfgFor(conn, "analytics.orders_pg"))
-	var doc status.Document
-	require.Eventually(t, func() bool {
-		v, err := srv.Client.QueryWorkflow(ctx, run.GetID(), "", contract.QueryStatus)
-		return err == nil && v.Get(&doc) == nil && doc.Phase == contract.PhaseAwaitingApproval
-	}, 60*time.Second, 200*time.Millisecond, "the run never waited for approval")
+	doc := waitPhase(t, srv.Client, run.GetID(), contract.PhaseAwaitingApproval)
 	assert.Less(t, doc.Quality.Score, 0.9)
-
-	h, err := srv.Client.UpdateWorkflow(ctx, updateOpts(run.GetID(), contract.ApprovalSignal{Approved: true, Approver: "ana@bastion", Reason: "late feed, known"}))
-	require.NoError(t, err)
-	var ack status.Approval
-	require.NoError(t, h.Get(ctx, &ack))
-	assert.True(t, ack.Approved)
+	assert.True(t, approve(t, srv.Client, run.GetID(), "ana@bastion", "late feed, known").Approved)
 
 	var res contract.PipelineResult
 	require.NoError(t, run.Get(ctx, &res))

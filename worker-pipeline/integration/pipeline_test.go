@@ -13,7 +13,6 @@ import (
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/objstore"
-	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/testkit"
 	"github.com/matih/ops/worker-pipeline/airflow/airflowtest"
 )
@@ -56,11 +55,7 @@ func TestLowQualityWaitsThenApprovedByUpdate(t *testing.T) {
 	db, want := s.source(t, 2000, 0.3)
 	run := s.start(t, "pipeline-orders-dirty", cfgFor(db, "analytics.dirty"))
 	ctx := context.Background()
-	var doc status.Document
-	require.Eventually(t, func() bool {
-		v, err := s.srv.Client.QueryWorkflow(ctx, run.GetID(), "", contract.QueryStatus)
-		return err == nil && v.Get(&doc) == nil && doc.Phase == contract.PhaseAwaitingApproval
-	}, 30*time.Second, 200*time.Millisecond)
+	doc := waitPhase(t, s.srv.Client, run.GetID(), contract.PhaseAwaitingApproval)
 	assert.Less(t, doc.Quality.Score, 0.9)
 	assert.NotEmpty(t, doc.Quality.Checks[1].Samples, "the approver sees failing samples")
 
@@ -70,10 +65,7 @@ func TestLowQualityWaitsThenApprovedByUpdate(t *testing.T) {
 		err = h.Get(ctx, nil)
 	}
 	require.ErrorContains(t, err, "approver is required")
-	h, err = s.srv.Client.UpdateWorkflow(ctx, updateOpts(run.GetID(), contract.ApprovalSignal{Approved: true, Approver: "ana@bastion", Reason: "late feed, known"}))
-	require.NoError(t, err)
-	var ack status.Approval
-	require.NoError(t, h.Get(ctx, &ack))
+	ack := approve(t, s.srv.Client, run.GetID(), "ana@bastion", "late feed, known")
 	assert.True(t, ack.Approved)
 
 	var res contract.PipelineResult

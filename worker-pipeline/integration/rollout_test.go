@@ -9,7 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -136,9 +135,7 @@ func rolloutScenario(t *testing.T, s *stack) {
 	require.False(t, ok, "A still has pinned runs: %s", out)
 	assert.True(t, r.alive("build-a"), "A keeps running until it is drained")
 
-	h, err := c.UpdateWorkflow(ctx, updateOpts(waiting.GetID(), contract.ApprovalSignal{Approved: true, Approver: "ana@bastion", Reason: "drill"}))
-	require.NoError(t, err)
-	require.NoError(t, h.Get(ctx, nil))
+	assert.True(t, approve(t, c, waiting.GetID(), "ana@bastion", "drill").Approved)
 	require.NoError(t, waiting.Get(ctx, &res))
 	assert.Equal(t, contract.StatusCompleted, res.Status)
 	require.NoError(t, c.SignalWorkflow(ctx, backfillID, "", contract.SignalResume, contract.PauseSignal{RequestedBy: "ops", Reason: "drill over"}))
@@ -165,16 +162,4 @@ func rolloutScenario(t *testing.T, s *stack) {
 	out, ok = r.run(t, nil, "status", "worker-pipeline")
 	require.True(t, ok, out)
 	assert.Contains(t, out, "current  build-a")
-}
-
-// waitPhase waits until a run's status query reports phase.
-func waitPhase(t *testing.T, c client.Client, id, phase string) {
-	t.Helper()
-	require.Eventually(t, func() bool {
-		v, err := c.QueryWorkflow(context.Background(), id, "", contract.QueryStatus)
-		var doc struct {
-			Phase string `json:"phase"`
-		}
-		return err == nil && v.Get(&doc) == nil && doc.Phase == phase
-	}, 60*time.Second, 200*time.Millisecond, "%s never reached %s", id, phase)
 }
