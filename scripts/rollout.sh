@@ -80,6 +80,7 @@ start_local() { # WORKER BUILD RAMP WATCH
   start_build "$w" "$b"
   wait_polling "$w" "$b"
   if ! replay_gate "$w" "$b"; then
+    [ "$current" = "$b" ] && die "$w: $b, the current build, no longer passes the replay gate (above); it keeps running"
     stop_build "$w" "$b"
     die "$w: $b failed the replay gate (above): it would break runs it would have to continue; stopped it, ${current:-nothing} stays current"
   fi
