@@ -8,7 +8,8 @@
 #                               ceiling (1,000 partitions, about 15 minutes;
 #                               MATIH_BENCH_PARTITIONS=200 for a quick look)
 #   scripts/bench.sh api        GET status on matih serve at 5,000 history events, with
-#                               and without a worker, vs reading the whole history (p50/p99)
+#                               and without a worker, vs reading the whole history (p50/p99),
+#                               and its throughput under wrk
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -27,7 +28,8 @@ run_backfill() {
 }
 
 run_api() {
-  say "==> GET status at 5,000 events, with and without a worker, vs a full history scan (p50/p99 ms)"
+  ensure_deb wrk wrk
+  say "==> GET status at 5,000 events, with and without a worker, vs a full history scan (p50/p99 ms), and under wrk (req/s)"
   (cd tui && go test ./internal/cli -run '^$' -bench 'StatusAtFiveThousandEvents' -benchtime 200x -timeout 20m)
 }
 

@@ -2,11 +2,11 @@ package status
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/matih/ops/shared/contract"
@@ -20,6 +20,10 @@ const DefaultQueryTimeout = 2 * time.Second
 type Options struct {
 	// QueryTimeout bounds the status query; 0 means DefaultQueryTimeout, <0 skips it.
 	QueryTimeout time.Duration
+	// Cache, when set, keeps each run folded between calls, so a call reads only the
+	// events added since the last one. Namespace must then name the client's namespace.
+	Cache     *Cache
+	Namespace string
 }
 
 // Build assembles the status document of one execution (latest run when runID is
@@ -29,23 +33,39 @@ func Build(ctx context.Context, c client.Client, workflowID, runID string) (Docu
 	return BuildWith(ctx, c, workflowID, runID, Options{})
 }
 
-// BuildWith is Build with options.
+// BuildWith is Build with options. With a Cache, concurrent calls for the same run
+// share one build: they get the same document, as fresh as the call that started it.
 func BuildWith(ctx context.Context, c client.Client, workflowID, runID string, opts Options) (Document, error) {
+	if opts.Cache == nil {
+		return build(ctx, c, workflowID, runID, opts)
+	}
+	v, err, _ := opts.Cache.flight.Do(workflowID+"\x00"+runID, func() (any, error) {
+		// Not the first caller's cancellation: the others are waiting on this build.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedBuildTimeout)
+		defer cancel()
+		return build(bctx, c, workflowID, runID, opts)
+	})
+	doc, _ := v.(Document)
+	if err != nil {
+		return Document{}, err
+	}
+	return doc.clone(), nil
+}
+
+// sharedBuildTimeout bounds a build that several callers wait on.
+const sharedBuildTimeout = 15 * time.Second
+
+func build(ctx context.Context, c client.Client, workflowID, runID string, opts Options) (Document, error) {
 	desc, err := c.DescribeWorkflowExecution(ctx, workflowID, runID)
 	if err != nil {
 		return Document{}, fmt.Errorf("describe workflow %q: %w", workflowID, err)
 	}
 	runID = desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
-	var events []*historypb.HistoryEvent
-	it := c.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			return Document{}, fmt.Errorf("history of workflow %q: %w", workflowID, err)
-		}
-		events = append(events, ev)
+	fold, err := foldOf(ctx, c, workflowID, runID, desc.GetWorkflowExecutionInfo().GetHistoryLength(), opts)
+	if err != nil {
+		return Document{}, err
 	}
-	doc := Fold(desc, events, time.Now())
+	doc := fold.Document(desc, time.Now())
 	if opts.QueryTimeout >= 0 {
 		timeout := opts.QueryTimeout
 		if timeout == 0 {
@@ -60,6 +80,22 @@ func BuildWith(ctx context.Context, c client.Client, workflowID, runID string, o
 		}
 	}
 	return doc, nil
+}
+
+// foldOf returns the run folded up to at least upTo events: from the cache, caught up
+// with what was added since, or read whole when there is no cache.
+func foldOf(ctx context.Context, c client.Client, workflowID, runID string, upTo int64, opts Options) (*Folder, error) {
+	if opts.Cache == nil {
+		f := NewFolder()
+		return f, readForward(ctx, c, workflowID, runID, f)
+	}
+	f := opts.Cache.folder(runID)
+	err := catchUp(ctx, c, opts.Namespace, workflowID, runID, f, upTo)
+	if errors.Is(err, errGap) {
+		f = opts.Cache.reset(runID)
+		err = readForward(ctx, c, workflowID, runID, f)
+	}
+	return f, err
 }
 
 // pollerFresh is how recently a poller must have polled to count as alive: longer

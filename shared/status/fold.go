@@ -65,35 +65,12 @@ type folder struct {
 // Fold builds the document from a describe answer and the full history, without asking
 // any worker. now is used for the duration of steps still running.
 func Fold(desc *workflowservice.DescribeWorkflowExecutionResponse, events []*historypb.HistoryEvent, now time.Time) Document {
-	info := desc.GetWorkflowExecutionInfo()
-	doc := Document{
-		WorkflowID:     info.GetExecution().GetWorkflowId(),
-		RunID:          info.GetExecution().GetRunId(),
-		WorkflowType:   info.GetType().GetName(),
-		TaskQueue:      info.GetTaskQueue(),
-		Status:         StatusName(info.GetStatus()),
-		StartedAt:      info.GetStartTime().AsTime().UTC(),
-		HistoryLength:  int(info.GetHistoryLength()),
-		Activities:     []Activity{},
-		PendingSignals: []string{},
-		ProgressSource: SourceHistory,
-	}
-	if ct := info.GetCloseTime(); ct != nil && info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		t := ct.AsTime().UTC()
-		doc.ClosedAt = &t
-	}
-	f := &folder{doc: &doc, bySched: map[int64]int{}, byActID: map[string]int{}, started: map[int64]time.Time{}}
-	for _, ev := range events {
-		f.event(ev, now)
-	}
-	f.pending(desc, now)
-	f.stuck(desc)
-	f.searchAttributes(info.GetSearchAttributes())
-	f.finish()
-	return doc
+	f := NewFolder()
+	f.add(events)
+	return f.Document(desc, now)
 }
 
-func (f *folder) event(ev *historypb.HistoryEvent, now time.Time) {
+func (f *folder) event(ev *historypb.HistoryEvent) {
 	at := ev.GetEventTime().AsTime().UTC()
 	switch ev.GetEventType() {
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
@@ -113,7 +90,6 @@ func (f *folder) event(ev *historypb.HistoryEvent, now time.Time) {
 		a := ev.GetActivityTaskStartedEventAttributes()
 		if act := f.act(a.GetScheduledEventId()); act != nil {
 			act.Status, act.StartedAt, act.Attempts = ActivityRunning, &at, a.GetAttempt()
-			act.Duration = FormatDuration(now.Sub(at))
 			if a.GetLastFailure() != nil {
 				act.LastFailure = failureText(a.GetLastFailure())
 			}

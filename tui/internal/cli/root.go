@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/temporalclient"
 	"github.com/matih/ops/tui/internal/audit"
 	"github.com/matih/ops/tui/internal/data"
@@ -158,7 +159,8 @@ func (a *App) Source(ctx context.Context) (*data.Temporal, error) {
 		return nil, err
 	}
 	prof, _ := a.Conn.LoadProfile()
-	a.src = &data.Temporal{Client: c, Namespace: prof.Namespace, Address: prof.Address, Identity: a.Identity}
+	a.src = &data.Temporal{Client: c, Namespace: prof.Namespace, Address: prof.Address, Identity: a.Identity,
+		Folds: status.NewCache(0)}
 	a.closeFn = c.Close
 	return a.src, nil
 }

@@ -2,10 +2,14 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,21 +83,30 @@ func BenchmarkStatusAtFiveThousandEvents(b *testing.B) {
 	startWaiting(b, srv.Client, runs["with-worker"], contract.PipelineQueue)
 	startWaiting(b, srv.Client, runs["no-worker"], "bench-nobody-polls")
 	for name, id := range runs {
-		b.Logf("%s: %d events", name, growHistory(b, srv.Client, id, benchEvents))
+		fmt.Printf("%s: %d events\n", name, growHistory(b, srv.Client, id, benchEvents))
+	}
+	get := func(b *testing.B, id string) {
+		req, _ := http.NewRequest("GET", base+"/v1/pipelines/workflows/"+id+"/status", nil)
+		req.Header.Set("Authorization", "Bearer "+serveReadToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.Fatalf("status of %s: %v %v", id, err, resp)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	for _, name := range []string{"with-worker", "no-worker"} {
+		start := time.Now()
+		get(b, runs[name]) // the first read of a run folds its whole history
+		fmt.Printf("%s: first request (history read whole) %.1f ms\n", name, float64(time.Since(start))/float64(time.Millisecond))
 	}
 	for _, name := range []string{"with-worker", "no-worker"} {
 		id := runs[name]
 		b.Run("api/"+name, func(b *testing.B) {
-			measure(b, func() {
-				req, _ := http.NewRequest("GET", base+"/v1/pipelines/workflows/"+id+"/status", nil)
-				req.Header.Set("Authorization", "Bearer "+serveReadToken)
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil || resp.StatusCode != http.StatusOK {
-					b.Fatalf("status of %s: %v %v", id, err, resp)
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			})
+			measure(b, func() { get(b, id) })
+		})
+		b.Run("wrk/"+name, func(b *testing.B) {
+			wrkThroughput(b, base+"/v1/pipelines/workflows/"+id+"/status")
 		})
 		b.Run("history-scan/"+name, func(b *testing.B) {
 			measure(b, func() {
@@ -106,6 +119,49 @@ func BenchmarkStatusAtFiveThousandEvents(b *testing.B) {
 			})
 		})
 	}
+}
+
+// wrkThroughput loads the URL with wrk for a few seconds and reports requests/s and
+// wrk's p99. It is skipped where wrk is not installed (scripts/bench.sh installs it).
+func wrkThroughput(b *testing.B, url string) {
+	bin, err := exec.LookPath("wrk")
+	if err != nil {
+		b.Skip("wrk is not installed; scripts/bench.sh api installs it")
+	}
+	// One wrk run of fixed length, whatever b.N: wrk itself counts the requests.
+	out, err := exec.Command(bin, "-t2", "-c8", "-d5s", "--latency", "-H", "Authorization: Bearer "+serveReadToken, url).CombinedOutput()
+	if err != nil {
+		b.Fatalf("wrk: %v\n%s", err, out)
+	}
+	rps, p99, err := parseWrk(string(out))
+	if err != nil {
+		b.Fatalf("%v\n%s", err, out)
+	}
+	b.ReportMetric(rps, "req/s")
+	b.ReportMetric(p99, "p99-ms")
+}
+
+// parseWrk reads "Requests/sec:" and the 99% line of wrk's latency distribution.
+func parseWrk(out string) (rps, p99ms float64, err error) {
+	var okRPS, okP99 bool
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 2 && f[0] == "Requests/sec:":
+			rps, err = strconv.ParseFloat(f[1], 64)
+			okRPS = err == nil
+		case len(f) == 2 && f[0] == "99%":
+			var d time.Duration
+			d, err = time.ParseDuration(f[1])
+			p99ms, okP99 = float64(d)/float64(time.Millisecond), err == nil
+		case len(f) >= 2 && f[0] == "Non-2xx":
+			return 0, 0, fmt.Errorf("wrk saw error answers: %s", line)
+		}
+	}
+	if !okRPS || !okP99 {
+		return 0, 0, fmt.Errorf("wrk output has no Requests/sec or 99%% line")
+	}
+	return rps, p99ms, nil
 }
 
 func measure(b *testing.B, op func()) {

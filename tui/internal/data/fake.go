@@ -89,7 +89,7 @@ func (f *Fake) List(_ context.Context, query string, pageSize int, token []byte)
 		return Page{}, err
 	}
 	if f.BadQuery != "" && strings.Contains(query, f.BadQuery) {
-		return Page{}, fmt.Errorf("invalid request: invalid query: unknown field %q", f.BadQuery)
+		return Page{}, fmt.Errorf("%w: invalid query: unknown field %q", ErrInvalidQuery, f.BadQuery)
 	}
 	rows := f.match(query)
 	start := 0

@@ -78,6 +78,16 @@ var (
 	ErrRefused = errors.New("refused")
 	// ErrUnreachable: the server did not answer.
 	ErrUnreachable = errors.New("unreachable")
+	// ErrUnauthenticated: the server refused the credentials (an expired API key).
+	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrPermission: the credentials are valid but may not do this.
+	ErrPermission = errors.New("permission denied")
+	// ErrNamespace: the namespace does not exist (deleted, or a typo in the profile).
+	ErrNamespace = errors.New("namespace not found")
+	// ErrRateLimited: the server asks us to slow down.
+	ErrRateLimited = errors.New("rate limited")
+	// ErrInvalidQuery: the server refused a visibility query or request as malformed.
+	ErrInvalidQuery = errors.New("invalid request")
 )
 
 // Status tabs of the workflows view, with their visibility queries.

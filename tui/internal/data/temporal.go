@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+	"google.golang.org/grpc/codes"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
@@ -32,6 +33,9 @@ type Temporal struct {
 	Identity  string
 	// QueryTimeout bounds the status query; see status.Options.
 	QueryTimeout time.Duration
+	// Folds, when set, keeps runs folded between Status and WaitChange calls, so a
+	// run asked for again or followed costs its new events only.
+	Folds *status.Cache
 }
 
 var _ Source = (*Temporal)(nil)
@@ -78,12 +82,16 @@ func (t *Temporal) Count(ctx context.Context, query string) (int64, error) {
 
 // Status builds the status document.
 func (t *Temporal) Status(ctx context.Context, workflowID, runID string) (status.Document, error) {
-	doc, err := status.BuildWith(ctx, t.Client, workflowID, runID, status.Options{QueryTimeout: t.QueryTimeout})
+	doc, err := status.BuildWith(ctx, t.Client, workflowID, runID,
+		status.Options{QueryTimeout: t.QueryTimeout, Cache: t.Folds, Namespace: t.Namespace})
 	return doc, Classify(err)
 }
 
 // WaitChange long-polls history until an event past historyLength arrives.
 func (t *Temporal) WaitChange(ctx context.Context, workflowID, runID string, historyLength int) error {
+	if t.Folds != nil && runID != "" {
+		return Classify(t.Folds.WaitChange(ctx, t.Client, t.Namespace, workflowID, runID, int64(historyLength)))
+	}
 	it := t.Client.GetWorkflowHistory(ctx, workflowID, runID, true, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for n := 0; it.HasNext(); n++ {
 		ev, err := it.Next()
@@ -191,17 +199,20 @@ func (t *Temporal) Ping(ctx context.Context) (ServerInfo, error) {
 // Classify wraps Temporal errors in the sentinel the caller acts on (exit codes,
 // banners), keeping the server's own short message.
 func Classify(err error) error {
-	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrRefused) || errors.Is(err, ErrUnreachable) {
+	if err == nil || isClassified(err) {
 		return err
 	}
 	var (
-		nf  *serviceerror.NotFound
-		una *serviceerror.Unavailable
-		dl  *serviceerror.DeadlineExceeded
-		inv *serviceerror.InvalidArgument
-		app *temporal.ApplicationError
+		nf   *serviceerror.NotFound
+		nsnf *serviceerror.NamespaceNotFound
+		una  *serviceerror.Unavailable
+		dl   *serviceerror.DeadlineExceeded
+		inv  *serviceerror.InvalidArgument
+		app  *temporal.ApplicationError
 	)
 	switch {
+	case errors.As(err, &nsnf), errors.Is(err, temporalclient.ErrNamespaceNotFound):
+		return fmt.Errorf("%w: %s", ErrNamespace, shortMessage(err))
 	case errors.As(err, &nf) && (strings.Contains(nf.Error(), "already completed") || strings.Contains(nf.Error(), "closing workflow")):
 		return fmt.Errorf("%w: workflow already closed", ErrRefused)
 	case errors.As(err, &nf):
@@ -213,9 +224,30 @@ func Classify(err error) error {
 	case errors.As(err, &app):
 		return fmt.Errorf("%w: %s", ErrRefused, app.Message())
 	case errors.As(err, &inv):
-		return fmt.Errorf("invalid request: %s", inv.Error())
+		return fmt.Errorf("%w: %s", ErrInvalidQuery, inv.Error())
+	}
+	switch serviceerror.ToStatus(err).Code() {
+	case codes.Unauthenticated:
+		return fmt.Errorf("%w: %s", ErrUnauthenticated, shortMessage(err))
+	case codes.PermissionDenied:
+		return fmt.Errorf("%w: %s", ErrPermission, shortMessage(err))
+	case codes.ResourceExhausted:
+		return fmt.Errorf("%w: %s", ErrRateLimited, shortMessage(err))
 	}
 	return err
+}
+
+// classes are the sentinels Classify wraps errors in.
+var classes = []error{ErrNotFound, ErrRefused, ErrUnreachable, ErrUnauthenticated, ErrPermission,
+	ErrNamespace, ErrRateLimited, ErrInvalidQuery}
+
+func isClassified(err error) bool {
+	for _, c := range classes {
+		if errors.Is(err, c) {
+			return true
+		}
+	}
+	return false
 }
 
 func shortMessage(err error) string {
