@@ -116,17 +116,20 @@ destination: {table: analytics.sales}
 
 	x := newTmux(t, "testflow", fmt.Sprintf("SSH_CLIENT='10.1.2.3 5555 22' %s %s; sleep 30", bin, strings.Join(conn, " ")))
 
-	// The run shows as waiting, and the help bar says which key approves it.
-	screen := x.waitFor(20*time.Second, "AWAITING_APPROVAL", "a approve")
-	t.Logf("list:\n%s", screen)
-	x.keys("BTab") // the "all" tab, so the run stays in view once it completes
-	x.waitFor(10*time.Second, "[all 1]", "AWAITING_APPROVAL")
+	// A run waits, so the console opens on the approvals inbox with its evidence, and
+	// the help bar says which key approves it: a, the reason, enter.
+	screen := x.waitFor(20*time.Second, "APPROVALS · 1 waiting", "FAIL ", "a approve")
+	t.Logf("inbox:\n%s", screen)
 	x.keys("a")
 	x.waitFor(10*time.Second, "Approve this run")
 	x.text("quality gap known and accepted")
 	x.keys("Enter")
 	x.waitFor(15*time.Second, "approved ")
 
+	x.keys("Escape") // to the workflows list
+	x.waitFor(10*time.Second, "[running")
+	x.keys("BTab") // the "all" tab, where the run stays in view once it completes
+	x.waitFor(10*time.Second, "[all 1]")
 	x.keys("Enter")
 	screen = x.waitFor(20*time.Second, "COMPLETED  phase COMPLETED", "approved by")
 	t.Logf("detail:\n%s", screen)

@@ -5,9 +5,8 @@ import (
 	"os"
 
 	"github.com/matih/ops/tui/internal/cli"
-	"github.com/matih/ops/tui/internal/console"
 )
 
 func main() {
-	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, console.Run))
+	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/tui/internal/audit"
 	"github.com/matih/ops/tui/internal/data"
+	"github.com/matih/ops/tui/internal/present"
 	"github.com/matih/ops/tui/internal/sanitize"
 )
 
@@ -38,27 +39,17 @@ func (a *App) decideCmd(name string, approved bool) *cobra.Command {
 	cmd := &cobra.Command{Use: name + " ID --reason R", Short: name + " a run waiting for approval (the `approval` update)", Args: oneID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if strings.TrimSpace(reason) == "" {
-				return usagef("--reason is required: say why you %s this run", pastTense(name))
+				return usagef("--reason is required: say why you %s this run", present.PastTense(name))
 			}
 			d := contract.ApprovalSignal{Approved: approved, Approver: a.Identity, Reason: reason}
 			err := a.act(cmd.Context(), name, args[0], reason, func(s data.Source) error { return s.Approve(cmd.Context(), args[0], d) })
 			if err == nil {
-				fmt.Fprintf(a.Out, "%s %s as %s\n", pastTense(name), args[0], a.Identity)
+				fmt.Fprintf(a.Out, "%s %s as %s\n", present.PastTense(name), args[0], a.Identity)
 			}
 			return err
 		}}
 	cmd.Flags().StringVarP(&reason, "reason", "r", "", "why (required; recorded in the workflow and the audit log)")
 	return cmd
-}
-
-func pastTense(verb string) string {
-	if strings.HasSuffix(verb, "e") {
-		return verb + "d"
-	}
-	if verb == "cancel" {
-		return "cancelled"
-	}
-	return verb + "ed"
 }
 
 func (a *App) cancelCmd() *cobra.Command {
@@ -119,21 +110,8 @@ func (a *App) confirm(action, id string, yes bool) error {
 	}
 	fmt.Fprintf(a.Err, "%s %s? type the workflow id or its last 6 characters to confirm: ", action, sanitize.Text(id))
 	line, _ := bufio.NewReader(a.In).ReadString('\n')
-	if !ConfirmMatches(id, strings.TrimSpace(line)) {
+	if !present.ConfirmMatches(id, strings.TrimSpace(line)) {
 		return fmt.Errorf("%w: confirmation did not match; nothing sent", data.ErrRefused)
 	}
 	return nil
-}
-
-// ConfirmMatches accepts the full workflow id or its last 6 characters.
-func ConfirmMatches(id, typed string) bool {
-	if typed == "" {
-		return false
-	}
-	// Matched on what was shown: the sanitised id, by characters, not bytes.
-	shown := []rune(sanitize.Text(id))
-	if typed == string(shown) {
-		return true
-	}
-	return len(shown) >= 6 && typed == string(shown[len(shown)-6:])
 }

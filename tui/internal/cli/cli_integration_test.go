@@ -27,7 +27,7 @@ func matih(t *testing.T, srv *testkit.DevServer, auditPath string, args ...strin
 	t.Helper()
 	var out, errb bytes.Buffer
 	full := append([]string{"--address", srv.HostPort, "--namespace", srv.Namespace, "--audit-log", auditPath}, args...)
-	code := Main(full, strings.NewReader(""), &out, &errb, nil)
+	code := Main(full, strings.NewReader(""), &out, &errb)
 	return run{code, out.String(), errb.String()}
 }
 
@@ -161,7 +161,7 @@ func TestPingUnreachableIsOneLineWithinFiveSeconds(t *testing.T) {
 	addr := testkit.FreeAddr(t)
 	var out, errb bytes.Buffer
 	start := time.Now()
-	code := Main([]string{"--address", addr, "ping"}, strings.NewReader(""), &out, &errb, nil)
+	code := Main([]string{"--address", addr, "ping"}, strings.NewReader(""), &out, &errb)
 	assert.Less(t, time.Since(start), 6*time.Second)
 	assert.Equal(t, ExitUnreachable, code)
 	assert.Equal(t, 1, strings.Count(errb.String(), "\n"), errb.String())

@@ -16,6 +16,7 @@ import (
 
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/tui/internal/data"
+	"github.com/matih/ops/tui/internal/present"
 	"github.com/matih/ops/tui/internal/sanitize"
 )
 
@@ -71,13 +72,19 @@ func (a *App) pingCmd() *cobra.Command {
 }
 
 func (a *App) queuesCmd() *cobra.Command {
-	return &cobra.Command{Use: "queues", Short: "pollers of the pipeline, infra and notify queues", Args: noArgs,
+	return &cobra.Command{Use: "queues", Short: "pollers of our queues and of any queue running workflows wait on", Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			src, err := a.Source(cmd.Context())
 			if err != nil {
 				return err
 			}
-			qs, err := src.Queues(cmd.Context())
+			// Any queue running workflows sit on, not only ours: one no worker polls is
+			// where runs wait forever.
+			also, err := data.RunningQueues(cmd.Context(), src)
+			if err != nil {
+				return err
+			}
+			qs, err := src.Queues(cmd.Context(), also...)
 			if err != nil {
 				return err
 			}
@@ -180,16 +187,9 @@ func rowTable(w io.Writer, rows []data.Row, now time.Time) {
 			end = *r.ClosedAt
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", sanitize.Text(r.WorkflowID), sanitize.Text(r.Type), sanitize.Text(r.Status),
-			dash(sanitize.Text(r.Phase)), prog, r.StartedAt.Local().Format("2006-01-02 15:04:05"), status.FormatDuration(end.Sub(r.StartedAt)))
+			present.Dash(sanitize.Text(r.Phase)), prog, r.StartedAt.Local().Format("2006-01-02 15:04:05"), status.FormatDuration(end.Sub(r.StartedAt)))
 	}
 	tw.Flush()
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func (a *App) statusCmd() *cobra.Command {

@@ -20,7 +20,7 @@ import (
 	"github.com/matih/ops/tui/internal/audit"
 	"github.com/matih/ops/tui/internal/data"
 	"github.com/matih/ops/tui/internal/identity"
-	"github.com/matih/ops/tui/internal/sanitize"
+	"github.com/matih/ops/tui/internal/present"
 )
 
 // Exit codes, documented in README.
@@ -48,8 +48,6 @@ type App struct {
 	// Interactive reports whether a person is at the terminal (stdin and stdout TTYs).
 	Interactive bool
 	Identity    string
-	// Console runs the full-screen console; set by main so this package stays free of it.
-	Console func(ctx context.Context, app *App) error
 
 	src     *data.Temporal
 	closeFn func()
@@ -60,8 +58,8 @@ type usageError struct{ error }
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 // Main runs the command line and returns the process exit code.
-func Main(args []string, in io.Reader, out, errOut io.Writer, console func(context.Context, *App) error) int {
-	app := &App{In: in, Out: out, Err: errOut, Identity: identity.Current(), Console: console}
+func Main(args []string, in io.Reader, out, errOut io.Writer) int {
+	app := &App{In: in, Out: out, Err: errOut, Identity: identity.Current()}
 	if f, ok := in.(*os.File); ok {
 		o, ok2 := out.(*os.File)
 		app.Interactive = ok2 && isatty.IsTerminal(f.Fd()) && isatty.IsTerminal(o.Fd())
@@ -74,7 +72,7 @@ func Main(args []string, in io.Reader, out, errOut io.Writer, console func(conte
 	err := root.ExecuteContext(context.Background())
 	app.Close()
 	if err != nil {
-		fmt.Fprintln(errOut, "matih: "+oneLine(err.Error()))
+		fmt.Fprintln(errOut, "matih: "+present.OneLine(err.Error()))
 	}
 	return ExitCode(err)
 }
@@ -139,16 +137,6 @@ func (a *App) Root() *cobra.Command {
 	return root
 }
 
-func (a *App) runConsole(ctx context.Context) error {
-	if a.Console == nil {
-		return usagef("the console is not available in this build")
-	}
-	if !a.Interactive {
-		return usagef("the console needs a terminal; use a subcommand (matih --help) in scripts")
-	}
-	return a.Console(ctx, a)
-}
-
 // Source dials once and returns the data source every command uses.
 func (a *App) Source(ctx context.Context) (*data.Temporal, error) {
 	if a.src != nil {
@@ -185,10 +173,4 @@ func oneID(cmd *cobra.Command, args []string) error {
 		return usagef("%s needs exactly one workflow ID", cmd.CommandPath())
 	}
 	return nil
-}
-
-// oneLine makes an error one safe line: server text in it (ids, messages) is stripped
-// of control and bidi characters first.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(sanitize.Text(s)), " ")
 }

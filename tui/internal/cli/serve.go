@@ -18,6 +18,7 @@ import (
 
 	"github.com/matih/ops/shared/pipelineapi"
 	"github.com/matih/ops/tui/internal/audit"
+	"github.com/matih/ops/tui/internal/present"
 )
 
 // HTTP server limits: a slow or idle client cannot hold a connection for long.
@@ -199,7 +200,7 @@ func (a *App) connectInBackground(b *apiBackend) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := b.Ready(ctx); err != nil {
-		fmt.Fprintf(a.Err, "matih serve: %s; answering 503 until it is reachable\n", oneLine(err.Error()))
+		fmt.Fprintf(a.Err, "matih serve: %s; answering 503 until it is reachable\n", present.OneLine(err.Error()))
 		return
 	}
 	fmt.Fprintln(a.Err, "matih serve: connected to Temporal")

@@ -81,7 +81,7 @@ func TestServeBannerSaysGETOnly(t *testing.T) {
 
 func TestServeHelpIsComplete(t *testing.T) {
 	var out bytes.Buffer
-	code := Main([]string{"serve", "--help"}, strings.NewReader(""), &out, &out, nil)
+	code := Main([]string{"serve", "--help"}, strings.NewReader(""), &out, &out)
 	require.Equal(t, ExitOK, code)
 	for _, want := range []string{"--tokens", "--pipelines", "--tls-cert", "--tls-key", "--listen", "/execute", "/signal", "/status",
 		"/v1/approvals", "/v1/backfills", "/v1/migrations", "/metrics", "/v1/openapi.json", "read", "operate", "413", "503", "Idempotency-Key", "loopback"} {

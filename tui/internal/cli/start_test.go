@@ -67,22 +67,3 @@ func TestBuildStartRefusesBadConfigsNamingTheField(t *testing.T) {
 	_, err := BuildStart("nightly", "p.yaml", []byte("{}"), now)
 	assert.Equal(t, ExitUsage, ExitCode(err))
 }
-
-func TestConfirmMatches(t *testing.T) {
-	id := "pipeline-sales-2026-02-12T06:07:08.000000"
-	assert.True(t, ConfirmMatches(id, id))
-	assert.True(t, ConfirmMatches(id, "000000"))
-	assert.False(t, ConfirmMatches(id, "00000"))
-	assert.False(t, ConfirmMatches(id, ""))
-	assert.False(t, ConfirmMatches("abc", "abc1"))
-	// Matched on what was shown: the sanitised id, by characters.
-	hostile := "pipeline-x-2026\x1b[2J\n-ünï✓é"
-	assert.True(t, ConfirmMatches(hostile, "[2J -ünï✓é"[len("[2J "):]), "the last 6 characters as drawn")
-	assert.True(t, ConfirmMatches(hostile, "pipeline-x-2026[2J -ünï✓é"), "the whole id as drawn")
-	assert.False(t, ConfirmMatches(hostile, hostile[len(hostile)-6:]), "not the last 6 raw bytes")
-}
-
-func TestErrorsPrintAsOneSafeLine(t *testing.T) {
-	assert.Equal(t, "not found: workflow evil-[2J-x gone", oneLine("not found: workflow evil-\x1b[2J-x\r\n gone"))
-	assert.Equal(t, "a b", oneLine("a\u202e b\u009b"))
-}

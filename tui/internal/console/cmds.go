@@ -20,24 +20,35 @@ import (
 const (
 	callTimeout = 10 * time.Second
 	pollTimeout = 10 * time.Second
-	pageSize    = 100
+	// pageSize is the first page size asked for: Temporal's default maximum. A server
+	// that allows fewer answers shorter pages, and the list follows.
+	pageSize = 1000
 )
 
+// listMsg answers a list call: the newest page when token is nil, else the page
+// after token.
 type listMsg struct {
-	gen    int
-	page   data.Page
-	append bool
-	err    error
-	at     time.Time
-	took   time.Duration
+	gen   int
+	token []byte
+	size  int
+	page  data.Page
+	err   error
+	at    time.Time
+	took  time.Duration
 }
+
+func (m listMsg) result() (error, time.Time) { return m.err, m.at }
 
 type countsMsg struct {
 	gen    int
 	counts []int64
-	idle   []string // queues with no poller; nil when unknown
+	idleQs []string // queues with no poller; nil when unknown
 	err    error
+	at     time.Time
 }
+
+func (m countsMsg) result() (error, time.Time) { return m.err, m.at }
+func (m countsMsg) idle() ([]string, bool)     { return m.idleQs, m.idleQs != nil }
 
 type listTickMsg struct{ gen int }
 
@@ -47,6 +58,8 @@ type docMsg struct {
 	err error
 	at  time.Time
 }
+
+func (m docMsg) result() (error, time.Time) { return m.err, m.at }
 
 type changeMsg struct {
 	gen int
@@ -65,17 +78,18 @@ type flashMsg struct {
 	isErr bool
 }
 
-func fetchList(src data.Source, now func() time.Time, gen int, query string, size int, token []byte, appendRows bool) tea.Cmd {
+func fetchList(src data.Source, now func() time.Time, gen int, query string, size int, token []byte) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 		defer cancel()
 		start := time.Now()
 		p, err := src.List(ctx, query, size, token)
-		return listMsg{gen: gen, page: p, append: appendRows, err: err, at: now(), took: time.Since(start)}
+		return listMsg{gen: gen, token: token, size: size, page: p, err: err, at: now(), took: time.Since(start)}
 	}
 }
 
-func fetchCounts(src data.Source, gen int, extra string) tea.Cmd {
+// fetchCounts counts every tab and checks our queues and the given ones for pollers.
+func fetchCounts(src data.Source, now func() time.Time, gen int, extra string, queues []string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 		defer cancel()
@@ -83,15 +97,15 @@ func fetchCounts(src data.Source, gen int, extra string) tea.Cmd {
 		for i, t := range data.Tabs {
 			n, err := src.Count(ctx, data.And(t.Query, extra))
 			if err != nil {
-				return countsMsg{gen: gen, err: err}
+				return countsMsg{gen: gen, err: err, at: now()}
 			}
 			out[i] = n
 		}
-		msg := countsMsg{gen: gen, counts: out}
-		if qs, err := src.Queues(ctx); err == nil {
-			msg.idle = data.IdleQueues(qs, time.Now())
-			if msg.idle == nil {
-				msg.idle = []string{}
+		msg := countsMsg{gen: gen, counts: out, at: now()}
+		if qs, err := src.Queues(ctx, queues...); err == nil {
+			msg.idleQs = data.IdleQueues(qs, time.Now())
+			if msg.idleQs == nil {
+				msg.idleQs = []string{}
 			}
 		}
 		return msg
@@ -149,12 +163,17 @@ func runAction(src data.Source, opts Options, action, id, reason string) tea.Cmd
 	}
 }
 
+// readOnlyText says why an action key did nothing.
+func readOnlyText(action string) string {
+	return "read-only console (started with --read-only): " + action + " is not offered, nothing was sent"
+}
+
 // refuseReadOnly records the refusal; no API call is made.
 func refuseReadOnly(opts Options, action, id string) tea.Cmd {
 	return func() tea.Msg {
 		err := fmt.Errorf("%w: read-only mode: %s not sent", data.ErrRefused, action)
 		logAudit(opts, action, id, "", err)
-		return flashMsg{text: "read-only mode: " + action + " refused, nothing was sent", isErr: true}
+		return flashMsg{text: readOnlyText(action), isErr: true}
 	}
 }
 
@@ -188,4 +207,45 @@ func backoff(base time.Duration, failures int) time.Duration {
 		d = time.Minute
 	}
 	return d
+}
+
+// inboxMsg answers fetchInbox.
+type inboxMsg struct {
+	runs      []data.Waiting
+	truncated bool
+	err       error
+	at        time.Time
+}
+
+func (m inboxMsg) result() (error, time.Time) { return m.err, m.at }
+
+type inboxTickMsg struct{ gen int }
+
+func fetchInbox(src data.Source, now func() time.Time) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		runs, truncated, err := data.Inbox(ctx, src)
+		return inboxMsg{runs: runs, truncated: truncated, err: err, at: now()}
+	}
+}
+
+func inboxTick(d time.Duration, gen int) tea.Cmd {
+	return tea.Tick(d, func(time.Time) tea.Msg { return inboxTickMsg{gen: gen} })
+}
+
+// waitingMsg says how many runs wait for a human, at launch.
+type waitingMsg struct{ n int64 }
+
+// probeWaiting counts the runs awaiting approval, so the console can open on the inbox.
+func probeWaiting(src data.Source) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		n, err := src.Count(ctx, data.Tabs[1].Query)
+		if err != nil {
+			return waitingMsg{}
+		}
+		return waitingMsg{n: n}
+	}
 }

@@ -8,53 +8,76 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/tui/internal/console/keys"
+	"github.com/matih/ops/tui/internal/present"
 	"github.com/matih/ops/tui/internal/sanitize"
 )
 
 // detailView follows one workflow: it fetches the status document, then long-polls
-// history and fetches again on every change (a re-armed command, no goroutine).
+// history and fetches again on every change (a re-armed command, no goroutine). The
+// data source folds each change once, so following costs the new events only.
 type detailView struct {
-	m             *Model
 	width, height int
 	id            string
 	doc           *status.Document
 	err           error
 	fetchedAt     time.Time
 	offset        int
-	gen           int
-	failures      int
+	// gen tells this view's answers from those of an earlier one on the same run.
+	gen      int
+	failures int
 }
 
-func newDetailView(m *Model) *detailView { return &detailView{m: m} }
+// detailGen numbers detail views, so a closed view's long poll is never taken for
+// the answer of one opened later.
+var detailGen int
+
+func newDetailView(id string) *detailView {
+	detailGen++
+	return &detailView{id: id, gen: detailGen}
+}
+
+func (d *detailView) init(e *env) tea.Cmd { return d.refresh(e) }
+
+func (d *detailView) title() string { return "Keys for the workflow detail" }
 
 func (d *detailView) setSize(w, h int) { d.width, d.height = w, h }
 
-// openDetail switches to the detail view and starts following the workflow.
-func (m *Model) openDetail(id string) tea.Cmd {
-	m.view = viewDetail
-	d := m.detail
-	d.gen++
-	d.id, d.doc, d.err, d.offset, d.failures = id, nil, nil, 0, 0
-	return d.refetch()
+func (d *detailView) typing() bool { return false }
+
+func (d *detailView) refresh(e *env) tea.Cmd { return fetchDoc(e.src, e.opts.Now, d.gen, d.id) }
+
+func (d *detailView) selection() (selection, bool) {
+	sel := selection{id: d.id}
+	if d.doc != nil {
+		sel.running = d.doc.Status == status.WorkflowRunning
+		sel.waiting = waitsForApproval(d.doc.PendingSignals)
+	}
+	return sel, true
 }
 
-func (d *detailView) refetch() tea.Cmd { return fetchDoc(d.m.src, d.m.opts.Now, d.gen, d.id) }
+func (d *detailView) help(e *env) help.KeyMap {
+	sel, _ := d.selection()
+	return keys.DetailHelp{K: e.k, Acts: e.acts(), Waiting: sel.waiting, Running: sel.running}
+}
 
-func (d *detailView) update(msg tea.Msg) tea.Cmd {
-	if d.m.view != viewDetail {
-		return nil
-	}
+// hint is empty here: the body itself says what a waiting run needs.
+func (d *detailView) hint(*env) string { return "" }
+
+func (d *detailView) update(e *env, msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		return d.key(e, msg)
 	case docMsg:
 		if msg.gen != d.gen {
 			return nil
 		}
-		d.m.noteResult(msg.err, msg.at)
 		if msg.err != nil {
 			d.err = msg.err
 			d.failures++
@@ -64,7 +87,7 @@ func (d *detailView) update(msg tea.Msg) tea.Cmd {
 		doc := msg.doc
 		d.doc = &doc
 		if doc.Status == status.WorkflowRunning {
-			return waitChange(d.m.src, d.gen, doc.WorkflowID, doc.RunID, doc.HistoryLength)
+			return waitChange(e.src, d.gen, doc.WorkflowID, doc.RunID, doc.HistoryLength)
 		}
 	case changeMsg:
 		if msg.gen != d.gen {
@@ -74,22 +97,21 @@ func (d *detailView) update(msg tea.Msg) tea.Cmd {
 			d.failures++
 			return docTick(backoff(time.Second, d.failures), d.gen)
 		}
-		return d.refetch()
+		return d.refresh(e)
 	case docTickMsg:
 		if msg.gen == d.gen {
-			return d.refetch()
+			return d.refresh(e)
 		}
 	}
 	return nil
 }
 
-func (d *detailView) key(msg tea.KeyMsg) tea.Cmd {
-	k := d.m.k
+func (d *detailView) key(e *env, msg tea.KeyMsg) tea.Cmd {
+	k := e.k
 	switch {
 	case key.Matches(msg, k.Back):
-		d.m.view = viewList
-		d.gen++ // stop following
-		return nil
+		d.gen = -1 // stop following: later answers match no view
+		return back
 	case key.Matches(msg, k.Up):
 		d.offset--
 	case key.Matches(msg, k.Down):
@@ -103,28 +125,28 @@ func (d *detailView) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Bottom):
 		d.offset = 1 << 20
 	case key.Matches(msg, k.Refresh):
-		return d.refetch()
+		return d.refresh(e)
 	}
 	return nil
 }
 
-func (d *detailView) view() string {
-	lines := d.lines()
+func (d *detailView) view(e *env) string {
+	lines := d.lines(e)
 	d.offset = max(0, min(d.offset, len(lines)-d.height))
 	end := min(len(lines), d.offset+d.height)
 	return strings.Join(lines[d.offset:end], "\n")
 }
 
-func (d *detailView) lines() []string {
-	st := d.m.st
+func (d *detailView) lines(e *env) []string {
+	st := e.st
 	if d.doc == nil {
 		if d.err != nil {
-			return []string{st.Bad.Render("cannot load " + sanitize.Text(d.id) + ": " + oneLine(d.err.Error())), st.Dim.Render("retrying; esc goes back")}
+			return []string{st.Bad.Render("cannot load " + sanitize.Text(d.id) + ": " + present.OneLine(d.err.Error())), st.Dim.Render("retrying; esc goes back")}
 		}
 		return []string{"loading " + sanitize.Text(d.id) + " …"}
 	}
 	doc := d.doc
-	now := d.m.opts.Now()
+	now := e.opts.Now()
 	end := now
 	if doc.ClosedAt != nil {
 		end = *doc.ClosedAt
@@ -133,14 +155,14 @@ func (d *detailView) lines() []string {
 		st.Title.Render(fit(sanitize.Text(doc.WorkflowID), d.width)),
 		"run " + sanitize.Text(doc.RunID),
 		fmt.Sprintf("type %s  queue %s", sanitize.Text(doc.WorkflowType), sanitize.Text(doc.TaskQueue)),
-		st.Status(doc.Status).Render(sanitize.Text(doc.Status)) + "  phase " + st.Status(doc.Phase).Render(sanitize.Text(dash(doc.Phase))) + fmt.Sprintf("  retries %d", doc.Retries),
+		st.Status(doc.Status).Render(sanitize.Text(doc.Status)) + "  phase " + st.Status(doc.Phase).Render(sanitize.Text(present.Dash(doc.Phase))) + fmt.Sprintf("  retries %d", doc.Retries),
 		fmt.Sprintf("started %s  duration %s", doc.StartedAt.Local().Format("2006-01-02 15:04:05"), status.FormatDuration(end.Sub(doc.StartedAt))),
 		"progress " + bar(doc.Progress, 20) + "  " + st.Dim.Render(sourceText(doc.ProgressSource)),
 	}
 	if doc.Stuck != "" {
 		out = append(out, st.Bad.Render("STUCK: "+sanitize.Text(doc.Stuck)))
 	}
-	if doc.Status == status.WorkflowRunning && slices.Contains(d.m.idleQueues, doc.TaskQueue) {
+	if doc.Status == status.WorkflowRunning && slices.Contains(e.idleQueues, doc.TaskQueue) {
 		out = append(out, st.Bad.Render(fit("NO WORKER polling "+sanitize.Text(doc.TaskQueue)+": this run waits until one starts", d.width)))
 	}
 	if doc.CurrentActivity != "" {
@@ -151,7 +173,7 @@ func (d *detailView) lines() []string {
 			ps.Done+ps.Skipped, ps.Total, ps.Failed, ps.Running, ps.PartitionsPerSecond,
 			status.FormatDuration(time.Duration(ps.ETASeconds*float64(time.Second)))))
 	}
-	if waitsForApproval(doc.PendingSignals) && d.m.opts.ReadOnly {
+	if waitsForApproval(doc.PendingSignals) && e.opts.ReadOnly {
 		out = append(out, st.Warn.Render("waiting for approval (read-only: decide from a console that may act)"))
 	} else if waitsForApproval(doc.PendingSignals) {
 		out = append(out, st.Warn.Render("waiting for approval: press a to approve or r to reject"))
@@ -161,8 +183,8 @@ func (d *detailView) lines() []string {
 	if line := status.RefusalLine(doc.RefusedSignals); line != "" {
 		out = append(out, st.Warn.Render(fit("REFUSED "+sanitize.Text(line), d.width)))
 	}
-	out = append(out, d.evidence(now)...)
-	out = append(out, d.timeline()...)
+	out = append(out, evidence(e, d.doc, d.width, now)...)
+	out = append(out, d.timeline(e)...)
 	if len(doc.Result) > 0 {
 		out = append(out, st.Header.Render("result"))
 		out = append(out, resultLines(doc.Result, d.width)...)
@@ -171,13 +193,10 @@ func (d *detailView) lines() []string {
 		out = append(out, st.Bad.Render("failure: "+sanitize.Text(doc.Failure)))
 	}
 	if d.err != nil {
-		out = append(out, st.Bad.Render("refresh failed: "+oneLine(d.err.Error())))
+		out = append(out, st.Bad.Render("refresh failed: "+present.OneLine(d.err.Error())))
 	}
 	return out
 }
-
-// maxSamples bounds the failing samples shown per check; the JSON has them all.
-const maxSamples = 3
 
 func sourceText(src string) string {
 	if src == status.SourceQuery {
@@ -186,48 +205,8 @@ func sourceText(src string) string {
 	return "(from history: no worker answered)"
 }
 
-// evidence shows what an approver needs: score against the minimum, every check, time left.
-func (d *detailView) evidence(now time.Time) []string {
-	st, doc := d.m.st, d.doc
-	var out []string
-	if ap := doc.Approval; ap != nil {
-		out = append(out, st.Header.Render("approval"))
-		if ap.Decided {
-			verb := "approved"
-			if !ap.Approved {
-				verb = "rejected"
-			}
-			out = append(out, fmt.Sprintf("  %s by %s: %s", verb, sanitize.Text(ap.Approver), sanitize.Text(ap.Reason)))
-		} else {
-			left := max(0, ap.Deadline.Sub(now))
-			out = append(out, fmt.Sprintf("  min score %.2f · %s left (times out %s)", ap.MinScore, status.FormatDuration(left), ap.Deadline.Local().Format("15:04")))
-		}
-	}
-	if q := doc.Quality; q != nil {
-		out = append(out, fmt.Sprintf("  quality score %.2f over %d rows", q.Score, q.Rows))
-		for _, c := range q.Checks {
-			if c.Passed {
-				out = append(out, fit("  "+st.OK.Render("PASS")+" "+sanitize.Text(c.Name), d.width))
-				continue
-			}
-			out = append(out, fit("  "+st.Bad.Render("FAIL")+" "+sanitize.Text(fmt.Sprintf("%s %d/%d rows failed", c.Name, c.FailedRows, c.TotalRows)), d.width))
-			if c.Detail != "" {
-				out = append(out, fit("       "+sanitize.Text(c.Detail), d.width))
-			}
-			for i, sample := range c.Samples {
-				if i == maxSamples {
-					out = append(out, st.Dim.Render(fmt.Sprintf("       … %d more samples (matih status -o json)", len(c.Samples)-maxSamples)))
-					break
-				}
-				out = append(out, fit("       "+sanitize.Text(sample), d.width))
-			}
-		}
-	}
-	return out
-}
-
-func (d *detailView) timeline() []string {
-	st := d.m.st
+func (d *detailView) timeline(e *env) []string {
+	st := e.st
 	out := []string{st.Header.Render("activities")}
 	if len(d.doc.Activities) == 0 {
 		return append(out, st.Dim.Render("  none yet"))

@@ -3,10 +3,11 @@ package console
 import (
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/matih/ops/tui/internal/cli"
+	"github.com/matih/ops/tui/internal/present"
 	"github.com/matih/ops/tui/internal/sanitize"
 )
 
@@ -24,7 +25,6 @@ const DefaultCancelReason = "cancelled from the console"
 // dialog asks for what an action needs: a reason (approve, reject, terminate) and, for
 // cancel and terminate, the workflow id or its last 6 characters typed back.
 type dialog struct {
-	m         *Model
 	action    string
 	id        string
 	confirm   *textinput.Model
@@ -35,8 +35,8 @@ type dialog struct {
 	submitted bool
 }
 
-func newDialog(m *Model, action, id string) *dialog {
-	d := &dialog{m: m, action: action, id: id}
+func newDialog(action, id string) *dialog {
+	d := &dialog{action: action, id: id}
 	d.reason = textinput.New()
 	d.reason.Prompt = "reason: "
 	d.reason.CharLimit = 500
@@ -65,16 +65,16 @@ func (d *dialog) reasonText() string {
 }
 
 // update handles a key; done reports the dialog closed (submitted or dismissed).
-func (d *dialog) update(msg tea.KeyMsg) (done bool, cmd tea.Cmd) {
-	switch msg.Type {
-	case tea.KeyEsc:
+func (d *dialog) update(e *env, msg tea.KeyMsg) (done bool, cmd tea.Cmd) {
+	switch {
+	case key.Matches(msg, e.k.Dismiss):
 		return true, nil
-	case tea.KeyTab, tea.KeyShiftTab:
+	case key.Matches(msg, e.k.NextField):
 		if d.confirm != nil {
 			d.setFocus(1 - d.focus)
 		}
 		return false, nil
-	case tea.KeyEnter:
+	case key.Matches(msg, e.k.Submit):
 		if d.confirm != nil && d.focus == 0 && strings.TrimSpace(d.reason.Value()) == "" && d.action == actTerminate {
 			d.setFocus(1)
 			return false, nil
@@ -107,7 +107,7 @@ func (d *dialog) setFocus(f int) {
 }
 
 func (d *dialog) validate() string {
-	if d.confirm != nil && !cli.ConfirmMatches(d.id, strings.TrimSpace(d.confirm.Value())) {
+	if d.confirm != nil && !present.ConfirmMatches(d.id, strings.TrimSpace(d.confirm.Value())) {
 		return "type the workflow id or its last 6 characters to confirm"
 	}
 	if d.action != actCancel && strings.TrimSpace(d.reason.Value()) == "" {
@@ -116,8 +116,8 @@ func (d *dialog) validate() string {
 	return ""
 }
 
-func (d *dialog) view() string {
-	st := d.m.st
+func (d *dialog) view(e *env) string {
+	st := e.st
 	id := sanitize.Text(d.id)
 	title := map[string]string{
 		actApprove:   "Approve this run so it continues",
@@ -144,6 +144,6 @@ func (d *dialog) view() string {
 	if d.err != "" {
 		lines = append(lines, st.Bad.Render(d.err))
 	}
-	lines = append(lines, st.Dim.Render("enter submit · esc close · as "+sanitize.Text(d.m.opts.Identity)))
+	lines = append(lines, st.Dim.Render("enter submit · esc close · as "+sanitize.Text(e.opts.Identity)))
 	return st.Dialog.Render(strings.Join(lines, "\n"))
 }

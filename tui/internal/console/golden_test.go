@@ -2,6 +2,8 @@ package console
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -41,17 +43,28 @@ func finalView(t *testing.T, tm *teatest.TestModel) []byte {
 	return []byte(tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View())
 }
 
+// toList waits for the inbox the console opens on (the demo has a run waiting), then
+// goes back to the workflows list and waits for its counts.
+func toList(t *testing.T, tm *teatest.TestModel) {
+	t.Helper()
+	waitOut(t, tm, "APPROVALS · 1 waiting")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
+	waitOut(t, tm, "approval 1")
+}
+
 func keyRunes(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
 
 func TestGoldenWorkflowsList(t *testing.T) {
 	tm := goldenModel(t, demoFake(), false, false)
-	waitOut(t, tm, "awaiting approval 1")
+	toList(t, tm)
 	golden.RequireEqual(t, finalView(t, tm))
 }
 
+// Read-only and NO_COLOR: no action is offered, the active tab is marked by brackets.
 func TestGoldenWorkflowsListNoColor(t *testing.T) {
-	tm := goldenModel(t, demoFake(), true, true)
-	waitOut(t, tm, "awaiting approval 1")
+	t.Setenv("NO_COLOR", "1")
+	tm := goldenModel(t, demoFake(), false, true)
+	toList(t, tm)
 	tm.Send(tea.KeyMsg{Type: tea.KeyShiftTab})
 	waitOut(t, tm, "migration-add_region")
 	golden.RequireEqual(t, finalView(t, tm))
@@ -61,13 +74,13 @@ func TestGoldenWorkflowsList16Colors(t *testing.T) {
 	lipgloss.SetColorProfile(termenv.ANSI)
 	defer lipgloss.SetColorProfile(termenv.Ascii)
 	tm := goldenModel(t, demoFake(), false, false)
-	waitOut(t, tm, "awaiting approval")
+	toList(t, tm)
 	golden.RequireEqual(t, finalView(t, tm))
 }
 
 func TestGoldenDetail(t *testing.T) {
 	tm := goldenModel(t, demoFake(), false, false)
-	waitOut(t, tm, "awaiting approval 1")
+	toList(t, tm)
 	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
 	waitOut(t, tm, "unique_id")
 	golden.RequireEqual(t, finalView(t, tm))
@@ -75,7 +88,7 @@ func TestGoldenDetail(t *testing.T) {
 
 func TestGoldenApproveDialog(t *testing.T) {
 	tm := goldenModel(t, demoFake(), false, false)
-	waitOut(t, tm, "awaiting approval 1")
+	toList(t, tm)
 	tm.Send(keyRunes("a"))
 	waitOut(t, tm, "Approve this run")
 	tm.Type("known gap")
@@ -85,7 +98,7 @@ func TestGoldenApproveDialog(t *testing.T) {
 
 func TestGoldenCancelDialog(t *testing.T) {
 	tm := goldenModel(t, demoFake(), false, false)
-	waitOut(t, tm, "awaiting approval 1")
+	toList(t, tm)
 	tm.Send(keyRunes("c"))
 	waitOut(t, tm, "Cancel this run")
 	golden.RequireEqual(t, finalView(t, tm))
@@ -93,7 +106,7 @@ func TestGoldenCancelDialog(t *testing.T) {
 
 func TestGoldenHelp(t *testing.T) {
 	tm := goldenModel(t, demoFake(), false, false)
-	waitOut(t, tm, "awaiting approval 1")
+	toList(t, tm)
 	tm.Send(keyRunes("?"))
 	waitOut(t, tm, "Keys for the workflows list")
 	golden.RequireEqual(t, finalView(t, tm))
@@ -102,9 +115,65 @@ func TestGoldenHelp(t *testing.T) {
 func TestGoldenDisconnectedBanner(t *testing.T) {
 	fk := demoFake()
 	tm := goldenModel(t, fk, false, false)
-	waitOut(t, tm, "awaiting approval 1")
+	toList(t, tm)
 	fk.SetDown(true)
 	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlR})
 	waitOut(t, tm, "DISCONNECTED")
 	golden.RequireEqual(t, finalView(t, tm))
+}
+
+// threeWaiting adds two more runs waiting for approval, with later and earlier deadlines.
+func threeWaiting() *data.Fake {
+	fk := demoFake()
+	base := fk.Docs[waitingID]
+	for i, d := range []time.Duration{30 * time.Minute, 6 * time.Hour} {
+		id := fmt.Sprintf("pipeline-orders%d-2026-02-12T08:4%d:00.000000", i, i)
+		row := fk.Rows[0]
+		row.WorkflowID, row.RunID = id, fmt.Sprintf("run-w%d", i)
+		fk.Rows = append(fk.Rows, row)
+		doc := base
+		doc.WorkflowID, doc.RunID = id, row.RunID
+		ap := *base.Approval
+		ap.Deadline = fixedNow.Add(d)
+		doc.Approval = &ap
+		fk.Docs[id] = doc
+	}
+	return fk
+}
+
+func TestGoldenInboxOfThree(t *testing.T) {
+	tm := goldenModel(t, threeWaiting(), false, false)
+	waitOut(t, tm, "APPROVALS · 3 waiting")
+	golden.RequireEqual(t, finalView(t, tm))
+}
+
+func TestGoldenEmptyInbox(t *testing.T) {
+	fk := demoFake()
+	fk.Rows = fk.Rows[1:] // nothing waits
+	tm := goldenModel(t, fk, false, false)
+	waitOut(t, tm, "approval 0")
+	tm.Send(keyRunes("i"))
+	waitOut(t, tm, "nothing waits for a human")
+	golden.RequireEqual(t, finalView(t, tm))
+}
+
+// Each failure class has its own banner; the data on screen stays, with its age.
+func TestGoldenErrorBanners(t *testing.T) {
+	for name, err := range map[string]error{
+		"unauthenticated": fmt.Errorf("%w: API key expired", data.ErrUnauthenticated),
+		"permission":      fmt.Errorf("%w: ana may not list workflows", data.ErrPermission),
+		"namespace":       fmt.Errorf("%w: namespace matih-pipelines not found", data.ErrNamespace),
+		"ratelimited":     fmt.Errorf("%w: namespace rps limit exceeded", data.ErrRateLimited),
+		"other":           errors.New("internal: persistence failure"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			fk := demoFake()
+			tm := goldenModel(t, fk, false, false)
+			toList(t, tm)
+			fk.SetErr(err)
+			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlR})
+			waitOut(t, tm, "retry in")
+			golden.RequireEqual(t, finalView(t, tm))
+		})
+	}
 }

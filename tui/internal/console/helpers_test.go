@@ -61,6 +61,11 @@ func newTestModel(t *testing.T, fk *data.Fake, mod func(*Options)) (*Model, stri
 	m := New(fk, opts)
 	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	drive(m, m.Init())
+	// Tests start from the workflows list; opening on the inbox is tested on its own.
+	if topName(m) == viewInbox {
+		m.Update(backMsg{})
+	}
+	m.touched = false
 	return m, auditPath
 }
 
@@ -130,3 +135,22 @@ func press(m *Model, keys ...string) {
 func teaSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
 
 func teaKey(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+
+// lv is the workflows list at the bottom of the stack.
+func lv(m *Model) *listView { return m.stack[0].(*listView) }
+
+// dv is the detail view on top.
+func dv(m *Model) *detailView { return m.top().(*detailView) }
+
+// topName names the view on top.
+func topName(m *Model) string {
+	switch m.top().(type) {
+	case *listView:
+		return viewList
+	case *detailView:
+		return viewDetail
+	case *inboxView:
+		return viewInbox
+	}
+	return "?"
+}

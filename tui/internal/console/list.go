@@ -1,14 +1,20 @@
 package console
 
 import (
+	"bytes"
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/tui/internal/console/keys"
 	"github.com/matih/ops/tui/internal/data"
+	"github.com/matih/ops/tui/internal/present"
 )
 
 type inputMode int
@@ -20,38 +26,49 @@ const (
 )
 
 // listView is the workflows table: status tabs with counts, a filter over loaded rows,
-// a raw visibility query, paging by next-page token and auto refresh.
+// a raw visibility query, paging by next-page token and auto refresh. It holds every
+// row paged in (100,000 and more); a refresh merges the newest page into them and
+// never drops what was paged in.
 type listView struct {
-	m             *Model
 	width, height int
 
-	tab       int
-	counts    []int64
-	rows      []data.Row
-	visible   []int
-	cursor    int
-	offset    int
-	next      []byte
-	loading   bool
-	loaded    bool
-	rawQuery  string
-	pending   *string
-	queryErr  string
-	filter    string
-	mode      inputMode
-	input     textinput.Model
+	tab         int
+	counts      []int64
+	countsStale bool
+	rows        []data.Row
+	visible     []int
+	cursor      int
+	offset      int
+	next        []byte
+	// paging is the token of the next-page request in flight, nil when none.
+	paging   []byte
+	toEnd    bool // keep paging until the last page (G)
+	loaded   bool
+	pageSize int
+	rawQuery string
+	pending  *string
+	queryErr string
+	filter   string
+	mode     inputMode
+	input    textinput.Model
+	// gen changes when what the list shows changes (tab, query): answers asked for an
+	// older gen are dropped. tickGen keeps one refresh chain alive.
 	gen       int
 	tickGen   int
 	fetchedAt time.Time
 	lastTook  time.Duration
 }
 
-func newListView(m *Model) *listView {
+func newListView() *listView {
 	in := textinput.New()
 	in.Prompt = ""
 	in.CharLimit = 500
-	return &listView{m: m, input: in}
+	return &listView{input: in, pageSize: pageSize}
 }
+
+func (l *listView) init(e *env) tea.Cmd { return l.refresh(e) }
+
+func (l *listView) title() string { return "Keys for the workflows list" }
 
 func (l *listView) setSize(w, h int) { l.width, l.height = w, h; l.clamp() }
 
@@ -59,104 +76,165 @@ func (l *listView) typing() bool { return l.mode != modeNone }
 
 func (l *listView) query() string { return data.And(data.Tabs[l.tab].Query, l.rawQuery) }
 
-// load fetches the first page again (refresh), as large as what is already loaded.
-func (l *listView) load(reset bool) tea.Cmd {
-	if reset {
-		l.gen++
-		l.rows, l.visible, l.next, l.cursor, l.offset, l.loaded, l.counts = nil, nil, nil, 0, 0, false, nil
-	}
-	size := pageSize
-	if n := len(l.rows); n > size {
-		size = min(n, 1000)
-	}
+// reset forgets the rows, for a new tab or query.
+func (l *listView) reset() {
+	l.gen++
+	l.rows, l.visible, l.next, l.paging, l.toEnd = nil, nil, nil, nil, false
+	l.cursor, l.offset, l.loaded, l.counts = 0, 0, false, nil
+}
+
+// refresh asks for the newest page again; gotList merges it into the loaded rows.
+func (l *listView) refresh(e *env) tea.Cmd {
 	q := l.query()
 	if l.pending != nil {
 		q = data.And(data.Tabs[l.tab].Query, *l.pending)
 	}
-	return fetchList(l.m.src, l.m.opts.Now, l.gen, q, size, nil, false)
+	return fetchList(e.src, e.opts.Now, l.gen, q, l.pageSize, nil)
 }
 
-func (l *listView) update(msg tea.Msg) tea.Cmd {
+func (l *listView) update(e *env, msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		return l.key(e, msg)
 	case listTickMsg:
 		if msg.gen != l.tickGen {
 			return nil
 		}
-		return l.load(false)
+		return l.refresh(e)
 	case countsMsg:
-		if msg.gen == l.gen && msg.err == nil {
-			l.counts = msg.counts
-			if msg.idle != nil {
-				l.m.idleQueues = msg.idle
+		if msg.gen == l.gen {
+			l.countsStale = msg.err != nil
+			if msg.err == nil {
+				l.counts = msg.counts
 			}
 		}
 	case listMsg:
-		return l.gotList(msg)
+		return l.gotList(e, msg)
 	}
 	return nil
 }
 
-func (l *listView) gotList(msg listMsg) tea.Cmd {
-	l.loading = false
+func (l *listView) gotList(e *env, msg listMsg) tea.Cmd {
 	l.lastTook = msg.took
 	if msg.gen != l.gen {
 		return nil
 	}
-	if msg.err != nil && l.pending != nil && !isConnErr(msg.err) {
-		l.queryErr = "query refused: " + oneLine(msg.err.Error())
+	if msg.token != nil {
+		return l.gotPage(e, msg)
+	}
+	if msg.err != nil && l.pending != nil && data.IsInvalidQuery(msg.err) {
+		l.queryErr = "query refused: " + present.OneLine(msg.err.Error())
 		l.pending = nil
 		l.gen++
-		return l.armTick()
+		return l.armTick(e)
 	}
-	l.m.noteResult(msg.err, msg.at)
 	if msg.err != nil {
-		return l.armTick()
+		return l.armTick(e)
 	}
 	if l.pending != nil {
 		l.rawQuery, l.pending, l.queryErr = *l.pending, nil, ""
+		l.reset()
 	}
-	keep := ""
-	if r, ok := l.selected(); ok && !msg.append {
-		keep = r.WorkflowID
+	l.adoptPageSize(msg)
+	keep := l.selectedKey()
+	l.next = l.nextAfterMerge(msg.page)
+	if l.next == nil {
+		l.paging = nil // the newest page is the whole list: a page still in flight is moot
 	}
-	if msg.append {
-		l.rows = append(l.rows, msg.page.Rows...)
-	} else {
-		l.rows = msg.page.Rows
-	}
-	l.next, l.loaded, l.fetchedAt = msg.page.NextToken, true, msg.at
+	l.rows = mergeNewest(l.rows, msg.page)
+	l.loaded, l.fetchedAt = true, msg.at
 	l.applyFilter(keep)
-	cmds := []tea.Cmd{l.armTick()}
-	if !msg.append {
-		cmds = append(cmds, fetchCounts(l.m.src, l.gen, l.rawQuery))
-	}
-	return tea.Batch(cmds...)
+	return tea.Batch(l.armTick(e), fetchCounts(e.src, e.opts.Now, l.gen, l.rawQuery, l.runningQueues()))
 }
+
+// gotPage appends a next page, unless the list moved on since it was asked for.
+func (l *listView) gotPage(e *env, msg listMsg) tea.Cmd {
+	if !bytes.Equal(msg.token, l.paging) {
+		return nil
+	}
+	l.paging = nil
+	if msg.err != nil {
+		l.toEnd = false
+		return nil
+	}
+	l.adoptPageSize(msg)
+	keep := l.selectedKey()
+	l.rows = appendNew(l.rows, msg.page.Rows)
+	l.next = msg.page.NextToken
+	l.applyFilter(keep)
+	if l.toEnd {
+		if l.next == nil {
+			l.toEnd = false
+			l.cursor = len(l.visible) - 1
+			l.clamp()
+			return nil
+		}
+		return l.nextPage(e)
+	}
+	return nil
+}
+
+// adoptPageSize follows the server's maximum: a page shorter than asked for that
+// still has a next page shows the most the server gives at once.
+func (l *listView) adoptPageSize(msg listMsg) {
+	if n := len(msg.page.Rows); n > 0 && n < msg.size && msg.page.NextToken != nil {
+		l.pageSize = n
+	}
+}
+
+// nextAfterMerge keeps the token of the deepest page loaded; only when the newest
+// page is all there is does the list end with it.
+func (l *listView) nextAfterMerge(p data.Page) []byte {
+	if !l.loaded || p.NextToken == nil {
+		return p.NextToken
+	}
+	return l.next
+}
+
+// runningQueues are the task queues of running rows loaded, so that a queue nobody
+// polls is called out whichever it is, not only ours (bounded).
+func (l *listView) runningQueues() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range l.rows {
+		if r.Status == status.WorkflowRunning && r.TaskQueue != "" && !seen[r.TaskQueue] && len(out) < maxQueuesChecked {
+			seen[r.TaskQueue] = true
+			out = append(out, r.TaskQueue)
+		}
+	}
+	return out
+}
+
+const maxQueuesChecked = 20
 
 // armTick schedules the next refresh, backing off while the server fails; any older
 // tick is invalidated so only one refresh chain runs.
-func (l *listView) armTick() tea.Cmd {
+func (l *listView) armTick(e *env) tea.Cmd {
 	l.tickGen++
-	return listTick(l.interval(), l.tickGen)
+	return listTick(l.interval(e), l.tickGen)
 }
 
 // interval is the refresh period: the configured one, doubled per consecutive failure,
 // and never shorter than ten times the last list call, so a slow server is not hammered.
-func (l *listView) interval() time.Duration {
-	return max(backoff(l.m.opts.Refresh, l.m.conn.failures), min(10*l.lastTook, time.Minute))
+func (l *listView) interval(e *env) time.Duration {
+	return max(backoff(e.opts.Refresh, e.conn.failures), min(10*l.lastTook, time.Minute))
 }
 
-func isConnErr(err error) bool {
-	return isTransport(err) || strings.Contains(err.Error(), data.ErrUnreachable.Error())
+// selectedKey identifies the row under the cursor across refreshes.
+func (l *listView) selectedKey() string {
+	if r, ok := l.selectedRow(); ok {
+		return rowKey(r)
+	}
+	return ""
 }
 
-func (l *listView) applyFilter(keepID string) {
+func (l *listView) applyFilter(keep string) {
 	f := strings.ToLower(l.filter)
 	l.visible = l.visible[:0]
 	for i, r := range l.rows {
 		if f == "" || strings.Contains(strings.ToLower(r.WorkflowID+" "+r.Type+" "+r.Status+" "+r.Phase), f) {
 			l.visible = append(l.visible, i)
-			if keepID != "" && r.WorkflowID == keepID {
+			if keep != "" && rowKey(r) == keep {
 				l.cursor = len(l.visible) - 1
 			}
 		}
@@ -164,11 +242,36 @@ func (l *listView) applyFilter(keepID string) {
 	l.clamp()
 }
 
-func (l *listView) selected() (data.Row, bool) {
+func (l *listView) selectedRow() (data.Row, bool) {
 	if l.cursor < 0 || l.cursor >= len(l.visible) {
 		return data.Row{}, false
 	}
 	return l.rows[l.visible[l.cursor]], true
+}
+
+func (l *listView) selection() (selection, bool) {
+	r, ok := l.selectedRow()
+	if !ok {
+		return selection{}, false
+	}
+	running := r.Status == status.WorkflowRunning
+	return selection{id: r.WorkflowID, running: running, waiting: running && r.Phase == contract.PhaseAwaitingApproval}, true
+}
+
+func (l *listView) help(e *env) help.KeyMap {
+	sel, _ := l.selection()
+	return keys.ListHelp{K: e.k, Acts: e.acts(), Waiting: sel.waiting, Running: sel.running}
+}
+
+func (l *listView) hint(e *env) string {
+	sel, _ := l.selection()
+	switch {
+	case !sel.waiting:
+		return ""
+	case !e.acts():
+		return "this run waits for a human; this console is read-only (started with --read-only)"
+	}
+	return "this run waits for a human: a approve · r reject · enter details"
 }
 
 func (l *listView) rowsShown() int { return max(1, l.height-3) }
@@ -185,11 +288,11 @@ func (l *listView) clamp() {
 	l.offset = max(0, min(l.offset, max(0, len(l.visible)-n)))
 }
 
-func (l *listView) key(msg tea.KeyMsg) tea.Cmd {
+func (l *listView) key(e *env, msg tea.KeyMsg) tea.Cmd {
 	if l.typing() {
-		return l.typingKey(msg)
+		return l.typingKey(e, msg)
 	}
-	k := l.m.k
+	k := e.k
 	switch {
 	case key.Matches(msg, k.Up):
 		l.cursor--
@@ -203,45 +306,62 @@ func (l *listView) key(msg tea.KeyMsg) tea.Cmd {
 		l.cursor = 0
 	case key.Matches(msg, k.Bottom):
 		l.cursor = len(l.visible) - 1
+		l.clamp()
+		if l.next != nil && l.filter == "" {
+			l.toEnd = true // load every page left, then land on the last row
+			return l.nextPage(e)
+		}
+		return nil
 	case key.Matches(msg, k.NextTab):
 		l.tab = (l.tab + 1) % len(data.Tabs)
-		return l.load(true)
+		l.reset()
+		return l.refresh(e)
 	case key.Matches(msg, k.PrevTab):
 		l.tab = (l.tab + len(data.Tabs) - 1) % len(data.Tabs)
-		return l.load(true)
+		l.reset()
+		return l.refresh(e)
 	case key.Matches(msg, k.Refresh):
-		return l.load(false)
+		return l.refresh(e)
 	case key.Matches(msg, k.Filter):
 		l.startInput(modeFilter, l.filter)
 		return textinput.Blink
 	case key.Matches(msg, k.Query):
 		l.startInput(modeQuery, l.rawQuery)
 		return textinput.Blink
+	case key.Matches(msg, k.Inbox):
+		return open(viewInbox, "")
 	case key.Matches(msg, k.Back):
 		if l.filter != "" {
 			l.filter = ""
-			l.applyFilter("")
+			l.applyFilter(l.selectedKey())
 		}
 		return nil
 	case key.Matches(msg, k.Open):
-		if r, ok := l.selected(); ok {
-			return l.m.openDetail(r.WorkflowID)
+		if r, ok := l.selectedRow(); ok {
+			return open(viewDetail, r.WorkflowID)
 		}
 		return nil
 	default:
 		return nil
 	}
 	l.clamp()
-	return l.maybeMore()
+	return l.maybeMore(e)
 }
 
 // maybeMore loads the next page when the cursor nears the end of what is loaded.
-func (l *listView) maybeMore() tea.Cmd {
-	if l.next == nil || l.loading || l.filter != "" || l.cursor < len(l.visible)-l.rowsShown() {
+func (l *listView) maybeMore(e *env) tea.Cmd {
+	if l.filter != "" || l.cursor < len(l.visible)-l.rowsShown() {
 		return nil
 	}
-	l.loading = true
-	return fetchList(l.m.src, l.m.opts.Now, l.gen, l.query(), pageSize, l.next, true)
+	return l.nextPage(e)
+}
+
+func (l *listView) nextPage(e *env) tea.Cmd {
+	if l.next == nil || l.paging != nil {
+		return nil
+	}
+	l.paging = l.next
+	return fetchList(e.src, e.opts.Now, l.gen, l.query(), l.pageSize, l.next)
 }
 
 func (l *listView) startInput(mode inputMode, value string) {
@@ -251,9 +371,9 @@ func (l *listView) startInput(mode inputMode, value string) {
 	l.input.Focus()
 }
 
-func (l *listView) typingKey(msg tea.KeyMsg) tea.Cmd {
-	switch msg.Type {
-	case tea.KeyEnter:
+func (l *listView) typingKey(e *env, msg tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, e.k.Submit):
 		mode := l.mode
 		l.mode = modeNone
 		l.input.Blur()
@@ -262,13 +382,13 @@ func (l *listView) typingKey(msg tea.KeyMsg) tea.Cmd {
 			l.pending = &q
 			l.gen++
 			l.queryErr = ""
-			return l.load(false)
+			return l.refresh(e)
 		}
 		return nil
-	case tea.KeyEsc:
+	case key.Matches(msg, e.k.Dismiss):
 		if l.mode == modeFilter {
 			l.filter = ""
-			l.applyFilter("")
+			l.applyFilter(l.selectedKey())
 		}
 		l.mode = modeNone
 		l.input.Blur()

@@ -10,31 +10,32 @@ import (
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/tui/internal/console/styles"
 	"github.com/matih/ops/tui/internal/data"
+	"github.com/matih/ops/tui/internal/present"
 	"github.com/matih/ops/tui/internal/sanitize"
 )
 
 // Drawing of the workflows table; only the rows on screen are rendered.
 
-func (l *listView) view() string {
+func (l *listView) view(e *env) string {
 	var b strings.Builder
-	b.WriteString(l.tabsLine() + "\n")
-	b.WriteString(l.infoLine() + "\n")
+	b.WriteString(l.tabsLine(e) + "\n")
+	b.WriteString(l.infoLine(e) + "\n")
 	cols := l.columns()
-	b.WriteString(l.m.st.Header.Render(pad(cols.header(), l.width)) + "\n")
+	b.WriteString(e.st.Header.Render(pad(cols.header(), l.width)) + "\n")
 	if len(l.visible) == 0 {
 		msg := "loading…"
 		if l.loaded {
 			msg = "no workflows here (tab switches status, : changes the query)"
 		}
-		b.WriteString(l.m.st.Dim.Render(msg))
+		b.WriteString(e.st.Dim.Render(msg))
 		return b.String()
 	}
 	end := min(len(l.visible), l.offset+l.rowsShown())
-	now := l.m.opts.Now()
+	now := e.opts.Now()
 	for i := l.offset; i < end; i++ {
-		line := cols.row(l.rows[l.visible[i]], now, i == l.cursor, l.m.st)
+		line := cols.row(l.rows[l.visible[i]], now, i == l.cursor, e.st)
 		if i == l.cursor {
-			line = l.m.st.Selected.Render(pad(line, l.width))
+			line = e.st.Selected.Render(pad(line, l.width))
 		}
 		b.WriteString(line)
 		if i < end-1 {
@@ -49,20 +50,23 @@ var shortTabName = map[string]string{"awaiting approval": "awaiting", "failed/ca
 
 // tabsLine draws the tabs with their counts, compacted (12k) and with short names
 // when the full line would not fit, so every tab, "all" included, stays on screen.
-func (l *listView) tabsLine() string {
-	line := l.tabs(false)
+func (l *listView) tabsLine(e *env) string {
+	line := l.tabs(e, false)
 	if lipgloss.Width(line) > l.width {
-		line = l.tabs(true)
+		line = l.tabs(e, true)
 	}
 	return fit(line, l.width)
 }
 
-func (l *listView) tabs(short bool) string {
+func (l *listView) tabs(e *env, short bool) string {
 	parts := make([]string, len(data.Tabs))
 	for i, t := range data.Tabs {
 		n := "…"
 		if l.counts != nil {
 			n = compactCount(l.counts[i])
+			if l.countsStale {
+				n = "~" + n // the last counts, which could not be read again
+			}
 		}
 		name := t.Name
 		if s, ok := shortTabName[name]; ok && short {
@@ -71,9 +75,9 @@ func (l *listView) tabs(short bool) string {
 		if i == l.tab {
 			// Brackets mark the active tab where colour and reverse video are absent
 			// (NO_COLOR, dumb terminals).
-			parts[i] = l.m.st.TabActive.Render("[" + name + " " + n + "]")
+			parts[i] = e.st.TabActive.Render("[" + name + " " + n + "]")
 		} else {
-			parts[i] = l.m.st.Tab.Render(" " + name + " " + n + " ")
+			parts[i] = e.st.Tab.Render(" " + name + " " + n + " ")
 		}
 	}
 	return strings.Join(parts, "|")
@@ -94,7 +98,7 @@ func compactCount(n int64) string {
 	return fmt.Sprintf("%dM", n/1_000_000)
 }
 
-func (l *listView) infoLine() string {
+func (l *listView) infoLine(e *env) string {
 	switch l.mode {
 	case modeFilter:
 		return "/" + l.input.View()
@@ -102,7 +106,7 @@ func (l *listView) infoLine() string {
 		return ":" + l.input.View()
 	}
 	if l.queryErr != "" {
-		return l.m.st.Bad.Render(fit(l.queryErr+" (: to edit)", l.width))
+		return e.st.Bad.Render(fit(l.queryErr+" (: to edit)", l.width))
 	}
 	var parts []string
 	if l.rawQuery != "" {
@@ -115,17 +119,24 @@ func (l *listView) infoLine() string {
 	if l.next != nil {
 		more = "+"
 	}
-	parts = append(parts, fmt.Sprintf("%d%s loaded", len(l.rows), more))
+	loaded := fmt.Sprintf("%d%s loaded", len(l.rows), more)
+	if l.toEnd && l.counts != nil {
+		loaded = fmt.Sprintf("loading to the end: %d of %d", len(l.rows), l.counts[l.tab])
+	}
+	if l.countsStale {
+		loaded += " · counts stale"
+	}
+	parts = append(parts, loaded)
 	if !l.fetchedAt.IsZero() {
 		parts = append(parts, "fetched "+l.fetchedAt.Local().Format("15:04:05"))
 	}
 	info := strings.Join(parts, " · ")
-	if len(l.m.idleQueues) > 0 {
+	if len(e.idleQueues) > 0 {
 		// Runs on a queue nobody polls never move: say so before anything else.
-		warn := "NO WORKER polling " + strings.Join(l.m.idleQueues, ", ")
-		return fit(l.m.st.Bad.Render(warn)+l.m.st.Dim.Render(" · "+info), l.width)
+		warn := "NO WORKER polling " + strings.Join(e.idleQueues, ", ")
+		return fit(e.st.Bad.Render(warn)+e.st.Dim.Render(" · "+info), l.width)
 	}
-	return l.m.st.Dim.Render(fit(info, l.width))
+	return e.st.Dim.Render(fit(info, l.width))
 }
 
 // columns sizes the table for the width: the id takes what is left; the type column
@@ -173,7 +184,7 @@ func (c columns) row(r data.Row, now time.Time, selected bool, st styles.Styles)
 	if now.Sub(r.StartedAt) > 24*time.Hour {
 		started = r.StartedAt.Local().Format("01-02")
 	}
-	stat, phase := pad(sanitize.Text(r.Status), 10), pad(sanitize.Text(dash(r.Phase)), 17)
+	stat, phase := pad(sanitize.Text(r.Status), 10), pad(sanitize.Text(present.Dash(r.Phase)), 17)
 	if !selected {
 		stat, phase = st.Status(r.Status).Render(stat), st.Status(r.Phase).Render(phase)
 	}
@@ -183,11 +194,4 @@ func (c columns) row(r data.Row, now time.Time, selected bool, st styles.Styles)
 func shortType(t string) string {
 	t = strings.TrimSuffix(t, "Workflow")
 	return strings.TrimPrefix(t, "Data")
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -24,43 +24,103 @@ func TestFirstPageLoadsBeforeCountsAndTabsSwitchQuery(t *testing.T) {
 	m, _ := newTestModel(t, fk, nil)
 	require.NotEmpty(t, fk.Calls)
 	assert.True(t, strings.HasPrefix(fk.Calls[0], "list "), "first call is the first page: %v", fk.Calls)
-	assert.Len(t, m.list.rows, 2, "running tab")
-	assert.Equal(t, []int64{2, 1, 1, 1, 4}, m.list.counts)
+	assert.Len(t, lv(m).rows, 2, "running tab")
+	assert.Equal(t, []int64{2, 1, 1, 1, 4}, lv(m).counts)
 	assert.Contains(t, m.View(), "[running 2]", "the active tab is marked without colour too")
 
 	press(m, "tab")
-	assert.Equal(t, 1, m.list.tab)
-	require.Len(t, m.list.rows, 1)
-	assert.Equal(t, waitingID, m.list.rows[0].WorkflowID)
+	assert.Equal(t, 1, lv(m).tab)
+	require.Len(t, lv(m).rows, 1)
+	assert.Equal(t, waitingID, lv(m).rows[0].WorkflowID)
 	assert.Contains(t, m.View(), "AWAITING_APPROVAL")
 
 	press(m, "shift+tab", "shift+tab")
-	assert.Equal(t, "all", data.Tabs[m.list.tab].Name)
-	assert.Len(t, m.list.rows, 4)
+	assert.Equal(t, "all", data.Tabs[lv(m).tab].Name)
+	assert.Len(t, lv(m).rows, 4)
 }
 
 func TestNavigationAndPagingByToken(t *testing.T) {
-	fk := &data.Fake{Docs: map[string]status.Document{}}
-	for i := 0; i < 250; i++ {
-		fk.Rows = append(fk.Rows, data.Row{WorkflowID: fmt.Sprintf("wf-%03d", i), Status: status.WorkflowRunning, StartedAt: fixedNow})
+	fk := &data.Fake{Docs: map[string]status.Document{}, MaxPage: 500}
+	for i := 0; i < 2500; i++ {
+		fk.Rows = append(fk.Rows, data.Row{WorkflowID: fmt.Sprintf("wf-%04d", i), RunID: fmt.Sprint(i), Status: status.WorkflowRunning, StartedAt: fixedNow})
 	}
 	m, _ := newTestModel(t, fk, nil)
-	require.Len(t, m.list.rows, 100, "one page")
+	require.Len(t, lv(m).rows, 500, "one page, as large as the server gives")
+	assert.Equal(t, 500, lv(m).pageSize, "the page size follows the server's maximum")
 	press(m, "down", "down", "up")
-	assert.Equal(t, 1, m.list.cursor)
+	assert.Equal(t, 1, lv(m).cursor)
 	press(m, "G")
-	assert.Len(t, m.list.rows, 200, "reaching the end loads the next page by token")
-	assert.NotEmpty(t, fk.CallsWith(`list "ExecutionStatus = 'Running'" 100`))
-	press(m, "G")
-	assert.Len(t, m.list.rows, 250)
-	assert.Nil(t, m.list.next)
+	assert.Len(t, lv(m).rows, 2500, "G loads every page left")
+	assert.Nil(t, lv(m).next)
+	assert.Len(t, fk.CallsWith(`list "ExecutionStatus = 'Running'" 2000`), 1, "by token, once each")
+	sel, _ := lv(m).selection()
+	assert.Equal(t, "wf-2499", sel.id, "and lands on the last row")
 	press(m, "g")
-	assert.Equal(t, 0, m.list.cursor)
+	assert.Equal(t, 0, lv(m).cursor)
 	press(m, "pgdown")
-	assert.Equal(t, m.list.rowsShown(), m.list.cursor)
+	assert.Equal(t, lv(m).rowsShown(), lv(m).cursor)
 	view := m.View()
 	assert.Equal(t, 24, len(strings.Split(view, "\n")), "exactly one screen")
-	assert.Contains(t, view, "250 loaded")
+	assert.Contains(t, view, "2500 loaded")
+}
+
+// Deep in a long list, a refresh merges the newest page and keeps everything paged in,
+// with the cursor on the same run.
+func TestRefreshKeepsTheCursorAtRow5000(t *testing.T) {
+	fk := &data.Fake{Docs: map[string]status.Document{}}
+	for i := 0; i < 6000; i++ {
+		fk.Rows = append(fk.Rows, data.Row{WorkflowID: fmt.Sprintf("wf-%04d", i), RunID: fmt.Sprint(i), Status: status.WorkflowRunning,
+			StartedAt: fixedNow.Add(-time.Duration(i) * time.Second)})
+	}
+	m, _ := newTestModel(t, fk, nil)
+	press(m, "G")
+	require.Len(t, lv(m).rows, 6000)
+	lv(m).cursor = 5000
+	lv(m).clamp()
+	// Two runs start, one on screen changes phase.
+	newer := []data.Row{
+		{WorkflowID: "wf-new-1", RunID: "n1", Status: status.WorkflowRunning, StartedAt: fixedNow.Add(2 * time.Second)},
+		{WorkflowID: "wf-new-0", RunID: "n0", Status: status.WorkflowRunning, StartedAt: fixedNow.Add(time.Second)},
+	}
+	fk.Rows = append(newer, fk.Rows...)
+	fk.Rows[2].Phase = contract.PhaseLoading
+	press(m, "ctrl+r")
+	assert.Len(t, lv(m).rows, 6002, "nothing paged in is dropped, nothing doubled")
+	sel, _ := lv(m).selection()
+	assert.Equal(t, "wf-5000", sel.id)
+	assert.Equal(t, "wf-new-1", lv(m).rows[0].WorkflowID)
+	assert.Equal(t, contract.PhaseLoading, lv(m).rows[2].Phase, "the refreshed page's state wins")
+}
+
+// A next page asked before a tab switch, or answered twice, changes nothing.
+func TestAnswersOutOfOrderNeitherDuplicateNorDrop(t *testing.T) {
+	fk := &data.Fake{Docs: map[string]status.Document{}}
+	for i := 0; i < 1500; i++ {
+		fk.Rows = append(fk.Rows, data.Row{WorkflowID: fmt.Sprintf("wf-%04d", i), RunID: fmt.Sprint(i), Status: status.WorkflowRunning, StartedAt: fixedNow})
+	}
+	m, _ := newTestModel(t, fk, nil)
+	l := lv(m)
+	require.Len(t, l.rows, 1000)
+	page := fetchList(fk, m.e.opts.Now, l.gen, l.query(), l.pageSize, l.next)
+	l.paging = l.next
+	late := page().(listMsg)
+	refresh := l.refresh(m.e)().(listMsg)
+	m.Update(refresh) // the refresh lands first
+	m.Update(late)
+	m.Update(late) // a duplicate answer
+	assert.Len(t, l.rows, 1500)
+	seen := map[string]bool{}
+	for _, r := range l.rows {
+		assert.False(t, seen[r.WorkflowID], "duplicate %s", r.WorkflowID)
+		seen[r.WorkflowID] = true
+	}
+	// A page asked for the old tab is dropped after the switch.
+	stale := page().(listMsg)
+	press(m, "tab")
+	m.Update(stale)
+	for _, r := range lv(m).rows {
+		assert.Equal(t, contract.PhaseAwaitingApproval, r.Phase, "only the new tab's rows")
+	}
 }
 
 func TestFilterAndRawQuery(t *testing.T) {
@@ -69,22 +129,22 @@ func TestFilterAndRawQuery(t *testing.T) {
 	m, _ := newTestModel(t, fk, nil)
 	press(m, "shift+tab") // all
 	press(m, "/", "sales")
-	assert.Len(t, m.list.visible, 2)
+	assert.Len(t, lv(m).visible, 2)
 	assert.Contains(t, m.View(), "/sales")
 	press(m, "enter")
-	assert.Equal(t, "sales", m.list.filter)
+	assert.Equal(t, "sales", lv(m).filter)
 	press(m, "esc")
-	assert.Len(t, m.list.visible, 4, "esc clears the filter")
+	assert.Len(t, lv(m).visible, 4, "esc clears the filter")
 
 	press(m, ":", "Bogus = 1", "enter")
-	assert.Contains(t, m.list.queryErr, "unknown field")
-	assert.Len(t, m.list.rows, 4, "rows kept after a malformed query")
+	assert.Contains(t, lv(m).queryErr, "unknown field")
+	assert.Len(t, lv(m).rows, 4, "rows kept after a malformed query")
 	assert.Contains(t, m.View(), "query refused")
-	assert.Equal(t, "", m.list.rawQuery)
+	assert.Equal(t, "", lv(m).rawQuery)
 
 	press(m, ":", "WorkflowType = 'DataPipelineWorkflow'", "enter")
-	assert.Equal(t, "", m.list.queryErr)
-	assert.Equal(t, "WorkflowType = 'DataPipelineWorkflow'", m.list.rawQuery)
+	assert.Equal(t, "", lv(m).queryErr)
+	assert.Equal(t, "WorkflowType = 'DataPipelineWorkflow'", lv(m).rawQuery)
 	assert.NotEmpty(t, fk.CallsWith(`count "ExecutionStatus = 'Running'`))
 }
 
@@ -165,7 +225,7 @@ func TestReadOnlyRefusesEveryActionWithoutCalling(t *testing.T) {
 		press(m, k)
 		assert.Nil(t, m.dialog, k)
 		assert.True(t, m.flashErr)
-		assert.Contains(t, m.flash, "read-only mode")
+		assert.Contains(t, m.flash, "read-only console")
 	}
 	for _, p := range []string{"approve", "cancel", "terminate"} {
 		assert.Empty(t, fk.CallsWith(p))
@@ -184,20 +244,20 @@ func TestDisconnectedBannerKeepsDataAndRecovers(t *testing.T) {
 	v := m.View()
 	assert.Contains(t, v, "DISCONNECTED")
 	assert.Contains(t, v, "fetched 09:00:00"[0:8])
-	assert.Len(t, m.list.rows, 2, "last data stays on screen")
-	assert.Equal(t, 1, m.conn.failures)
-	assert.Equal(t, 10*time.Second, backoff(m.opts.Refresh, m.conn.failures))
+	assert.Len(t, lv(m).rows, 2, "last data stays on screen")
+	assert.Equal(t, 1, m.e.conn.failures)
+	assert.Equal(t, 10*time.Second, backoff(m.e.opts.Refresh, m.e.conn.failures))
 	fk.SetDown(false)
 	press(m, "ctrl+r")
 	assert.NotContains(t, m.View(), "DISCONNECTED")
-	assert.Equal(t, 5*time.Second, backoff(m.opts.Refresh, m.conn.failures))
+	assert.Equal(t, 5*time.Second, backoff(m.e.opts.Refresh, m.e.conn.failures))
 }
 
 func TestDetailShowsEvidenceAndFollows(t *testing.T) {
 	fk := demoFake()
 	m, _ := newTestModel(t, fk, nil)
 	press(m, "enter")
-	require.Equal(t, viewDetail, m.view)
+	require.Equal(t, viewDetail, topName(m))
 	v := m.View()
 	for _, want := range []string{waitingID, "AWAITING_APPROVAL", "from the worker's status query", "min score 0.90", "3h 30m left",
 		"FAIL not_null_region 600/1200 rows failed", "       row 7: region is null", "PASS unique_id", "validate_quality", "last failure: staging file locked",
@@ -209,7 +269,7 @@ func TestDetailShowsEvidenceAndFollows(t *testing.T) {
 	assert.Len(t, fk.CallsWith("approve "+waitingID), 1)
 	assert.Contains(t, m.View(), "approved by ana@bastion")
 	press(m, "esc")
-	assert.Equal(t, viewList, m.view)
+	assert.Equal(t, viewList, topName(m))
 }
 
 func TestHelpListsEveryKeyAndCopyUsesClipboard(t *testing.T) {
@@ -261,10 +321,10 @@ func TestNoTypeColumnAt80ButAtWideTerminals(t *testing.T) {
 
 func TestSlowServerStretchesTheRefresh(t *testing.T) {
 	m, _ := newTestModel(t, demoFake(), nil)
-	m.Update(listMsg{gen: m.list.gen, page: data.Page{Rows: m.list.rows}, at: fixedNow, took: 2 * time.Second})
-	assert.Equal(t, 20*time.Second, m.list.interval())
-	m.Update(listMsg{gen: m.list.gen, page: data.Page{Rows: m.list.rows}, at: fixedNow, took: 10 * time.Millisecond})
-	assert.Equal(t, 5*time.Second, m.list.interval())
+	m.Update(listMsg{gen: lv(m).gen, page: data.Page{Rows: lv(m).rows}, at: fixedNow, took: 2 * time.Second})
+	assert.Equal(t, 20*time.Second, lv(m).interval(m.e))
+	m.Update(listMsg{gen: lv(m).gen, page: data.Page{Rows: lv(m).rows}, at: fixedNow, took: 10 * time.Millisecond})
+	assert.Equal(t, 5*time.Second, lv(m).interval(m.e))
 }
 
 func TestTenThousandRowsStaySmooth(t *testing.T) {
@@ -273,7 +333,7 @@ func TestTenThousandRowsStaySmooth(t *testing.T) {
 	for i := range rows {
 		rows[i] = data.Row{WorkflowID: fmt.Sprintf("pipeline-p%05d-2026-02-12T08:30:00.000000", i), Status: status.WorkflowRunning, Phase: contract.PhaseLoading, Progress: f(0.3), StartedAt: fixedNow}
 	}
-	m.Update(listMsg{gen: m.list.gen, page: data.Page{Rows: rows, NextToken: []byte("x")}, at: fixedNow})
+	m.Update(listMsg{gen: lv(m).gen, page: data.Page{Rows: rows, NextToken: []byte("x")}, at: fixedNow})
 	start := time.Now()
 	for range 50 {
 		m.Update(teaKey("j"))
@@ -283,7 +343,7 @@ func TestTenThousandRowsStaySmooth(t *testing.T) {
 	assert.Less(t, perFrame, 20*time.Millisecond, "key + render with 10,000 rows loaded")
 	start = time.Now()
 	press(m, "/", "p0999")
-	assert.Len(t, m.list.visible, 10)
+	assert.Len(t, lv(m).visible, 10)
 	assert.Less(t, time.Since(start), 2*time.Second)
 	t.Logf("per frame %s with 10,000 rows", perFrame)
 }
@@ -312,7 +372,7 @@ func TestCtrlCQuitsEvenWhileTyping(t *testing.T) {
 	assert.IsType(t, tea.QuitMsg{}, cmd())
 	m2, _ := newTestModel(t, demoFake(), nil)
 	press(m2, "/", "q")
-	assert.Equal(t, "q", m2.list.filter, "q is text while filtering")
+	assert.Equal(t, "q", lv(m2).filter, "q is text while filtering")
 }
 
 func TestCompactIDKeepsThePipelineName(t *testing.T) {
@@ -396,14 +456,46 @@ func TestReadOnlyOffersNoActions(t *testing.T) {
 	m, _ = newTestModel(t, demoFake(), nil)
 	press(m, "enter")
 	assert.NotContains(t, m.View(), "enter details", "the detail view's hint does not offer what it shows")
-	assert.Contains(t, m.View(), "a approve · r reject")
+	assert.Contains(t, m.View(), "a approve • r reject")
+}
+
+func TestReadOnlyActionKeySaysWhyAndHelpOffersNoAction(t *testing.T) {
+	fk := demoFake()
+	m, _ := newTestModel(t, fk, func(o *Options) { o.ReadOnly = true })
+	press(m, "a")
+	assert.Contains(t, m.flash, "read-only console (started with --read-only): approve is not offered")
+	assert.Empty(t, fk.CallsWith("approve"))
+	m.flash = ""
+	press(m, "?")
+	v := m.View()
+	for _, action := range []string{"approve", "reject", "cancel run", "terminate"} {
+		assert.NotContains(t, v, action, "read-only help lists no action")
+	}
+	assert.Contains(t, v, "offers no action")
+}
+
+func TestTabsFitEightyColumnsWithSixDigitCounts(t *testing.T) {
+	m, _ := newTestModel(t, demoFake(), nil)
+	m.Update(countsMsg{gen: lv(m).gen, counts: []int64{123_456, 100_000, 999_999, 500_001, 654_321}})
+	line := strings.Split(m.View(), "\n")[1]
+	assert.LessOrEqual(t, lipgloss.Width(line), 80, line)
+	assert.Contains(t, line, "all 654k")
+}
+
+func TestCountErrorsMarkTheCountsStale(t *testing.T) {
+	m, _ := newTestModel(t, demoFake(), nil)
+	m.Update(countsMsg{gen: lv(m).gen, err: fmt.Errorf("%w: slow down", data.ErrRateLimited), at: fixedNow})
+	v := m.View()
+	assert.Contains(t, v, "[running ~2]")
+	assert.Contains(t, v, "counts stale")
+	assert.Contains(t, v, "RATE LIMITED")
 }
 
 // TestTabsFitEightyColumnsWithFiveDigitCounts: with 10,000 runs per tab every tab,
 // "all" included, stays on an 80-column line.
 func TestTabsFitEightyColumnsWithFiveDigitCounts(t *testing.T) {
 	m, _ := newTestModel(t, demoFake(), nil)
-	m.Update(countsMsg{gen: m.list.gen, counts: []int64{10_012, 10_000, 12, 5, 20_029}})
+	m.Update(countsMsg{gen: lv(m).gen, counts: []int64{10_012, 10_000, 12, 5, 20_029}})
 	line := strings.Split(m.View(), "\n")[1]
 	assert.LessOrEqual(t, lipgloss.Width(line), 80, line)
 	assert.Contains(t, line, "all 20k")

@@ -24,6 +24,10 @@ type Fake struct {
 	BadQuery string
 	// QueueList, when set, is what Queues answers; otherwise every queue has a poller.
 	QueueList []Queue
+	// MaxPage, when set, caps a page as a server's maximum page size does.
+	MaxPage int
+	// Err, when set, is what every call fails with (an expired key, a denial...).
+	Err error
 }
 
 var _ Source = (*Fake)(nil)
@@ -35,7 +39,7 @@ func (f *Fake) call(format string, args ...any) error {
 	if f.Down {
 		return fmt.Errorf("%w: connection refused", ErrUnreachable)
 	}
-	return nil
+	return f.Err
 }
 
 // CallsWith returns the recorded calls starting with prefix.
@@ -49,6 +53,13 @@ func (f *Fake) CallsWith(prefix string) []string {
 		}
 	}
 	return out
+}
+
+// SetErr makes every call fail with err, or succeed again with nil.
+func (f *Fake) SetErr(err error) {
+	f.mu.Lock()
+	f.Err = err
+	f.mu.Unlock()
 }
 
 // SetDown switches the fake server off or on.
@@ -95,6 +106,9 @@ func (f *Fake) List(_ context.Context, query string, pageSize int, token []byte)
 	start := 0
 	if token != nil {
 		fmt.Sscan(string(token), &start)
+	}
+	if f.MaxPage > 0 {
+		pageSize = min(pageSize, f.MaxPage)
 	}
 	end := min(len(rows), start+pageSize)
 	p := Page{Rows: append([]Row(nil), rows[start:end]...)}
@@ -168,13 +182,18 @@ func (f *Fake) Start(_ context.Context, req StartRequest) (string, error) {
 }
 
 // Queues reports no pollers.
-func (f *Fake) Queues(context.Context) ([]Queue, error) {
+// Queues lists QueueList when set, else our queues, each polled; other queues named
+// are polled by no one.
+func (f *Fake) Queues(_ context.Context, also ...string) ([]Queue, error) {
 	if f.QueueList != nil {
 		return f.QueueList, f.call("queues")
 	}
 	var out []Queue
-	for _, q := range []string{contract.PipelineQueue, contract.InfraQueue, contract.NotifyQueue} {
+	for _, q := range queueNames(also) {
 		p := []Poller{{Identity: "fake@" + q}}
+		if q != contract.PipelineQueue && q != contract.InfraQueue && q != contract.NotifyQueue {
+			p = []Poller{}
+		}
 		out = append(out, Queue{Name: q, WorkflowPollers: p, ActivityPollers: p})
 	}
 	return out, f.call("queues")

@@ -6,10 +6,10 @@ package data
 import (
 	"context"
 	"errors"
-	"github.com/matih/ops/shared/pipelineapi"
 	"time"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/pipelineapi"
 	"github.com/matih/ops/shared/status"
 )
 
@@ -58,7 +58,8 @@ type Source interface {
 	Cancel(ctx context.Context, workflowID string, sig contract.CancelSignal) error
 	Terminate(ctx context.Context, workflowID, reason string) error
 	Start(ctx context.Context, req StartRequest) (workflowID string, err error)
-	Queues(ctx context.Context) ([]Queue, error)
+	// Queues describes our three task queues and any others named, with their pollers.
+	Queues(ctx context.Context, also ...string) ([]Queue, error)
 	Ping(ctx context.Context) (ServerInfo, error)
 }
 
@@ -160,4 +161,41 @@ func anyLive(ps []Poller, now time.Time) bool {
 		}
 	}
 	return false
+}
+
+// RunningQueues names the task queues the newest running workflows (up to 1,000) are
+// on, so that a queue nobody polls can be called out whichever it is.
+func RunningQueues(ctx context.Context, src Source) ([]string, error) {
+	p, err := src.List(ctx, Tabs[0].Query, 1000, nil)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range p.Rows {
+		if r.TaskQueue != "" && !seen[r.TaskQueue] {
+			seen[r.TaskQueue] = true
+			out = append(out, r.TaskQueue)
+		}
+	}
+	return out, nil
+}
+
+// IsInvalidQuery tells a refused visibility query from a failing server.
+func IsInvalidQuery(err error) bool { return errors.Is(err, ErrInvalidQuery) }
+
+// queueNames is our three queues, then the others named, each once.
+func queueNames(also []string) []string {
+	out := []string{contract.PipelineQueue, contract.InfraQueue, contract.NotifyQueue}
+	seen := map[string]bool{}
+	for _, q := range out {
+		seen[q] = true
+	}
+	for _, q := range also {
+		if q != "" && !seen[q] {
+			seen[q] = true
+			out = append(out, q)
+		}
+	}
+	return out
 }

@@ -9,7 +9,7 @@ import "github.com/charmbracelet/bubbles/key"
 type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom  key.Binding
 	Open, Back, Quit, Help, Refresh          key.Binding
-	NextTab, PrevTab, Filter, Query          key.Binding
+	NextTab, PrevTab, Filter, Query, Inbox   key.Binding
 	Approve, Reject, Cancel, Terminate, Copy key.Binding
 	Submit, Dismiss, NextField               key.Binding
 }
@@ -35,6 +35,7 @@ func Default() KeyMap {
 		PrevTab:   b("shift+tab", "previous tab", "shift+tab", "left", "h"),
 		Filter:    b("/", "filter", "/"),
 		Query:     b(":", "query", ":"),
+		Inbox:     b("i", "approvals inbox", "i"),
 		Approve:   b("a", "approve", "a"),
 		Reject:    b("r", "reject", "r"),
 		Cancel:    b("c", "cancel run", "c"),
@@ -47,48 +48,55 @@ func Default() KeyMap {
 }
 
 // ListHelp is the workflows view's keymap for the help bar and the help view.
-// Waiting and Running describe the selected run, so the bar offers only what applies.
+// Waiting and Running describe the selected run, so the bar offers only what applies;
+// without Acts (a read-only console) no action is offered at all.
 type ListHelp struct {
-	K                KeyMap
-	Waiting, Running bool
+	K                      KeyMap
+	Acts, Waiting, Running bool
 }
 
 // ShortHelp leads with what a newcomer needs: open a run, approve or reject it.
 func (h ListHelp) ShortHelp() []key.Binding {
 	k := h.K
 	switch {
-	case h.Waiting:
+	case h.Acts && h.Waiting:
 		return []key.Binding{k.Open, k.Approve, k.Reject, k.NextTab, k.Filter, k.Help, k.Quit}
-	case h.Running:
+	case h.Acts && h.Running:
 		return []key.Binding{k.Open, k.Cancel, k.NextTab, k.Filter, k.Help, k.Quit}
 	}
-	return []key.Binding{k.Open, k.NextTab, k.Filter, k.Query, k.Help, k.Quit}
+	return []key.Binding{k.Open, k.NextTab, k.Filter, k.Query, k.Inbox, k.Help, k.Quit}
 }
 
 // FullHelp lists every key of the view.
 func (h ListHelp) FullHelp() [][]key.Binding {
 	k := h.K
-	return [][]key.Binding{
+	return withActions(h.Acts, [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Open, k.NextTab, k.PrevTab, k.Filter, k.Query, k.Refresh},
-		{k.Approve, k.Reject, k.Cancel, k.Terminate, k.Copy},
-		{k.Help, k.Quit},
+		{k.Open, k.NextTab, k.PrevTab, k.Filter, k.Query, k.Refresh, k.Inbox},
+	}, []key.Binding{k.Approve, k.Reject, k.Cancel, k.Terminate}, []key.Binding{k.Copy, k.Help, k.Quit})
+}
+
+// withActions adds the action column only to a console that may act.
+func withActions(acts bool, head [][]key.Binding, actions, tail []key.Binding) [][]key.Binding {
+	if acts {
+		head = append(head, actions)
 	}
+	return append(head, tail)
 }
 
 // DetailHelp is the detail view's keymap; Waiting and Running describe the open run.
 type DetailHelp struct {
-	K                KeyMap
-	Waiting, Running bool
+	K                      KeyMap
+	Acts, Waiting, Running bool
 }
 
 // ShortHelp leads with the decision keys when there is a decision to take.
 func (h DetailHelp) ShortHelp() []key.Binding {
 	k := h.K
 	switch {
-	case h.Waiting:
+	case h.Acts && h.Waiting:
 		return []key.Binding{k.Approve, k.Reject, k.Cancel, k.Copy, k.Back, k.Help, k.Quit}
-	case h.Running:
+	case h.Acts && h.Running:
 		return []key.Binding{k.Cancel, k.Terminate, k.Copy, k.Back, k.Help, k.Quit}
 	}
 	return []key.Binding{k.Copy, k.Back, k.Down, k.Help, k.Quit}
@@ -97,11 +105,31 @@ func (h DetailHelp) ShortHelp() []key.Binding {
 // FullHelp lists every key of the view.
 func (h DetailHelp) FullHelp() [][]key.Binding {
 	k := h.K
-	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Approve, k.Reject, k.Cancel, k.Terminate, k.Copy, k.Refresh},
-		{k.Back, k.Help, k.Quit},
+	return withActions(h.Acts, [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Refresh},
+	}, []key.Binding{k.Approve, k.Reject, k.Cancel, k.Terminate}, []key.Binding{k.Copy, k.Back, k.Help, k.Quit})
+}
+
+// InboxHelp is the approvals inbox's keymap.
+type InboxHelp struct {
+	K          KeyMap
+	Acts, Some bool
+}
+
+// ShortHelp leads with the decision: the inbox exists to take it.
+func (h InboxHelp) ShortHelp() []key.Binding {
+	k := h.K
+	if h.Acts && h.Some {
+		return []key.Binding{k.Approve, k.Reject, k.Down, k.Open, k.Back, k.Help, k.Quit}
 	}
+	return []key.Binding{k.Open, k.Back, k.Refresh, k.Help, k.Quit}
+}
+
+// FullHelp lists every key of the view.
+func (h InboxHelp) FullHelp() [][]key.Binding {
+	k := h.K
+	return withActions(h.Acts, [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Open, k.Refresh}},
+		[]key.Binding{k.Approve, k.Reject, k.Cancel}, []key.Binding{k.Copy, k.Back, k.Help, k.Quit})
 }
 
 // DialogHelp is the keymap of the action dialogs.

@@ -1,0 +1,51 @@
+// Package present holds the few wording rules the command line and the console share,
+// so that both say the same thing in the same words: one-line errors, empty values,
+// what an action did, and how a destructive action is confirmed.
+package present
+
+import (
+	"strings"
+
+	"github.com/matih/ops/tui/internal/sanitize"
+)
+
+// OneLine makes text one safe line: server text in it (ids, messages) is stripped of
+// control and bidi characters, and runs of whitespace become one space.
+func OneLine(s string) string {
+	return strings.Join(strings.Fields(sanitize.Text(s)), " ")
+}
+
+// Dash stands in for an empty value in a table.
+func Dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// PastTense says what an action did: approved, rejected, cancelled, terminated.
+func PastTense(action string) string {
+	switch action {
+	case "cancel":
+		return "cancelled"
+	case "":
+		return ""
+	}
+	if strings.HasSuffix(action, "e") {
+		return action + "d"
+	}
+	return action + "ed"
+}
+
+// ConfirmMatches accepts the full workflow id or its last 6 characters, as drawn: the
+// sanitised id, counted in characters, not bytes.
+func ConfirmMatches(id, typed string) bool {
+	if typed == "" {
+		return false
+	}
+	shown := []rune(sanitize.Text(id))
+	if typed == string(shown) {
+		return true
+	}
+	return len(shown) >= 6 && typed == string(shown[len(shown)-6:])
+}
