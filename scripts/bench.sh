@@ -10,6 +10,8 @@
 #   scripts/bench.sh api        GET status on matih serve at 5,000 history events, with
 #                               and without a worker, vs reading the whole history (p50/p99),
 #                               and its throughput under wrk
+#   scripts/bench.sh console    console key press + frame at 100 to 100,000 rows, and
+#                               matih ls vs temporal workflow list over 10,000 workflows
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -33,10 +35,18 @@ run_api() {
   (cd tui && go test ./internal/cli -run '^$' -bench 'StatusAtFiveThousandEvents' -benchtime 200x -timeout 20m)
 }
 
+run_console() {
+  say "==> console: key press + View at 100, 1,000, 10,000, 100,000 rows (ns/op; flat is the target)"
+  (cd tui && go test ./internal/console -run '^$' -bench 'KeyAndView' -benchtime 2000x)
+  say "==> matih ls vs temporal workflow list over 10,000 workflows (median of 5; ratio <= 1 is the target)"
+  (cd tui && go test ./e2e -run '^$' -bench 'ListingAgainstTemporalCLI' -benchtime 1x -timeout 20m)
+}
+
 case "${1:-all}" in
   api) run_api ;;
+  console) run_console ;;
   extract) run_extract ;;
   backfill) run_backfill ;;
-  all) run_extract; run_api; run_backfill ;;
-  *) die "unknown benchmark '$1' (expected extract, api or backfill)" ;;
+  all) run_extract; run_api; run_console; run_backfill ;;
+  *) die "unknown benchmark '$1' (expected extract, api, console or backfill)" ;;
 esac

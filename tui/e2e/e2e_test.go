@@ -60,7 +60,7 @@ func (x tmux) waitFor(timeout time.Duration, want ...string) string {
 	}
 }
 
-func buildMatih(t *testing.T) string {
+func buildMatih(t testing.TB) string {
 	return testkit.Build(t, "github.com/matih/ops/tui/cmd/matih")
 }
 

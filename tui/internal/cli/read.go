@@ -158,7 +158,7 @@ func listAll(ctx context.Context, src data.Source, q string, limit int) ([]data.
 	rows := []data.Row{}
 	var token []byte
 	for {
-		size := 100
+		size := 1000 // the server's usual maximum: fewer round trips
 		if limit > 0 && limit-len(rows) < size {
 			size = limit - len(rows)
 		}

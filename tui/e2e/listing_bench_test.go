@@ -1,0 +1,84 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/matih/ops/shared/testkit"
+)
+
+// listingRuns is how many workflows the listing benchmark starts.
+const listingRuns = 10_000
+
+// startMany starts n workflows on a queue nobody polls, eight at a time.
+func startMany(b *testing.B, c client.Client, n int) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	errs := make(chan error, 1)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			_, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+				ID: fmt.Sprintf("pipeline-load%05d-2026-02-12T08:30:00.000000", i), TaskQueue: "listing-bench-nobody-polls"}, "DataPipelineWorkflow")
+			if err != nil {
+				select {
+				case errs <- err:
+				default:
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+}
+
+// median runs the command a few times and returns its median wall time.
+func median(b *testing.B, name string, args ...string) time.Duration {
+	var d []time.Duration
+	for i := 0; i < 5; i++ {
+		start := time.Now()
+		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+			b.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+		d = append(d, time.Since(start))
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return d[len(d)/2]
+}
+
+// BenchmarkListingAgainstTemporalCLI lists a namespace of 10,000 workflows with
+// `matih ls` and with `temporal workflow list`, side by side, first rows and the whole
+// listing, and reports the ratios (target: at most 1.0). Run it with
+// scripts/bench.sh console.
+func BenchmarkListingAgainstTemporalCLI(b *testing.B) {
+	matih := buildMatih(b)
+	srv := testkit.StartDevServer(b)
+	startMany(b, srv.Client, listingRuns)
+	temporal := testkit.TemporalCLI(b)
+	conn := []string{"--address", srv.HostPort, "--namespace", srv.Namespace}
+	for i := 0; i < b.N; i++ {
+		first := median(b, matih, append(conn, "ls", "--limit", "50", "-o", "json")...)
+		firstT := median(b, temporal, append([]string{"workflow", "list", "--limit", "50", "-o", "json"}, conn...)...)
+		all := median(b, matih, append(conn, "ls", "--limit", "0", "-o", "json")...)
+		allT := median(b, temporal, append([]string{"workflow", "list", "-o", "json"}, conn...)...)
+		b.ReportMetric(float64(first)/float64(time.Millisecond), "ls50-ms")
+		b.ReportMetric(float64(firstT)/float64(time.Millisecond), "temporal50-ms")
+		b.ReportMetric(float64(first)/float64(firstT), "first-ratio")
+		b.ReportMetric(float64(all)/float64(time.Millisecond), "lsall-ms")
+		b.ReportMetric(float64(allT)/float64(time.Millisecond), "temporalall-ms")
+		b.ReportMetric(float64(all)/float64(allT), "all-ratio")
+	}
+}
