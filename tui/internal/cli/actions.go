@@ -34,6 +34,23 @@ func (a *App) act(ctx context.Context, action, workflowID, reason string, do fun
 	return err
 }
 
+// ActionResult is what an action prints with -o json.
+type ActionResult struct {
+	Action     string `json:"action"`
+	WorkflowID string `json:"workflowId"`
+	Identity   string `json:"identity"`
+	Outcome    string `json:"outcome"`
+}
+
+// done prints an action's outcome: the line, or with -o json the ActionResult.
+func (a *App) done(action, id, line string) {
+	if a.Output == "json" {
+		_ = a.json(ActionResult{Action: action, WorkflowID: id, Identity: a.Identity, Outcome: "ok"})
+		return
+	}
+	fmt.Fprintln(a.Out, sanitize.Text(line))
+}
+
 func (a *App) decideCmd(name string, approved bool) *cobra.Command {
 	var reason string
 	cmd := &cobra.Command{Use: name + " ID --reason R", Short: name + " a run waiting for approval (the `approval` update)", Args: oneID,
@@ -44,7 +61,7 @@ func (a *App) decideCmd(name string, approved bool) *cobra.Command {
 			d := contract.ApprovalSignal{Approved: approved, Approver: a.Identity, Reason: reason}
 			err := a.act(cmd.Context(), name, args[0], reason, func(s data.Source) error { return s.Approve(cmd.Context(), args[0], d) })
 			if err == nil {
-				fmt.Fprintf(a.Out, "%s %s as %s\n", present.PastTense(name), args[0], a.Identity)
+				a.done(name, args[0], present.PastTense(name)+" "+args[0]+" as "+a.Identity)
 			}
 			return err
 		}}
@@ -67,7 +84,7 @@ func (a *App) cancelCmd() *cobra.Command {
 			sig := contract.CancelSignal{RequestedBy: a.Identity, Reason: reason}
 			err := a.act(cmd.Context(), "cancel", id, reason, func(s data.Source) error { return s.Cancel(cmd.Context(), id, sig) })
 			if err == nil {
-				fmt.Fprintf(a.Out, "cancellation requested for %s\n", id)
+				a.done("cancel", id, "cancellation requested for "+id)
 			}
 			return err
 		}}
@@ -90,7 +107,7 @@ func (a *App) terminateCmd() *cobra.Command {
 			}
 			err := a.act(cmd.Context(), "terminate", id, reason, func(s data.Source) error { return s.Terminate(cmd.Context(), id, reason) })
 			if err == nil {
-				fmt.Fprintf(a.Out, "terminated %s\n", id)
+				a.done("terminate", id, "terminated "+id)
 			}
 			return err
 		}}

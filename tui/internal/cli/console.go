@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
@@ -119,4 +120,12 @@ func (d *dialingSource) Ping(ctx context.Context) (data.ServerInfo, error) {
 		return data.ServerInfo{}, err
 	}
 	return s.Ping(ctx)
+}
+
+func (d *dialingSource) Failures(ctx context.Context, since time.Time) ([]data.Failure, error) {
+	s, err := d.src(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Failures(ctx, since)
 }

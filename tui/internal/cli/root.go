@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -72,9 +73,45 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	err := root.ExecuteContext(context.Background())
 	app.Close()
 	if err != nil {
-		fmt.Fprintln(errOut, "matih: "+present.OneLine(err.Error()))
+		printError(errOut, err, app.Output == "json")
 	}
 	return ExitCode(err)
+}
+
+// printError writes the one-line error, or with -o json {"error":{"code","message"}},
+// so a script can tell failures apart without parsing prose.
+func printError(w io.Writer, err error, asJSON bool) {
+	msg := present.OneLine(err.Error())
+	if !asJSON {
+		fmt.Fprintln(w, "matih: "+msg)
+		return
+	}
+	b, _ := json.Marshal(map[string]any{"error": map[string]any{"code": ErrorCode(err), "exit": ExitCode(err), "message": msg}})
+	fmt.Fprintln(w, string(b))
+}
+
+// ErrorCode names an error's class for JSON output.
+func ErrorCode(err error) string {
+	var ue usageError
+	classes := []struct {
+		err  error
+		code string
+	}{
+		{data.ErrUnauthenticated, "unauthenticated"}, {data.ErrPermission, "permission_denied"},
+		{data.ErrNamespace, "namespace_not_found"}, {temporalclient.ErrNamespaceNotFound, "namespace_not_found"},
+		{data.ErrRateLimited, "rate_limited"}, {data.ErrInvalidQuery, "invalid_query"},
+		{data.ErrUnreachable, "unreachable"}, {temporalclient.ErrUnreachable, "unreachable"},
+		{data.ErrNotFound, "not_found"}, {data.ErrRefused, "refused"}, {errOutcome, "workflow_not_completed"},
+	}
+	if errors.As(err, &ue) {
+		return "usage"
+	}
+	for _, c := range classes {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	return "error"
 }
 
 // ExitCode maps an error to the documented exit codes.
@@ -83,13 +120,13 @@ func ExitCode(err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.Is(err, data.ErrInvalidQuery):
 		return ExitUsage
-	case errors.Is(err, data.ErrUnreachable), errors.Is(err, temporalclient.ErrUnreachable):
+	case errors.Is(err, data.ErrUnreachable), errors.Is(err, temporalclient.ErrUnreachable), errors.Is(err, data.ErrRateLimited):
 		return ExitUnreachable
-	case errors.Is(err, data.ErrNotFound), errors.Is(err, temporalclient.ErrNamespaceNotFound):
+	case errors.Is(err, data.ErrNotFound), errors.Is(err, temporalclient.ErrNamespaceNotFound), errors.Is(err, data.ErrNamespace):
 		return ExitNotFound
-	case errors.Is(err, data.ErrRefused):
+	case errors.Is(err, data.ErrRefused), errors.Is(err, data.ErrUnauthenticated), errors.Is(err, data.ErrPermission):
 		return ExitRefused
 	case errors.Is(err, errOutcome):
 		return ExitError
@@ -130,7 +167,7 @@ func (a *App) Root() *cobra.Command {
 		}
 		return nil
 	}
-	root.AddCommand(a.versionCmd(), a.pingCmd(), a.lsCmd(), a.statusCmd(), a.watchCmd(), a.queuesCmd(),
+	root.AddCommand(a.versionCmd(), a.pingCmd(), a.lsCmd(), a.inboxCmd(), a.failuresCmd(), a.statusCmd(), a.watchCmd(), a.queuesCmd(),
 		a.decideCmd("approve", true), a.decideCmd("reject", false), a.cancelCmd(), a.terminateCmd(), a.startCmd(), a.serveCmd(),
 		&cobra.Command{Use: "console", Short: "open the full-screen console (the default)", Args: noArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error { return a.runConsole(cmd.Context()) }})

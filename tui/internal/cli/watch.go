@@ -36,11 +36,27 @@ func (a *App) watchCmd() *cobra.Command {
 // time its summary changes, and returns errOutcome unless it completed successfully.
 func Watch(ctx context.Context, src data.Source, id string, out io.Writer, asJSON bool) error {
 	last := ""
+	var failingSince time.Time
 	for {
 		doc, err := src.Status(ctx, id, "")
+		if err != nil && transient(err) && ctx.Err() == nil {
+			// A server blip (a restart, a rate limit) is waited out, up to watchBlip.
+			if failingSince.IsZero() {
+				failingSince = time.Now()
+			}
+			if time.Since(failingSince) < watchBlip {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(watchRetry):
+				}
+				continue
+			}
+		}
 		if err != nil {
 			return err
 		}
+		failingSince = time.Time{}
 		if line := summary(doc); line != last {
 			last = line
 			if asJSON {
@@ -68,6 +84,17 @@ func Watch(ctx context.Context, src data.Source, id string, out io.Writer, asJSO
 			}
 		}
 	}
+}
+
+// watchBlip is how long watch keeps retrying a server that stopped answering before it
+// gives up with exit 5; watchRetry is the pause between tries.
+const (
+	watchBlip  = 30 * time.Second
+	watchRetry = time.Second
+)
+
+func transient(err error) bool {
+	return errors.Is(err, data.ErrUnreachable) || errors.Is(err, data.ErrRateLimited)
 }
 
 func summary(d status.Document) string {

@@ -249,3 +249,22 @@ func probeWaiting(src data.Source) tea.Cmd {
 		return waitingMsg{n: n}
 	}
 }
+
+// failuresMsg answers fetchFailures.
+type failuresMsg struct {
+	groups []data.FailureGroup
+	runs   int
+	err    error
+	at     time.Time
+}
+
+func (m failuresMsg) result() (error, time.Time) { return m.err, m.at }
+
+func fetchFailures(src data.Source, now func() time.Time) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		fs, err := src.Failures(ctx, now().Add(-failuresSince))
+		return failuresMsg{groups: data.GroupFailures(fs), runs: len(fs), err: err, at: now()}
+	}
+}

@@ -177,3 +177,18 @@ func TestGoldenErrorBanners(t *testing.T) {
 		})
 	}
 }
+
+func TestGoldenFailures(t *testing.T) {
+	fk := demoFake()
+	at := func(m int) time.Time { return fixedNow.Add(-time.Duration(m) * time.Minute) }
+	fk.Failed = []data.Failure{
+		{WorkflowID: "pipeline-sales-2026-02-12T08:00:00.000000", ErrorType: "SourceUnavailable", Activity: "extract_data", Message: "dial 10.0.0.1:5432: connection refused", BuildID: "matih-worker-pipeline.4f2a9c1d", ClosedAt: at(50)},
+		{WorkflowID: "pipeline-orders-2026-02-12T08:10:00.000000", ErrorType: "SourceUnavailable", Activity: "extract_data", Message: "dial 10.0.0.2:5432: connection refused", BuildID: "matih-worker-pipeline.4f2a9c1d", ClosedAt: at(20)},
+		{WorkflowID: "migration-add_region", ErrorType: "Terminated", Message: "stuck for 3 hours", ClosedAt: at(5)},
+	}
+	tm := goldenModel(t, fk, false, false)
+	toList(t, tm)
+	tm.Send(keyRunes("f"))
+	waitOut(t, tm, "2 groups")
+	golden.RequireEqual(t, finalView(t, tm))
+}

@@ -330,6 +330,8 @@ func (l *listView) key(e *env, msg tea.KeyMsg) tea.Cmd {
 		return textinput.Blink
 	case key.Matches(msg, k.Inbox):
 		return open(viewInbox, "")
+	case key.Matches(msg, k.Failures):
+		return open(viewFailures, "")
 	case key.Matches(msg, k.Back):
 		if l.filter != "" {
 			l.filter = ""

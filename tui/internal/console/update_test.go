@@ -509,3 +509,17 @@ func TestTabsFitEightyColumnsWithFiveDigitCounts(t *testing.T) {
 	assert.Equal(t, "123k", compactCount(123_456))
 	assert.Equal(t, "1.5M", compactCount(1_500_000))
 }
+
+func TestFailuresViewOpensTheExampleRun(t *testing.T) {
+	fk := demoFake()
+	fk.Failed = []data.Failure{{WorkflowID: waitingID, ErrorType: "X", Message: "boom 1", ClosedAt: fixedNow}}
+	m, _ := newTestModel(t, fk, nil)
+	press(m, "f")
+	require.Equal(t, "*console.failuresView", fmt.Sprintf("%T", m.top()))
+	assert.Contains(t, m.View(), "boom N")
+	assert.NotEmpty(t, fk.CallsWith("failures 2026-02-11T09:00:00Z"), "the last 24 hours")
+	press(m, "enter")
+	assert.Equal(t, viewDetail, topName(m))
+	press(m, "esc", "esc")
+	assert.Equal(t, viewList, topName(m))
+}

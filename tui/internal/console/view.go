@@ -43,15 +43,17 @@ type selection struct {
 
 // views registers every view by name: a new view is its own file plus one line here.
 var views = map[string]func(arg string) view{
-	viewList:   func(string) view { return newListView() },
-	viewDetail: func(id string) view { return newDetailView(id) },
-	viewInbox:  func(string) view { return newInboxView() },
+	viewList:     func(string) view { return newListView() },
+	viewDetail:   func(id string) view { return newDetailView(id) },
+	viewInbox:    func(string) view { return newInboxView() },
+	viewFailures: func(string) view { return newFailuresView() },
 }
 
 const (
-	viewList   = "list"
-	viewDetail = "detail"
-	viewInbox  = "inbox"
+	viewList     = "list"
+	viewDetail   = "detail"
+	viewInbox    = "inbox"
+	viewFailures = "failures"
 )
 
 // env is what every view shares. Views read it; only the root writes it.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
@@ -26,6 +27,8 @@ type Fake struct {
 	QueueList []Queue
 	// MaxPage, when set, caps a page as a server's maximum page size does.
 	MaxPage int
+	// Failed is what Failures answers (those closed since the time asked).
+	Failed []Failure
 	// Err, when set, is what every call fails with (an expired key, a denial...).
 	Err error
 }
@@ -203,4 +206,18 @@ func (f *Fake) Queues(_ context.Context, also ...string) ([]Queue, error) {
 func (f *Fake) Ping(ctx context.Context) (ServerInfo, error) {
 	q, err := f.Queues(ctx)
 	return ServerInfo{Address: "fake:7233", Namespace: contract.DefaultNamespace, ServerVersion: "fake", Queues: q}, err
+}
+
+// Failures answers the failures closed since a time.
+func (f *Fake) Failures(_ context.Context, since time.Time) ([]Failure, error) {
+	if err := f.call("failures %s", since.UTC().Format(time.RFC3339)); err != nil {
+		return nil, err
+	}
+	var out []Failure
+	for _, x := range f.Failed {
+		if !x.ClosedAt.Before(since) {
+			out = append(out, x)
+		}
+	}
+	return out, nil
 }

@@ -58,6 +58,8 @@ type Source interface {
 	Cancel(ctx context.Context, workflowID string, sig contract.CancelSignal) error
 	Terminate(ctx context.Context, workflowID, reason string) error
 	Start(ctx context.Context, req StartRequest) (workflowID string, err error)
+	// Failures reads the runs closed in failure since a time, newest first.
+	Failures(ctx context.Context, since time.Time) ([]Failure, error)
 	// Queues describes our three task queues and any others named, with their pollers.
 	Queues(ctx context.Context, also ...string) ([]Queue, error)
 	Ping(ctx context.Context) (ServerInfo, error)

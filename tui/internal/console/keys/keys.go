@@ -10,6 +10,7 @@ type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom  key.Binding
 	Open, Back, Quit, Help, Refresh          key.Binding
 	NextTab, PrevTab, Filter, Query, Inbox   key.Binding
+	Failures                                 key.Binding
 	Approve, Reject, Cancel, Terminate, Copy key.Binding
 	Submit, Dismiss, NextField               key.Binding
 }
@@ -36,6 +37,7 @@ func Default() KeyMap {
 		Filter:    b("/", "filter", "/"),
 		Query:     b(":", "query", ":"),
 		Inbox:     b("i", "approvals inbox", "i"),
+		Failures:  b("f", "failures", "f"),
 		Approve:   b("a", "approve", "a"),
 		Reject:    b("r", "reject", "r"),
 		Cancel:    b("c", "cancel run", "c"),
@@ -72,7 +74,7 @@ func (h ListHelp) FullHelp() [][]key.Binding {
 	k := h.K
 	return withActions(h.Acts, [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Open, k.NextTab, k.PrevTab, k.Filter, k.Query, k.Refresh, k.Inbox},
+		{k.Open, k.NextTab, k.PrevTab, k.Filter, k.Query, k.Refresh, k.Inbox, k.Failures},
 	}, []key.Binding{k.Approve, k.Reject, k.Cancel, k.Terminate}, []key.Binding{k.Copy, k.Help, k.Quit})
 }
 
@@ -148,3 +150,18 @@ func (h DialogHelp) ShortHelp() []key.Binding {
 
 // FullHelp is the short help in one column.
 func (h DialogHelp) FullHelp() [][]key.Binding { return [][]key.Binding{h.ShortHelp()} }
+
+// FailuresHelp is the failures view's keymap.
+type FailuresHelp struct{ K KeyMap }
+
+// ShortHelp: move, open the example run, go back.
+func (h FailuresHelp) ShortHelp() []key.Binding {
+	k := h.K
+	return []key.Binding{k.Down, k.Open, k.Refresh, k.Back, k.Help, k.Quit}
+}
+
+// FullHelp lists every key of the view.
+func (h FailuresHelp) FullHelp() [][]key.Binding {
+	k := h.K
+	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {k.Open, k.Refresh, k.Copy, k.Back, k.Help, k.Quit}}
+}
