@@ -18,7 +18,7 @@ import (
 const listingRuns = 10_000
 
 // startMany starts n workflows on a queue nobody polls, eight at a time.
-func startMany(b *testing.B, c client.Client, n int) {
+func startMany(b testing.TB, c client.Client, n int) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	errs := make(chan error, 1)

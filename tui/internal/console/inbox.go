@@ -139,7 +139,7 @@ func (v *inboxView) view(e *env) string {
 		return strings.Join(append(out, st.Dim.Render("nothing waits for a human · esc or i toggles the workflows list")), "\n")
 	}
 	now := e.opts.Now()
-	out = append(out, st.Header.Render(pad("  LEFT     SCORE/MIN  FIRST FAILING CHECK        AGE    RUN", v.width)))
+	out = append(out, st.Header.Render(pad("  LEFT     SCORE/MIN  FIRST FAILING CHECK          AGE    RUN", v.width)))
 	n := v.listRows()
 	first := max(0, min(v.cursor-n+1, len(v.runs)-n))
 	for i := first; i < first+n && i < len(v.runs); i++ {
@@ -174,6 +174,6 @@ func inboxLine(w data.Waiting, now time.Time, selected bool, width int) string {
 		check = fmt.Sprintf("%s %.0f%%", sanitize.Text(c.Name), c.Ratio*100)
 	}
 	age := status.FormatDuration(now.Sub(w.StartedAt))
-	s := mark + pad(left, 8) + " " + pad(score, 10) + " " + pad(check, 26) + " " + pad(age, 6) + " "
+	s := mark + pad(left, 8) + " " + pad(score, 10) + " " + pad(check, 28) + " " + pad(age, 6) + " "
 	return fit(s+compactID(sanitize.Text(w.WorkflowID), max(8, width-len([]rune(s)))), width)
 }

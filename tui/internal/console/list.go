@@ -57,6 +57,9 @@ type listView struct {
 	tickGen   int
 	fetchedAt time.Time
 	lastTook  time.Duration
+	// warn is set while a queue with running workflows has no poller: the list gives
+	// that a line of its own.
+	warn bool
 }
 
 func newListView() *listView {
@@ -102,6 +105,8 @@ func (l *listView) update(e *env, msg tea.Msg) tea.Cmd {
 		}
 		return l.refresh(e)
 	case countsMsg:
+		l.warn = len(e.idleQueues) > 0
+		l.clamp()
 		if msg.gen == l.gen {
 			l.countsStale = msg.err != nil
 			if msg.err == nil {
@@ -274,7 +279,12 @@ func (l *listView) hint(e *env) string {
 	return "this run waits for a human: a approve · r reject · enter details"
 }
 
-func (l *listView) rowsShown() int { return max(1, l.height-3) }
+func (l *listView) rowsShown() int {
+	if l.warn {
+		return max(1, l.height-4)
+	}
+	return max(1, l.height-3)
+}
 
 func (l *listView) clamp() {
 	l.cursor = max(0, min(l.cursor, len(l.visible)-1))

@@ -19,6 +19,10 @@ import (
 func (l *listView) view(e *env) string {
 	var b strings.Builder
 	b.WriteString(l.tabsLine(e) + "\n")
+	if l.warn {
+		// Runs on a queue nobody polls never move: a line of its own, above everything.
+		b.WriteString(e.st.Bad.Render(fit("NO WORKER polling "+sanitize.Text(strings.Join(e.idleQueues, ", "))+": their runs wait", l.width)) + "\n")
+	}
 	b.WriteString(l.infoLine(e) + "\n")
 	cols := l.columns()
 	b.WriteString(e.st.Header.Render(pad(cols.header(), l.width)) + "\n")
@@ -131,11 +135,6 @@ func (l *listView) infoLine(e *env) string {
 		parts = append(parts, "fetched "+l.fetchedAt.Local().Format("15:04:05"))
 	}
 	info := strings.Join(parts, " · ")
-	if len(e.idleQueues) > 0 {
-		// Runs on a queue nobody polls never move: say so before anything else.
-		warn := "NO WORKER polling " + strings.Join(e.idleQueues, ", ")
-		return fit(e.st.Bad.Render(warn)+e.st.Dim.Render(" · "+info), l.width)
-	}
 	return e.st.Dim.Render(fit(info, l.width))
 }
 
