@@ -138,16 +138,21 @@ func (l *listView) infoLine(e *env) string {
 	return e.st.Dim.Render(fit(info, l.width))
 }
 
-// columns sizes the table for the width: the id takes what is left; the type column
-// appears only when there is room for it.
-type columns struct{ id, typ int }
+// columns sizes the table for the width: the id takes what is left; the quality
+// score column, then the type column, appear when there is room for them.
+type columns struct {
+	id, typ int
+	score   bool
+}
 
 func (l *listView) columns() columns {
 	fixed := 2 + 10 + 1 + 17 + 1 + 11 + 1 + 5 + 1 + 8 + 1
 	c := columns{id: max(12, l.width-fixed)}
-	if l.width-fixed-13 >= 24 {
-		c.typ = 12
-		c.id = l.width - fixed - 13
+	if l.width-fixed-6 >= 28 {
+		c.score, c.id = true, l.width-fixed-6
+	}
+	if c.id-13 >= 24 {
+		c.typ, c.id = 12, c.id-13
 	}
 	return c
 }
@@ -156,6 +161,9 @@ func (c columns) header() string {
 	h := "  " + pad("ID", c.id) + " "
 	if c.typ > 0 {
 		h += pad("TYPE", c.typ) + " "
+	}
+	if c.score {
+		h += "SCORE "
 	}
 	return h + pad("STATUS", 10) + " " + pad("PHASE", 17) + " " + pad("PROGRESS", 11) + " " + pad("START", 5) + " " + "DURATION"
 }
@@ -170,6 +178,13 @@ func (c columns) row(r data.Row, now time.Time, selected bool, st styles.Styles)
 	s := mark + pad(compactID(sanitize.Text(r.WorkflowID), c.id), c.id) + " "
 	if c.typ > 0 {
 		s += pad(shortType(sanitize.Text(r.Type)), c.typ) + " "
+	}
+	if c.score {
+		score := "  -  "
+		if r.QualityScore != nil {
+			score = fmt.Sprintf("%5.2f", *r.QualityScore)
+		}
+		s += score + " "
 	}
 	prog := pad("", 11)
 	if r.Progress != nil {

@@ -313,6 +313,10 @@ func TestHostileServerTextIsNeutralised(t *testing.T) {
 func TestNoTypeColumnAt80ButAtWideTerminals(t *testing.T) {
 	m, _ := newTestModel(t, demoFake(), nil)
 	assert.NotContains(t, m.View(), "TYPE")
+	assert.NotContains(t, m.View(), "SCORE")
+	m.Update(teaSize(100, 30))
+	assert.Contains(t, m.View(), "SCORE", "the quality score where it fits")
+	assert.Contains(t, m.View(), " 0.50 ")
 	m.Update(teaSize(120, 30))
 	assert.Contains(t, m.View(), "TYPE")
 	assert.Contains(t, m.View(), "Pipeline")
