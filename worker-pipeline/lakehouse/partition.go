@@ -2,6 +2,7 @@ package lakehouse
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -17,9 +18,10 @@ import (
 	"github.com/matih/ops/worker-pipeline/staging"
 )
 
-// Snapshot summary properties and table properties of partition overwrites. A
-// successful overwrite records its partition in the snapshot summary; a partition
-// that failed for good leaves a marker in the table properties until it loads.
+// Snapshot summary properties and table properties of partition overwrites. A batch
+// commit records its partitions in the snapshot summary (PropPartitions; tables loaded
+// before batches have one PropPartition per snapshot); a partition that failed for
+// good leaves a marker in the table properties until it loads.
 const (
 	PropPartition    = "matih.partition"
 	PropBackfill     = "matih.backfill"
@@ -38,24 +40,12 @@ func PartitionID(column string, start, end time.Time) string {
 type PartitionWriter struct {
 	Catalog catalog.Catalog
 	Store   *staging.Store
+	// MinSnapshotAge: a backfill's superseded snapshots younger than this are not
+	// expired (DefaultMinSnapshotAge when 0; negative expires at once, for tests).
+	MinSnapshotAge time.Duration
 
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex
-}
-
-// OverwriteInput is one partition's replacement.
-type OverwriteInput struct {
-	Table      string
-	Column     string
-	Start, End time.Time
-	Dir        string            // staging prefix of the partition's files; none means the partition is now empty
-	Props      map[string]string // extra snapshot summary properties
-}
-
-// OverwriteResult is the commit an overwrite made (SnapshotID 0: nothing to do).
-type OverwriteResult struct {
-	Rows       int64
-	SnapshotID int64
 }
 
 func (w *PartitionWriter) lock(name string) func() {
@@ -71,93 +61,6 @@ func (w *PartitionWriter) lock(name string) func() {
 	w.mu.Unlock()
 	l.Lock()
 	return l.Unlock
-}
-
-// OverwritePartition replaces exactly the rows of the table whose column lies in
-// [Start, End) with the staged files, in one commit that records the partition and
-// clears its failure marker. Running it twice leaves the same rows.
-func (w *PartitionWriter) OverwritePartition(ctx context.Context, in OverwriteInput) (OverwriteResult, error) {
-	ident, err := Ident(in.Table)
-	if err != nil {
-		return OverwriteResult{}, err
-	}
-	files, err := w.Store.Files(ctx, in.Dir)
-	if err != nil {
-		return OverwriteResult{}, err
-	}
-	defer w.lock(in.Table)()
-	var tbl *table.Table
-	if len(files) > 0 {
-		sc, err := w.Store.Schema(ctx, files[0])
-		if err != nil {
-			return OverwriteResult{}, err
-		}
-		if tbl, err = (&Loader{Catalog: w.Catalog}).tableFor(ctx, ident, sc); err != nil {
-			return OverwriteResult{}, err
-		}
-	} else if tbl, err = w.Catalog.LoadTable(ctx, ident); errors.Is(err, catalog.ErrNoSuchTable) {
-		return OverwriteResult{}, nil // nothing loaded, nothing to delete
-	} else if err != nil {
-		return OverwriteResult{}, err
-	}
-	id := PartitionID(in.Column, in.Start, in.End)
-	props := iceberg.Properties{PropPartition: id}
-	for k, v := range in.Props {
-		props[k] = v
-	}
-	for attempt := 1; ; attempt++ {
-		res, err := w.overwriteOnce(ctx, tbl, in, files, id, props)
-		if err == nil || !errors.Is(err, table.ErrCommitFailed) || attempt == commitAttempts {
-			return res, err
-		}
-		if tbl, err = w.Catalog.LoadTable(ctx, ident); err != nil {
-			return OverwriteResult{}, err
-		}
-	}
-}
-
-func (w *PartitionWriter) overwriteOnce(ctx context.Context, tbl *table.Table, in OverwriteInput, files []string, id string, props iceberg.Properties) (OverwriteResult, error) {
-	filter, err := rangeFilter(tbl, in.Table, in.Column, in.Start, in.End)
-	if err != nil {
-		return OverwriteResult{}, err
-	}
-	tx := tbl.NewTransaction()
-	if _, marked := tbl.Properties()[propFailedPrefix+id]; marked {
-		if err := tx.RemoveProperties([]string{propFailedPrefix + id}); err != nil {
-			return OverwriteResult{}, err
-		}
-	}
-	var rows int64
-	if len(files) == 0 {
-		props[PropRows] = "0"
-		if tbl.CurrentSnapshot() != nil {
-			if err := tx.Delete(ctx, filter, props); err != nil {
-				return OverwriteResult{}, fmt.Errorf("delete partition %s of %s: %w", id, in.Table, err)
-			}
-		}
-	} else {
-		if rows, err = w.Store.RowCounts(ctx, files); err != nil {
-			return OverwriteResult{}, err
-		}
-		props[PropRows] = strconv.FormatInt(rows, 10)
-		rdr, err := w.Store.NewReader(ctx, files)
-		if err != nil {
-			return OverwriteResult{}, err
-		}
-		defer rdr.Release()
-		if err := tx.Overwrite(ctx, rdr, props, table.WithOverwriteFilter(filter), table.WithOverwriteConcurrency(1)); err != nil {
-			return OverwriteResult{}, fmt.Errorf("overwrite partition %s of %s: %w", id, in.Table, err)
-		}
-	}
-	next, err := tx.Commit(ctx)
-	if err != nil {
-		return OverwriteResult{}, err
-	}
-	res := OverwriteResult{Rows: rows}
-	if s := next.CurrentSnapshot(); s != nil {
-		res.SnapshotID = s.SnapshotID
-	}
-	return res, nil
 }
 
 // rangeFilter is `column >= start AND column < end` with literals of the column's
@@ -202,11 +105,22 @@ func isMidnight(t time.Time) bool {
 type Recorded struct {
 	Loaded map[string]int64
 	Failed map[string]string
+	// covered holds, per partition column, the ranges loaded (they outlive the
+	// snapshots that recorded them, which a long backfill expires).
+	covered map[string]coverage
+}
+
+// IsLoaded tells whether the partition of column [start, end) was loaded.
+func (r Recorded) IsLoaded(column string, start, end time.Time) bool {
+	if _, ok := r.Loaded[PartitionID(column, start, end)]; ok {
+		return true
+	}
+	return r.covered[column].covers(start, end)
 }
 
 // State reads the partition records of a table; a missing table has none.
 func (w *PartitionWriter) State(ctx context.Context, name string) (Recorded, error) {
-	rec := Recorded{Loaded: map[string]int64{}, Failed: map[string]string{}}
+	rec := Recorded{Loaded: map[string]int64{}, Failed: map[string]string{}, covered: map[string]coverage{}}
 	ident, err := Ident(name)
 	if err != nil {
 		return rec, err
@@ -225,13 +139,68 @@ func (w *PartitionWriter) State(ctx context.Context, name string) (Recorded, err
 		if id := s.Summary.Properties[PropPartition]; id != "" {
 			rec.Loaded[id], _ = strconv.ParseInt(s.Summary.Properties[PropRows], 10, 64)
 		}
+		for id, rows := range batchRecord(s.Summary.Properties) {
+			rec.Loaded[id] = rows
+		}
 	}
 	for k, v := range tbl.Properties() {
 		if id, ok := strings.CutPrefix(k, propFailedPrefix); ok {
 			rec.Failed[id] = v
 		}
+		if col, ok := strings.CutPrefix(k, propLoadedPrefix); ok {
+			rec.covered[col] = parseCoverage(v)
+		}
 	}
 	return rec, nil
+}
+
+// batchRecord reads the partitions a batch commit recorded, with their rows.
+func batchRecord(props iceberg.Properties) map[string]int64 {
+	raw := props[PropPartitions]
+	if raw == "" {
+		return nil
+	}
+	var m map[string]int64
+	if json.Unmarshal([]byte(raw), &m) != nil {
+		return nil
+	}
+	return m
+}
+
+// CommittedBatch looks for a commit of this backfill that recorded every one of ids,
+// newest first, so a batch retried after its commit landed is recognised and not
+// committed again. It answers each partition's rows when found.
+func (w *PartitionWriter) CommittedBatch(ctx context.Context, name, backfill string, ids []string) (map[string]int64, bool, error) {
+	ident, err := Ident(name)
+	if err != nil {
+		return nil, false, err
+	}
+	tbl, err := w.Catalog.LoadTable(ctx, ident)
+	if errors.Is(err, catalog.ErrNoSuchTable) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	snaps := tbl.Metadata().Snapshots()
+	for i := len(snaps) - 1; i >= 0; i-- {
+		s := snaps[i]
+		if s.Summary == nil || s.Summary.Properties[PropBackfill] != backfill {
+			continue
+		}
+		rec := batchRecord(s.Summary.Properties)
+		all := len(rec) > 0
+		for _, id := range ids {
+			if _, ok := rec[id]; !ok {
+				all = false
+				break
+			}
+		}
+		if all {
+			return rec, true, nil
+		}
+	}
+	return nil, false, nil
 }
 
 // MarkFailed leaves a failure marker for a partition, so `reprocess: failed` finds

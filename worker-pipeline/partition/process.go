@@ -84,27 +84,38 @@ func (p *Processor) ProcessPartition(ctx context.Context, in contract.PartitionB
 	if err != nil {
 		return out, retry.Classify(err)
 	}
-	for _, part := range in.Partitions[len(out.Results):] {
-		started := time.Now()
-		r, err := job.one(ctx, part, beat)
-		r.Attempts = int(info.Attempt)
-		if err == nil {
-			add(r)
-			continue
-		}
-		if ctx.Err() != nil {
-			return out, ctx.Err()
-		}
-		permanent := isPermanent(err)
-		if !permanent && !last {
-			return out, err // retried; the heartbeat holds the partitions done so far
-		}
-		add(p.markFailed(ctx, in, part, err, info.Attempt, started))
-		if !permanent {
+	todo := in.Partitions[len(out.Results):]
+	if info.Attempt > 1 {
+		if done, ok := p.alreadyCommitted(ctx, in, todo, info.Attempt); ok {
+			for _, r := range done {
+				add(r)
+			}
 			return out, nil
 		}
 	}
-	return out, nil
+	results, err := job.run(ctx, todo, beat, info.Attempt, last)
+	for _, r := range results {
+		add(r)
+	}
+	return out, err
+}
+
+// alreadyCommitted recognises a retried batch whose commit landed before the attempt
+// could report it: the table's snapshot recorded every partition left to do.
+func (p *Processor) alreadyCommitted(ctx context.Context, in contract.PartitionBatch, todo []contract.Partition, attempt int32) ([]contract.PartitionResult, bool) {
+	ids := make([]string, len(todo))
+	for i, part := range todo {
+		ids[i] = lakehouse.PartitionID(in.PartitionColumn, part.Start, part.End)
+	}
+	rows, ok, err := p.Writer.CommittedBatch(ctx, in.Destination.Table, in.BackfillID, ids)
+	if err != nil || !ok {
+		return nil, false
+	}
+	out := make([]contract.PartitionResult, len(todo))
+	for i, part := range todo {
+		out[i] = contract.PartitionResult{Partition: part, Status: contract.PartitionDone, Rows: rows[ids[i]], Attempts: int(attempt)}
+	}
+	return out, true
 }
 
 // markFailed records a partition that failed for good in the table (the marker
@@ -183,46 +194,108 @@ func (p *Processor) prepare(ctx context.Context, in contract.PartitionBatch) (*j
 	return j, nil
 }
 
-// one processes one partition.
-func (j *job) one(ctx context.Context, part contract.Partition, beat func()) (contract.PartitionResult, error) {
+// run extracts each partition into staging, then commits them all as one Iceberg
+// snapshot, and answers their results in order. A partition that fails for good is
+// reported failed and the others still commit; a transient failure before the last
+// attempt fails the batch (nothing of it was committed, so the retry redoes it); on
+// the last attempt it stops the batch there, after committing what came before.
+func (j *job) run(ctx context.Context, todo []contract.Partition, beat func(), attempt int32, last bool) ([]contract.PartitionResult, error) {
+	var results []contract.PartitionResult
+	var parts []lakehouse.PartitionRange
+	var commitIdx, extracted []int // positions in results of the partitions to commit, and their staged rows
+	defer func() {
+		for _, p := range parts {
+			j.p.cleanup(p.Dir)
+		}
+	}()
+	for _, part := range todo {
+		started := time.Now()
+		r, dir, rows, err := j.extract(ctx, part, beat)
+		r.Attempts = int(attempt)
+		if err == nil {
+			if r.Status == contract.PartitionDone {
+				parts = append(parts, lakehouse.PartitionRange{Start: part.Start, End: part.End, Dir: dir})
+				commitIdx, extracted = append(commitIdx, len(results)), append(extracted, int(rows))
+			}
+			results = append(results, r)
+			continue
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		permanent := isPermanent(err)
+		if !permanent && !last {
+			return nil, err
+		}
+		results = append(results, j.p.markFailed(ctx, j.in, part, err, attempt, started))
+		if !permanent {
+			break
+		}
+	}
+	if len(parts) == 0 {
+		return results, nil
+	}
+	started := time.Now()
+	ov, err := j.p.Writer.OverwritePartitions(ctx, lakehouse.BatchInput{Table: j.in.Destination.Table,
+		Column: j.in.PartitionColumn, Backfill: j.in.BackfillID, Parts: parts})
+	if err == nil {
+		for k, i := range commitIdx {
+			if ov.Rows[k] != int64(extracted[k]) {
+				err = fmt.Errorf("partition %s: staged %d rows but committed %d", results[i].Partition.Key, extracted[k], ov.Rows[k])
+				break
+			}
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !isPermanent(err) && !last {
+			return nil, err
+		}
+		for _, i := range commitIdx {
+			results[i] = j.p.markFailed(ctx, j.in, results[i].Partition, err, attempt, started)
+		}
+		return results, nil
+	}
+	took := time.Since(started)
+	for k, i := range commitIdx {
+		results[i].Rows = ov.Rows[k]
+		results[i].Duration += contract.Duration(took)
+	}
+	return results, nil
+}
+
+// extract stages one partition's source rows, or skips it by the reprocess mode.
+func (j *job) extract(ctx context.Context, part contract.Partition, beat func()) (contract.PartitionResult, string, int64, error) {
 	started := time.Now()
 	id := lakehouse.PartitionID(j.in.PartitionColumn, part.Start, part.End)
 	res := contract.PartitionResult{Partition: part, Status: contract.PartitionDone}
-	if j.skip(id) {
+	if j.skip(id, part) {
 		res.Status = contract.PartitionSkipped
-		return res, nil
+		return res, "", 0, nil
 	}
 	q, err := rangeQuery(j.in.Source, j.in.PartitionColumn, j.colType, part)
 	if err != nil {
-		return res, err
+		return res, "", 0, err
 	}
 	src := contract.SourceConfig{Connection: j.in.Source.Connection, Query: q}
 	xin := contract.ExtractInput{PipelineID: j.in.PipelineID, RunID: j.in.BackfillID + "-" + part.Key, Source: src}
 	ext, err := j.p.Extractor.Extract(ctx, xin, extract.Progress{}, func(extract.Progress) { beat() })
-	if err != nil {
-		return res, fmt.Errorf("extract partition %s: %w", part.Key, err)
-	}
 	dir := extract.RunPrefix(xin)
-	defer j.p.cleanup(dir)
-	ov, err := j.p.Writer.OverwritePartition(ctx, lakehouse.OverwriteInput{Table: j.in.Destination.Table,
-		Column: j.in.PartitionColumn, Start: part.Start, End: part.End, Dir: dir,
-		Props: map[string]string{lakehouse.PropBackfill: j.in.BackfillID}})
 	if err != nil {
-		return res, err
+		j.p.cleanup(dir)
+		return res, "", 0, fmt.Errorf("extract partition %s: %w", part.Key, err)
 	}
-	res.Rows, res.Duration = ov.Rows, contract.Duration(time.Since(started))
-	if ov.Rows != ext.Rows {
-		return res, fmt.Errorf("partition %s: staged %d rows but committed %d", part.Key, ext.Rows, ov.Rows)
-	}
-	return res, nil
+	res.Duration = contract.Duration(time.Since(started))
+	return res, dir, ext.Rows, nil
 }
 
 // skip applies the reprocess mode to what the table recorded.
-func (j *job) skip(id string) bool {
+func (j *job) skip(id string, part contract.Partition) bool {
 	switch j.in.Reprocess {
 	case contract.ReprocessMissing:
-		_, loaded := j.rec.Loaded[id]
-		return loaded
+		return j.rec.IsLoaded(j.in.PartitionColumn, part.Start, part.End)
 	case contract.ReprocessFailed:
 		_, failed := j.rec.Failed[id]
 		return !failed

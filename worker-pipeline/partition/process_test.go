@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	icetable "github.com/apache/iceberg-go/table"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
@@ -213,4 +214,61 @@ func TestBadBatchIsAValidationError(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, contract.PartitionFailed, out.Results[0].Status, "hour partitions of a DATE column fail for good")
 	assert.Contains(t, out.Results[0].Error, "day, week or month")
+}
+
+func (f *fixture) snapshots() []icetable.Snapshot {
+	tbl, err := f.proc.Writer.Catalog.LoadTable(context.Background(), icetable.Identifier{"demo", "orders_daily"})
+	require.NoError(f.t, err)
+	return tbl.Metadata().Snapshots()
+}
+
+func TestABatchCommitsAsOneSnapshot(t *testing.T) {
+	f := newFixture(t)
+	out, err := f.run(f.batch(contract.ReprocessAll, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9), nil)
+	require.NoError(t, err)
+	require.Len(t, out.Results, 10)
+	snaps := f.snapshots()
+	require.Len(t, snaps, 1, "ten partitions, one commit")
+	assert.Contains(t, snaps[0].Summary.Properties[lakehouse.PropPartitions], `"order_date [2026-01-10T00:00:00Z, 2026-01-11T00:00:00Z)":`)
+
+	// A retry after that commit landed is recognised and commits nothing.
+	again, ok := f.proc.alreadyCommitted(context.Background(), f.batch(contract.ReprocessAll), f.batch(contract.ReprocessAll, 2, 3).Partitions, 2)
+	require.True(t, ok)
+	assert.Equal(t, out.Results[2].Rows, again[0].Rows)
+	assert.Len(t, f.snapshots(), 1)
+}
+
+// A long backfill expires its own superseded snapshots as it goes, never a tagged
+// one, and what it loaded stays known through the table's coverage.
+func TestSnapshotsStayBoundedAndCoverageOutlivesThem(t *testing.T) {
+	f := newFixture(t)
+	f.proc.Writer.MinSnapshotAge = -1
+	_, err := f.run(f.batch(contract.ReprocessAll, 0), nil)
+	require.NoError(t, err)
+	tagged := f.snapshots()[0].SnapshotID
+	ident := icetable.Identifier{"demo", "orders_daily"}
+	tbl, err := f.proc.Writer.Catalog.LoadTable(context.Background(), ident)
+	require.NoError(t, err)
+	_, _, err = f.proc.Writer.Catalog.CommitTable(context.Background(), ident, nil,
+		[]icetable.Update{icetable.NewSetSnapshotRefUpdate("migration-backup", tagged, icetable.TagRef, 0, 0, 0)})
+	require.NoError(t, err)
+	_ = tbl
+	for i := 1; i < 10; i++ {
+		_, err := f.run(f.batch(contract.ReprocessAll, i), nil)
+		require.NoError(t, err)
+	}
+	snaps := f.snapshots()
+	assert.LessOrEqual(t, len(snaps), 6, "the tagged one, four superseded, the current one")
+	ids := map[int64]bool{}
+	for _, s := range snaps {
+		ids[s.SnapshotID] = true
+	}
+	assert.True(t, ids[tagged], "a tagged snapshot is never expired")
+	assert.Equal(t, int64(500), f.total())
+
+	out, err := f.run(f.batch(contract.ReprocessMissing, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9), nil)
+	require.NoError(t, err)
+	for i, r := range out.Results {
+		assert.Equal(t, contract.PartitionSkipped, r.Status, "partition %d is known loaded though its snapshot expired", i)
+	}
 }

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"flag"
+	"log/slog"
 
 	"go.temporal.io/sdk/worker"
 
@@ -13,10 +14,14 @@ import (
 	"github.com/matih/ops/shared/workerrt"
 	"github.com/matih/ops/worker-pipeline/backfill"
 	"github.com/matih/ops/worker-pipeline/config"
+	"github.com/matih/ops/worker-pipeline/lakehouse"
 	"github.com/matih/ops/worker-pipeline/pipeline"
 )
 
 func main() {
+	// iceberg-go logs through the default logger; its warning on every partition rerun
+	// whose source shrank is expected here, so it goes to debug with its reason.
+	slog.SetDefault(slog.New(lakehouse.QuietRerunWarning(slog.Default().Handler())))
 	var cfg config.Worker
 	workerrt.Main(workerrt.Spec{
 		Name:            "worker-pipeline",
