@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -266,5 +267,27 @@ func fetchFailures(src data.Source, now func() time.Time) tea.Cmd {
 		defer cancel()
 		fs, err := src.Failures(ctx, now().Add(-failuresSince))
 		return failuresMsg{groups: data.GroupFailures(fs), runs: len(fs), err: err, at: now()}
+	}
+}
+
+// windowMsg answers fetchWindow: the rows asked for by run id that still match.
+type windowMsg struct {
+	gen   int
+	asked []string // run ids
+	page  data.Page
+	err   error
+	at    time.Time
+}
+
+func (m windowMsg) result() (error, time.Time) { return m.err, m.at }
+
+// fetchWindow reads the rows on screen again, by run id, within the list's query.
+func fetchWindow(src data.Source, now func() time.Time, gen int, query string, runIDs []string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		q := data.And(query, "RunId IN ('"+strings.Join(runIDs, "', '")+"')")
+		p, err := src.List(ctx, q, len(runIDs), nil)
+		return windowMsg{gen: gen, asked: runIDs, page: p, err: err, at: now()}
 	}
 }

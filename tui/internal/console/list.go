@@ -103,7 +103,11 @@ func (l *listView) update(e *env, msg tea.Msg) tea.Cmd {
 		if msg.gen != l.tickGen {
 			return nil
 		}
-		return l.refresh(e)
+		return tea.Batch(l.refresh(e), l.refreshWindow(e))
+	case windowMsg:
+		if msg.gen == l.gen && msg.err == nil {
+			l.gotWindow(msg)
+		}
 	case countsMsg:
 		l.warn = len(e.idleQueues) > 0
 		l.clamp()
@@ -177,6 +181,50 @@ func (l *listView) gotPage(e *env, msg listMsg) tea.Cmd {
 		return l.nextPage(e)
 	}
 	return nil
+}
+
+// refreshWindow reads again the rows on screen when they lie past the newest page,
+// which the refresh covers: deep in the list they would otherwise keep the state they
+// were paged in with.
+func (l *listView) refreshWindow(e *env) tea.Cmd {
+	if l.offset < l.pageSize || l.filter != "" {
+		return nil
+	}
+	var ids []string
+	for i := l.offset; i < len(l.visible) && i < l.offset+l.rowsShown(); i++ {
+		id := l.rows[l.visible[i]].RunID
+		if id != "" && !strings.ContainsAny(id, `'"\`) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return fetchWindow(e.src, e.opts.Now, l.gen, l.query(), ids)
+}
+
+// gotWindow lays the re-read rows over the loaded ones; a row asked for and not
+// answered left the tab (it closed, or no longer matches) and goes.
+func (l *listView) gotWindow(msg windowMsg) {
+	fresh := make(map[string]data.Row, len(msg.page.Rows))
+	for _, r := range msg.page.Rows {
+		fresh[r.RunID] = r
+	}
+	asked := make(map[string]bool, len(msg.asked))
+	for _, id := range msg.asked {
+		asked[id] = true
+	}
+	keep := l.selectedKey()
+	out := l.rows[:0:0]
+	for _, r := range l.rows {
+		if !asked[r.RunID] {
+			out = append(out, r)
+		} else if f, ok := fresh[r.RunID]; ok {
+			out = append(out, f)
+		}
+	}
+	l.rows = out
+	l.applyFilter(keep)
 }
 
 // adoptPageSize follows the server's maximum: a page shorter than asked for that

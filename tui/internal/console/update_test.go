@@ -527,3 +527,31 @@ func TestFailuresViewOpensTheExampleRun(t *testing.T) {
 	press(m, "esc", "esc")
 	assert.Equal(t, viewList, topName(m))
 }
+
+// Deep in the list, the rows on screen are read again on each refresh: one that
+// changed shows it, one that left the tab goes, and the cursor stays on its run.
+func TestRefreshReadsTheRowsOnScreenAgain(t *testing.T) {
+	fk := &data.Fake{Docs: map[string]status.Document{}}
+	for i := 0; i < 3000; i++ {
+		fk.Rows = append(fk.Rows, data.Row{WorkflowID: fmt.Sprintf("wf-%04d", i), RunID: fmt.Sprint(i), Status: status.WorkflowRunning,
+			StartedAt: fixedNow.Add(-time.Duration(i) * time.Second)})
+	}
+	m, _ := newTestModel(t, fk, nil)
+	press(m, "G")
+	l := lv(m)
+	require.Len(t, l.rows, 3000)
+	l.cursor = 2500
+	l.clamp()
+	sel, _ := l.selection()
+	require.Equal(t, "wf-2500", sel.id)
+	fk.Rows[2501].Phase = contract.PhaseLoading
+	fk.Rows[2502].Status = status.WorkflowCompleted // leaves the running tab
+	_, cmd := m.Update(listTickMsg{gen: l.tickGen})
+	drive(m, cmd)
+	assert.NotEmpty(t, fk.CallsWith(`list "(ExecutionStatus = 'Running') AND (RunId IN ('`))
+	assert.Len(t, l.rows, 2999)
+	sel, _ = l.selection()
+	assert.Equal(t, "wf-2500", sel.id)
+	assert.Equal(t, contract.PhaseLoading, l.rows[2501].Phase)
+	assert.Equal(t, "wf-2503", l.rows[2502].WorkflowID)
+}

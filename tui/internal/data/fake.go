@@ -84,6 +84,17 @@ func (f *Fake) match(query string) []Row {
 
 // fakeMatch understands the tab queries: running, awaiting approval, failed, completed.
 func fakeMatch(r Row, q string) bool {
+	if i := strings.Index(q, "RunId IN ("); i >= 0 {
+		j := strings.Index(q[i:], ")")
+		in := false
+		for _, id := range strings.Split(q[i+len("RunId IN ("):i+j], ",") {
+			in = in || strings.Trim(strings.TrimSpace(id), "'") == r.RunID
+		}
+		if !in {
+			return false
+		}
+		q = q[:i] + q[i+j+1:]
+	}
 	switch {
 	case strings.Contains(q, "AWAITING_APPROVAL"):
 		return r.Status == status.WorkflowRunning && r.Phase == contract.PhaseAwaitingApproval
