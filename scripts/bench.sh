@@ -10,6 +10,9 @@
 #   scripts/bench.sh api        GET status on matih serve at 5,000 history events, with
 #                               and without a worker, vs reading the whole history (p50/p99),
 #                               and its throughput under wrk
+#   scripts/bench.sh backfill-commits
+#                               1,000 daily partitions through process_partition, a commit
+#                               per partition vs one per batch of 50 (about 15 minutes)
 #   scripts/bench.sh console    console key press + frame at 100 to 100,000 rows, and
 #                               matih ls vs temporal workflow list over 10,000 workflows
 set -euo pipefail
@@ -35,6 +38,11 @@ run_api() {
   (cd tui && go test ./internal/cli -run '^$' -bench 'StatusAtFiveThousandEvents' -benchtime 200x -timeout 20m)
 }
 
+run_backfill_commits() {
+  say "==> backfill commits: 1,000 partitions, batches of 1 vs 50 (commits, snapshots, metadata size, first vs last 10% speed)"
+  go test ./worker-pipeline/partition -run '^$' -bench 'BackfillCommits' -benchtime 1x -timeout 60m
+}
+
 run_console() {
   say "==> console: key press + View at 100, 1,000, 10,000, 100,000 rows (ns/op; flat is the target)"
   (cd tui && go test ./internal/console -run '^$' -bench 'KeyAndView' -benchtime 2000x)
@@ -45,8 +53,9 @@ run_console() {
 case "${1:-all}" in
   api) run_api ;;
   console) run_console ;;
+  backfill-commits) run_backfill_commits ;;
   extract) run_extract ;;
   backfill) run_backfill ;;
-  all) run_extract; run_api; run_console; run_backfill ;;
-  *) die "unknown benchmark '$1' (expected extract, api, console or backfill)" ;;
+  all) run_extract; run_api; run_console; run_backfill; run_backfill_commits ;;
+  *) die "unknown benchmark '$1' (expected extract, api, console, backfill or backfill-commits)" ;;
 esac

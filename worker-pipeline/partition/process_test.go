@@ -26,7 +26,7 @@ const table = "demo.orders_daily"
 
 // fixture is a real SQLite source of 10 days x 50 orders and a real Iceberg catalog.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	src     string
 	proc    *Processor
 	plan    Plan
