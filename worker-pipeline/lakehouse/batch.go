@@ -33,7 +33,7 @@ const (
 	// commit; older ones are expired, unless tagged or younger than MinSnapshotAge.
 	keepOwnSnapshots = 4
 	// DefaultMinSnapshotAge spares snapshots a reader may still be planning on.
-	DefaultMinSnapshotAge = 30 * time.Second
+	DefaultMinSnapshotAge = 10 * time.Second
 	// metadataVersionsMax bounds the metadata log: previous metadata files beyond it
 	// are deleted after each commit.
 	metadataVersionsMax = "16"
@@ -56,6 +56,9 @@ type BatchInput struct {
 type BatchResult struct {
 	Rows       []int64
 	SnapshotID int64
+	// Waited is how long the commit queued behind other commits to the same table
+	// in this process: time the batch spent, but not on its own work.
+	Waited time.Duration
 }
 
 // staged is a batch's files, read once.
@@ -109,7 +112,9 @@ func (w *PartitionWriter) OverwritePartitions(ctx context.Context, in BatchInput
 	if err != nil {
 		return BatchResult{}, err
 	}
+	queued := time.Now()
 	defer w.lock(in.Table)()
+	waited := time.Since(queued)
 	var tbl *table.Table
 	if st.sc != nil {
 		tbl, err = (&Loader{Catalog: w.Catalog}).tableFor(ctx, ident, st.sc)
@@ -123,6 +128,7 @@ func (w *PartitionWriter) OverwritePartitions(ctx context.Context, in BatchInput
 		res, err := w.batchOnce(ctx, tbl, in, st)
 		if err == nil {
 			w.expireOwn(ctx, ident, in.Backfill)
+			res.Waited = waited
 			return res, nil
 		}
 		if !errors.Is(err, table.ErrCommitFailed) || attempt == commitAttempts {
