@@ -127,10 +127,19 @@ current_build() {
 }
 
 # set_current WORKER BUILD makes BUILD current and records it in the history.
+# The server registers a deployment and its versions shortly after their first poll,
+# so "not found" right after a build starts polling is retried for up to 30 s.
 set_current() {
-  local w=$1 b=$2 out
-  out=$("$TEMPORAL" worker deployment set-current-version --deployment-name "$(deployment_of "$w")" --build-id "$b" -y 2>&1) \
-    || die "$w: could not make $b current: $out"
+  local w=$1 b=$2 out i
+  for i in $(seq 1 60); do
+    if out=$("$TEMPORAL" worker deployment set-current-version --deployment-name "$(deployment_of "$w")" --build-id "$b" -y 2>&1); then
+      break
+    fi
+    case "$out" in
+      *"not found"*) [ "$i" -lt 60 ] || die "$w: could not make $b current after 30s: $out"; sleep 0.5 ;;
+      *) die "$w: could not make $b current: $out" ;;
+    esac
+  done
   mkdir -p "$(worker_dir "$w")"
   echo "$b" >>"$(worker_dir "$w")/history"
   say "$w: build $b is current; new runs go to it"
