@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/matih/ops/tui/internal/console/keys"
@@ -74,27 +73,7 @@ func (v *failuresView) update(e *env, msg tea.Msg) tea.Cmd {
 }
 
 func (v *failuresView) key(e *env, msg tea.KeyMsg) tea.Cmd {
-	k := e.k
-	switch {
-	case key.Matches(msg, k.Back):
-		return back
-	case key.Matches(msg, k.Up):
-		v.cursor--
-	case key.Matches(msg, k.Down):
-		v.cursor++
-	case key.Matches(msg, k.Top):
-		v.cursor = 0
-	case key.Matches(msg, k.Bottom):
-		v.cursor = len(v.groups) - 1
-	case key.Matches(msg, k.Refresh):
-		return v.refresh(e)
-	case key.Matches(msg, k.Open):
-		if sel, ok := v.selection(); ok {
-			return open(viewDetail, sel.id)
-		}
-	}
-	v.cursor = max(0, min(v.cursor, len(v.groups)-1))
-	return nil
+	return pickKey(e, v, msg, &v.cursor, len(v.groups))
 }
 
 // Each group takes two lines: its numbers, then its message.

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/matih/ops/tui/internal/console/keys"
@@ -86,3 +87,29 @@ type outcome interface{ result() (error, time.Time) }
 
 // idleReport is implemented by answers that say which queues no worker polls.
 type idleReport interface{ idle() ([]string, bool) }
+
+// pickKey handles the keys of a view that lists runs to pick one from (the inbox, the
+// failures): move, refresh, open the selected run, back. n is the list's length.
+func pickKey(e *env, v view, msg tea.KeyMsg, cursor *int, n int) tea.Cmd {
+	k := e.k
+	switch {
+	case key.Matches(msg, k.Back):
+		return back
+	case key.Matches(msg, k.Up):
+		*cursor--
+	case key.Matches(msg, k.Down):
+		*cursor++
+	case key.Matches(msg, k.Top):
+		*cursor = 0
+	case key.Matches(msg, k.Bottom):
+		*cursor = n - 1
+	case key.Matches(msg, k.Refresh):
+		return v.refresh(e)
+	case key.Matches(msg, k.Open):
+		if sel, ok := v.selection(); ok {
+			return open(viewDetail, sel.id)
+		}
+	}
+	*cursor = max(0, min(*cursor, n-1))
+	return nil
+}
