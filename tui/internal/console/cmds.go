@@ -235,8 +235,11 @@ func inboxTick(d time.Duration, gen int) tea.Cmd {
 	return tea.Tick(d, func(time.Time) tea.Msg { return inboxTickMsg{gen: gen} })
 }
 
-// waitingMsg says how many runs wait for a human, at launch.
+// waitingMsg says how many runs wait for a human, until the user presses a key.
 type waitingMsg struct{ n int64 }
+
+// probeAgainMsg asks for another look at the runs waiting.
+type probeAgainMsg struct{}
 
 // probeWaiting counts the runs awaiting approval, so the console can open on the inbox.
 func probeWaiting(src data.Source) tea.Cmd {

@@ -97,10 +97,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case waitingMsg:
-		if msg.n > 0 && !m.touched && len(m.stack) == 1 {
+		switch {
+		case m.touched || len(m.stack) > 1:
+			return m, nil // the user has moved on: never pull them away
+		case msg.n > 0:
 			return m, m.push(openMsg{name: viewInbox})
 		}
-		return m, nil
+		// Nothing waits yet: look again, so a run that starts waiting while the console
+		// sits untouched still opens the inbox.
+		return m, tea.Tick(m.e.opts.Refresh, func(time.Time) tea.Msg { return probeAgainMsg{} })
+	case probeAgainMsg:
+		if m.touched || len(m.stack) > 1 {
+			return m, nil
+		}
+		return m, probeWaiting(m.e.src)
 	case actionMsg:
 		return m, m.actionDone(msg)
 	case flashMsg:

@@ -555,3 +555,23 @@ func TestRefreshReadsTheRowsOnScreenAgain(t *testing.T) {
 	assert.Equal(t, contract.PhaseLoading, l.rows[2501].Phase)
 	assert.Equal(t, "wf-2503", l.rows[2502].WorkflowID)
 }
+
+// A run that starts waiting after launch still opens the inbox, until a key is pressed.
+func TestInboxOpensWhenARunStartsWaitingLater(t *testing.T) {
+	fk := demoFake()
+	waiting := fk.Rows[0]
+	fk.Rows = fk.Rows[1:]
+	m := New(fk, Options{Now: func() time.Time { return fixedNow }})
+	drive(m, m.Init())
+	require.Equal(t, viewList, topName(m))
+	fk.Rows = append([]data.Row{waiting}, fk.Rows...)
+	_, cmd := m.Update(probeAgainMsg{})
+	drive(m, cmd)
+	assert.Equal(t, viewInbox, topName(m))
+
+	m = New(fk, Options{Now: func() time.Time { return fixedNow }})
+	m.Update(teaKey("j"))
+	_, cmd = m.Update(waitingMsg{n: 1})
+	assert.Nil(t, cmd)
+	assert.Equal(t, viewList, topName(m), "a console already in use is not pulled away")
+}
