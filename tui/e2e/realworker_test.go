@@ -91,10 +91,10 @@ func TestApproveRealPipelineInTmux(t *testing.T) {
 	id := strings.TrimSpace(string(out))
 
 	x := newTmux(t, "real", fmt.Sprintf("%s %s; sleep 30", bin, strings.Join(conn, " ")))
-	screen := x.waitFor(60*time.Second, "AWAITING_APPROVAL", "a approve")
-	t.Logf("list:\n%s", screen)
-	x.keys("BTab")
-	x.waitFor(10*time.Second, "[all 1]", "AWAITING_APPROVAL")
+	// The run starts waiting while the console sits untouched, so the console opens
+	// the approvals inbox by itself; enter opens the run from there.
+	screen := x.waitFor(90*time.Second, "APPROVALS · 1 waiting", "a approve")
+	t.Logf("inbox:\n%s", screen)
 	x.keys("Enter")
 	screen = x.waitFor(10*time.Second, "FAIL", "left (times out")
 	t.Logf("evidence:\n%s", screen)
