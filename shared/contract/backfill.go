@@ -111,6 +111,10 @@ type PartitionBatch struct {
 // up early) and goes back to the queue.
 type BatchResult struct {
 	Results []PartitionResult `json:"results"`
+	// Commit is how long the batch's one Iceberg commit took, without the time it
+	// queued behind other commits; each done partition's Duration includes its
+	// share. Zero when nothing was committed, and from workers before it existed.
+	Commit Duration `json:"commit,omitempty"`
 }
 
 // PartitionRange is a run of consecutive partitions [From, To) in one state, with
@@ -139,6 +143,8 @@ type BackfillCarry struct {
 	Failed         []PartitionFailure `json:"failed,omitempty"`
 	FailedRanges   []PartitionRange   `json:"failed_ranges,omitempty"`
 	PerPartitionMs float64            `json:"per_partition_ms,omitempty"`
+	WorkMs         float64            `json:"work_ms,omitempty"`   // per partition, without its commit share
+	CommitMs       float64            `json:"commit_ms,omitempty"` // per batch commit
 	Paused         bool               `json:"paused,omitempty"`
 	LongestHistory int                `json:"longest_history,omitempty"`
 	RefusedSignals *SignalRefusals    `json:"refused_signals,omitempty"`

@@ -23,6 +23,8 @@ type fakeProcessor struct {
 	running     int
 	maxRunning  int
 	cost        time.Duration
+	reported    time.Duration // when set, each done partition reports this much work instead of sleeping cost
+	commit      time.Duration // reported per batch that did a partition, shared among its done ones
 	failKeys    map[string]bool // fail for good
 	retryOnce   map[string]bool // fail the batch once, then succeed
 	skipKeys    map[string]bool // reported skipped (as reprocess modes do)
@@ -55,9 +57,13 @@ func (f *fakeProcessor) process(ctx context.Context, in contract.PartitionBatch)
 	}
 	for _, p := range in.Partitions[len(out.Results):] {
 		f.mu.Lock()
-		cost := f.cost
+		cost, reported := f.cost, f.reported
 		f.mu.Unlock()
-		time.Sleep(cost)
+		if reported > 0 {
+			cost = reported - time.Millisecond
+		} else {
+			time.Sleep(cost)
+		}
 		f.mu.Lock()
 		retry := f.retryOnce[p.Key] && !f.retried[p.Key]
 		if retry {
@@ -82,7 +88,29 @@ func (f *fakeProcessor) process(ctx context.Context, in contract.PartitionBatch)
 		}
 		activity.RecordHeartbeat(ctx, out)
 	}
+	f.addCommit(&out)
 	return out, nil
+}
+
+// addCommit reports the batch's commit and gives each done partition its share, as
+// process_partition does.
+func (f *fakeProcessor) addCommit(out *contract.BatchResult) {
+	f.mu.Lock()
+	commit := f.commit
+	f.mu.Unlock()
+	var done []int
+	for i, r := range out.Results {
+		if r.Status == contract.PartitionDone {
+			done = append(done, i)
+		}
+	}
+	if commit == 0 || len(done) == 0 {
+		return
+	}
+	out.Commit = contract.Duration(commit)
+	for _, i := range done {
+		out.Results[i].Duration += contract.Duration(commit / time.Duration(len(done)))
+	}
 }
 
 func (f *fakeProcessor) register(env interface {

@@ -25,7 +25,7 @@ func TestRecordHistories(t *testing.T) {
 	srv := testkit.StartDevServer(t)
 	c := srv.Client
 	f := newFake()
-	f.cost = 20 * time.Millisecond
+	f.cost, f.commit = 20*time.Millisecond, 30*time.Millisecond
 	f.failKeys["2026-01-03"], f.failKeys["2026-01-06"] = true, true
 	w := worker.New(c, contract.PipelineQueue, worker.Options{MaxHeartbeatThrottleInterval: time.Second})
 	Register(w)
@@ -94,7 +94,7 @@ func TestRecordHistories(t *testing.T) {
 // recordSet is the folder new recordings go to. Fixtures are never re-recorded in
 // place: a workflow change records a new set beside the old ones, which keep
 // proving that runs started before it still replay.
-const recordSet = "testdata/named-connections"
+const recordSet = "testdata/commit-aware-batch"
 
 func writeHistory(t *testing.T, c client.Client, id, runID, name string) {
 	require.NoError(t, os.MkdirAll(recordSet, 0o755))

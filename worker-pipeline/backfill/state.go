@@ -22,8 +22,11 @@ var (
 // Tuning that is not configuration: how long an auto-sized batch should run, the
 // largest batch, and how often Progress is upserted.
 const (
-	targetBatch   = time.Second
-	maxBatch      = 500
+	targetBatch = time.Second
+	maxBatch    = 500
+	// commitShare: an auto batch holds at least commitShare × commit / work
+	// partitions, so its commit is at most 1/(commitShare+1) of its time.
+	commitShare   = 9
 	progressEvery = 5 * time.Second
 	// eventsPerTask bounds the history events one in-flight task can still add
 	// (scheduled, started, completed, its workflow task, an upsert).
@@ -63,6 +66,10 @@ type state struct {
 	refused    signals.Refusals
 	// heartbeatResults: see changeHeartbeatResults.
 	heartbeatResults bool
+	// commitAware: see changeCommitAwareBatch. workMs is the moving average of a
+	// done partition's time without its commit share, commitMs of a batch's commit.
+	commitAware      bool
+	workMs, commitMs float64
 }
 
 func newState(cfg contract.BackfillConfig, plan partition.Plan, todo []int) *state {
@@ -81,6 +88,7 @@ func newState(cfg contract.BackfillConfig, plan partition.Plan, todo []int) *sta
 	s.drainAt = max(limit-s.window*eventsPerTask-50, limit/4)
 	if c := cfg.Carry; c != nil {
 		s.started, s.runs, s.perPartMs, s.paused, s.longest = c.StartedAt, c.Runs, c.PerPartitionMs, c.Paused, c.LongestHistory
+		s.workMs, s.commitMs = c.WorkMs, c.CommitMs
 		s.ledger = ledger{done: c.Done, skipped: c.Skipped, failed: c.Failed, failedAt: restoreFailures(c.FailedRanges, c.Failed)}
 		s.refused.Restore(c.RefusedSignals)
 	}
@@ -123,16 +131,40 @@ func (s *state) hasPending() bool {
 	return ok
 }
 
-// batchSize is partitions_per_task, or with auto, enough partitions for about a
-// second of work at the measured pace, but no more than keeps every slot busy.
+// batchSize is partitions_per_task, or with auto, as the version of the run rules:
+// commitAwareSize, or (runs started before it) enough partitions for about a second
+// of work at the measured pace. Either way no more than keeps every slot busy.
 func (s *state) batchSize() int {
 	if s.cfg.PartitionsPerTask > 0 {
 		return s.cfg.PartitionsPerTask
+	}
+	if s.commitAware {
+		return s.commitAwareSize()
 	}
 	if s.perPartMs <= 0 {
 		return 1
 	}
 	n := int(float64(targetBatch.Milliseconds())/s.perPartMs + 0.999)
+	return s.capped(n)
+}
+
+// commitAwareSize is the auto rule: a batch carries at least about a second of
+// work, and enough partitions that its one Iceberg commit is at most a tenth of the
+// batch's time (n ≥ 9 × commit / work). Small partitions, where the commit would
+// dominate, so get large batches, and large ones stay near one per task. Before any
+// batch is measured it is one partition, so the first results arrive fast.
+func (s *state) commitAwareSize() int {
+	if s.workMs <= 0 && s.commitMs <= 0 && s.perPartMs <= 0 {
+		return 1
+	}
+	work := max(s.workMs, 0.1) // a partition is never free: skipped ones are not measured
+	n := max(float64(targetBatch.Milliseconds())/work, commitShare*s.commitMs/work)
+	return s.capped(int(min(n, maxBatch) + 0.999))
+}
+
+// capped keeps n within maxBatch, and small enough that the partitions left fill
+// every slot of the window.
+func (s *state) capped(n int) int {
 	remaining := s.total - s.ledger.finishedCount() - s.running()
 	n = min(n, (remaining+s.window-1)/s.window, maxBatch)
 	return max(n, 1)
@@ -146,19 +178,37 @@ func (s *state) running() int {
 	return n
 }
 
-// measure folds the durations of done partitions into the moving average.
-func (s *state) measure(rs []contract.PartitionResult) {
-	for _, r := range rs {
-		if r.Status != contract.PartitionDone {
+// measure folds the durations of done partitions, and the batch's commit, into the
+// moving averages.
+func (s *state) measure(res contract.BatchResult) {
+	n, total := 0, 0.0 // with commitAware, skipped partitions count too: they cost next to nothing
+	for _, r := range res.Results {
+		ms := float64(r.Duration.D().Microseconds()) / 1000
+		switch {
+		case r.Status == contract.PartitionDone:
+			s.perPartMs = ewma(s.perPartMs, ms)
+		case r.Status != contract.PartitionSkipped:
 			continue
 		}
-		ms := float64(r.Duration.D().Microseconds()) / 1000
-		if s.perPartMs == 0 {
-			s.perPartMs = ms
-		} else {
-			s.perPartMs = 0.7*s.perPartMs + 0.3*ms
-		}
+		n++
+		total += ms
 	}
+	if n == 0 || !s.commitAware {
+		return
+	}
+	commit := float64(res.Commit.D().Microseconds()) / 1000
+	s.workMs = ewma(s.workMs, max(total-commit, 0)/float64(n))
+	if commit > 0 {
+		s.commitMs = ewma(s.commitMs, commit)
+	}
+}
+
+// ewma weighs the newest sample 0.3; the first sample is taken as is.
+func ewma(avg, sample float64) float64 {
+	if avg == 0 {
+		return sample
+	}
+	return 0.7*avg + 0.3*sample
 }
 
 func (s *state) progress() float64 {
@@ -192,7 +242,7 @@ func (s *state) setPhase(ctx workflow.Context, phase string) {
 // carry is what the next run starts from.
 func (s *state) carry(history int) *contract.BackfillCarry {
 	return &contract.BackfillCarry{StartedAt: s.started, Runs: s.runs + 1, Done: s.ledger.done, Skipped: s.ledger.skipped,
-		Failed: s.ledger.failed, FailedRanges: s.ledger.failedAt, PerPartitionMs: s.perPartMs, Paused: s.paused, LongestHistory: max(s.longest, history),
+		Failed: s.ledger.failed, FailedRanges: s.ledger.failedAt, PerPartitionMs: s.perPartMs, WorkMs: s.workMs, CommitMs: s.commitMs, Paused: s.paused, LongestHistory: max(s.longest, history),
 		RefusedSignals: s.refused.Summary()}
 }
 

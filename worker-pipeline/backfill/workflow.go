@@ -35,6 +35,10 @@ const changeNamedConnections = "named-connections"
 // task's heartbeated results.
 const changeHeartbeatResults = "backfill-heartbeat-results"
 
+// changeCommitAwareBatch is the workflow.GetVersion change id of sizing auto
+// batches from the measured commit cost as well as the work per partition.
+const changeCommitAwareBatch = "backfill-commit-aware-batch"
+
 // ErrTypeBudgetExceeded is the error type of a backfill that failed more partitions
 // than its failure budget; its details hold the BackfillResult.
 const ErrTypeBudgetExceeded = "FailureBudgetExceeded"
@@ -58,6 +62,9 @@ func DataBackfillWorkflow(ctx workflow.Context, cfg contract.BackfillConfig) (co
 	// Runs from this change on read the partitions a timed-out task heartbeated as
 	// finished; runs started before it keep counting them failed, as they did.
 	s.heartbeatResults = workflow.GetVersion(ctx, changeHeartbeatResults, workflow.DefaultVersion, 1) == 1
+	// Runs from this change on size auto batches so that their one commit is worth
+	// it; runs started before it keep the time-only rule.
+	s.commitAware = workflow.GetVersion(ctx, changeCommitAwareBatch, workflow.DefaultVersion, 1) == 1
 	if s.started.IsZero() {
 		s.started = workflow.Now(ctx)
 	}
@@ -181,7 +188,7 @@ func (s *state) finish(ctx workflow.Context, b batch, res contract.BatchResult, 
 		reported[r.Partition.Index] = true
 		s.ledger.record(r)
 	}
-	s.measure(res.Results)
+	s.measure(res)
 	for _, p := range b.parts {
 		if reported[p.Index] {
 			continue

@@ -130,6 +130,44 @@ func TestAutoBatchingGrowsBatchesForTinyPartitions(t *testing.T) {
 	assert.Less(t, len(f.batches), 200, "far fewer tasks than partitions")
 }
 
+// commitBound runs 1,000 partitions that each report 30 ms of work, in batches
+// whose one commit reports 300 ms, and returns the batch sizes.
+func commitBound(t *testing.T, version workflow.Version) []int {
+	f := newFake()
+	f.reported, f.commit = 30*time.Millisecond, 300*time.Millisecond
+	env := newEnv(f)
+	env.OnGetVersion(changeCommitAwareBatch, workflow.DefaultVersion, 1).Return(version)
+	cfg := config(1000)
+	cfg.MaxParallel = 4
+	env.ExecuteWorkflow(contract.DataBackfillWorkflow, cfg)
+	assert.Equal(t, 1000, result(t, env).PartitionsProcessed)
+	return f.batches
+}
+
+func TestAutoBatchingMakesEachCommitWorthIt(t *testing.T) {
+	batches := commitBound(t, 1)
+	assert.Equal(t, 1, batches[0], "the first tasks measure one partition each")
+	// 9 × 300 ms / 30 ms: the commit is at most a tenth of a batch's time. Near
+	// the end batches shrink so that every slot stays busy.
+	full := 0
+	for _, n := range batches {
+		if n >= 85 {
+			full++
+		}
+	}
+	assert.GreaterOrEqual(t, full, 8, "batches %v", batches)
+	assert.Less(t, len(batches), 40, "batches %v", batches)
+}
+
+func TestAutoBatchingOfRunsBeforeTheCommitRuleIsUnchanged(t *testing.T) {
+	batches := commitBound(t, workflow.DefaultVersion)
+	// About a second per batch, commit share included: (1000 - 300) / 31 ms.
+	for _, n := range batches {
+		assert.LessOrEqual(t, n, 40, "batches %v", batches)
+	}
+	assert.Greater(t, len(batches), 40)
+}
+
 // runToEnd runs the workflow, following continue-as-new by hand (the test
 // environment stops at it), with the history growing by 6 events per task.
 func runToEnd(t *testing.T, f *fakeProcessor, cfg contract.BackfillConfig) (contract.BackfillResult, int) {

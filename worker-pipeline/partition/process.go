@@ -93,10 +93,11 @@ func (p *Processor) ProcessPartition(ctx context.Context, in contract.PartitionB
 			return out, nil
 		}
 	}
-	results, err := job.run(ctx, todo, beat, info.Attempt, last)
+	results, commit, err := job.run(ctx, todo, beat, info.Attempt, last)
 	for _, r := range results {
 		add(r)
 	}
+	out.Commit = contract.Duration(commit)
 	return out, err
 }
 
@@ -195,11 +196,11 @@ func (p *Processor) prepare(ctx context.Context, in contract.PartitionBatch) (*j
 }
 
 // run extracts each partition into staging, then commits them all as one Iceberg
-// snapshot, and answers their results in order. A partition that fails for good is
+// snapshot, and answers their results in order and the commit's own time. A partition that fails for good is
 // reported failed and the others still commit; a transient failure before the last
 // attempt fails the batch (nothing of it was committed, so the retry redoes it); on
 // the last attempt it stops the batch there, after committing what came before.
-func (j *job) run(ctx context.Context, todo []contract.Partition, beat func(), attempt int32, last bool) ([]contract.PartitionResult, error) {
+func (j *job) run(ctx context.Context, todo []contract.Partition, beat func(), attempt int32, last bool) ([]contract.PartitionResult, time.Duration, error) {
 	var results []contract.PartitionResult
 	var parts []lakehouse.PartitionRange
 	var commitIdx, extracted []int // positions in results of the partitions to commit, and their staged rows
@@ -221,11 +222,11 @@ func (j *job) run(ctx context.Context, todo []contract.Partition, beat func(), a
 			continue
 		}
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, 0, ctx.Err()
 		}
 		permanent := isPermanent(err)
 		if !permanent && !last {
-			return nil, err
+			return nil, 0, err
 		}
 		results = append(results, j.p.markFailed(ctx, j.in, part, err, attempt, started))
 		if !permanent {
@@ -233,7 +234,7 @@ func (j *job) run(ctx context.Context, todo []contract.Partition, beat func(), a
 		}
 	}
 	if len(parts) == 0 {
-		return results, nil
+		return results, 0, nil
 	}
 	started := time.Now()
 	ov, err := j.p.Writer.OverwritePartitions(ctx, lakehouse.BatchInput{Table: j.in.Destination.Table,
@@ -248,25 +249,26 @@ func (j *job) run(ctx context.Context, todo []contract.Partition, beat func(), a
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, 0, ctx.Err()
 		}
 		if !isPermanent(err) && !last {
-			return nil, err
+			return nil, 0, err
 		}
 		for _, i := range commitIdx {
 			results[i] = j.p.markFailed(ctx, j.in, results[i].Partition, err, attempt, started)
 		}
-		return results, nil
+		return results, 0, nil
 	}
 	// Each partition carries its share of the commit, without the time the commit
 	// queued behind others: the workflow sizes batches from per-partition durations,
 	// and counting the whole commit, or the queue, on each would shrink them to one.
-	share := (time.Since(started) - ov.Waited) / time.Duration(len(commitIdx))
+	commit := time.Since(started) - ov.Waited
+	share := commit / time.Duration(len(commitIdx))
 	for k, i := range commitIdx {
 		results[i].Rows = ov.Rows[k]
 		results[i].Duration += contract.Duration(share)
 	}
-	return results, nil
+	return results, commit, nil
 }
 
 // extract stages one partition's source rows, or skips it by the reprocess mode.

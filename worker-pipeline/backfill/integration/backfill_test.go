@@ -54,7 +54,7 @@ func (s *stack) checkPartitions(t *testing.T, src, table string, cfg contract.Ba
 }
 
 // runs lists every run of a workflow id with its history length.
-func (s *stack) runs(t *testing.T, id string) map[string]int64 {
+func (s *stack) runs(t testing.TB, id string) map[string]int64 {
 	resp, err := s.srv.Client.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: s.srv.Namespace, Query: fmt.Sprintf("WorkflowId = '%s'", id)})
 	require.NoError(t, err)
 	out := map[string]int64{}

@@ -26,7 +26,7 @@ type stack struct {
 	conns     string // the worker's connections file
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t testing.TB) *stack {
 	dir := t.TempDir()
 	s := &stack{srv: testkit.StartDevServer(t), dir: dir, catalog: filepath.Join(dir, "catalog.db"), warehouse: filepath.Join(dir, "warehouse")}
 	s.conns = testkit.ConnectionsFile(t, dir, testkit.SQLiteConn(sourceConn, s.sourcePath()))
@@ -39,7 +39,7 @@ const sourceConn = "orders"
 func (s *stack) sourcePath() string { return filepath.Join(s.dir, "orders.db") }
 
 // startWorker runs the worker binary and waits until it is ready.
-func (s *stack) startWorker(t *testing.T) *testkit.Process {
+func (s *stack) startWorker(t testing.TB) *testkit.Process {
 	addr := testkit.FreeAddr(t)
 	p := testkit.Start(t, testkit.Build(t, "github.com/matih/ops/worker-pipeline/cmd/worker-pipeline"),
 		[]string{"--address", s.srv.HostPort, "--http-addr", addr, "--stop-timeout", "2s",
@@ -52,7 +52,7 @@ func (s *stack) startWorker(t *testing.T) *testkit.Process {
 
 // source creates the stack's source, a demo orders database of days x perDay
 // orders from 2026-01-01, and returns its path.
-func (s *stack) source(t *testing.T, days, perDay int) string {
+func (s *stack) source(t testing.TB, days, perDay int) string {
 	path := s.sourcePath()
 	require.NoError(t, demo.CreateOrders(context.Background(), path, demo.OrdersSpec{Rows: days * perDay, Days: days, Seed: 7,
 		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}))

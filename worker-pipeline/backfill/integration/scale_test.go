@@ -31,11 +31,7 @@ func TestTenThousandPartitions(t *testing.T) {
 	src := s.source(t, scaleDays, 2)
 	cfg := backfillConfig(src, "demo.orders_scale")
 	cfg.EndDate = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, scaleDays).Format("2006-01-02")
-	cfg.MaxParallel = 4
-	// The auto rule sizes batches to about a second of work, which under four-way
-	// parallel extraction on a small machine is one partition; a fixed size exercises
-	// the one-commit-per-batch path at scale.
-	cfg.PartitionsPerTask = 50
+	cfg.MaxParallel = 4 // partitions_per_task is auto: batches grow until their commit is worth it
 
 	started := time.Now()
 	res := s.run(t, "backfill-scale", cfg)
@@ -44,15 +40,33 @@ func TestTenThousandPartitions(t *testing.T) {
 	assert.Equal(t, scaleDays, res.PartitionsProcessed)
 	assert.Equal(t, int64(2*scaleDays), res.TotalRows)
 
+	tbl, unique, dups := s.keys(t, "demo", "orders_scale")
+	assert.Equal(t, 2*scaleDays, unique, "every source order is in the table")
+	assert.Zero(t, dups, "no order twice")
+
+	snaps := len(tbl.Metadata().Snapshots())
+	// Kept: the current snapshot, the last 4 superseded, and those younger than 10 s,
+	// which a reader may still be planning on (about 2.5 commits a second here):
+	// 200 commits leave about 30.
+	assert.LessOrEqual(t, snaps, 50, "the backfill's superseded snapshots were expired as it went")
+	meta := metadataSize(t, tbl)
+	assert.Less(t, meta, int64(512<<10), "the metadata file stays small")
+	assert.LessOrEqual(t, res.LongestHistory, 4096)
+	t.Logf("10,000 partitions in %s (%.0f partitions/s) over %d runs; longest history %d events; %d snapshots, metadata %d KiB",
+		took.Round(time.Second), float64(scaleDays)/took.Seconds(), res.Runs, res.LongestHistory, snaps, meta>>10)
+}
+
+// keys reads the table's order ids: how many distinct, and how many seen twice.
+func (s *stack) keys(t testing.TB, ns, name string) (*table.Table, int, int) {
 	ctx := context.Background()
 	cat, closeCat, err := lakehouse.Open(ctx, lakehouse.Config{URI: s.catalog, Warehouse: s.warehouse})
 	require.NoError(t, err)
 	defer closeCat()
-	tbl, err := cat.LoadTable(ctx, table.Identifier{"demo", "orders_scale"})
+	tbl, err := cat.LoadTable(ctx, table.Identifier{ns, name})
 	require.NoError(t, err)
 	_, batches, err := tbl.Scan(table.WithSelectedFields("order_id")).ToArrowRecords(ctx)
 	require.NoError(t, err)
-	seen := make(map[int64]bool, 2*scaleDays)
+	seen := map[int64]bool{}
 	dups := 0
 	for rec, err := range batches {
 		require.NoError(t, err)
@@ -65,18 +79,12 @@ func TestTenThousandPartitions(t *testing.T) {
 		}
 		rec.Release()
 	}
-	assert.Equal(t, 2*scaleDays, len(seen), "every source order is in the table")
-	assert.Zero(t, dups, "no order twice")
+	return tbl, len(seen), dups
+}
 
-	snaps := len(tbl.Metadata().Snapshots())
-	// Kept: the current snapshot, the last 4 superseded, and those younger than 10 s,
-	// which a reader may still be planning on (about 2.5 commits a second here):
-	// 200 commits leave about 30.
-	assert.LessOrEqual(t, snaps, 50, "the backfill's superseded snapshots were expired as it went")
+// metadataSize is the size of the table's current metadata file.
+func metadataSize(t testing.TB, tbl *table.Table) int64 {
 	fi, err := os.Stat(strings.TrimPrefix(tbl.MetadataLocation(), "file://"))
 	require.NoError(t, err)
-	assert.Less(t, fi.Size(), int64(256<<10), "the metadata file stays small")
-	assert.LessOrEqual(t, res.LongestHistory, 4096)
-	t.Logf("10,000 partitions in %s (%.0f partitions/s) over %d runs; longest history %d events; %d snapshots, metadata %d KiB",
-		took.Round(time.Second), float64(scaleDays)/took.Seconds(), res.Runs, res.LongestHistory, snaps, fi.Size()>>10)
+	return fi.Size()
 }
