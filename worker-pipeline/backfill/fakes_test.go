@@ -23,8 +23,8 @@ type fakeProcessor struct {
 	running     int
 	maxRunning  int
 	cost        time.Duration
-	reported    time.Duration // when set, each done partition reports this much work instead of sleeping cost
-	commit      time.Duration // reported per batch that did a partition, shared among its done ones
+	reported    time.Duration   // when set, each done partition reports this much work instead of sleeping cost
+	commit      time.Duration   // reported per batch that did a partition, shared among its done ones
 	failKeys    map[string]bool // fail for good
 	retryOnce   map[string]bool // fail the batch once, then succeed
 	skipKeys    map[string]bool // reported skipped (as reprocess modes do)
