@@ -152,14 +152,19 @@ func (s *state) batchSize() int {
 // work, and enough partitions that its one Iceberg commit is at most a tenth of the
 // batch's time (n ≥ 9 × commit / work). Small partitions, where the commit would
 // dominate, so get large batches, and large ones stay near one per task. Before any
-// batch is measured it is one partition, so the first results arrive fast.
+// batch is measured it is one partition, so the first results arrive fast. A
+// skipped partition counts as work of its (near zero) duration.
 func (s *state) commitAwareSize() int {
 	if s.workMs <= 0 && s.commitMs <= 0 && s.perPartMs <= 0 {
 		return 1
 	}
-	work := max(s.workMs, 0.1) // a partition is never free: skipped ones are not measured
-	n := max(float64(targetBatch.Milliseconds())/work, commitShare*s.commitMs/work)
-	return s.capped(int(min(n, maxBatch) + 0.999))
+	work := max(s.workMs, 0.1) // a partition is never free
+	worth := min(commitShare*s.commitMs/work, maxBatch)
+	n := max(float64(targetBatch.Milliseconds())/work, worth)
+	// Near the end the window-filling cap shrinks batches, but not below the size
+	// whose commit is worth it: a tail of ever smaller commits costs more than a
+	// slot left idle for one batch.
+	return max(s.capped(int(min(n, maxBatch)+0.999)), int(worth+0.999))
 }
 
 // capped keeps n within maxBatch, and small enough that the partitions left fill

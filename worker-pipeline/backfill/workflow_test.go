@@ -147,16 +147,17 @@ func commitBound(t *testing.T, version workflow.Version) []int {
 func TestAutoBatchingMakesEachCommitWorthIt(t *testing.T) {
 	batches := commitBound(t, 1)
 	assert.Equal(t, 1, batches[0], "the first tasks measure one partition each")
-	// 9 × 300 ms / 30 ms: the commit is at most a tenth of a batch's time. Near
-	// the end batches shrink so that every slot stays busy.
-	full := 0
+	// 9 × 300 ms / 30 ms: the commit is at most a tenth of a batch's time, down to
+	// the end: besides the four first batches that measure, only the partitions
+	// left over make a smaller one.
+	small := 0
 	for _, n := range batches {
-		if n >= 85 {
-			full++
+		if n < 85 {
+			small++
 		}
 	}
-	assert.GreaterOrEqual(t, full, 8, "batches %v", batches)
-	assert.Less(t, len(batches), 40, "batches %v", batches)
+	assert.LessOrEqual(t, small, 5, "batches %v", batches)
+	assert.Less(t, len(batches), 20, "batches %v", batches)
 }
 
 func TestAutoBatchingOfRunsBeforeTheCommitRuleIsUnchanged(t *testing.T) {
