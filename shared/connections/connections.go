@@ -29,6 +29,7 @@ import (
 const (
 	SQLite   = contract.SourceSQLite
 	Postgres = contract.SourcePostgres
+	Spark    = contract.SourceSpark
 )
 
 // DefaultStatementTimeout bounds one source query when a connection sets none.
@@ -48,6 +49,13 @@ type Connection struct {
 	PasswordFile string `json:"password_file,omitempty" yaml:"password_file,omitempty"`
 	// StatementTimeout bounds each source query on this connection ("30m").
 	StatementTimeout contract.Duration `json:"statement_timeout,omitempty" yaml:"statement_timeout,omitempty"`
+	// URL, Username, TokenEnv, TokenFile and Spark are a spark connection's: see
+	// SparkSettings. PasswordEnv and PasswordFile give its basic-auth password.
+	URL       string         `json:"url,omitempty" yaml:"url,omitempty"`
+	Username  string         `json:"username,omitempty" yaml:"username,omitempty"`
+	TokenEnv  string         `json:"token_env,omitempty" yaml:"token_env,omitempty"`
+	TokenFile string         `json:"token_file,omitempty" yaml:"token_file,omitempty"`
+	Spark     *SparkSettings `json:"spark,omitempty" yaml:"spark,omitempty"`
 }
 
 // Registry is the worker's connections by name.
@@ -151,8 +159,15 @@ func (c Connection) check() error {
 		if _, err := pgx.ParseConfig(c.DSN); err != nil {
 			return fmt.Errorf("connection %s: dsn: cannot parse it as a PostgreSQL DSN", c.Name)
 		}
+	case Spark:
+		if err := c.checkSpark(); err != nil {
+			return err
+		}
 	default:
-		return fmt.Errorf("connection %s: kind: expected sqlite or postgres, got %q", c.Name, c.Kind)
+		return fmt.Errorf("connection %s: kind: expected sqlite, postgres or spark, got %q", c.Name, c.Kind)
+	}
+	if c.Kind != Spark && (c.URL != "" || c.Spark != nil || c.TokenEnv != "" || c.TokenFile != "" || c.Username != "") {
+		return fmt.Errorf("connection %s: url, username, token_env, token_file and spark are for spark connections only", c.Name)
 	}
 	if c.StatementTimeout < 0 {
 		return fmt.Errorf("connection %s: statement_timeout: expected a positive duration", c.Name)
@@ -224,6 +239,9 @@ func (c Connection) PostgresConfig() (*pgx.ConnConfig, error) {
 func (c Connection) String() string {
 	if c.Kind == SQLite {
 		return c.Name + " (sqlite " + c.SQLitePath() + ")"
+	}
+	if c.Kind == Spark {
+		return c.Name + " (spark " + redactURL(c.URL) + ")"
 	}
 	if u, err := url.Parse(c.DSN); err == nil && u.Host != "" {
 		return c.Name + " (postgres " + u.Host + u.Path + ")"

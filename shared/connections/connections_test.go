@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -64,12 +65,17 @@ func TestAnUnknownNameIsAValidationErrorListingTheKnownOnes(t *testing.T) {
 
 func TestBadFilesNameTheEntry(t *testing.T) {
 	cases := map[string]string{
-		"a:\n  kind: oracle\n":                                    `kind: expected sqlite or postgres, got "oracle"`,
-		"a:\n  kind: sqlite\n":                                    "a sqlite connection has a path",
-		"a:\n  kind: postgres\n  dsn: postgres://u:pw@h/db\n":     "the dsn holds a password",
-		"a:\n  kind: sqlite\n  path: x.db\n  host: evil\n":        `unknown field "host"`,
-		"../up:\n  kind: sqlite\n  path: x.db\n":                  `connection name "../up"`,
-		"a:\n  kind: postgres\n  dsn: \"host=h port=notaport\"\n": "cannot parse it as a PostgreSQL DSN",
+		"a:\n  kind: oracle\n":                                                                `kind: expected sqlite, postgres or spark, got "oracle"`,
+		"a:\n  kind: spark\n  url: ftp://livy\n":                                              "url: expected the Livy server",
+		"a:\n  kind: spark\n  url: http://u:pw@livy:8998\n":                                   "no credentials in the URL",
+		"a:\n  kind: spark\n  url: http://livy:8998\n":                                        "spark.files: required",
+		"a:\n  kind: spark\n  url: http://livy\n  spark: {files: [s3a://jobs/], poll: 1ms}\n": "spark.poll",
+		"a:\n  kind: sqlite\n  path: x.db\n  url: http://livy\n":                              "for spark connections only",
+		"a:\n  kind: sqlite\n":                                                                "a sqlite connection has a path",
+		"a:\n  kind: postgres\n  dsn: postgres://u:pw@h/db\n":                                 "the dsn holds a password",
+		"a:\n  kind: sqlite\n  path: x.db\n  host: evil\n":                                    `unknown field "host"`,
+		"../up:\n  kind: sqlite\n  path: x.db\n":                                              `connection name "../up"`,
+		"a:\n  kind: postgres\n  dsn: \"host=h port=notaport\"\n":                             "cannot parse it as a PostgreSQL DSN",
 	}
 	for body, want := range cases {
 		_, err := Load(write(t, body))
@@ -81,4 +87,23 @@ func TestBadFilesNameTheEntry(t *testing.T) {
 	r, err := Load(DefaultFile)
 	require.NoError(t, err, "a missing default file is no connections")
 	assert.Empty(t, r.Names())
+}
+
+func TestSparkConnectionsAllowOnlyTheirFiles(t *testing.T) {
+	r, err := Load(write(t, "lake:\n  kind: spark\n  url: https://livy.example:8998\n  username: etl\n  password_env: LIVY_PW\n  spark:\n    files: [s3a://jobs/extract/]\n    poll: 2s\n"))
+	require.NoError(t, err)
+	c, err := r.Get("source.connection", "lake")
+	require.NoError(t, err)
+	assert.True(t, c.AllowsFile("s3a://jobs/extract/orders.py"))
+	assert.False(t, c.AllowsFile("s3a://jobs/extract-evil/orders.py"), "a prefix matches whole segments")
+	assert.False(t, c.AllowsFile("s3a://jobs/extract/../admin/drop.py"))
+	assert.False(t, c.AllowsFile("s3a://other/orders.py"))
+	poll, err := c.SparkPoll()
+	require.NoError(t, err)
+	assert.Equal(t, 2*time.Second, poll)
+	t.Setenv("LIVY_PW", "s3cret")
+	user, pw, token, err := c.Credentials()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"etl", "s3cret", ""}, []string{user, pw, token})
+	assert.Equal(t, "lake (spark https://livy.example:8998)", c.String())
 }

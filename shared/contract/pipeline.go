@@ -6,6 +6,7 @@ import "time"
 const (
 	SourceSQLite   = "sqlite"
 	SourcePostgres = "postgres"
+	SourceSpark    = "spark" // a Spark job the worker submits through Livy, for sources too large for one worker
 )
 
 // SourceConfig names a SQL source: a connection the worker's own configuration
@@ -19,6 +20,8 @@ type SourceConfig struct {
 	Query      string   `json:"query,omitempty" yaml:"query,omitempty"`
 	Table      string   `json:"table,omitempty" yaml:"table,omitempty"`
 	Columns    []string `json:"columns,omitempty" yaml:"columns,omitempty"`
+	// Spark is the job of a spark source; see SparkJob.
+	Spark *SparkJob `json:"spark,omitempty" yaml:"spark,omitempty"`
 }
 
 // DestinationConfig names the Iceberg table a pipeline loads into ("namespace.table").
@@ -78,6 +81,17 @@ type ExtractInput struct {
 	// OutputPrefix is where in the staging store the files go (StagingRoot +
 	// "extract/"); older workflows leave it empty and the worker derives it.
 	OutputPrefix string `json:"output_prefix,omitempty"`
+	// Partition is set by process_partition for a spark source: the job reads only
+	// its column in [start, end).
+	Partition *PartitionBounds `json:"partition,omitempty"`
+}
+
+// PartitionBounds is one backfill partition as a Spark job gets it.
+type PartitionBounds struct {
+	Key    string    `json:"key"`
+	Column string    `json:"column"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
 }
 
 // ExtractionResult is what extract_data staged.

@@ -26,9 +26,9 @@ func ValidateConnectionName(field, name string) error {
 // connections existed still validate; RequireConnection refuses it.
 func (s SourceConfig) Validate(prefix string) error {
 	switch s.Kind {
-	case "", SourceSQLite, SourcePostgres:
+	case "", SourceSQLite, SourcePostgres, SourceSpark:
 	default:
-		return Invalid(prefix+".kind", "one of %q, %q, got %q", SourceSQLite, SourcePostgres, s.Kind)
+		return Invalid(prefix+".kind", "one of %q, %q, %q, got %q", SourceSQLite, SourcePostgres, SourceSpark, s.Kind)
 	}
 	switch {
 	case s.Connection != "":
@@ -44,6 +44,9 @@ func (s SourceConfig) Validate(prefix string) error {
 		return Invalid(prefix+".kind", "required with a dsn: one of %q, %q", SourceSQLite, SourcePostgres)
 	case s.Kind == SourcePostgres && dsnHasPassword(s.DSN):
 		return Invalid(prefix+".dsn", "no password: set PGPASSWORD or a .pgpass file on the worker so secrets stay out of workflow history")
+	}
+	if s.Kind == SourceSpark || s.Spark != nil {
+		return s.validateSpark(prefix)
 	}
 	return s.validateRead(prefix)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/matih/ops/shared/connections"
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/keepalive"
+	"github.com/matih/ops/worker-pipeline/spark"
 	"github.com/matih/ops/worker-pipeline/staging"
 )
 
@@ -41,6 +42,8 @@ type Extractor struct {
 	// KeepAlive is how often beat is called while the source has not answered yet
 	// (default 5 s), so a slow first batch does not miss the heartbeat timeout.
 	KeepAlive time.Duration
+	// SparkFor gives the Spark service of a spark connection; nil means its Livy server.
+	SparkFor func(connections.Connection) (spark.Submitter, error)
 }
 
 // RunPrefix is where a run's extraction is staged: <staging_path or pipeline>/<run>/extract/.
@@ -82,6 +85,9 @@ func (e *Extractor) Extract(ctx context.Context, in contract.ExtractInput, resum
 	dir := RunPrefix(in)
 	beat, stop := e.keepBeating(ctx, resume, beat)
 	defer stop()
+	if conn.Kind == connections.Spark {
+		return e.extractSpark(ctx, in, conn, dir, beat)
+	}
 	db, err := Open(ctx, conn)
 	if err != nil {
 		return contract.ExtractionResult{}, err

@@ -35,7 +35,15 @@ func Resolve(reg *connections.Registry, src contract.SourceConfig) (contract.Sou
 	if src.Kind != "" && src.Kind != conn.Kind {
 		return src, conn, contract.Invalid("source.kind", "%q, the kind of connection %s, or nothing; got %q", conn.Kind, conn.Name, src.Kind)
 	}
+	if src.Spark != nil && conn.Kind != connections.Spark {
+		return src, conn, contract.Invalid("source.spark", "a spark connection; %s is %s", conn.Name, conn.Kind)
+	}
 	src.Kind = conn.Kind
+	if conn.Kind == connections.Spark {
+		if err := src.Validate("source"); err != nil {
+			return src, conn, err // a spark connection asks more of the source (a job file or a query)
+		}
+	}
 	return src, conn, nil
 }
 

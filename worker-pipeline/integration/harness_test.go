@@ -43,15 +43,16 @@ const sourceSlots = 16
 
 func newStack(t *testing.T) *stack { return newStackOn(t, testkit.StartDevServer(t)) }
 
-// newStackOn is newStack on a server the test started.
-func newStackOn(t *testing.T, srv *testkit.DevServer) *stack {
+// newStackOn is newStack on a server the test started; extra connections join the
+// source slots in the worker's connections file.
+func newStackOn(t *testing.T, srv *testkit.DevServer, extra ...connections.Connection) *stack {
 	dir := t.TempDir()
 	s := &stack{srv: srv, dir: dir, catalog: filepath.Join(dir, "catalog.db"), warehouse: filepath.Join(dir, "warehouse"), notified: &recorder{}}
 	var conns []connections.Connection
 	for i := 0; i < sourceSlots; i++ {
 		conns = append(conns, testkit.SQLiteConn(slotName(i), s.slotPath(i)))
 	}
-	s.conns = testkit.ConnectionsFile(t, dir, conns...)
+	s.conns = testkit.ConnectionsFile(t, dir, append(conns, extra...)...)
 	s.notified.start(t, srv.Client)
 	return s
 }

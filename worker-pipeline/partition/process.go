@@ -182,11 +182,12 @@ func (p *Processor) prepare(ctx context.Context, in contract.PartitionBatch) (*j
 	if _, err := lakehouse.Ident(in.Destination.Table); err != nil {
 		return nil, err
 	}
-	colType, err := columnType(ctx, conn, in.Source, in.PartitionColumn)
-	if err != nil {
-		return nil, err
+	j := &job{p: p, in: in}
+	if conn.Kind != connections.Spark { // a Spark job gets the bounds as arguments and reads the column itself
+		if j.colType, err = columnType(ctx, conn, in.Source, in.PartitionColumn); err != nil {
+			return nil, err
+		}
 	}
-	j := &job{p: p, in: in, colType: colType}
 	if in.Reprocess == contract.ReprocessMissing || in.Reprocess == contract.ReprocessFailed {
 		if j.rec, err = p.Writer.State(ctx, in.Destination.Table); err != nil {
 			return nil, err
@@ -280,12 +281,16 @@ func (j *job) extract(ctx context.Context, part contract.Partition, beat func())
 		res.Status = contract.PartitionSkipped
 		return res, "", 0, nil
 	}
-	q, err := rangeQuery(j.in.Source, j.in.PartitionColumn, j.colType, part)
-	if err != nil {
-		return res, "", 0, err
+	xin := contract.ExtractInput{PipelineID: j.in.PipelineID, RunID: j.in.BackfillID + "-" + part.Key, Source: j.in.Source}
+	if j.in.Source.Kind == connections.Spark {
+		xin.Partition = &contract.PartitionBounds{Key: part.Key, Column: j.in.PartitionColumn, Start: part.Start, End: part.End}
+	} else {
+		q, err := rangeQuery(j.in.Source, j.in.PartitionColumn, j.colType, part)
+		if err != nil {
+			return res, "", 0, err
+		}
+		xin.Source = contract.SourceConfig{Connection: j.in.Source.Connection, Query: q}
 	}
-	src := contract.SourceConfig{Connection: j.in.Source.Connection, Query: q}
-	xin := contract.ExtractInput{PipelineID: j.in.PipelineID, RunID: j.in.BackfillID + "-" + part.Key, Source: src}
 	ext, err := j.p.Extractor.Extract(ctx, xin, extract.Progress{}, func(extract.Progress) { beat() })
 	dir := extract.RunPrefix(xin)
 	if err != nil {

@@ -106,3 +106,33 @@ func (s *Store) RowCounts(ctx context.Context, keys []string) (int64, error) {
 	}
 	return n, nil
 }
+
+// Describe reads the footers of staged files written elsewhere (by a Spark job):
+// their total rows and their common schema. Files whose schemas differ are an error
+// naming both, since loading them would fail later and less clearly.
+func (s *Store) Describe(ctx context.Context, keys []string) (int64, *arrow.Schema, error) {
+	var rows int64
+	var schema *arrow.Schema
+	for _, key := range keys {
+		pf, err := s.openParquet(ctx, key)
+		if err != nil {
+			return 0, nil, err
+		}
+		rows += pf.NumRows()
+		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+		var sc *arrow.Schema
+		if err == nil {
+			sc, err = fr.Schema()
+		}
+		pf.Close()
+		if err != nil {
+			return 0, nil, fmt.Errorf("read the schema of %s: %w", s.URLOf(key), err)
+		}
+		if schema == nil {
+			schema = sc
+		} else if !schema.Equal(sc) {
+			return 0, nil, fmt.Errorf("%s: schema differs from %s", s.URLOf(key), s.URLOf(keys[0]))
+		}
+	}
+	return rows, schema, nil
+}
