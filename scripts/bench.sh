@@ -13,6 +13,11 @@
 #   scripts/bench.sh backfill-commits
 #                               1,000 daily partitions through process_partition, a commit
 #                               per partition vs one per batch of 50 (about 15 minutes)
+#   scripts/bench.sh backfill-scale
+#                               100,008 hourly partitions end to end, one worker, auto
+#                               batches: speed first vs last 10,000, commits, snapshots,
+#                               metadata, history, carry, worker RSS (about 5 minutes;
+#                               MATIH_BENCH_DAYS=400 for a quick look)
 #   scripts/bench.sh console    console key press + frame at 100 to 100,000 rows, and
 #                               matih ls vs temporal workflow list over 10,000 workflows
 set -euo pipefail
@@ -43,6 +48,11 @@ run_backfill_commits() {
   go test ./worker-pipeline/partition -run '^$' -bench 'BackfillCommits' -benchtime 1x -timeout 60m
 }
 
+run_backfill_scale() {
+  say "==> backfill at scale: ${MATIH_BENCH_DAYS:-4167} days of hourly partitions end to end (first vs last 10,000 partitions/s; commits, snapshots, metadata, history, carry, RSS)"
+  go test ./worker-pipeline/backfill/integration -run '^$' -bench 'BackfillScale' -benchtime 1x -timeout 60m
+}
+
 run_console() {
   say "==> console: key press + View at 100, 1,000, 10,000, 100,000 rows (ns/op; flat is the target)"
   (cd tui && go test ./internal/console -run '^$' -bench 'KeyAndView' -benchtime 2000x)
@@ -54,8 +64,9 @@ case "${1:-all}" in
   api) run_api ;;
   console) run_console ;;
   backfill-commits) run_backfill_commits ;;
+  backfill-scale) run_backfill_scale ;;
   extract) run_extract ;;
   backfill) run_backfill ;;
-  all) run_extract; run_api; run_console; run_backfill; run_backfill_commits ;;
-  *) die "unknown benchmark '$1' (expected extract, api, console, backfill or backfill-commits)" ;;
+  all) run_extract; run_api; run_console; run_backfill; run_backfill_commits; run_backfill_scale ;;
+  *) die "unknown benchmark '$1' (expected extract, api, console, backfill, backfill-commits or backfill-scale)" ;;
 esac

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
@@ -145,8 +146,8 @@ func (w *PartitionWriter) batchOnce(ctx context.Context, tbl *table.Table, in Ba
 	record := map[string]int64{}
 	var markers []string
 	var total int64
-	for i, p := range in.Parts {
-		f, err := rangeFilter(tbl, in.Table, in.Column, p.Start, p.End)
+	for _, span := range spans(in.Parts) {
+		f, err := rangeFilter(tbl, in.Table, in.Column, span.Start, span.End)
 		if err != nil {
 			return BatchResult{}, err
 		}
@@ -155,6 +156,8 @@ func (w *PartitionWriter) batchOnce(ctx context.Context, tbl *table.Table, in Ba
 		} else {
 			filter = iceberg.NewOr(filter, f)
 		}
+	}
+	for i, p := range in.Parts {
 		id := PartitionID(in.Column, p.Start, p.End)
 		record[id] = st.rows[i]
 		total += st.rows[i]
@@ -255,4 +258,23 @@ func (w *PartitionWriter) expireOwn(ctx context.Context, ident table.Identifier,
 	_, _, _ = w.Catalog.CommitTable(ctx, ident,
 		[]table.Requirement{table.AssertTableUUID(meta.TableUUID()), table.AssertRefSnapshotID(table.MainBranch, &cur)},
 		[]table.Update{table.NewRemoveSnapshotsUpdate(drop, false)})
+}
+
+// spans joins partitions that meet end to start into one range, so a batch of
+// consecutive partitions filters its overwrite with one range instead of an OR of
+// hundreds, which every data file of the table would be checked against.
+func spans(parts []PartitionRange) []PartitionRange {
+	sorted := append([]PartitionRange(nil), parts...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Start.Before(sorted[j].Start) })
+	var out []PartitionRange
+	for _, p := range sorted {
+		if n := len(out); n > 0 && !p.Start.After(out[n-1].End) {
+			if p.End.After(out[n-1].End) {
+				out[n-1].End = p.End
+			}
+			continue
+		}
+		out = append(out, PartitionRange{Start: p.Start, End: p.End})
+	}
+	return out
 }
