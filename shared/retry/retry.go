@@ -91,9 +91,9 @@ var specs = map[string]spec{
 	contract.ActivityCompactIcebergTable:    {contract.InfraQueue, KindDefault, 2 * time.Hour, heartbeatTimeout},
 	contract.ActivityExpireIcebergSnapshots: {contract.InfraQueue, KindDefault, 30 * time.Minute, 0},
 
-	contract.ActivityNotifyQualityIssue:       {contract.NotifyQueue, KindNotification, 5 * time.Minute, 0},
-	contract.ActivityNotifyPipelineCompletion: {contract.NotifyQueue, KindNotification, 5 * time.Minute, 0},
-	contract.ActivityNotifyFailure:            {contract.NotifyQueue, KindNotification, 5 * time.Minute, 0},
+	contract.ActivityNotifyQualityIssue:       {contract.NotifyQueue, KindNotification, 5 * time.Minute, heartbeatTimeout},
+	contract.ActivityNotifyPipelineCompletion: {contract.NotifyQueue, KindNotification, 5 * time.Minute, heartbeatTimeout},
+	contract.ActivityNotifyFailure:            {contract.NotifyQueue, KindNotification, 5 * time.Minute, heartbeatTimeout},
 }
 
 // KindOf tells which retry row an activity uses.

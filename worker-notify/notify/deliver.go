@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/matih/ops/shared/keepalive"
 	"github.com/matih/ops/worker-notify/channel"
 )
 
@@ -50,6 +53,17 @@ func (a *Activities) deliver(ctx context.Context, m channel.Message, steps []ste
 	if p.Rejected == nil {
 		p.Rejected = map[string]string{}
 	}
+	// A crashed attempt is retried after the heartbeat timeout, not the 5-minute
+	// deadline; the keep-alive beats the progress so far while a channel is slow.
+	var mu sync.Mutex
+	beat := func() {
+		mu.Lock()
+		snap := Progress{Delivered: slices.Clone(p.Delivered), Rejected: maps.Clone(p.Rejected)}
+		mu.Unlock()
+		activity.RecordHeartbeat(ctx, snap)
+	}
+	stop := keepalive.Every(ctx, 5*time.Second, beat)
+	defer stop()
 	var failures []*channel.Error
 	for _, s := range steps {
 		if slices.Contains(p.Delivered, s.key) {
@@ -61,16 +75,20 @@ func (a *Activities) deliver(ctx context.Context, m channel.Message, steps []ste
 		}
 		err := s.send(ctx)
 		if err == nil {
+			mu.Lock()
 			p.Delivered = append(p.Delivered, s.key)
-			activity.RecordHeartbeat(ctx, p)
+			mu.Unlock()
+			beat()
 			continue
 		}
 		ce := a.asChannelError(s.channel, err)
 		activity.GetLogger(ctx).Warn("notification not delivered", "channel", s.channel, "step", s.key,
 			"workflow_id", m.WorkflowID, "kind", m.Kind, "retryable", ce.Retryable, "error", ce.Msg)
 		if !ce.Retryable {
+			mu.Lock()
 			p.Rejected[s.key] = ce.Msg
-			activity.RecordHeartbeat(ctx, p)
+			mu.Unlock()
+			beat()
 		}
 		failures = append(failures, ce)
 	}

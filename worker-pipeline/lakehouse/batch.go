@@ -2,7 +2,6 @@ package lakehouse
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -23,8 +22,8 @@ import (
 // snapshots are expired as it goes, so metadata stays small.
 
 const (
-	// PropPartitions, in a batch commit's summary, maps each partition it replaced to
-	// its rows (JSON), so a retried batch is recognised.
+	// PropPartitions, in the summary of batch commits before PropPartitionSpans,
+	// maps each partition it replaced to its rows (JSON); it is still read.
 	PropPartitions = "matih.partitions"
 	// propLoadedPrefix + column is a table property: the time ranges loaded by
 	// partition overwrites on that column, merged (see coverage.go). It outlives the
@@ -143,7 +142,6 @@ func (w *PartitionWriter) OverwritePartitions(ctx context.Context, in BatchInput
 
 func (w *PartitionWriter) batchOnce(ctx context.Context, tbl *table.Table, in BatchInput, st staged) (BatchResult, error) {
 	var filter iceberg.BooleanExpression
-	record := map[string]int64{}
 	var markers []string
 	var total int64
 	for _, span := range spans(in.Parts) {
@@ -159,17 +157,16 @@ func (w *PartitionWriter) batchOnce(ctx context.Context, tbl *table.Table, in Ba
 	}
 	for i, p := range in.Parts {
 		id := PartitionID(in.Column, p.Start, p.End)
-		record[id] = st.rows[i]
 		total += st.rows[i]
 		if _, marked := tbl.Properties()[propFailedPrefix+id]; marked {
 			markers = append(markers, propFailedPrefix+id)
 		}
 	}
-	ids, err := json.Marshal(record)
+	record, err := encodeSpans(in.Column, in.Parts, st.rows)
 	if err != nil {
 		return BatchResult{}, err
 	}
-	props := iceberg.Properties{PropBackfill: in.Backfill, PropPartitions: string(ids), PropRows: strconv.FormatInt(total, 10)}
+	props := iceberg.Properties{PropBackfill: in.Backfill, PropPartitionSpans: record, PropRows: strconv.FormatInt(total, 10)}
 	tx := tbl.NewTransaction()
 	if len(markers) > 0 {
 		if err := tx.RemoveProperties(markers); err != nil {

@@ -2,7 +2,6 @@ package lakehouse
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -152,19 +151,6 @@ func (w *PartitionWriter) State(ctx context.Context, name string) (Recorded, err
 		}
 	}
 	return rec, nil
-}
-
-// batchRecord reads the partitions a batch commit recorded, with their rows.
-func batchRecord(props iceberg.Properties) map[string]int64 {
-	raw := props[PropPartitions]
-	if raw == "" {
-		return nil
-	}
-	var m map[string]int64
-	if json.Unmarshal([]byte(raw), &m) != nil {
-		return nil
-	}
-	return m
 }
 
 // CommittedBatch looks for a commit of this backfill that recorded every one of ids,

@@ -229,7 +229,8 @@ func TestABatchCommitsAsOneSnapshot(t *testing.T) {
 	require.Len(t, out.Results, 10)
 	snaps := f.snapshots()
 	require.Len(t, snaps, 1, "ten partitions, one commit")
-	assert.Contains(t, snaps[0].Summary.Properties[lakehouse.PropPartitions], `"order_date [2026-01-10T00:00:00Z, 2026-01-11T00:00:00Z)":`)
+	assert.Contains(t, snaps[0].Summary.Properties[lakehouse.PropPartitionSpans], `"spans":[{"start":1767225600,"width":86400,"rows":[`,
+		"ten consecutive days are one span")
 
 	// A retry after that commit landed is recognised and commits nothing.
 	again, ok := f.proc.alreadyCommitted(context.Background(), f.batch(contract.ReprocessAll), f.batch(contract.ReprocessAll, 2, 3).Partitions, 2)
