@@ -94,21 +94,15 @@ func beatIf(beat func(Progress)) {
 // allows) or the connection's SQL job, the caller's arguments, then the worker's
 // --matih-* arguments, and the connection's job settings.
 func (e *Extractor) sparkRequest(ctx context.Context, in contract.ExtractInput, conn connections.Connection, dir string) (spark.BatchRequest, error) {
+	file, err := SparkFile(conn, in.Source)
+	if err != nil {
+		return spark.BatchRequest{}, err
+	}
 	job := contract.SparkJob{}
 	if in.Source.Spark != nil {
 		job = *in.Source.Spark
 	}
 	set := conn.Spark
-	file := job.File
-	switch {
-	case file != "" && !conn.AllowsFile(file):
-		return spark.BatchRequest{}, contract.Invalid("source.spark.file", "a file under the spark.files of connection %s (%s), got %q",
-			conn.Name, strings.Join(set.Files, ", "), contract.Trunc(file, 120))
-	case file == "" && set.SQLFile == "":
-		return spark.BatchRequest{}, contract.Invalid("source.query", "a spark.file: connection %s has no spark.sql_file to run a query with", conn.Name)
-	case file == "":
-		file = set.SQLFile
-	}
 	args := append([]string{}, job.Args...)
 	args = append(args, "--matih-output", e.sparkURL(conn, dir))
 	if q := strings.TrimSpace(in.Source.Query); q != "" {
@@ -134,6 +128,26 @@ func (e *Extractor) sparkRequest(ctx context.Context, in contract.ExtractInput, 
 	return spark.BatchRequest{File: file, ClassName: job.ClassName, Args: args, Name: spark.JobName(wf, run, step),
 		Conf: set.Conf, Queue: set.Queue, ProxyUser: set.ProxyUser, DriverMemory: set.DriverMemory,
 		ExecutorMemory: set.ExecutorMemory, ExecutorCores: set.ExecutorCores, NumExecutors: set.NumExecutors}, nil
+}
+
+// SparkFile is the application a spark source runs on conn: its own file, which
+// must lie under the connection's spark.files, or the connection's SQL job for a
+// query. Anything else is a ValidationError naming the field, before any submission.
+func SparkFile(conn connections.Connection, src contract.SourceConfig) (string, error) {
+	file := ""
+	if src.Spark != nil {
+		file = src.Spark.File
+	}
+	switch {
+	case file != "" && !conn.AllowsFile(file):
+		return "", contract.Invalid("source.spark.file", "a file under the spark.files of connection %s (%s), got %q",
+			conn.Name, strings.Join(conn.Spark.Files, ", "), contract.Trunc(file, 120))
+	case file == "" && conn.Spark.SQLFile == "":
+		return "", contract.Invalid("source.query", "a spark.file: connection %s has no spark.sql_file to run a query with", conn.Name)
+	case file == "":
+		return conn.Spark.SQLFile, nil
+	}
+	return file, nil
 }
 
 // sparkURL is where the job writes dir, as the cluster addresses the staging store.

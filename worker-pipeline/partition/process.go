@@ -183,10 +183,12 @@ func (p *Processor) prepare(ctx context.Context, in contract.PartitionBatch) (*j
 		return nil, err
 	}
 	j := &job{p: p, in: in}
-	if conn.Kind != connections.Spark { // a Spark job gets the bounds as arguments and reads the column itself
-		if j.colType, err = columnType(ctx, conn, in.Source, in.PartitionColumn); err != nil {
+	if conn.Kind == connections.Spark { // a Spark job gets the bounds as arguments and reads the column itself
+		if _, err := extract.SparkFile(conn, in.Source); err != nil {
 			return nil, err
 		}
+	} else if j.colType, err = columnType(ctx, conn, in.Source, in.PartitionColumn); err != nil {
+		return nil, err
 	}
 	if in.Reprocess == contract.ReprocessMissing || in.Reprocess == contract.ReprocessFailed {
 		if j.rec, err = p.Writer.State(ctx, in.Destination.Table); err != nil {

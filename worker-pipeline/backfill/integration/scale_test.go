@@ -50,7 +50,7 @@ func TestTenThousandPartitions(t *testing.T) {
 	// 200 commits leave about 30.
 	assert.LessOrEqual(t, snaps, 50, "the backfill's superseded snapshots were expired as it went")
 	meta := metadataSize(t, tbl)
-	assert.Less(t, meta, int64(512<<10), "the metadata file stays small")
+	assert.Less(t, meta, int64(128<<10), "the metadata file stays small")
 	assert.LessOrEqual(t, res.LongestHistory, 4096)
 	t.Logf("10,000 partitions in %s (%.0f partitions/s) over %d runs; longest history %d events; %d snapshots, metadata %d KiB",
 		took.Round(time.Second), float64(scaleDays)/took.Seconds(), res.Runs, res.LongestHistory, snaps, meta>>10)
