@@ -22,6 +22,9 @@ const (
 	DataBackfillWorkflow     = "DataBackfillWorkflow"
 	SchemaMigrationWorkflow  = "SchemaMigrationWorkflow"
 	TableMaintenanceWorkflow = "TableMaintenanceWorkflow"
+	// NotificationDeliveryWorkflow (queue notify-workers) delivers one notification
+	// for a run that may already have closed; see shared/notifications.
+	NotificationDeliveryWorkflow = "NotificationDeliveryWorkflow"
 )
 
 // Activity names, registered explicitly under these snake_case names.

@@ -1,6 +1,9 @@
 package contract
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Notification kinds; PagerDuty dedup keys are derived from the workflow ID and kind.
 const (
@@ -56,4 +59,32 @@ type FailureNotification struct {
 // NotificationResult lists the channels a notification reached.
 type NotificationResult struct {
 	Delivered []string `json:"delivered"`
+}
+
+// NotificationRequest is the input of NotificationDeliveryWorkflow: which notify
+// activity to run and its payload, as the run that sent it built it.
+type NotificationRequest struct {
+	Activity string          `json:"activity"`
+	Payload  json.RawMessage `json:"payload"`
+}
+
+// MaxNotificationPayload bounds a notification's payload.
+const MaxNotificationPayload = 256 << 10
+
+// Validate checks the request names a notify activity and carries a JSON object.
+func (r NotificationRequest) Validate() error {
+	switch r.Activity {
+	case ActivityNotifyQualityIssue, ActivityNotifyPipelineCompletion, ActivityNotifyFailure:
+	default:
+		return Invalid("activity", "one of %s, %s, %s, got %q", ActivityNotifyQualityIssue, ActivityNotifyPipelineCompletion,
+			ActivityNotifyFailure, Trunc(r.Activity, 64))
+	}
+	if len(r.Payload) > MaxNotificationPayload {
+		return Invalid("payload", "at most %d bytes, got %d", MaxNotificationPayload, len(r.Payload))
+	}
+	var obj map[string]any
+	if json.Unmarshal(r.Payload, &obj) != nil || obj == nil {
+		return Invalid("payload", "a JSON object")
+	}
+	return nil
 }

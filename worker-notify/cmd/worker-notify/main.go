@@ -12,6 +12,7 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/workerrt"
 	"github.com/matih/ops/worker-notify/config"
+	"github.com/matih/ops/worker-notify/delivery"
 )
 
 func main() {
@@ -31,6 +32,7 @@ func spec() workerrt.Spec {
 			_, err := cfg.Build(slog.New(slog.DiscardHandler))
 			return err
 		},
+		Workflows: func(reg worker.WorkflowRegistry) { delivery.Register(reg) },
 		Setup: func(_ context.Context, env workerrt.Env, reg worker.Registry) (func(), error) {
 			acts, err := cfg.Build(env.Logger)
 			if err != nil {

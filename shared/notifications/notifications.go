@@ -1,0 +1,65 @@
+// Package notifications sends a workflow's notifications so that they never hold
+// the run open. Each goes to a NotificationDeliveryWorkflow on notify-workers,
+// started as an abandoned child: the run waits only until the server has started
+// it, and the delivery goes on, with the notify activity's retry policy, however
+// long worker-notify is away and whether or not the run has closed.
+package notifications
+
+import (
+	"encoding/json"
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/matih/ops/shared/contract"
+)
+
+// ChangeByChild is the workflow.GetVersion change id of delivering notifications
+// through a child workflow. Runs started before it call the notify activities
+// themselves, as they did.
+const ChangeByChild = "notify-by-child-workflow"
+
+// Sender numbers a run's notifications and remembers those not yet started.
+type Sender struct {
+	sent    int
+	pending []workflow.ChildWorkflowFuture
+}
+
+// ByChild tells whether this run delivers through child workflows. Every call in
+// a run gives the same answer.
+func ByChild(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, ChangeByChild, workflow.DefaultVersion, 1) == 1
+}
+
+// Send starts the delivery of one notification and returns at once. Its id is the
+// run's id and the notification's number, so a replay starts nothing twice and
+// two runs of one workflow id never collide.
+func (s *Sender) Send(ctx workflow.Context, activity string, payload any) {
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		workflow.GetLogger(ctx).Error("notification not sent: payload does not encode", "activity", activity, "error", err)
+		return
+	}
+	s.sent++
+	info := workflow.GetInfo(ctx)
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        fmt.Sprintf("%s.notify-%d", info.WorkflowExecution.RunID, s.sent),
+		TaskQueue:         contract.NotifyQueue,
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+	})
+	s.pending = append(s.pending, workflow.ExecuteChildWorkflow(cctx, contract.NotificationDeliveryWorkflow,
+		contract.NotificationRequest{Activity: activity, Payload: raw}))
+}
+
+// Started waits until the server has started every delivery sent so far: all a
+// run must wait for before it closes. It needs the server, not worker-notify.
+func (s *Sender) Started(ctx workflow.Context) {
+	for _, f := range s.pending {
+		var ex workflow.Execution
+		if err := f.GetChildWorkflowExecution().Get(ctx, &ex); err != nil {
+			workflow.GetLogger(ctx).Warn("notification delivery did not start", "error", err)
+		}
+	}
+	s.pending = nil
+}
