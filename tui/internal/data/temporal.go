@@ -43,7 +43,7 @@ var _ Source = (*Temporal)(nil)
 // List reads one page of visibility.
 func (t *Temporal) List(ctx context.Context, query string, pageSize int, token []byte) (Page, error) {
 	resp, err := t.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		Namespace: t.Namespace, PageSize: int32(pageSize), NextPageToken: token, Query: query})
+		Namespace: t.Namespace, PageSize: int32(pageSize), NextPageToken: token, Query: Visible(query)})
 	if err != nil {
 		return Page{}, Classify(err)
 	}
@@ -73,7 +73,7 @@ func (t *Temporal) List(ctx context.Context, query string, pageSize int, token [
 
 // Count counts executions matching a query.
 func (t *Temporal) Count(ctx context.Context, query string) (int64, error) {
-	resp, err := t.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: t.Namespace, Query: query})
+	resp, err := t.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: t.Namespace, Query: Visible(query)})
 	if err != nil {
 		return 0, Classify(err)
 	}

@@ -29,7 +29,7 @@ func (t *Temporal) Failures(ctx context.Context, since time.Time) ([]Failure, er
 	var token []byte
 	for len(infos) < MaxFailures {
 		resp, err := t.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Namespace: t.Namespace, PageSize: 1000, NextPageToken: token, Query: FailedQuery(since)})
+			Namespace: t.Namespace, PageSize: 1000, NextPageToken: token, Query: Visible(FailedQuery(since))})
 		if err != nil {
 			return nil, Classify(err)
 		}
