@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
@@ -46,6 +47,14 @@ func newStack(t *testing.T) *stack { return newStackOn(t, testkit.StartDevServer
 // newStackOn is newStack on a server the test started; extra connections join the
 // source slots in the worker's connections file.
 func newStackOn(t *testing.T, srv *testkit.DevServer, extra ...connections.Connection) *stack {
+	s := newStackWithoutNotify(t, srv, extra...)
+	s.notified.start(t, srv.Client)
+	return s
+}
+
+// newStackWithoutNotify is newStackOn with notify-workers down until the test
+// calls s.notified.start.
+func newStackWithoutNotify(t *testing.T, srv *testkit.DevServer, extra ...connections.Connection) *stack {
 	dir := t.TempDir()
 	s := &stack{srv: srv, dir: dir, catalog: filepath.Join(dir, "catalog.db"), warehouse: filepath.Join(dir, "warehouse"), notified: &recorder{}}
 	var conns []connections.Connection
@@ -53,7 +62,6 @@ func newStackOn(t *testing.T, srv *testkit.DevServer, extra ...connections.Conne
 		conns = append(conns, testkit.SQLiteConn(slotName(i), s.slotPath(i)))
 	}
 	s.conns = testkit.ConnectionsFile(t, dir, append(conns, extra...)...)
-	s.notified.start(t, srv.Client)
 	return s
 }
 
@@ -104,8 +112,18 @@ func (r *recorder) start(t *testing.T, c client.Client) {
 			return contract.NotificationResult{Delivered: []string{"test"}}, nil
 		}, activity.RegisterOptions{Name: name})
 	}
+	testkit.RegisterNotificationDelivery(w)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
+}
+
+// waitCount waits until name was received n times, and fails if it is not within
+// 30 s: runs hand notifications to delivery workflows and close without waiting.
+func (r *recorder) waitCount(t *testing.T, name string, n int, msg string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return r.count(name) >= n }, 30*time.Second, 50*time.Millisecond, msg)
+	time.Sleep(200 * time.Millisecond) // a duplicate would arrive about now
+	assert.Equal(t, n, r.count(name), msg)
 }
 
 func (r *recorder) count(name string) int {

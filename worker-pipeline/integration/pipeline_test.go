@@ -46,7 +46,7 @@ func TestSQLiteSourceLandsInIceberg(t *testing.T) {
 	assert.Greater(t, res.HistoryLength, 20)
 	assert.Equal(t, 1.0, res.QualityScore)
 	assert.Equal(t, want, s.tableRows(t, "analytics.orders"), "the table holds exactly the source's rows")
-	assert.Equal(t, 1, s.notified.count(contract.ActivityNotifyPipelineCompletion))
+	s.notified.waitCount(t, contract.ActivityNotifyPipelineCompletion, 1, "one completion notification")
 }
 
 func TestLowQualityWaitsThenApprovedByUpdate(t *testing.T) {
@@ -73,7 +73,7 @@ func TestLowQualityWaitsThenApprovedByUpdate(t *testing.T) {
 	assert.Equal(t, contract.StatusCompleted, res.Status)
 	assert.Equal(t, "ana@bastion", res.Approver)
 	assert.Equal(t, want, s.tableRows(t, "analytics.dirty"))
-	assert.Equal(t, 2, s.notified.count(contract.ActivityNotifyQualityIssue), "the issue, then the decision that resolves it")
+	s.notified.waitCount(t, contract.ActivityNotifyQualityIssue, 2, "the issue, then the decision that resolves it")
 }
 
 func TestAirflowContract(t *testing.T) {
@@ -144,7 +144,7 @@ func TestAirflowContract(t *testing.T) {
 		require.True(t, errors.As(err, &app), "%v", err)
 		assert.Equal(t, "AirflowRunFailed", app.Type())
 		assert.Contains(t, app.Error(), "clean_orders")
-		assert.Equal(t, before+1, s.notified.count(contract.ActivityNotifyFailure))
+		s.notified.waitCount(t, contract.ActivityNotifyFailure, before+1, "one failure notification")
 	})
 	t.Run("401 is PermissionDenied, not retried", func(t *testing.T) {
 		cfg := cfgFor(db, "analytics.af_denied")

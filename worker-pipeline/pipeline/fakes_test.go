@@ -9,8 +9,10 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/testkit"
 )
 
 // fakes are in-memory activity doubles that record what the workflow sent, so the
@@ -52,6 +54,7 @@ func (f *fakes) called(name string) int {
 
 func (f *fakes) register(env interface {
 	RegisterActivityWithOptions(any, activity.RegisterOptions)
+	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
 }) {
 	env.RegisterActivityWithOptions(func(ctx context.Context, in contract.ExtractInput) (contract.ExtractionResult, error) {
 		f.record(contract.ActivityExtractData)
@@ -101,6 +104,7 @@ func (f *fakes) register(env interface {
 		}
 		return contract.LoadResult{Table: in.Destination.Table, Rows: rows, SnapshotID: 4242, IdempotencyKey: in.IdempotencyKey}, nil
 	}, activity.RegisterOptions{Name: contract.ActivityLoadToIceberg})
+	testkit.RegisterNotificationDelivery(env)
 	for _, name := range []string{contract.ActivityNotifyQualityIssue, contract.ActivityNotifyPipelineCompletion, contract.ActivityNotifyFailure} {
 		name := name
 		env.RegisterActivityWithOptions(func(ctx context.Context, payload map[string]any) (contract.NotificationResult, error) {

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/notifications"
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/shared/status"
 )
@@ -21,9 +22,15 @@ func notifyOptions(ctx workflow.Context, name string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, o)
 }
 
-// notify sends a notification on notify-workers and waits for it; a failure is
-// logged, never fatal to the pipeline.
+// notify sends a notification and, for runs from notifications.ChangeByChild on,
+// waits only until its delivery workflow has started. Older runs run the notify
+// activity on notify-workers and wait for it; a failure is logged, never fatal.
 func (r *run) notify(ctx workflow.Context, name string, payload any) {
+	if notifications.ByChild(ctx) {
+		r.sender.Send(ctx, name, payload)
+		r.sender.Started(ctx)
+		return
+	}
 	if err := workflow.ExecuteActivity(notifyOptions(ctx, name), name, payload).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("notification failed", "activity", name, "error", err)
 	}
@@ -92,6 +99,10 @@ func (r *run) notifyDecision(ctx workflow.Context, n contract.QualityIssueNotifi
 // notifyAsync sends a notification without waiting for it, so a down notify worker
 // never holds the run in its current phase; a failure is only logged.
 func (r *run) notifyAsync(ctx workflow.Context, name string, payload any) {
+	if notifications.ByChild(ctx) {
+		r.sender.Send(ctx, name, payload)
+		return
+	}
 	fut := workflow.ExecuteActivity(notifyOptions(ctx, name), name, payload)
 	r.sent = append(r.sent, fut)
 	workflow.Go(ctx, func(gctx workflow.Context) {
@@ -101,9 +112,11 @@ func (r *run) notifyAsync(ctx workflow.Context, name string, payload any) {
 	})
 }
 
-// awaitSent waits for notifications sent without waiting: a run that closes first
-// would drop those not yet delivered.
+// awaitSent waits for notifications sent without waiting: until their delivery
+// workflows started, or, in older runs, until delivered (a run that closed first
+// would drop them).
 func (r *run) awaitSent(ctx workflow.Context) {
+	r.sender.Started(ctx)
 	for _, f := range r.sent {
 		_ = f.Get(ctx, nil)
 	}

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/notifications"
 	"github.com/matih/ops/shared/retry"
 )
 
@@ -27,9 +28,10 @@ func Register(reg interface {
 // run is one execution's state.
 type run struct {
 	tracker
-	cfg  contract.PipelineConfig
-	id   string
-	sent []workflow.Future // notifications sent without waiting
+	cfg    contract.PipelineConfig
+	id     string
+	sent   []workflow.Future    // notifications sent without waiting (runs before notifications.ChangeByChild)
+	sender notifications.Sender // their delivery workflows, from it on
 	// staged is set once the run stages into the shared store under a run-scoped
 	// prefix (runs started before that change keep the old path).
 	staged *stagedRun

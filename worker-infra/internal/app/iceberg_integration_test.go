@@ -17,7 +17,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/shared/testkit"
 	"github.com/matih/ops/worker-infra/internal/icebergops"
 )
 
@@ -132,7 +131,7 @@ func maintenanceCompacts(t *testing.T, e *env) {
 	var res contract.MaintenanceResult
 	require.NoError(t, run.Get(ctx, &res))
 	if *record {
-		testkit.WriteHistory(t, e.ds.Client, run.GetID(), "", filepath.Join("..", "maintenance", "testdata", "compacted.json"))
+		writeFixture(t, e.ds.Client, run.GetID(), filepath.Join("..", "maintenance", "testdata", recordSet, "compacted.json"))
 	}
 	t.Logf("maintenance: %+v", res)
 	assert.Equal(t, contract.StatusCompleted, res.Status)

@@ -62,6 +62,7 @@ func startBare(t *testing.T) *env {
 		e.notified = append(e.notified, msg)
 		return contract.NotificationResult{Delivered: []string{"test"}}, nil
 	}, activity.RegisterOptions{Name: contract.ActivityNotifyFailure})
+	testkit.RegisterNotificationDelivery(n)
 	require.NoError(t, n.Start())
 	t.Cleanup(n.Stop)
 	return e
@@ -90,8 +91,21 @@ func (e *env) run(t *testing.T, cfg contract.MigrationConfig, recordAs string) (
 	return res, err
 }
 
+// recordSet is the folder new recordings go to, in each workflow's testdata.
+// Fixtures are never re-recorded in place: a workflow change records a new set
+// beside the old ones, which keep proving that runs started before it replay.
+const recordSet = "notify-by-child"
+
 func writeHistory(t *testing.T, c client.Client, id, name string) {
-	testkit.WriteHistory(t, c, id, "", filepath.Join("..", "migration", "testdata", name))
+	writeFixture(t, c, id, filepath.Join("..", "migration", "testdata", recordSet, name))
+}
+
+func writeFixture(t *testing.T, c client.Client, id, path string) {
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	if _, err := os.Stat(path); err == nil {
+		t.Fatalf("%s exists: record a new set beside it instead of re-recording in place", path)
+	}
+	testkit.WriteHistory(t, c, id, "", path)
 }
 
 const seedSQL = `CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL, amount numeric(10,2), counter int NOT NULL DEFAULT 0);
@@ -232,11 +246,16 @@ func unknownTableFailsFast(t *testing.T, e *env) {
 	assert.Contains(t, err.Error(), `"missing" was not found`)
 }
 
+// notificationsFor is what migration id sent. A run hands its notification to a
+// delivery workflow and closes, so this waits up to 30 s for the first to arrive.
 func notificationsFor(e *env, id string) []contract.FailureNotification {
 	var out []contract.FailureNotification
-	for _, n := range e.notifications() {
-		if n.PipelineID == id {
-			out = append(out, n)
+	for deadline := time.Now().Add(30 * time.Second); len(out) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		out = out[:0]
+		for _, n := range e.notifications() {
+			if n.PipelineID == id {
+				out = append(out, n)
+			}
 		}
 	}
 	return out

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/notifications"
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/worker-infra/internal/activities"
@@ -134,6 +135,14 @@ func notifyFailure(ctx workflow.Context, detail string) {
 			Summary:    fmt.Sprintf("table maintenance failed after %s", status.FormatDuration(wfstate.Elapsed(ctx))),
 		},
 		Error: detail,
+	}
+	if notifications.ByChild(ctx) {
+		// Runs from this change on hand the notification to a delivery workflow and
+		// close without waiting for worker-notify.
+		var s notifications.Sender
+		s.Send(ctx, contract.ActivityNotifyFailure, n)
+		s.Started(ctx)
+		return
 	}
 	opts := retry.ActivityOptions(contract.ActivityNotifyFailure)
 	opts.ScheduleToCloseTimeout = 10 * time.Minute

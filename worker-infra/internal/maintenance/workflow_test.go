@@ -16,6 +16,7 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/shared/testkit"
 	"github.com/matih/ops/worker-infra/internal/activities"
 )
 
@@ -34,6 +35,7 @@ func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *[]contract.Failu
 		return nil
 	}, activity.RegisterOptions{Name: contract.ActivityNotifyFailure})
 	env.RegisterWorkflowWithOptions(TableMaintenance, workflowOpts)
+	testkit.RegisterNotificationDelivery(env)
 	return env, &notified
 }
 

@@ -12,13 +12,15 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/notifications"
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/worker-infra/internal/wfstate"
 )
 
-// notifyScheduleToClose bounds the failure notification, so a missing notify worker
-// delays the end of a migration but never blocks it.
+// notifyScheduleToClose bounds the failure notification of runs started before
+// notifications.ChangeByChild, so a missing notify worker delays their end but
+// never blocks it.
 const notifyScheduleToClose = 10 * time.Minute
 
 // Pinned under Worker Versioning: a migration's backup, apply, verify and rollback
@@ -41,8 +43,9 @@ const (
 // flow is one run of the workflow.
 type flow struct {
 	wfstate.State
-	cfg contract.MigrationConfig
-	res contract.MigrationResult
+	cfg    contract.MigrationConfig
+	res    contract.MigrationResult
+	sender notifications.Sender
 }
 
 // SchemaMigration is SchemaMigrationWorkflow.
@@ -193,6 +196,13 @@ func (f *flow) notify(ctx workflow.Context, severity, summary, detail string) {
 		},
 		Error:    detail,
 		Activity: lastFailed(f.Activities),
+	}
+	if notifications.ByChild(ctx) {
+		// Runs from this change on hand the notification to a delivery workflow and
+		// close without waiting for worker-notify.
+		f.sender.Send(ctx, contract.ActivityNotifyFailure, n)
+		f.sender.Started(ctx)
+		return
 	}
 	opts := retry.ActivityOptions(contract.ActivityNotifyFailure)
 	opts.ScheduleToCloseTimeout = notifyScheduleToClose

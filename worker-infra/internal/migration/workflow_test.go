@@ -15,6 +15,7 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/shared/testkit"
 	"github.com/matih/ops/worker-infra/internal/wfstate"
 )
 
@@ -56,6 +57,7 @@ func (s *WorkflowSuite) SetupTest() {
 		return contract.NotificationResult{Delivered: []string{"outbox"}}, nil
 	})
 	s.env.RegisterWorkflowWithOptions(SchemaMigration, workflowOpts)
+	testkit.RegisterNotificationDelivery(s.env)
 }
 
 func (s *WorkflowSuite) result() contract.MigrationResult {
