@@ -11,11 +11,11 @@
 WORKER_NAMES=(worker-pipeline worker-infra worker-notify)
 declare -A WORKER_PKG=([worker-pipeline]=./worker-pipeline/cmd/worker-pipeline [worker-infra]=./worker-infra/cmd/worker-infra [worker-notify]=./worker-notify/cmd/worker-notify)
 declare -A WORKER_PORT=([worker-pipeline]=9101 [worker-infra]=9102 [worker-notify]=9103)
-# Recorded histories each worker's replay gate replays (worker-notify has no workflows).
+# Recorded histories each worker's replay gate replays.
 declare -A WORKER_FIXTURES=(
   [worker-pipeline]="worker-pipeline/pipeline/testdata worker-pipeline/backfill/testdata"
   [worker-infra]="worker-infra/internal/migration/testdata worker-infra/internal/maintenance/testdata"
-  [worker-notify]=""
+  [worker-notify]="worker-notify/delivery/testdata"
 )
 TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:${MATIH_DEV_PORT:-7233}}"
 TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-matih-pipelines}"

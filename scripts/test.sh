@@ -74,7 +74,7 @@ replay_gate() {
   # shellcheck source=lib-workers.sh
   source "$ROOT/scripts/lib-workers.sh"
   mkdir -p "$DATA/replay-gate"
-  for w in worker-pipeline worker-infra; do
+  for w in worker-pipeline worker-infra worker-notify; do
     go build -o "$DATA/replay-gate/$w" "${WORKER_PKG[$w]}" || return 1
     read -ra fixtures <<<"${WORKER_FIXTURES[$w]}"
     "$DATA/replay-gate/$w" replay --strict "${fixtures[@]}" >"$DATA/replay-gate/$w.txt" 2>&1 \
