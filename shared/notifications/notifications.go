@@ -8,6 +8,7 @@ package notifications
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/workflow"
@@ -19,6 +20,9 @@ import (
 // through a child workflow. Runs started before it call the notify activities
 // themselves, as they did.
 const ChangeByChild = "notify-by-child-workflow"
+
+// DeliveryTimeout is how long a notification may wait for worker-notify.
+const DeliveryTimeout = 7 * 24 * time.Hour
 
 // Sender numbers a run's notifications and remembers those not yet started.
 type Sender struct {
@@ -47,6 +51,9 @@ func (s *Sender) Send(ctx workflow.Context, activity string, payload any) {
 		WorkflowID:        fmt.Sprintf("%s.notify-%d", info.WorkflowExecution.RunID, s.sent),
 		TaskQueue:         contract.NotifyQueue,
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		// Long enough for a notify worker that is down over a weekend; bounded, so
+		// an environment without one does not collect deliveries for ever.
+		WorkflowExecutionTimeout: DeliveryTimeout,
 	})
 	s.pending = append(s.pending, workflow.ExecuteChildWorkflow(cctx, contract.NotificationDeliveryWorkflow,
 		contract.NotificationRequest{Activity: activity, Payload: raw}))
