@@ -294,7 +294,16 @@ func TestFailureBudget(t *testing.T) {
 		var res contract.BackfillResult
 		require.NoError(t, app.Details(&res))
 		assert.Equal(t, c.fail, keys(res.FailedPartitions))
-		assert.Less(t, len(f.seen), 18, "no new partitions start once the budget is spent")
+		// Once the second failure is reported, no task starts but those the workflow
+		// launched before it could read that failure: at most the other slot's one.
+		// (Counting partitions seen instead depends on how goroutines are scheduled.)
+		late := 0
+		for _, failed := range f.startFailed {
+			if failed > c.budget {
+				late++
+			}
+		}
+		assert.LessOrEqual(t, late, cfg.MaxParallel-1, "no new partitions start once the budget is spent")
 	}
 }
 
