@@ -99,10 +99,11 @@ func hasControl(s string) bool {
 	return false
 }
 
-// Trunc cuts s to at most n bytes for an error message, marking the cut.
+// Trunc cuts s to at most n characters for an error message, marking the cut. It
+// cuts between characters, never inside one.
 func Trunc(s string, n int) string {
-	if len(s) <= n {
-		return s
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
 	}
-	return s[:n] + "…"
+	return s
 }

@@ -99,7 +99,7 @@ func DecodeSignal(body []byte, identity string) (Signal, error) {
 		}
 		return Signal{Name: req.Name, Cancel: &contract.CancelSignal{RequestedBy: identity, Reason: d.Reason}}, nil
 	}
-	return Signal{}, badRequest("name", `name: expected "approval" or "cancel", got "`+truncate(req.Name, 64)+`"`)
+	return Signal{}, badRequest("name", `name: expected "approval" or "cancel", got "`+contract.Trunc(req.Name, 64)+`"`)
 }
 
 // DecodeBackfill reads a backfill body in the contract's shape and validates it with
@@ -128,12 +128,4 @@ func DecodeMigration(body []byte) (contract.MigrationConfig, error) {
 		return c, err
 	}
 	return c, c.RequireConnection()
-}
-
-// truncate keeps echoed input short.
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }
