@@ -94,29 +94,6 @@ const (
 	PartitionFailed  = "failed"
 )
 
-// PartitionBatch is the input of process_partition: one or more partitions of one
-// backfill, processed one after another by a single activity task.
-type PartitionBatch struct {
-	BackfillID      string            `json:"backfill_id"`
-	PipelineID      string            `json:"pipeline_id"`
-	Source          SourceConfig      `json:"source"`
-	PartitionColumn string            `json:"partition_column"`
-	Destination     DestinationConfig `json:"destination"`
-	Reprocess       string            `json:"reprocess"`
-	Partitions      []Partition       `json:"partitions"`
-}
-
-// BatchResult is what process_partition did for each partition of its batch, in the
-// batch's order. A partition missing from Results was not attempted (the batch gave
-// up early) and goes back to the queue.
-type BatchResult struct {
-	Results []PartitionResult `json:"results"`
-	// Commit is how long the batch's one Iceberg commit took, without the time it
-	// queued behind other commits; each done partition's Duration includes its
-	// share. Zero when nothing was committed, and from workers before it existed.
-	Commit Duration `json:"commit,omitempty"`
-}
-
 // PartitionRange is a run of consecutive partitions [From, To) in one state, with
 // their summed rows and attempts: 100,000 partitions done in order are one range.
 type PartitionRange struct {

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/worker-pipeline/partition"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -26,7 +27,9 @@ func TestATaskThatTimedOutKeepsThePartitionsItCommitted(t *testing.T) {
 	env.OnActivity(contract.ActivityProcessPartition, mock.Anything).Return(
 		func(in contract.PartitionBatch) (contract.BatchResult, error) {
 			hb := contract.BatchResult{}
-			for _, p := range in.Partitions[:2] {
+			parts, err := partition.Expand(in)
+			require.NoError(t, err)
+			for _, p := range parts[:2] {
 				hb.Results = append(hb.Results, contract.PartitionResult{Partition: p, Status: contract.PartitionDone, Rows: 7, Attempts: 3})
 			}
 			return contract.BatchResult{}, temporal.NewHeartbeatTimeoutError(hb)

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/worker-pipeline/partition"
 )
 
 // fakeProcessor stands in for process_partition: it records which partitions each
@@ -33,6 +34,7 @@ type fakeProcessor struct {
 	finishedAll int
 	failedSoFar int   // partitions reported failed so far
 	startFailed []int // failedSoFar when each task started
+	sent        []contract.PartitionBatch // each task's input as it came
 }
 
 func newFake() *fakeProcessor {
@@ -41,7 +43,25 @@ func newFake() *fakeProcessor {
 
 func rowsFor(i int) int64 { return int64(10 + i%7) }
 
+// process answers a ranged batch in ranges, as process_partition does.
 func (f *fakeProcessor) process(ctx context.Context, in contract.PartitionBatch) (contract.BatchResult, error) {
+	parts, err := partition.Expand(in)
+	if err != nil {
+		return contract.BatchResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeValidation, err)
+	}
+	ranged := in.Ranged()
+	f.mu.Lock()
+	f.sent = append(f.sent, in)
+	f.mu.Unlock()
+	in.Partitions = parts
+	out, err := f.processListed(ctx, in)
+	if ranged && err == nil {
+		out = out.Compacted()
+	}
+	return out, err
+}
+
+func (f *fakeProcessor) processListed(ctx context.Context, in contract.PartitionBatch) (contract.BatchResult, error) {
 	f.mu.Lock()
 	f.running++
 	f.maxRunning = max(f.maxRunning, f.running)

@@ -70,6 +70,8 @@ type state struct {
 	// done partition's time without its commit share, commitMs of a batch's commit.
 	commitAware      bool
 	workMs, commitMs float64
+	// ranged: see changeBatchRanges.
+	ranged bool
 }
 
 func newState(cfg contract.BackfillConfig, plan partition.Plan, todo []int) *state {
@@ -197,6 +199,13 @@ func (s *state) measure(res contract.BatchResult) {
 		}
 		n++
 		total += ms
+	}
+	if ranged := count(res.Done) + count(res.Skipped); ranged > 0 { // a ranged result sums its durations
+		n += ranged
+		total += float64(res.Work.D().Microseconds()) / 1000
+		if count(res.Done) > 0 {
+			s.perPartMs = ewma(s.perPartMs, total/float64(n))
+		}
 	}
 	if n == 0 || !s.commitAware {
 		return

@@ -39,6 +39,10 @@ const changeHeartbeatResults = "backfill-heartbeat-results"
 // batches from the measured commit cost as well as the work per partition.
 const changeCommitAwareBatch = "backfill-commit-aware-batch"
 
+// changeBatchRanges is the workflow.GetVersion change id of naming a batch's
+// partitions as index ranges, and reading its result as ranges.
+const changeBatchRanges = "backfill-batch-ranges"
+
 // ErrTypeBudgetExceeded is the error type of a backfill that failed more partitions
 // than its failure budget; its details hold the BackfillResult.
 const ErrTypeBudgetExceeded = "FailureBudgetExceeded"
@@ -65,6 +69,10 @@ func DataBackfillWorkflow(ctx workflow.Context, cfg contract.BackfillConfig) (co
 	// Runs from this change on size auto batches so that their one commit is worth
 	// it; runs started before it keep the time-only rule.
 	s.commitAware = workflow.GetVersion(ctx, changeCommitAwareBatch, workflow.DefaultVersion, 1) == 1
+	// Runs from this change on send batches as ranges, so a run's history holds
+	// thousands of tasks before the server suggests continuing as new; runs started
+	// before it keep listing every partition.
+	s.ranged = workflow.GetVersion(ctx, changeBatchRanges, workflow.DefaultVersion, 1) == 1
 	if s.started.IsZero() {
 		s.started = workflow.Now(ctx)
 	}
@@ -149,6 +157,9 @@ func (s *state) launch(ctx, actx workflow.Context, sel workflow.Selector) {
 		in := contract.PartitionBatch{BackfillID: workflow.GetInfo(ctx).WorkflowExecution.ID, PipelineID: s.cfg.PipelineID,
 			Source: s.cfg.Source, PartitionColumn: s.cfg.PartitionColumn, Destination: s.cfg.Destination,
 			Reprocess: s.cfg.Reprocess, Partitions: parts}
+		if s.ranged {
+			in.Partitions, in.Plan, in.Ranges = nil, partition.Spec(s.cfg), partition.Ranges(parts)
+		}
 		f := workflow.ExecuteActivity(actx, contract.ActivityProcessPartition, in)
 		sel.AddFuture(f, func(f workflow.Future) {
 			var res contract.BatchResult
@@ -188,6 +199,7 @@ func (s *state) finish(ctx workflow.Context, b batch, res contract.BatchResult, 
 		reported[r.Partition.Index] = true
 		s.ledger.record(r)
 	}
+	s.recordRanges(b, res, reported)
 	s.measure(res)
 	for _, p := range b.parts {
 		if reported[p.Index] {
@@ -201,6 +213,34 @@ func (s *state) finish(ctx workflow.Context, b batch, res contract.BatchResult, 
 		}
 	}
 	s.upsert(ctx, false)
+}
+
+// recordRanges applies a ranged batch's done and skipped ranges, as far as they
+// name partitions of the batch. A range's rows go to its first partition: the
+// ledger only keeps sums per range.
+func (s *state) recordRanges(b batch, res contract.BatchResult, reported map[int]bool) {
+	if len(res.Done) == 0 && len(res.Skipped) == 0 {
+		return
+	}
+	mine := make(map[int]bool, len(b.parts))
+	for _, p := range b.parts {
+		mine[p.Index] = true
+	}
+	apply := func(rs []contract.PartitionRange, status string) {
+		for _, r := range rs {
+			rows, attempts := r.Rows, r.Attempts-(r.To-r.From-1)
+			for i := r.From; i < r.To; i++ {
+				if !mine[i] || reported[i] {
+					continue
+				}
+				reported[i] = true
+				s.ledger.record(contract.PartitionResult{Partition: s.plan.At(i), Status: status, Rows: rows, Attempts: max(attempts, 1)})
+				rows, attempts = 0, 1
+			}
+		}
+	}
+	apply(res.Done, contract.PartitionDone)
+	apply(res.Skipped, contract.PartitionSkipped)
 }
 
 // heartbeated returns the partitions a task that timed out (its worker crashed or

@@ -34,11 +34,18 @@ type FixedCost struct {
 
 // Process handles one batch.
 func (f *FixedCost) Process(ctx context.Context, in contract.PartitionBatch) (contract.BatchResult, error) {
+	parts, err := partition.Expand(in)
+	if err != nil {
+		return contract.BatchResult{}, err
+	}
 	var out contract.BatchResult
 	if activity.HasHeartbeatDetails(ctx) {
 		_ = activity.GetHeartbeatDetails(ctx, &out)
 	}
-	for _, p := range in.Partitions[len(out.Results):] {
+	if len(out.Results) > len(parts) {
+		out = contract.BatchResult{}
+	}
+	for _, p := range parts[len(out.Results):] {
 		start := time.Now()
 		select {
 		case <-ctx.Done():
@@ -48,6 +55,9 @@ func (f *FixedCost) Process(ctx context.Context, in contract.PartitionBatch) (co
 		out.Results = append(out.Results, contract.PartitionResult{Partition: p, Status: contract.PartitionDone, Rows: 1,
 			Duration: contract.Duration(time.Since(start)), Attempts: int(activity.GetInfo(ctx).Attempt)})
 		activity.RecordHeartbeat(ctx, out)
+	}
+	if in.Ranged() {
+		out = out.Compacted()
 	}
 	return out, nil
 }

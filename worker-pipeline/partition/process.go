@@ -35,16 +35,30 @@ type Processor struct {
 // the heartbeat details, so a retried batch skips the partitions already done. A
 // partition that fails with a retryable error fails the batch (Temporal retries it
 // with the seed's policy) until the last attempt, where it is reported failed and
-// the batch stops; the partitions after it go back to the workflow's queue.
+// the batch stops; the partitions after it go back to the workflow's queue. A batch
+// given as index ranges is answered as ranges.
 func (p *Processor) ProcessPartition(ctx context.Context, in contract.PartitionBatch) (contract.BatchResult, error) {
+	parts, err := Expand(in)
+	if err != nil {
+		return contract.BatchResult{}, retry.Classify(err)
+	}
+	ranged := in.Ranged()
+	in.Partitions, in.Ranges = parts, nil
+	out, err := p.process(ctx, in)
+	if ranged && err == nil {
+		out = out.Compacted()
+	}
+	return out, err
+}
+
+// process runs a batch whose partitions are listed; its heartbeat details list
+// them too, whatever form the batch came in.
+func (p *Processor) process(ctx context.Context, in contract.PartitionBatch) (contract.BatchResult, error) {
 	var out contract.BatchResult
 	if activity.HasHeartbeatDetails(ctx) {
 		if err := activity.GetHeartbeatDetails(ctx, &out); err != nil || len(out.Results) > len(in.Partitions) {
 			out = contract.BatchResult{}
 		}
-	}
-	if len(in.Partitions) == 0 {
-		return out, retry.Classify(contract.Invalid("partitions", "at least one partition"))
 	}
 	info := activity.GetInfo(ctx)
 	last := info.Attempt >= retry.PolicyFor(contract.ActivityProcessPartition).MaximumAttempts
