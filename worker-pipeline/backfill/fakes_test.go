@@ -32,8 +32,8 @@ type fakeProcessor struct {
 	onBatch     func(in contract.PartitionBatch)
 	retried     map[string]bool
 	finishedAll int
-	failedSoFar int   // partitions reported failed so far
-	startFailed []int // failedSoFar when each task started
+	failedSoFar int                       // partitions reported failed so far
+	startFailed []int                     // failedSoFar when each task started
 	sent        []contract.PartitionBatch // each task's input as it came
 }
 
