@@ -1,0 +1,167 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/shared/testkit"
+)
+
+// fleet is the pipeline worker processes of a chaos run, each started in a working
+// directory of its own, as on separate machines.
+type fleet struct {
+	t     *testing.T
+	c     client.Client
+	bin   string
+	env   []string
+	args  []string
+	procs []*testkit.Process
+}
+
+func newFleet(t *testing.T, c client.Client, env []string, args ...string) *fleet {
+	return &fleet{t: t, c: c, bin: testkit.Build(t, workerBin), env: env, args: args}
+}
+
+func (f *fleet) start(n int) {
+	for i := 0; i < n; i++ {
+		cwd, addr := f.t.TempDir(), testkit.FreeAddr(f.t)
+		p := testkit.StartIn(f.t, cwd, f.bin, append([]string{"--http-addr", addr}, f.args...), f.env, cwd)
+		p.WaitReady(f.t, addr, 60*time.Second)
+		testkit.PromoteReady(f.t, f.c, addr)
+		f.procs = append(f.procs, p)
+	}
+}
+
+// killOne sends SIGKILL to a random worker and starts a replacement after pause.
+func (f *fleet) killOne(pause time.Duration) int {
+	k := rand.IntN(len(f.procs))
+	victim := f.procs[k]
+	pid := victim.Pid()
+	victim.Kill()
+	f.procs = append(f.procs[:k], f.procs[k+1:]...)
+	time.Sleep(pause)
+	f.start(1)
+	return pid
+}
+
+// runFaults injects faults while the load runs, for size.faultsFor: a worker
+// killed every size.killEvery, Airflow answering 500 and then 429, the object store
+// refusing every request, and one restart of the Temporal server. It returns what
+// it did, in order.
+func runFaults(t *testing.T, size chaosSize, srv *testkit.DurableDevServer, f *fleet, af, s3 *testkit.FaultProxy, pipes []*chaosPipeline) []string {
+	t.Helper()
+	type fault struct {
+		at   time.Duration // into each minute of the run
+		name string
+		do   func()
+		once bool
+	}
+	schedule := []fault{
+		{at: 5 * time.Second, name: "Airflow answers 500 for 8 s", do: func() { af.Fail(http.StatusInternalServerError, 8*time.Second) }},
+		{at: 20 * time.Second, name: "object store refuses requests for 10 s", do: func() { s3.Fail(http.StatusServiceUnavailable, 10*time.Second) }},
+		{at: 34 * time.Second, name: "Airflow answers 429 for 8 s", do: func() { af.Fail(http.StatusTooManyRequests, 8*time.Second) }},
+		{at: 45 * time.Second, name: "Temporal server killed and restarted after 3 s", do: func() { srv.Restart(3 * time.Second) }, once: true},
+	}
+	var log []string
+	began := time.Now()
+	nextKill := began.Add(size.killEvery)
+	fired := map[string]int{}
+	for time.Since(began) < size.faultsFor {
+		minute, into := int(time.Since(began)/time.Minute), time.Since(began)%time.Minute
+		for _, fl := range schedule {
+			if into >= fl.at && fired[fl.name] <= minute && !(fl.once && fired[fl.name] > 0) {
+				fired[fl.name] = minute + 1
+				fl.do()
+				log = append(log, fmt.Sprintf("%s at %s", fl.name, time.Since(began).Round(time.Second)))
+			}
+		}
+		if time.Now().After(nextKill) {
+			pid := f.killOne(2 * time.Second)
+			log = append(log, fmt.Sprintf("worker %d killed at %s", pid, time.Since(began).Round(time.Second)))
+			nextKill = time.Now().Add(size.killEvery)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Logf("faults: Airflow refused %d requests, the object store %d", af.Refused(), s3.Refused())
+	return log
+}
+
+// decide answers every low-quality run once it waits: malformed signals first,
+// which must change nothing, then its decision, twice; for "race" a cancel is sent
+// at the same moment as the approval. The channel closes when all are answered.
+func decide(c client.Client, pipes []*chaosPipeline) <-chan struct{} {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, p := range pipes {
+		if !p.lowQuality {
+			continue
+		}
+		wg.Add(1)
+		go func(p *chaosPipeline) {
+			defer wg.Done()
+			if !waitAwaiting(c, p.id, 10*time.Minute) {
+				return
+			}
+			ctx := context.Background()
+			_ = c.SignalWorkflow(ctx, p.id, "", contract.SignalApproval, "yes please")
+			_ = c.SignalWorkflow(ctx, p.id, "", contract.SignalApproval, map[string]any{"approved": "yes", "approver": 7})
+			sig := contract.ApprovalSignal{Approved: p.decision != "reject", Approver: "oncall", Reason: "chaos " + p.decision}
+			if p.decision == "race" {
+				go func() { _ = c.CancelWorkflow(ctx, p.id, "") }()
+			}
+			for i := 0; i < 2; i++ { // the second is a duplicate: it must change nothing
+				sendUntilAnswered(c, p.id, sig)
+			}
+		}(p)
+	}
+	go func() { wg.Wait(); close(done) }()
+	return done
+}
+
+// waitAwaiting polls the status query, through worker kills and a server restart,
+// until the run waits for approval; false if it closed or never did.
+func waitAwaiting(c client.Client, id string, within time.Duration) bool {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		v, err := c.QueryWorkflow(ctx, id, "", contract.QueryStatus)
+		cancel()
+		var doc status.Document
+		if err == nil && v.Get(&doc) == nil {
+			if doc.Phase == contract.PhaseAwaitingApproval {
+				return true
+			}
+			if doc.Phase == contract.PhaseCompleted || doc.Phase == contract.PhaseCancelled || doc.Phase == contract.PhaseFailed {
+				return false
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	return false
+}
+
+// sendUntilAnswered sends the approval update until the workflow answers it (with
+// an acknowledgement or a refusal) or the run is closed.
+func sendUntilAnswered(c client.Client, id string, sig contract.ApprovalSignal) {
+	for i := 0; i < 200; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		h, err := c.UpdateWorkflow(ctx, updateOpts(id, sig))
+		if err == nil {
+			err = h.Get(ctx, nil)
+		}
+		cancel()
+		if err == nil || isWorkflowAnswer(err) || closedStatus(c, id) != runningStatus {
+			return
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
