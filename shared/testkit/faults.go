@@ -71,4 +71,3 @@ func (p *FaultProxy) fault() int {
 	}
 	return 0
 }
-

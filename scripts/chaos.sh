@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Load and faults against real processes: pipelines (clean and low-quality) and a
+# backfill on two pipeline worker processes, while workers are killed with SIGKILL,
+# the Temporal server (a dev server on a file) is killed and restarted, Airflow
+# answers 500 and 429, and the object store refuses requests; approvals come twice,
+# late, racing a cancel and malformed. Prints a table of checks at the end.
+#
+#   scripts/chaos.sh           200 pipelines, a backfill of 500 partitions, 4 minutes of faults
+#   scripts/chaos.sh --short   20 pipelines, 100 partitions, 1 minute (scripts/test.sh runs it)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+mode=full
+case "${1:-}" in
+  -h|--help) usage_of "$0"; exit 0 ;;
+  --short) mode=short ;;
+  "") ;;
+  *) die "unknown option '$1' (expected --short or nothing)" ;;
+esac
+ensure_temporal_cli
+mkdir -p "$DATA"
+report="$DATA/chaos-$mode.md"
+rm -f "$report"
+say "==> chaos ($mode); the table goes to $report"
+rc=0
+(cd worker-pipeline && MATIH_CHAOS=$mode MATIH_CHAOS_REPORT="$report" \
+  go test -count=1 -timeout 30m -run '^TestChaos$' -v ./integration) >"$DATA/chaos-$mode.log" 2>&1 || rc=$?
+if [ -f "$report" ]; then cat "$report"; else tail -40 "$DATA/chaos-$mode.log" >&2; fi
+[ $rc -eq 0 ] || say "chaos ($mode) failed; the log is $DATA/chaos-$mode.log"
+exit $rc
