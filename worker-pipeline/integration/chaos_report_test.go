@@ -43,16 +43,6 @@ func (r *chaosReport) add(check string, ok bool, detail string) {
 	r.lines = append(r.lines, fmt.Sprintf("| %s | %s | %s |", check, mark, detail))
 }
 
-// finding records a check that is known to fail now and is reported, not failed
-// on, until its fix lands: the table still shows it.
-func (r *chaosReport) finding(check string, ok bool, detail string) {
-	mark := "ok"
-	if !ok {
-		mark = "FOUND (known, open)"
-	}
-	r.lines = append(r.lines, fmt.Sprintf("| %s | %s | %s |", check, mark, detail))
-}
-
 // print logs the table, writes it where MATIH_CHAOS_REPORT says, and fails the test
 // on any failed check.
 func (r *chaosReport) print(t *testing.T, size chaosSize, took time.Duration) {
