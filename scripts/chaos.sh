@@ -6,7 +6,7 @@
 # late, racing a cancel and malformed. Prints a table of checks at the end.
 #
 #   scripts/chaos.sh           200 pipelines, a backfill of 500 partitions, 4 minutes of faults
-#   scripts/chaos.sh --short   20 pipelines, 100 partitions, 1 minute 
+#   scripts/chaos.sh --short   20 pipelines, 100 partitions, 1 minute
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
