@@ -43,14 +43,16 @@ func StartDurableDevServer(t testing.TB) *DurableDevServer {
 	}
 	d := &DurableDevServer{t: t, args: args, dir: dir, cli: TemporalCLI(t), ready: time.Minute}
 	d.HostPort, d.Namespace = "127.0.0.1:"+ports[0], contract.DefaultNamespace
-	d.start()
-	c, err := client.Dial(client.Options{HostPort: d.HostPort, Namespace: d.Namespace,
+	// A lazy client connects on first use and reconnects after a restart: the same
+	// one serves the test and the readiness checks.
+	c, err := client.NewLazyClient(client.Options{HostPort: d.HostPort, Namespace: d.Namespace,
 		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 	if err != nil {
-		t.Fatalf("testkit: dial the durable dev server: %v", err)
+		t.Fatalf("testkit: client for the durable dev server: %v", err)
 	}
 	d.Client = c
 	t.Cleanup(c.Close)
+	d.start()
 	return d
 }
 
@@ -70,14 +72,9 @@ func (d *DurableDevServer) start() {
 	deadline := time.Now().Add(d.ready)
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		c, err := client.Dial(client.Options{HostPort: d.HostPort, Namespace: d.Namespace,
-			Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+		_, err := d.Client.CheckHealth(ctx, &client.CheckHealthRequest{})
 		if err == nil {
-			_, err = c.CheckHealth(ctx, &client.CheckHealthRequest{})
-			if err == nil {
-				_, err = c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: d.Namespace})
-			}
-			c.Close()
+			_, err = d.Client.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: d.Namespace})
 		}
 		cancel()
 		if err == nil {

@@ -57,12 +57,6 @@ func (p *FaultProxy) Fail(code int, d time.Duration) {
 // Refused is how many requests a fault answered.
 func (p *FaultProxy) Refused() int64 { return p.refused.Load() }
 
-// Host is the proxy's host:port.
-func (p *FaultProxy) Host() string {
-	u, _ := url.Parse(p.URL)
-	return u.Host
-}
-
 func (p *FaultProxy) fault() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -57,7 +57,7 @@ func (f *fleet) killOne(pause time.Duration) int {
 // killed every size.killEvery, Airflow answering 500 and then 429, the object store
 // refusing every request, and one restart of the Temporal server. It returns what
 // it did, in order.
-func runFaults(t *testing.T, size chaosSize, srv *testkit.DurableDevServer, f *fleet, af, s3 *testkit.FaultProxy, pipes []*chaosPipeline) []string {
+func runFaults(t *testing.T, size chaosSize, srv *testkit.DurableDevServer, f *fleet, af, s3 *testkit.FaultProxy) []string {
 	t.Helper()
 	type fault struct {
 		at   time.Duration // into each minute of the run

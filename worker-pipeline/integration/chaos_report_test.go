@@ -72,7 +72,8 @@ func (p *chaosPipeline) expected() []string {
 	return []string{contract.StatusCompleted}
 }
 
-// outcome is the run's status: the result's, or CANCELLED for a Temporal cancel.
+// outcome waits for the run and returns its status: the result's, or CANCELLED
+// for a Temporal cancel.
 func (p *chaosPipeline) outcome(ctx context.Context) string {
 	var res contract.PipelineResult
 	err := p.run.Get(ctx, &res)
@@ -86,13 +87,16 @@ func (p *chaosPipeline) outcome(ctx context.Context) string {
 	return res.Status
 }
 
-func (r *chaosReport) checkPipelines(t *testing.T, c client.Client, pipes []*chaosPipeline) {
+// checkPipelines waits for every run, keeps its outcome in p.got for the checks
+// after it, and compares it with what was expected.
+func (r *chaosReport) checkPipelines(pipes []*chaosPipeline) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	var wrong []string
 	counts := map[string]int{}
 	for _, p := range pipes {
-		got := p.outcome(ctx)
+		p.got = p.outcome(ctx)
+		got := p.got
 		counts[got]++
 		if !slices.Contains(p.expected(), got) {
 			wrong = append(wrong, fmt.Sprintf("%s %s (expected %s)", p.id, got, strings.Join(p.expected(), " or ")))
@@ -103,7 +107,7 @@ func (r *chaosReport) checkPipelines(t *testing.T, c client.Client, pipes []*cha
 
 // checkLate approves every closed low-quality run once more: the server must refuse
 // it and nothing may change.
-func (r *chaosReport) checkLate(t *testing.T, c client.Client, pipes []*chaosPipeline) {
+func (r *chaosReport) checkLate(c client.Client, pipes []*chaosPipeline) {
 	accepted := 0
 	sent := 0
 	for _, p := range pipes {
@@ -153,15 +157,15 @@ func (r *chaosReport) checkTables(t *testing.T, cat catalog.Catalog, pipes []*ch
 	for _, p := range pipes {
 		got := orderIDs(t, cat, p.table)
 		rows += len(got)
-		out := p.outcome(context.Background())
+		out := p.got
 		switch {
-		case out == contract.StatusCompleted && !equalKeys(p.keys, got):
+		case out == contract.StatusCompleted && !slices.Equal(p.keys, got):
 			wrong = append(wrong, fmt.Sprintf("%s: %d rows for %d keys", p.table, len(got), len(p.keys)))
 		case out == contract.StatusCompleted:
 			if _, refs := tableKeys(t, cat, p.table); len(refs) != len(p.keys) {
 				wrong = append(wrong, p.table+": without the transform's column")
 			}
-		case len(got) != 0 && !equalKeys(p.keys, got):
+		case len(got) != 0 && !slices.Equal(p.keys, got):
 			wrong = append(wrong, fmt.Sprintf("%s (%s): a partial load of %d rows", p.table, out, len(got)))
 		}
 	}
@@ -188,5 +192,3 @@ func orderIDs(t *testing.T, cat catalog.Catalog, name string) []int64 {
 	slices.Sort(ids)
 	return ids
 }
-
-func equalKeys(want, got []int64) bool { return slices.Equal(want, got) }
