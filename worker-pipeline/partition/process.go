@@ -129,8 +129,16 @@ func (p *Processor) alreadyCommitted(ctx context.Context, in contract.PartitionB
 	out := make([]contract.PartitionResult, len(todo))
 	for i, part := range todo {
 		out[i] = contract.PartitionResult{Partition: part, Status: contract.PartitionDone, Rows: rows[ids[i]], Attempts: int(attempt)}
+		// The attempt that committed may have died before it removed its staging.
+		p.cleanup(extract.RunPrefix(extractInput(in, part)))
 	}
 	return out, true
+}
+
+// extractInput is what a partition is extracted as; its RunID names the
+// partition's staging, the same on every attempt.
+func extractInput(in contract.PartitionBatch, part contract.Partition) contract.ExtractInput {
+	return contract.ExtractInput{PipelineID: in.PipelineID, RunID: in.BackfillID + "-" + part.Key, Source: in.Source}
 }
 
 // markFailed records a partition that failed for good in the table (the marker
@@ -297,7 +305,7 @@ func (j *job) extract(ctx context.Context, part contract.Partition, beat func())
 		res.Status = contract.PartitionSkipped
 		return res, "", 0, nil
 	}
-	xin := contract.ExtractInput{PipelineID: j.in.PipelineID, RunID: j.in.BackfillID + "-" + part.Key, Source: j.in.Source}
+	xin := extractInput(j.in, part)
 	if j.in.Source.Kind == connections.Spark {
 		xin.Partition = &contract.PartitionBounds{Key: part.Key, Column: j.in.PartitionColumn, Start: part.Start, End: part.End}
 	} else {

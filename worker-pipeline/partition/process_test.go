@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -237,6 +238,21 @@ func TestABatchCommitsAsOneSnapshot(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, out.Results[2].Rows, again[0].Rows)
 	assert.Len(t, f.snapshots(), 1)
+}
+
+// The attempt that committed may have been killed before it removed its staging: the
+// retry that recognises the commit removes it.
+func TestARetryOfACommittedBatchRemovesItsStaging(t *testing.T) {
+	f := newFixture(t)
+	b := f.batch(contract.ReprocessAll, 2, 3)
+	_, err := f.run(b, nil)
+	require.NoError(t, err)
+	left := filepath.Join(f.staging, extract.RunPrefix(extractInput(b, b.Partitions[1])), "part-00000.parquet")
+	require.NoError(t, os.MkdirAll(filepath.Dir(left), 0o755))
+	require.NoError(t, os.WriteFile(left, []byte("left by a killed attempt"), 0o644))
+	_, ok := f.proc.alreadyCommitted(context.Background(), b, b.Partitions, 2)
+	require.True(t, ok)
+	assert.NoFileExists(t, left)
 }
 
 // A long backfill expires its own superseded snapshots as it goes, never a tagged
