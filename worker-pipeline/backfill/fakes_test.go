@@ -32,8 +32,6 @@ type fakeProcessor struct {
 	onBatch     func(in contract.PartitionBatch)
 	retried     map[string]bool
 	finishedAll int
-	failedSoFar int                       // partitions reported failed so far
-	startFailed []int                     // failedSoFar when each task started
 	sent        []contract.PartitionBatch // each task's input as it came
 }
 
@@ -66,7 +64,6 @@ func (f *fakeProcessor) processListed(ctx context.Context, in contract.Partition
 	f.running++
 	f.maxRunning = max(f.maxRunning, f.running)
 	f.batches = append(f.batches, len(in.Partitions))
-	f.startFailed = append(f.startFailed, f.failedSoFar)
 	f.modes = append(f.modes, in.Reprocess)
 	hook := f.onBatch
 	f.mu.Unlock()
@@ -102,9 +99,6 @@ func (f *fakeProcessor) processListed(ctx context.Context, in contract.Partition
 			activity.RecordHeartbeat(ctx, out)
 			return out, errors.New("source connection reset")
 		case fail:
-			f.mu.Lock()
-			f.failedSoFar++
-			f.mu.Unlock()
 			out.Results = append(out.Results, contract.PartitionResult{Partition: p, Status: contract.PartitionFailed, Error: "bad row in " + p.Key, Attempts: 1})
 		case skip:
 			out.Results = append(out.Results, contract.PartitionResult{Partition: p, Status: contract.PartitionSkipped, Attempts: 1})
