@@ -129,6 +129,7 @@ func (r *chaosReport) checkLate(c client.Client, pipes []*chaosPipeline) {
 // among them, in every run's history.
 func (r *chaosReport) checkHistories(t *testing.T, c client.Client, ids []string) {
 	failedTasks, nondeterministic := 0, 0
+	var causes []string
 	for _, id := range ids {
 		it := c.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for it.HasNext() {
@@ -139,13 +140,14 @@ func (r *chaosReport) checkHistories(t *testing.T, c client.Client, ids []string
 			}
 			if a := e.GetWorkflowTaskFailedEventAttributes(); a != nil {
 				failedTasks++
+				causes = append(causes, fmt.Sprintf("%s event %d: %s %s", id, e.GetEventId(), a.GetCause(), oneLine(a.GetFailure().GetMessage())))
 				if a.GetCause() == enumspb.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR {
 					nondeterministic++
 				}
 			}
 		}
 	}
-	r.add("no non-determinism", nondeterministic == 0, fmt.Sprintf("%d histories, %d failed workflow tasks, %d non-deterministic", len(ids), failedTasks, nondeterministic))
+	r.add("no non-determinism", nondeterministic == 0, fmt.Sprintf("%d histories, %d failed workflow tasks, %d non-deterministic %s", len(ids), failedTasks, nondeterministic, strings.Join(causes, "; ")))
 }
 
 // checkTables compares each pipeline's table with its source by key: a completed

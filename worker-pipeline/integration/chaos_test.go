@@ -102,10 +102,7 @@ func TestChaos(t *testing.T) {
 	rep := &chaosReport{}
 	rep.add("faults injected", len(faults) > 0, strings.Join(faults, "; "))
 	rep.checkPipelines(pipes)
-	var bfRes contract.BackfillResult
-	bfErr := bf.Get(ctx, &bfRes)
-	rep.add("backfill completed", bfErr == nil && bfRes.Status == contract.StatusCompleted && bfRes.PartitionsProcessed == size.partitions,
-		fmt.Sprintf("%d of %d partitions, %d rows, %d runs, err %v", bfRes.PartitionsProcessed, size.partitions, bfRes.TotalRows, bfRes.Runs, bfErr))
+	rep.checkBackfill(srv.Client, bf, size)
 	<-deciders
 	rep.checkLate(srv.Client, pipes)
 	rep.checkHistories(t, srv.Client, append(ids(pipes), "backfill-chaos"))
