@@ -10,6 +10,15 @@ type ApprovalSignal struct {
 	Reason   string `json:"reason"`
 }
 
+// Bounds of an approval's approver and reason, in bytes. The decision is written
+// into history several times (the update, its answer, the result, notifications),
+// so one near the server's 2 MB payload limit would fail the workflow task that
+// records it; a workflow refuses a longer one.
+const (
+	MaxApproverBytes = 1 << 10
+	MaxReasonBytes   = 16 << 10
+)
+
 // CancelSignal is the `cancel` signal, kept for the Python service's API; Temporal
 // cancellation does the same.
 type CancelSignal struct {
