@@ -170,6 +170,14 @@ func TestMigrationValidation(t *testing.T) {
 	bad := ok
 	bad.MigrationID = "1-bad"
 	assert.Contains(t, bad.Validate().Error(), "migration_id")
+	qualified := ok
+	qualified.Table = "public.orders"
+	require.NoError(t, qualified.Validate())
+	for _, table := range []string{"orders; DROP TABLE x", "a.b.c", "public.", "\"orders\""} {
+		bad = ok
+		bad.Table = table
+		assert.ErrorContains(t, bad.Validate(), "invalid table: a table such as", table)
+	}
 }
 
 func TestWorkflowIDs(t *testing.T) {

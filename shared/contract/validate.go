@@ -313,6 +313,24 @@ func (c MigrationConfig) Validate() error {
 	if c.Table == "" {
 		return Invalid("table", "the table the migration changes")
 	}
+	if c.Target == TargetPostgres {
+		return validatePostgresTable("table", c.Table)
+	}
+	return nil
+}
+
+// validatePostgresTable checks a PostgreSQL table name: "orders" or "public.orders",
+// plain SQL identifiers only, so no SQL rides in on the name.
+func validatePostgresTable(field, name string) error {
+	parts := strings.Split(name, ".")
+	if len(parts) > 2 {
+		return Invalid(field, "a table such as \"orders\" or \"public.orders\", got %q", name)
+	}
+	for _, p := range parts {
+		if !identRe.MatchString(p) {
+			return Invalid(field, "a table such as \"orders\" or \"public.orders\" (plain SQL identifiers), got %q", name)
+		}
+	}
 	return nil
 }
 
