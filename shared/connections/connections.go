@@ -10,7 +10,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"regexp"
@@ -112,17 +111,58 @@ func decode(b []byte) (map[string]Connection, error) {
 	if err := yaml.Unmarshal(b, &generic); err != nil {
 		return nil, fmt.Errorf("not valid YAML: %v", err)
 	}
-	js, err := json.Marshal(generic)
-	if err != nil {
-		return nil, err
+	names := make([]string, 0, len(generic))
+	for name := range generic {
+		names = append(names, name)
 	}
+	sort.Strings(names)
 	raw := map[string]Connection{}
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+	for _, name := range names {
+		// One connection at a time, so an error says which one holds the bad field.
+		js, err := json.Marshal(generic[name])
+		if err != nil {
+			return nil, err
+		}
+		var c Connection
+		dec := json.NewDecoder(bytes.NewReader(js))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return nil, fmt.Errorf("connection %q: %s", name, fieldError(generic[name], err))
+		}
+		raw[name] = c
 	}
 	return raw, nil
+}
+
+// fieldError says which field of a connection is wrong and what was expected, in
+// the file's own words ("path: expected a string, got array").
+func fieldError(settings any, err error) string {
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te) && te.Field != "":
+		return fmt.Sprintf("%s: expected %s, got %s", te.Field, te.Type, te.Value)
+	case errors.As(err, &te):
+		return fmt.Sprintf("expected a mapping of settings (kind, path, dsn ...), got %s", te.Value)
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return name + ": unknown field (expected kind, path, dsn, password_env, password_file, statement_timeout, url, username, token_env, token_file or spark)"
+	}
+	// A field's own decoder failed (a duration) without saying which field: find
+	// the setting that fails alone.
+	if m, ok := settings.(map[string]any); ok {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			one, _ := json.Marshal(map[string]any{k: m[k]})
+			if json.Unmarshal(one, &Connection{}) != nil {
+				return k + ": " + err.Error()
+			}
+		}
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
 // New builds a registry from connections, checking each.

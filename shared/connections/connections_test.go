@@ -73,9 +73,12 @@ func TestBadFilesNameTheEntry(t *testing.T) {
 		"a:\n  kind: sqlite\n  path: x.db\n  url: http://livy\n":                              "for spark connections only",
 		"a:\n  kind: sqlite\n":                                                                "a sqlite connection has a path",
 		"a:\n  kind: postgres\n  dsn: postgres://u:pw@h/db\n":                                 "the dsn holds a password",
-		"a:\n  kind: sqlite\n  path: x.db\n  host: evil\n":                                    `unknown field "host"`,
-		"../up:\n  kind: sqlite\n  path: x.db\n":                                              `connection name "../up"`,
-		"a:\n  kind: postgres\n  dsn: \"host=h port=notaport\"\n":                             "cannot parse it as a PostgreSQL DSN",
+		"a:\n  kind: sqlite\n  path: x.db\n  host: evil\n":                                    `connection "a": "host": unknown field`,
+		"a:\n  kind: sqlite\n  path: x.db\nb:\n  kind: sqlite\n  path: [x, y]\n":              `connection "b": path: expected string, got array`,
+		"a:\n  kind: postgres\n  dsn: postgres://u@h/db\n  statement_timeout: soon\n":         `connection "a": statement_timeout: expected a duration`,
+		"a: sqlite\n":                                             `connection "a": expected a mapping of settings`,
+		"../up:\n  kind: sqlite\n  path: x.db\n":                  `connection name "../up"`,
+		"a:\n  kind: postgres\n  dsn: \"host=h port=notaport\"\n": "cannot parse it as a PostgreSQL DSN",
 	}
 	for body, want := range cases {
 		_, err := Load(write(t, body))
