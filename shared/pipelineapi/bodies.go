@@ -99,7 +99,7 @@ func DecodeSignal(body []byte, identity string) (Signal, error) {
 		}
 		return Signal{Name: req.Name, Cancel: &contract.CancelSignal{RequestedBy: identity, Reason: d.Reason}}, nil
 	}
-	return Signal{}, badRequest("name", `name: expected "approval" or "cancel", got "`+contract.Trunc(req.Name, 64)+`"`)
+	return Signal{}, badRequest("name", `name: expected "approval" or "cancel", got `+quote(req.Name, 64))
 }
 
 // DecodeBackfill reads a backfill body in the contract's shape and validates it with

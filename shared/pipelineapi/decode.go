@@ -68,7 +68,7 @@ func decodeError(body []byte, prefix string, v any, err error) *apiError {
 		return badRequest("", "not valid JSON: the body ends early")
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name = unknownFieldPath(body, reflect.TypeOf(v), strings.Trim(name, `"`))
+		name = fieldName(unknownFieldPath(body, reflect.TypeOf(v), strings.Trim(name, `"`)))
 		return badRequest(prefix+name, fmt.Sprintf("%s%s: unknown field", prefix, name))
 	}
 	// A field's own decoder failed (a duration, for one) without saying which field:

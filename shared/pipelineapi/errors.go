@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"unicode"
 
 	"github.com/matih/ops/shared/contract"
 )
@@ -74,6 +75,21 @@ func toAPIError(err error) *apiError {
 		return badRequest("", err.Error())
 	}
 	return fail(http.StatusBadGateway, CodeBadGateway, err.Error())
+}
+
+// quote renders a caller's value in an error message: cut to n characters and
+// quoted with Go escapes, so terminal controls and bidi overrides echo as text.
+func quote(s string, n int) string { return strconv.Quote(contract.Trunc(s, n)) }
+
+// fieldName is a field path as an error names it: as it is when every character is
+// printable, quoted (and cut) otherwise, so a hostile key echoes as text.
+func fieldName(p string) string {
+	for _, r := range p {
+		if !unicode.IsGraphic(r) || r == unicode.ReplacementChar {
+			return quote(p, 128)
+		}
+	}
+	return contract.Trunc(p, 128)
 }
 
 // writeError answers err in the one error shape; a 503 carries Retry-After.

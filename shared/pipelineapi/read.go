@@ -136,7 +136,7 @@ func listParams(r *http.Request) (Filter, int, []byte, error) {
 	q := r.URL.Query()
 	f := Filter{Status: q.Get("status"), Type: q.Get("type"), PipelineID: q.Get("pipeline_id")}
 	if f.Type != "" && !workflowTypes[f.Type] {
-		return f, 0, nil, badRequest("type", "type: expected DataPipelineWorkflow, DataBackfillWorkflow, SchemaMigrationWorkflow or TableMaintenanceWorkflow, got \""+contract.Trunc(f.Type, 64)+"\"")
+		return f, 0, nil, badRequest("type", "type: expected DataPipelineWorkflow, DataBackfillWorkflow, SchemaMigrationWorkflow or TableMaintenanceWorkflow, got "+quote(f.Type, 64))
 	}
 	if f.PipelineID != "" && !pipelineIDRe.MatchString(f.PipelineID) {
 		return f, 0, nil, badRequest("pipeline_id", "pipeline_id: expected 1-128 letters, digits, '.', '_' or '-'")

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/matih/ops/shared/contract"
 )
 
 // RequestTimeout bounds one request's Temporal calls; the approval update, which
@@ -65,7 +63,7 @@ func New(opts Options) *Server {
 		}
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, fail(http.StatusNotFound, CodeNotFound, "no such route: "+contract.Trunc(r.URL.Path, 200)+"; see GET /v1/openapi.json"))
+		writeError(w, r, fail(http.StatusNotFound, CodeNotFound, "no such route: "+quote(r.URL.Path, 200)+"; see GET /v1/openapi.json"))
 	})
 	return s
 }

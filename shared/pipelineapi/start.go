@@ -37,11 +37,11 @@ func (s *Server) migration(w http.ResponseWriter, r *http.Request, c Caller) {
 func (s *Server) buildPipeline(r *http.Request, body []byte, now time.Time) (StartRequest, string, error) {
 	id := r.PathValue("pipelineId")
 	if s.opts.Pipelines == nil {
-		return StartRequest{}, "", fail(http.StatusNotFound, CodeNotFound, "unknown pipeline "+contract.Trunc(id, 128)+": this server has no --pipelines directory")
+		return StartRequest{}, "", fail(http.StatusNotFound, CodeNotFound, "unknown pipeline "+quote(id, 128)+": this server has no --pipelines directory")
 	}
 	cfg, source, ok := s.opts.Pipelines.Lookup(id)
 	if !ok {
-		return StartRequest{}, "", fail(http.StatusNotFound, CodeNotFound, "unknown pipeline "+contract.Trunc(id, 128))
+		return StartRequest{}, "", fail(http.StatusNotFound, CodeNotFound, "unknown pipeline "+quote(id, 128))
 	}
 	params, err := DecodeExecutionParams(body)
 	if err != nil {
