@@ -134,11 +134,17 @@ func (a *App) lsCmd() *cobra.Command {
 			if !ok {
 				return usagef("--status: expected running, awaiting, failed, completed or all, got %q", st)
 			}
+			if limit < 0 {
+				return usagef("--limit: expected 0 (every row) or more, got %d", limit)
+			}
 			src, err := a.Source(cmd.Context())
 			if err != nil {
 				return err
 			}
 			rows, err := listAll(cmd.Context(), src, data.And(sq, query), limit)
+			if err != nil && query != "" && data.IsInvalidQuery(err) {
+				return fmt.Errorf("--query: %w", err)
+			}
 			if err != nil {
 				return err
 			}

@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/temporalclient"
 	"github.com/matih/ops/tui/internal/audit"
@@ -205,9 +207,17 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// workflowIDRe is what a workflow ID argument may be: 1-1000 printable ASCII
+// characters, Temporal's length limit and all the client can send (it carries the
+// ID in a gRPC header too, which takes printable ASCII only).
+var workflowIDRe = regexp.MustCompile(`^[\x20-\x7e]{1,1000}$`)
+
 func oneID(cmd *cobra.Command, args []string) error {
 	if len(args) != 1 {
 		return usagef("%s needs exactly one workflow ID", cmd.CommandPath())
+	}
+	if !workflowIDRe.MatchString(args[0]) {
+		return usagef("%s: the workflow ID: expected 1-1000 printable ASCII characters, got %q", cmd.CommandPath(), contract.Trunc(args[0], 128))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/pipelineapi"
 	"github.com/matih/ops/tui/internal/data"
 )
 
@@ -30,7 +32,7 @@ func (a *App) startCmd() *cobra.Command {
 			if file == "" {
 				return usagef("-f/--file is required")
 			}
-			raw, err := os.ReadFile(file)
+			raw, err := readConfig(file)
 			if err != nil {
 				return err
 			}
@@ -53,6 +55,28 @@ func (a *App) startCmd() *cobra.Command {
 		}}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "config file, YAML or JSON (required)")
 	return cmd
+}
+
+// MaxConfigBytes is the largest config file start reads: what the Pipeline Service
+// API takes as a body.
+const MaxConfigBytes = pipelineapi.MaxBodyBytes
+
+// readConfig reads the -f file; one that cannot be read, or is larger than
+// MaxConfigBytes, is a usage error naming the flag.
+func readConfig(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, usagef("-f/--file: %v", err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, MaxConfigBytes+1))
+	if err != nil {
+		return nil, usagef("-f/--file: %v", err)
+	}
+	if len(raw) > MaxConfigBytes {
+		return nil, usagef("-f/--file %s: expected a config of at most %d bytes, got more", file, MaxConfigBytes)
+	}
+	return raw, nil
 }
 
 // BuildStart decodes and validates a config of the given kind and names the workflow.
@@ -131,10 +155,10 @@ func toJSON(name string, raw []byte) ([]byte, error) {
 	return json.Marshal(v)
 }
 
+// decodeStrict decodes as the Pipeline Service API decodes a body: unknown fields
+// and wrong types refused, each error naming the field.
 func decodeStrict(js []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := pipelineapi.DecodeStrict(js, "", v); err != nil {
 		return fmt.Errorf("not a valid config: %w", err)
 	}
 	return nil

@@ -2,6 +2,10 @@ package cli
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,9 +56,11 @@ destination: {table: analytics.sales}
 func TestBuildStartRefusesBadConfigsNamingTheField(t *testing.T) {
 	cases := map[string]string{
 		"pipeline_id: s\nsource: {connection: sales, table: t}\ndestination: {table: a.b}\nmin_quality_score: 2\n": "min_quality_score",
-		"pipeline_id: sales\nsourse: {}\n":         "unknown field \"sourse\"",
-		"pipeline_id: [unclosed\n":                 "not valid YAML",
-		"pipeline_id: s\napproval_timeout: soon\n": "duration",
+		"pipeline_id: sales\nsourse: {}\n":          "sourse: unknown field",
+		"pipeline_id: [unclosed\n":                  "not valid YAML",
+		"pipeline_id: s\napproval_timeout: soon\n":  "approval_timeout: expected a duration",
+		"pipeline_id: s\nmin_quality_score: high\n": "min_quality_score: expected float64, got string",
+		"pipeline_id: s\nsource: {table: [a, b]}\n": "source.table: expected string, got array",
 		"pipeline_id: s\nsource: {kind: sqlite, dsn: /etc/passwd, table: t}\ndestination: {table: a.b}\nmin_quality_score: 0.5\n": "invalid source.dsn: not accepted from workflow input",
 	}
 	for body, want := range cases {
@@ -65,5 +71,18 @@ func TestBuildStartRefusesBadConfigsNamingTheField(t *testing.T) {
 		assert.True(t, errors.As(err, &ue), "bad config is a usage error (exit 2)")
 	}
 	_, err := BuildStart("nightly", "p.yaml", []byte("{}"), now)
+	assert.Equal(t, ExitUsage, ExitCode(err))
+}
+
+func TestAConfigFileThatCannotBeReadOrIsTooLargeNamesTheFlag(t *testing.T) {
+	dir := t.TempDir()
+	_, err := readConfig(filepath.Join(dir, "missing.yaml"))
+	assert.ErrorContains(t, err, "-f/--file: open ")
+	assert.Equal(t, ExitUsage, ExitCode(err))
+
+	big := filepath.Join(dir, "big.yaml")
+	require.NoError(t, os.WriteFile(big, []byte("pipeline_id: s\nsource: {query: \"select '"+strings.Repeat("x", MaxConfigBytes)+"'\"}\n"), 0o600))
+	_, err = readConfig(big)
+	assert.ErrorContains(t, err, fmt.Sprintf("expected a config of at most %d bytes", MaxConfigBytes))
 	assert.Equal(t, ExitUsage, ExitCode(err))
 }
