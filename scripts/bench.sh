@@ -20,53 +20,78 @@
 #                               MATIH_BENCH_DAYS=400 for a quick look)
 #   scripts/bench.sh console    console key press + frame at 100 to 100,000 rows, and
 #                               matih ls vs temporal workflow list over 10,000 workflows
+#   scripts/bench.sh approval   approval round trip, from the update to the next activity
+#                               starting on the real worker (p50/p99), and the worker's RSS
+#   scripts/bench.sh report     print the table again from the last outputs
+#
+# Every run keeps its output in .data/bench/NAME.txt and ends with one table of the
+# figures and ratios from those outputs; "all" clears them first, so its table is
+# one run, side by side on one machine.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib-bench.sh"
 cd "$ROOT"
 
 case "${1:-all}" in -h|--help) usage_of "$0"; exit 0;; esac
+OUT="$DATA/bench"
+mkdir -p "$OUT"
+case "${1:-all}" in report) report; exit 0;; all) rm -f "$OUT"/*.txt;; esac
 ensure_temporal_cli
+
+# keep NAME CMD... runs a benchmark, showing its output and keeping it for the table.
+keep() {
+  local name=$1; shift
+  "$@" 2>&1 | tee "$OUT/$name.txt"
+  return "${PIPESTATUS[0]}"
+}
 
 run_extract() {
   say "==> extraction of a 1M-row SQLite table to Parquet (rows/s, peak heap)"
-  go test ./worker-pipeline/extract -run '^$' -bench 'Extract1M' -benchtime 1x
+  keep extract go test ./worker-pipeline/extract -run '^$' -bench 'Extract1M|ExtractAgainstRawParquet' -benchtime 1x
 }
 
 run_backfill() {
   say "==> backfill of ${MATIH_BENCH_PARTITIONS:-1000} partitions at 5 ms and 500 ms: ours vs the seed's loop vs the no-op ceiling"
-  go test ./worker-pipeline/bench -run '^$' -bench 'Backfill' -benchtime 1x -timeout 90m
+  keep backfill go test ./worker-pipeline/bench -run '^$' -bench 'Backfill' -benchtime 1x -timeout 90m
 }
 
 run_api() {
   ensure_deb wrk wrk
   say "==> GET status at 5,000 events, with and without a worker, vs a full history scan (p50/p99 ms), and under wrk (req/s)"
-  (cd tui && go test ./internal/cli -run '^$' -bench 'StatusAtFiveThousandEvents' -benchtime 200x -timeout 20m)
+  keep api go -C tui test ./internal/cli -run '^$' -bench 'StatusAtFiveThousandEvents' -benchtime 200x -timeout 20m
 }
 
 run_backfill_commits() {
   say "==> backfill commits: 1,000 partitions, batches of 1 vs 50 (commits, snapshots, metadata size, first vs last 10% speed)"
-  go test ./worker-pipeline/partition -run '^$' -bench 'BackfillCommits' -benchtime 1x -timeout 60m
+  keep backfill-commits go test ./worker-pipeline/partition -run '^$' -bench 'BackfillCommits' -benchtime 1x -timeout 60m
 }
 
 run_backfill_scale() {
   say "==> backfill at scale: ${MATIH_BENCH_DAYS:-4167} days of hourly partitions end to end (first vs last 10,000 partitions/s; commits, snapshots, metadata, history, carry, RSS)"
-  go test ./worker-pipeline/backfill/integration -run '^$' -bench 'BackfillScale' -benchtime 1x -timeout 60m
+  keep backfill-scale go test ./worker-pipeline/backfill/integration -run '^$' -bench 'BackfillScale' -benchtime 1x -timeout 60m
 }
 
 run_console() {
   say "==> console: key press + View at 100, 1,000, 10,000, 100,000 rows (ns/op; flat is the target)"
-  (cd tui && go test ./internal/console -run '^$' -bench 'KeyAndView' -benchtime 2000x)
+  keep console-keys go -C tui test ./internal/console -run '^$' -bench 'KeyAndView' -benchtime 2000x
   say "==> matih ls vs temporal workflow list over 10,000 workflows (median of 5; ratio <= 1 is the target)"
-  (cd tui && go test ./e2e -run '^$' -bench 'ListingAgainstTemporalCLI' -benchtime 1x -timeout 20m)
+  keep console-listing go -C tui test ./e2e -run '^$' -bench 'ListingAgainstTemporalCLI' -benchtime 1x -timeout 20m
+}
+
+run_approval() {
+  say "==> approval round trip: the update to the next activity starting on the real worker (p50/p99 ms), and the worker's RSS"
+  keep approval go test ./worker-pipeline/integration -run '^$' -bench 'ApprovalRoundTrip' -benchtime 1x -timeout 20m
 }
 
 case "${1:-all}" in
   api) run_api ;;
+  approval) run_approval ;;
   console) run_console ;;
   backfill-commits) run_backfill_commits ;;
   backfill-scale) run_backfill_scale ;;
   extract) run_extract ;;
   backfill) run_backfill ;;
-  all) run_extract; run_api; run_console; run_backfill; run_backfill_commits; run_backfill_scale ;;
-  *) die "unknown benchmark '$1' (expected extract, api, console, backfill, backfill-commits or backfill-scale)" ;;
+  all) run_extract; run_approval; run_api; run_console; run_backfill; run_backfill_commits; run_backfill_scale ;;
+  *) die "unknown benchmark '$1' (expected extract, approval, api, console, backfill, backfill-commits, backfill-scale or report)" ;;
 esac
+report

@@ -48,6 +48,10 @@ func BenchmarkBackfill(b *testing.B) {
 				seedWall.Seconds()/r.wall.Seconds(), pps/ceiling, ideal.Round(time.Millisecond), r.wall.Seconds()/ideal.Seconds(),
 				r.res.Runs, r.res.LongestHistory)
 		}
+		pps := float64(ours.PartitionsProcessed) / oursWall.Seconds()
+		b.ReportMetric(seedWall.Seconds()/oursWall.Seconds(), "x-seed@"+cost.String())
+		b.ReportMetric(pps/ceiling, "of-ceiling@"+cost.String())
+		b.ReportMetric(ideal.Seconds()/oursWall.Seconds(), "of-ideal@"+cost.String())
 	}
 }
 

@@ -42,11 +42,11 @@ type stack struct {
 // (src00, src01, ...), whose files the tests create as they need them.
 const sourceSlots = 16
 
-func newStack(t *testing.T) *stack { return newStackOn(t, testkit.StartDevServer(t)) }
+func newStack(t testing.TB) *stack { return newStackOn(t, testkit.StartDevServer(t)) }
 
 // newStackOn is newStack on a server the test started; extra connections join the
 // source slots in the worker's connections file.
-func newStackOn(t *testing.T, srv *testkit.DevServer, extra ...connections.Connection) *stack {
+func newStackOn(t testing.TB, srv *testkit.DevServer, extra ...connections.Connection) *stack {
 	s := newStackWithoutNotify(t, srv, extra...)
 	s.notified.start(t, srv.Client)
 	return s
@@ -54,7 +54,7 @@ func newStackOn(t *testing.T, srv *testkit.DevServer, extra ...connections.Conne
 
 // newStackWithoutNotify is newStackOn with notify-workers down until the test
 // calls s.notified.start.
-func newStackWithoutNotify(t *testing.T, srv *testkit.DevServer, extra ...connections.Connection) *stack {
+func newStackWithoutNotify(t testing.TB, srv *testkit.DevServer, extra ...connections.Connection) *stack {
 	dir := t.TempDir()
 	s := &stack{srv: srv, dir: dir, catalog: filepath.Join(dir, "catalog.db"), warehouse: filepath.Join(dir, "warehouse"), notified: &recorder{}}
 	var conns []connections.Connection
@@ -70,7 +70,7 @@ func (s *stack) slotPath(i int) string { return filepath.Join(s.dir, "sources", 
 
 // source creates a demo orders database in the next connection slot and returns
 // the connection's name and the row count.
-func (s *stack) source(t *testing.T, rows int, nullRate float64) (string, int64) {
+func (s *stack) source(t testing.TB, rows int, nullRate float64) (string, int64) {
 	require.Less(t, s.sources, sourceSlots, "more sources than connection slots")
 	i := s.sources
 	s.sources++
@@ -83,7 +83,7 @@ const workerBin = "github.com/matih/ops/worker-pipeline/cmd/worker-pipeline"
 
 // startWorker runs the worker binary with extra flags and env, and waits until it
 // polls.
-func (s *stack) startWorker(t *testing.T, env []string, flags ...string) *testkit.Process {
+func (s *stack) startWorker(t testing.TB, env []string, flags ...string) *testkit.Process {
 	addr := testkit.FreeAddr(t)
 	args := append([]string{"--address", s.srv.HostPort, "--http-addr", addr, "--stop-timeout", "2s",
 		"--staging-url", filepath.Join(s.dir, "staging"), "--data-dir", s.dir, "--connections", s.conns, "--catalog-uri", s.catalog, "--warehouse", s.warehouse, "--log-level", "warn"}, flags...)
@@ -100,7 +100,7 @@ type recorder struct {
 	calls map[string][]map[string]any
 }
 
-func (r *recorder) start(t *testing.T, c client.Client) {
+func (r *recorder) start(t testing.TB, c client.Client) {
 	r.calls = map[string][]map[string]any{}
 	w := worker.New(c, contract.NotifyQueue, worker.Options{})
 	for _, name := range []string{contract.ActivityNotifyQualityIssue, contract.ActivityNotifyPipelineCompletion, contract.ActivityNotifyFailure} {
@@ -119,7 +119,7 @@ func (r *recorder) start(t *testing.T, c client.Client) {
 
 // waitCount waits until name was received n times, and fails if it is not within
 // 30 s: runs hand notifications to delivery workflows and close without waiting.
-func (r *recorder) waitCount(t *testing.T, name string, n int, msg string) {
+func (r *recorder) waitCount(t testing.TB, name string, n int, msg string) {
 	t.Helper()
 	require.Eventually(t, func() bool { return r.count(name) >= n }, 30*time.Second, 50*time.Millisecond, msg)
 	time.Sleep(200 * time.Millisecond) // a duplicate would arrive about now
@@ -133,12 +133,12 @@ func (r *recorder) count(name string) int {
 }
 
 // source creates a demo orders database and returns its path and row count.
-func source(t *testing.T, rows int, nullRate float64) (string, int64) {
+func source(t testing.TB, rows int, nullRate float64) (string, int64) {
 	path := filepath.Join(t.TempDir(), "orders.db")
 	return path, createOrders(t, path, rows, nullRate)
 }
 
-func createOrders(t *testing.T, path string, rows int, nullRate float64) int64 {
+func createOrders(t testing.TB, path string, rows int, nullRate float64) int64 {
 	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 	require.NoError(t, demo.CreateOrders(context.Background(), path, demo.OrdersSpec{Rows: rows, NullRate: nullRate, Seed: 11}))
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
@@ -150,7 +150,7 @@ func createOrders(t *testing.T, path string, rows int, nullRate float64) int64 {
 }
 
 // tableRows counts an Iceberg table's rows through the same catalog the worker uses.
-func (s *stack) tableRows(t *testing.T, table string) int64 {
+func (s *stack) tableRows(t testing.TB, table string) int64 {
 	cat, closeCat, err := lakehouse.Open(context.Background(), lakehouse.Config{URI: s.catalog, Warehouse: s.warehouse})
 	require.NoError(t, err)
 	defer closeCat()
@@ -160,7 +160,7 @@ func (s *stack) tableRows(t *testing.T, table string) int64 {
 }
 
 // start runs a pipeline with a chosen workflow id.
-func (s *stack) start(t *testing.T, id string, cfg contract.PipelineConfig) client.WorkflowRun {
+func (s *stack) start(t testing.TB, id string, cfg contract.PipelineConfig) client.WorkflowRun {
 	run, err := s.srv.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
 		ID: id, TaskQueue: contract.PipelineQueue, WorkflowExecutionTimeout: 10 * time.Minute,
 	}, contract.DataPipelineWorkflow, cfg)
@@ -173,7 +173,7 @@ type clientUpdate = client.UpdateWorkflowOptions
 const updateCompleted = client.WorkflowUpdateStageCompleted
 
 // tableRows0 is tableRows for a table that may not exist.
-func (s *stack) tableRows0(t *testing.T, table string) int64 {
+func (s *stack) tableRows0(t testing.TB, table string) int64 {
 	cat, closeCat, err := lakehouse.Open(context.Background(), lakehouse.Config{URI: s.catalog, Warehouse: s.warehouse})
 	require.NoError(t, err)
 	defer closeCat()
@@ -185,7 +185,7 @@ func (s *stack) tableRows0(t *testing.T, table string) int64 {
 }
 
 // waitPhase waits until a run's status query reports phase, and returns that document.
-func waitPhase(t *testing.T, c client.Client, id, phase string) status.Document {
+func waitPhase(t testing.TB, c client.Client, id, phase string) status.Document {
 	t.Helper()
 	var doc status.Document
 	require.Eventually(t, func() bool {
@@ -197,7 +197,7 @@ func waitPhase(t *testing.T, c client.Client, id, phase string) status.Document 
 
 // approve approves a waiting run through the approval update and returns the
 // workflow's acknowledgement.
-func approve(t *testing.T, c client.Client, id, approver, reason string) status.Approval {
+func approve(t testing.TB, c client.Client, id, approver, reason string) status.Approval {
 	t.Helper()
 	ctx := context.Background()
 	h, err := c.UpdateWorkflow(ctx, updateOpts(id, contract.ApprovalSignal{Approved: true, Approver: approver, Reason: reason}))

@@ -3,10 +3,8 @@ package integration
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/shared/testkit"
 )
 
 // BenchmarkBackfillScale is scripts/bench.sh backfill-scale: 100,008 hourly
@@ -58,7 +57,7 @@ func BenchmarkBackfillScale(b *testing.B) {
 		require.NoError(b, run.Get(ctx, &res))
 		took := time.Since(started)
 		stop()
-		rss := peakRSS(b, worker.Pid())
+		_, rss := testkit.Resident(b, worker.Pid())
 		require.Equal(b, contract.StatusCompleted, res.Status, "%+v", res.FailedPartitions)
 		require.Equal(b, total, res.PartitionsProcessed+res.PartitionsSkipped)
 
@@ -187,19 +186,4 @@ func (s *stack) histories(t testing.TB, id string) runHistories {
 		out.longest = max(out.longest, n)
 	}
 	return out
-}
-
-// peakRSS is a process's peak resident set (VmHWM), in bytes.
-func peakRSS(t testing.TB, pid int) int64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	require.NoError(t, err)
-	for _, line := range strings.Split(string(raw), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			require.NoError(t, err)
-			return kb << 10
-		}
-	}
-	t.Fatalf("no VmHWM in /proc/%d/status", pid)
-	return 0
 }

@@ -1,0 +1,56 @@
+# shellcheck shell=bash
+# The table scripts/bench.sh ends with. Source it; do not run it.
+
+# BENCH_ROWS: one row per line, fields separated by |:
+#   what is measured | figure | target
+# A figure is BENCHMARK:UNIT, as `go test -bench` prints it (without the -N suffix
+# of GOMAXPROCS), or two of them divided, A:U / B:U, for a ratio of two runs.
+BENCH_ROWS='backfill vs the seed'"'"'s loop, 5 ms partitions (x faster)|BenchmarkBackfill:x-seed@5ms|> 1
+backfill vs the seed'"'"'s loop, 500 ms partitions (x faster)|BenchmarkBackfill:x-seed@500ms|> 1
+backfill, share of the no-op ceiling at 5 ms|BenchmarkBackfill:of-ceiling@5ms|near 1
+backfill, ideal wall / wall at 500 ms|BenchmarkBackfill:of-ideal@500ms|near 1
+backfill of 100,000 partitions, last / first 10,000 speed|BenchmarkBackfillScale:last/first|>= 0.8
+backfill commits, last / first 10% speed (a commit per batch of 50)|BenchmarkBackfillCommits/batch=50:last/first-speed|>= 0.8
+console first rows, matih ls / temporal workflow list|BenchmarkListingAgainstTemporalCLI:first-ratio|<= 1
+console key press + frame, 10,000 / 100 rows|BenchmarkKeyAndView/rows=10000:ns/op / BenchmarkKeyAndView/rows=100:ns/op|flat (near 1)
+console key press + frame, 100,000 / 100 rows|BenchmarkKeyAndView/rows=100000:ns/op / BenchmarkKeyAndView/rows=100:ns/op|flat (near 1)
+status p50, API / full history scan (5,000 events, worker up)|BenchmarkStatusAtFiveThousandEvents/api/with-worker:p50-ms / BenchmarkStatusAtFiveThousandEvents/history-scan/with-worker:p50-ms|< 1
+status p50, API / full history scan (5,000 events, no worker)|BenchmarkStatusAtFiveThousandEvents/api/no-worker:p50-ms / BenchmarkStatusAtFiveThousandEvents/history-scan/no-worker:p50-ms|< 1
+approval to next activity started, p50 (ms)|BenchmarkApprovalRoundTrip:start-p50-ms|<= 150
+approval to next activity started, p99 (ms)|BenchmarkApprovalRoundTrip:start-p99-ms|
+approval p50 / the update'"'"'s own acknowledgement p50|BenchmarkApprovalRoundTrip:start/ack|
+extraction rows/s / raw arrow-go Parquet write of the same rows|BenchmarkExtractAgainstRawParquet:extract/raw|>= 0.5
+extraction of 1M rows (rows/s)|BenchmarkExtractAgainstRawParquet:extract-rows/s|
+worker-pipeline RSS idle (MiB)|BenchmarkApprovalRoundTrip:worker-idle-MiB|
+worker-pipeline peak RSS, approvals load (MiB)|BenchmarkApprovalRoundTrip:worker-peak-MiB|
+worker-pipeline peak RSS, 100,000-partition backfill (MiB)|BenchmarkBackfillScale:worker_peak_MiB|'
+
+# report prints the table from the outputs kept in $OUT, and the machine they ran on.
+report() {
+  local files=("$OUT"/*.txt)
+  [ -e "${files[0]}" ] || { say "no benchmark output in $OUT yet: run scripts/bench.sh first"; return 0; }
+  echo
+  echo "Benchmarks on $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(go env GOVERSION), outputs of $(date -u -r "$(ls -t "${files[@]}" | head -1)" +%Y-%m-%d):"
+  echo
+  echo "| measure | figure | target |"
+  echo "|---|---|---|"
+  awk -F'|' '
+    FNR == NR {
+      if ($0 ~ /^Benchmark/) {
+        n = split($0, f, /[ \t]+/); name = f[1]; sub(/-[0-9]+$/, "", name)
+        for (i = 3; i < n; i += 2) v[name ":" f[i + 1]] = f[i]
+      }
+      next
+    }
+    function fig(expr,   p, a, b) {
+      if (split(expr, p, / \/ /) == 2) {
+        a = fig(p[1]); b = fig(p[2])
+        return (a == "" || b == "" || b == 0) ? "" : a / b
+      }
+      return (expr in v) ? v[expr] : ""
+    }
+    {
+      x = fig($2)
+      printf "| %s | %s | %s |\n", $1, (x == "" ? "not run" : sprintf("%.3g", x)), $3
+    }' <(cat "${files[@]}") <(printf '%s\n' "$BENCH_ROWS")
+}

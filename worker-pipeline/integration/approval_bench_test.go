@@ -1,0 +1,90 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/testkit"
+)
+
+// BenchmarkApprovalRoundTrip measures what an approver waits for: from sending
+// the approval update, as the console does, to the next activity of the run
+// (load_to_iceberg) starting on the real worker process. N low-quality runs
+// (MATIH_BENCH_APPROVALS, default 40) wait at the gate and are approved one after
+// another. Beside it, the update's own acknowledgement is the baseline: the
+// server and workflow task round trip no approval can beat. It also reports the
+// worker's resident memory idle and at its peak under the load.
+func BenchmarkApprovalRoundTrip(b *testing.B) {
+	n := 40
+	if v, err := strconv.Atoi(os.Getenv("MATIH_BENCH_APPROVALS")); err == nil && v > 0 {
+		n = v
+	}
+	s := newStack(b)
+	worker := s.startWorker(b, nil)
+	idle, _ := testkit.Resident(b, worker.Pid())
+	db, _ := s.source(b, 2000, 0.3)
+	for i := 0; i < b.N; i++ {
+		runs := make([]client.WorkflowRun, n)
+		for k := range runs {
+			runs[k] = s.start(b, fmt.Sprintf("pipeline-approval-%d-%03d", i, k), cfgFor(db, fmt.Sprintf("analytics.approval_%d_%03d", i, k)))
+		}
+		for _, r := range runs {
+			waitPhase(b, s.srv.Client, r.GetID(), contract.PhaseAwaitingApproval)
+		}
+		var acks, starts, works []time.Duration
+		for _, r := range runs {
+			sent := time.Now()
+			approve(b, s.srv.Client, r.GetID(), "bench@bastion", "round trip")
+			acks = append(acks, time.Since(sent))
+			require.NoError(b, r.Get(context.Background(), nil))
+			started, ended := nextActivity(b, s.srv.Client, r.GetID())
+			starts, works = append(starts, started.Sub(sent)), append(works, ended.Sub(started))
+		}
+		b.ReportMetric(quantileMs(starts, 0.50), "start-p50-ms")
+		b.ReportMetric(quantileMs(starts, 0.99), "start-p99-ms")
+		b.ReportMetric(quantileMs(acks, 0.50), "ack-p50-ms")
+		b.ReportMetric(quantileMs(starts, 0.50)/quantileMs(acks, 0.50), "start/ack")
+		b.ReportMetric(quantileMs(works, 0.50), "next-activity-p50-ms")
+	}
+	_, peak := testkit.Resident(b, worker.Pid())
+	b.ReportMetric(float64(idle)/(1<<20), "worker-idle-MiB")
+	b.ReportMetric(float64(peak)/(1<<20), "worker-peak-MiB")
+}
+
+// nextActivity is when the first activity after the approval update started and
+// when it ended, as the run's history records them. (The started event is written
+// when the attempt ends, with the time it started: the two differ by the work.)
+func nextActivity(b *testing.B, c client.Client, id string) (started, ended time.Time) {
+	it := c.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	approved := false
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(b, err)
+		switch {
+		case e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+			approved = true
+		case approved && started.IsZero() && e.GetEventType() == enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+			started = e.GetEventTime().AsTime()
+		case !started.IsZero() && e.GetEventType() == enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+			return started, e.GetEventTime().AsTime()
+		}
+	}
+	b.Fatalf("%s: no activity started and completed after the approval", id)
+	return started, ended
+}
+
+func quantileMs(d []time.Duration, q float64) float64 {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return float64(s[int(q*float64(len(s)-1))]) / float64(time.Millisecond)
+}
