@@ -12,7 +12,8 @@
 #                               and its throughput under wrk
 #   scripts/bench.sh backfill-commits
 #                               1,000 daily partitions through process_partition, a commit
-#                               per partition vs one per batch of 50 (about 15 minutes)
+#                               per partition vs one per batch of 50 (about 15 minutes;
+#                               MATIH_BENCH_COMMIT_DAYS=200 for a quick look)
 #   scripts/bench.sh backfill-scale
 #                               100,008 hourly partitions end to end, one worker, auto
 #                               batches: speed first vs last 10,000, commits, snapshots,

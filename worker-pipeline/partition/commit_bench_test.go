@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +21,14 @@ import (
 	"github.com/matih/ops/worker-pipeline/staging/stagingtest"
 )
 
-// benchDays is how many daily partitions the commit benchmark loads.
-const benchDays = 1000
+// benchDays is how many daily partitions the commit benchmark loads
+// (MATIH_BENCH_COMMIT_DAYS, default 1,000; at least 20).
+var benchDays = func() int {
+	if v, err := strconv.Atoi(os.Getenv("MATIH_BENCH_COMMIT_DAYS")); err == nil && v >= 20 {
+		return v
+	}
+	return 1000
+}()
 
 // BenchmarkBackfillCommits loads 1,000 daily partitions of a small source (3 rows
 // each) through process_partition, in batches of 1 (a commit per partition, as before)
