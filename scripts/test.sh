@@ -4,10 +4,11 @@
 # dev server and PostgreSQL (both started here when needed).
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh -short     skips the slowest tests (worker crash and restart, 1M-row extraction)
-#   scripts/test.sh -run NAME  passes extra flags to go test (and skips the fuzzing)
+#   scripts/test.sh -short     skips the slowest tests (worker crash and restart, 1M-row extraction); no chaos run or fuzzing
+#   scripts/test.sh -run NAME  passes extra flags to go test (and skips chaos and fuzzing)
 #
-# After the tests, each fuzz target runs for MATIH_FUZZTIME (default 5s).
+# After the tests, `scripts/chaos.sh --short` runs the load and fault run (about 3
+# minutes), then each fuzz target runs for MATIH_FUZZTIME (default 5s).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
@@ -106,7 +107,11 @@ step "go vet work" go vet work
 step "each module builds alone (GOWORK=off)" alone_build
 step "replay gate (committed fixtures, --strict)" replay_gate
 step "go test work" go_test "$@"
-case " $* " in *" -short "*|*" -run "*) ;; *) step "fuzz (${MATIH_FUZZTIME:-5s} each)" fuzz_targets ;; esac
+case " $* " in
+  *" -short "*|*" -run "*) ;;
+  *) step "chaos --short (scripts/chaos.sh: load and faults)" "$ROOT/scripts/chaos.sh" --short
+     step "fuzz (${MATIH_FUZZTIME:-5s} each)" fuzz_targets ;;
+esac
 
 echo
 echo "summary:"
