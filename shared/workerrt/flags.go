@@ -33,6 +33,20 @@ func applyEnv(fs *flag.FlagSet, skip map[string]bool) error {
 	return err
 }
 
+// installDefault makes the process logger, wrapped by spec.LogHandler, slog's
+// default and so also the log package's: libraries that log through either
+// (iceberg-go uses both) write where the worker does, at its level and format.
+// The handler must not write through the log package itself: slog would hand the
+// log package's output back to it, and the two would wait on one lock for ever.
+func installDefault(spec Spec, h slog.Handler) *slog.Logger {
+	if spec.LogHandler != nil {
+		h = spec.LogHandler(h)
+	}
+	l := slog.New(h)
+	slog.SetDefault(l)
+	return l
+}
+
 // newLogger builds the process logger from --log-level and --log-format.
 func newLogger(level, format string) (*slog.Logger, error) {
 	var lv slog.Level

@@ -45,6 +45,9 @@ type Spec struct {
 	// Setup builds the worker's dependencies and registers its activities (and any
 	// workflows Workflows does not). The returned cleanup runs after the worker stopped.
 	Setup func(ctx context.Context, env Env, reg worker.Registry) (cleanup func(), err error)
+	// LogHandler, if set, wraps the process's log handler (for a library's messages
+	// that need another level). The wrapped logger is also slog's default.
+	LogHandler func(slog.Handler) slog.Handler
 }
 
 // Env is what Setup gets from the runtime.
@@ -173,6 +176,7 @@ func Run(ctx context.Context, spec Spec, args []string, stderr io.Writer) error 
 // RunWith runs the worker with parsed options until ctx ends.
 func RunWith(ctx context.Context, spec Spec, o Options) error {
 	logger, _ := newLogger(o.LogLevel, o.LogFormat)
+	logger = installDefault(spec, logger.Handler())
 	version := deploymentOptions(spec, o.BuildID)
 	logger = logger.With("worker", spec.Name, "task_queue", spec.TaskQueue, "deployment", version.Version.DeploymentName, "build_id", o.BuildID)
 

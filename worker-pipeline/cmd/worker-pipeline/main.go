@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"flag"
-	"log/slog"
 
 	"go.temporal.io/sdk/worker"
 
@@ -19,9 +18,6 @@ import (
 )
 
 func main() {
-	// iceberg-go logs through the default logger; its warning on every partition rerun
-	// whose source shrank is expected here, so it goes to debug with its reason.
-	slog.SetDefault(slog.New(lakehouse.QuietRerunWarning(slog.Default().Handler())))
 	var cfg config.Worker
 	workerrt.Main(workerrt.Spec{
 		Name:            "worker-pipeline",
@@ -29,6 +25,9 @@ func main() {
 		DefaultHTTPAddr: "127.0.0.1:9101",
 		Flags:           func(fs *flag.FlagSet) { cfg.RegisterFlags(fs) },
 		Validate:        cfg.Validate,
+		// iceberg-go logs through slog's default; its warning on every partition rerun
+		// whose source shrank is expected here, so it goes to debug with its reason.
+		LogHandler: lakehouse.QuietRerunWarning,
 		Workflows: func(reg worker.WorkflowRegistry) {
 			pipeline.Register(reg)
 			backfill.Register(reg)
