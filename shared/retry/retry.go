@@ -81,7 +81,7 @@ var specs = map[string]spec{
 	contract.ActivityTriggerAirflowDAG: {contract.PipelineQueue, KindAirflow, 2 * time.Hour, heartbeatTimeout},
 	contract.ActivityLoadToIceberg:     {contract.PipelineQueue, KindLoading, time.Hour, heartbeatTimeout},
 	contract.ActivityProcessPartition:  {contract.PipelineQueue, KindExtraction, time.Hour, heartbeatTimeout},
-	contract.ActivityDeleteStaging:     {contract.PipelineQueue, KindDefault, 10 * time.Minute, 0},
+	contract.ActivityDeleteStaging:     {contract.PipelineQueue, KindDefault, 10 * time.Minute, heartbeatTimeout},
 
 	contract.ActivityValidateMigration:      {contract.InfraQueue, KindDefault, 10 * time.Minute, 0},
 	contract.ActivityCreateBackup:           {contract.InfraQueue, KindBackupRestore, time.Hour, heartbeatTimeout},

@@ -133,6 +133,8 @@ func (a *Activities) DeleteStaging(ctx context.Context, in contract.StagingClean
 	if err != nil {
 		return contract.StagingCleanupResult{}, retry.Classify(err)
 	}
+	stop := heartbeatEvery(ctx, 5*time.Second, "deleting")
+	defer stop()
 	n, err := a.Store.Delete(ctx, prefix)
 	return contract.StagingCleanupResult{Deleted: n}, retry.Classify(err)
 }
