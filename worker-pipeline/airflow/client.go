@@ -27,7 +27,15 @@ type Config struct {
 	Password   string
 	Token      string // bearer token; for v2 without one, Username/Password are exchanged at /auth/token
 	HTTP       *http.Client
+	// PollPatience is how long the polls of a triggered run may keep failing with
+	// answers that can pass (5xx, 429, 408, no connection) before the attempt ends;
+	// 0 means DefaultPollPatience.
+	PollPatience time.Duration
 }
+
+// DefaultPollPatience lets a webserver restart or a short outage pass within one
+// attempt: the activity's retries are a minute and more apart, and only three.
+const DefaultPollPatience = 2 * time.Minute
 
 // Client talks to one Airflow. Activities share it, so the token is guarded.
 type Client struct {

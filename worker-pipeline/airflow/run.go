@@ -2,13 +2,17 @@ package airflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 )
 
 // RunToEnd triggers the run (or finds it) and polls until it ends, calling beat with
 // the state on every poll so the activity heartbeats and notices cancellation.
+// Polls that fail with an answer that can pass are retried for PollPatience: the
+// run is already triggered, and one webserver blip should not cost an attempt.
 //
 // When ctx ends, the DAG run is marked failed only if cancelled() says the workflow
 // asked for it. A worker shutdown, the activity's deadline or a lost heartbeat
@@ -20,6 +24,7 @@ func (c *Client) RunToEnd(ctx context.Context, dagID, runID string, conf map[str
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var failingSince time.Time // when the polls began to fail, while they do
 	for {
 		if beat != nil {
 			beat(run.State)
@@ -40,13 +45,37 @@ func (c *Client) RunToEnd(ctx context.Context, dagID, runID string, conf map[str
 			return run, c.ended(ctx, dagID, runID, cancelled)
 		case <-t.C:
 		}
-		if run, err = c.Get(ctx, dagID, runID); err != nil {
-			if ctx.Err() != nil {
-				return run, c.ended(ctx, dagID, runID, cancelled)
+		next, err := c.Get(ctx, dagID, runID)
+		switch {
+		case err == nil:
+			run, failingSince = next, time.Time{}
+		case ctx.Err() != nil:
+			return run, c.ended(ctx, dagID, runID, cancelled)
+		case transient(err) && (failingSince.IsZero() || time.Since(failingSince) < c.pollPatience()):
+			if failingSince.IsZero() {
+				failingSince = time.Now()
 			}
+		default:
 			return run, Classify(dagID, err)
 		}
 	}
+}
+
+func (c *Client) pollPatience() time.Duration {
+	if c.cfg.PollPatience > 0 {
+		return c.cfg.PollPatience
+	}
+	return DefaultPollPatience
+}
+
+// transient tells an answer that a later poll may not get: a server error, 429,
+// 408, or no answer at all.
+func transient(err error) bool {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Code >= 500 || se.Code == http.StatusTooManyRequests || se.Code == http.StatusRequestTimeout
+	}
+	return true
 }
 
 // ended handles the end of ctx: a cancelled pipeline stops its DAG run too, or it
