@@ -86,7 +86,7 @@ func TestErrorAnswers(t *testing.T) {
 
 func TestServerDownIsRetryable(t *testing.T) {
 	s := newServer(t)
-	c, _ := New(Config{BaseURL: s.URL, Token: s.Token})
+	c, _ := New(Config{BaseURL: s.URL, Token: s.Token, PollPatience: 50 * time.Millisecond})
 	s.Close()
 	_, err := c.RunToEnd(context.Background(), "sales_transform", "r", nil, time.Millisecond, nil, nil)
 	require.Error(t, err)

@@ -14,8 +14,8 @@ import (
 )
 
 // TestPollsRideOutAShortOutage: Airflow answers 500, then 429, to every poll for a
-// while after the run was triggered; the attempt goes on polling and ends with the
-// run's success. An outage longer than the patience still ends the attempt, with
+// while after the run was triggered, or 503 to the trigger; the attempt goes on and
+// ends with the run's success. An outage longer than the patience still ends the attempt, with
 // Airflow's answer, for the activity's retry to take up.
 func TestPollsRideOutAShortOutage(t *testing.T) {
 	s := airflowtest.New(map[string]airflowtest.DAG{"sales_transform": {Polls: 20}})
@@ -38,6 +38,14 @@ func TestPollsRideOutAShortOutage(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, StateSuccess, run.State)
 	assert.Positive(t, proxy.Refused(), "polls met the outage")
+
+	// The trigger itself meets the outage.
+	before := proxy.Refused()
+	proxy.Fail(http.StatusServiceUnavailable, 200*time.Millisecond)
+	run, err = c.RunToEnd(context.Background(), "sales_transform", "r-trigger", nil, 20*time.Millisecond, nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, StateSuccess, run.State)
+	assert.Greater(t, proxy.Refused(), before, "the trigger met the outage")
 
 	beats = 0
 	beat = func(string) {

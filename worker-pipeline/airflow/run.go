@@ -11,19 +11,19 @@ import (
 
 // RunToEnd triggers the run (or finds it) and polls until it ends, calling beat with
 // the state on every poll so the activity heartbeats and notices cancellation.
-// Polls that fail with an answer that can pass are retried for PollPatience: the
-// run is already triggered, and one webserver blip should not cost an attempt.
+// A trigger or poll that fails with an answer that can pass is tried again for
+// PollPatience: one webserver blip should not cost one of the step's few attempts.
 //
 // When ctx ends, the DAG run is marked failed only if cancelled() says the workflow
 // asked for it. A worker shutdown, the activity's deadline or a lost heartbeat
 // leave it running, so the retry re-attaches to it by its run id.
 func (c *Client) RunToEnd(ctx context.Context, dagID, runID string, conf map[string]any, every time.Duration, beat func(state string), cancelled func() bool) (DAGRun, error) {
-	run, err := c.Trigger(ctx, dagID, runID, conf)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	run, err := c.triggerPatiently(ctx, t.C, dagID, runID, conf, beat)
 	if err != nil {
 		return run, Classify(dagID, err)
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
 	var failingSince time.Time // when the polls began to fail, while they do
 	for {
 		if beat != nil {
@@ -57,6 +57,33 @@ func (c *Client) RunToEnd(ctx context.Context, dagID, runID string, conf map[str
 			}
 		default:
 			return run, Classify(dagID, err)
+		}
+	}
+}
+
+// triggerPatiently triggers the run, trying again on every tick for PollPatience
+// while Airflow's answers can pass. The run id makes a repeated trigger safe: a
+// trigger that reached Airflow before its answer was lost comes back as 409, the
+// existing run.
+func (c *Client) triggerPatiently(ctx context.Context, tick <-chan time.Time, dagID, runID string, conf map[string]any, beat func(string)) (DAGRun, error) {
+	var failingSince time.Time
+	for {
+		run, err := c.Trigger(ctx, dagID, runID, conf)
+		if err == nil || ctx.Err() != nil || !transient(err) {
+			return run, err
+		}
+		if failingSince.IsZero() {
+			failingSince = time.Now()
+		} else if time.Since(failingSince) >= c.pollPatience() {
+			return run, err
+		}
+		if beat != nil {
+			beat("")
+		}
+		select {
+		case <-ctx.Done():
+			return run, err
+		case <-tick:
 		}
 	}
 }
