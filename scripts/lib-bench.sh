@@ -7,10 +7,11 @@
 # of GOMAXPROCS), or two of them divided, A:U / B:U, for a ratio of two runs.
 BENCH_ROWS='backfill vs the seed'"'"'s loop, 5 ms partitions (x faster)|BenchmarkBackfill:x-seed@5ms|> 1
 backfill vs the seed'"'"'s loop, 500 ms partitions (x faster)|BenchmarkBackfill:x-seed@500ms|> 1
-backfill, share of the no-op ceiling at 5 ms|BenchmarkBackfill:of-ceiling@5ms|near 1
+backfill partitions/s at 5 ms / the no-op ceiling'"'"'s activities/s (a task carries several)|BenchmarkBackfill:of-ceiling@5ms|>= 1
 backfill, ideal wall / wall at 500 ms|BenchmarkBackfill:of-ideal@500ms|near 1
-backfill of 100,000 partitions, last / first 10,000 speed|BenchmarkBackfillScale:last/first|>= 0.8
-backfill commits, last / first 10% speed (a commit per batch of 50)|BenchmarkBackfillCommits/batch=50:last/first-speed|>= 0.8
+backfill at scale (MATIH_BENCH_DAYS of hourly partitions), last / first 10,000 speed|BenchmarkBackfillScale:last/first|>= 0.8
+backfill commits, last / first 10% speed, a commit per partition|BenchmarkBackfillCommits/batch=1:last/first-speed|
+backfill commits, last / first 10% speed, a commit per batch of 50|BenchmarkBackfillCommits/batch=50:last/first-speed|>= 0.8
 console first rows, matih ls / temporal workflow list|BenchmarkListingAgainstTemporalCLI:first-ratio|<= 1
 console key press + frame, 10,000 / 100 rows|BenchmarkKeyAndView/rows=10000:ns/op / BenchmarkKeyAndView/rows=100:ns/op|flat (near 1)
 console key press + frame, 100,000 / 100 rows|BenchmarkKeyAndView/rows=100000:ns/op / BenchmarkKeyAndView/rows=100:ns/op|flat (near 1)
@@ -23,7 +24,7 @@ extraction rows/s / raw arrow-go Parquet write of the same rows|BenchmarkExtract
 extraction of 1M rows (rows/s)|BenchmarkExtractAgainstRawParquet:extract-rows/s|
 worker-pipeline RSS idle (MiB)|BenchmarkApprovalRoundTrip:worker-idle-MiB|
 worker-pipeline peak RSS, approvals load (MiB)|BenchmarkApprovalRoundTrip:worker-peak-MiB|
-worker-pipeline peak RSS, 100,000-partition backfill (MiB)|BenchmarkBackfillScale:worker_peak_MiB|'
+worker-pipeline peak RSS, backfill at scale (MiB)|BenchmarkBackfillScale:worker_peak_MiB|'
 
 # report prints the table from the outputs kept in $OUT, and the machine they ran on.
 report() {
