@@ -24,7 +24,7 @@ func (c *Client) RunToEnd(ctx context.Context, dagID, runID string, conf map[str
 	if err != nil {
 		return run, Classify(dagID, err)
 	}
-	var failingSince time.Time // when the polls began to fail, while they do
+	polls := c.patience()
 	for {
 		if beat != nil {
 			beat(run.State)
@@ -48,13 +48,11 @@ func (c *Client) RunToEnd(ctx context.Context, dagID, runID string, conf map[str
 		next, err := c.Get(ctx, dagID, runID)
 		switch {
 		case err == nil:
-			run, failingSince = next, time.Time{}
+			run = next
+			polls.reset()
 		case ctx.Err() != nil:
 			return run, c.ended(ctx, dagID, runID, cancelled)
-		case transient(err) && (failingSince.IsZero() || time.Since(failingSince) < c.pollPatience()):
-			if failingSince.IsZero() {
-				failingSince = time.Now()
-			}
+		case polls.allows(err):
 		default:
 			return run, Classify(dagID, err)
 		}
@@ -66,15 +64,10 @@ func (c *Client) RunToEnd(ctx context.Context, dagID, runID string, conf map[str
 // trigger that reached Airflow before its answer was lost comes back as 409, the
 // existing run.
 func (c *Client) triggerPatiently(ctx context.Context, tick <-chan time.Time, dagID, runID string, conf map[string]any, beat func(string)) (DAGRun, error) {
-	var failingSince time.Time
+	tries := c.patience()
 	for {
 		run, err := c.Trigger(ctx, dagID, runID, conf)
-		if err == nil || ctx.Err() != nil || !transient(err) {
-			return run, err
-		}
-		if failingSince.IsZero() {
-			failingSince = time.Now()
-		} else if time.Since(failingSince) >= c.pollPatience() {
+		if err == nil || ctx.Err() != nil || !tries.allows(err) {
 			return run, err
 		}
 		if beat != nil {
@@ -88,12 +81,31 @@ func (c *Client) triggerPatiently(ctx context.Context, tick <-chan time.Time, da
 	}
 }
 
-func (c *Client) pollPatience() time.Duration {
-	if c.cfg.PollPatience > 0 {
-		return c.cfg.PollPatience
-	}
-	return DefaultPollPatience
+// patience tracks one kind of call failing in a row: it allows another try while
+// the failures can pass and have lasted less than PollPatience.
+type patience struct {
+	limit time.Duration
+	since time.Time // when the failures began; zero while the calls succeed
 }
+
+func (c *Client) patience() *patience {
+	if c.cfg.PollPatience > 0 {
+		return &patience{limit: c.cfg.PollPatience}
+	}
+	return &patience{limit: DefaultPollPatience}
+}
+
+func (p *patience) allows(err error) bool {
+	if !transient(err) {
+		return false
+	}
+	if p.since.IsZero() {
+		p.since = time.Now()
+	}
+	return time.Since(p.since) < p.limit
+}
+
+func (p *patience) reset() { p.since = time.Time{} }
 
 // transient tells an answer that a later poll may not get: a server error, 429,
 // 408, or no answer at all.
