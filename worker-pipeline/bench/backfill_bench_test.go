@@ -3,8 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -25,7 +23,7 @@ import (
 // The window is the worker's activity concurrency (10): with the default of 8 the
 // speedup over the loop at 500 ms is capped at 8 x (500 ms + round trip) / 500 ms.
 func BenchmarkBackfill(b *testing.B) {
-	n := envInt("MATIH_BENCH_PARTITIONS", 1000)
+	n := testkit.EnvInt(b, "MATIH_BENCH_PARTITIONS", 1000, 1)
 	const window = contract.DefaultActivityConcurrency
 	srv := testkit.StartDevServer(b)
 	ceiling := measureCeiling(b, srv.Client, n, window)
@@ -53,13 +51,6 @@ func BenchmarkBackfill(b *testing.B) {
 		b.ReportMetric(pps/ceiling, "of-ceiling@"+cost.String())
 		b.ReportMetric(ideal.Seconds()/oursWall.Seconds(), "of-ideal@"+cost.String())
 	}
-}
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
 }
 
 func startWorker(b *testing.B, c client.Client, cost time.Duration) worker.Worker {

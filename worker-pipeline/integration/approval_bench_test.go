@@ -3,9 +3,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"os"
-	"sort"
-	"strconv"
 	"testing"
 	"time"
 
@@ -25,10 +22,7 @@ import (
 // server and workflow task round trip no approval can beat. It also reports the
 // worker's resident memory idle and at its peak under the load.
 func BenchmarkApprovalRoundTrip(b *testing.B) {
-	n := 40
-	if v, err := strconv.Atoi(os.Getenv("MATIH_BENCH_APPROVALS")); err == nil && v > 0 {
-		n = v
-	}
+	n := testkit.EnvInt(b, "MATIH_BENCH_APPROVALS", 40, 1)
 	s := newStack(b)
 	worker := s.startWorker(b, nil)
 	idle, _ := testkit.Resident(b, worker.Pid())
@@ -50,11 +44,11 @@ func BenchmarkApprovalRoundTrip(b *testing.B) {
 			started, ended := nextActivity(b, s.srv.Client, r.GetID())
 			starts, works = append(starts, started.Sub(sent)), append(works, ended.Sub(started))
 		}
-		b.ReportMetric(quantileMs(starts, 0.50), "start-p50-ms")
-		b.ReportMetric(quantileMs(starts, 0.99), "start-p99-ms")
-		b.ReportMetric(quantileMs(acks, 0.50), "ack-p50-ms")
-		b.ReportMetric(quantileMs(starts, 0.50)/quantileMs(acks, 0.50), "start/ack")
-		b.ReportMetric(quantileMs(works, 0.50), "next-activity-p50-ms")
+		b.ReportMetric(testkit.QuantileMs(starts, 0.50), "start-p50-ms")
+		b.ReportMetric(testkit.QuantileMs(starts, 0.99), "start-p99-ms")
+		b.ReportMetric(testkit.QuantileMs(acks, 0.50), "ack-p50-ms")
+		b.ReportMetric(testkit.QuantileMs(starts, 0.50)/testkit.QuantileMs(acks, 0.50), "start/ack")
+		b.ReportMetric(testkit.QuantileMs(works, 0.50), "next-activity-p50-ms")
 	}
 	_, peak := testkit.Resident(b, worker.Pid())
 	b.ReportMetric(float64(idle)/(1<<20), "worker-idle-MiB")
@@ -81,10 +75,4 @@ func nextActivity(b *testing.B, c client.Client, id string) (started, ended time
 	}
 	b.Fatalf("%s: no activity started and completed after the approval", id)
 	return started, ended
-}
-
-func quantileMs(d []time.Duration, q float64) float64 {
-	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return float64(s[int(q*float64(len(s)-1))]) / float64(time.Millisecond)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,32 +20,26 @@ import (
 	"github.com/matih/ops/worker-pipeline/staging/stagingtest"
 )
 
-// benchDays is how many daily partitions the commit benchmark loads
-// (MATIH_BENCH_COMMIT_DAYS, default 1,000; at least 20).
-var benchDays = func() int {
-	if v, err := strconv.Atoi(os.Getenv("MATIH_BENCH_COMMIT_DAYS")); err == nil && v >= 20 {
-		return v
-	}
-	return 1000
-}()
-
-// BenchmarkBackfillCommits loads 1,000 daily partitions of a small source (3 rows
+// BenchmarkBackfillCommits loads daily partitions of a small source (3 rows
 // each) through process_partition, in batches of 1 (a commit per partition, as before)
 // and of 50, and reports the commits made, the snapshots and metadata file size at the
 // end, and partitions/s over the first and the last 100 partitions: with a commit per
 // batch and the backfill's snapshots expired as it goes, the last should be about as
 // fast as the first. scripts/bench.sh backfill-commits runs it.
+//
+// MATIH_BENCH_COMMIT_DAYS sets the number of days (default 1,000; at least 20).
 func BenchmarkBackfillCommits(b *testing.B) {
+	days := testkit.EnvInt(b, "MATIH_BENCH_COMMIT_DAYS", 1000, 20)
 	for _, size := range []int{1, 50} {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				benchCommits(b, size)
+				benchCommits(b, days, size)
 			}
 		})
 	}
 }
 
-func benchCommits(b *testing.B, batch int) {
+func benchCommits(b *testing.B, benchDays, batch int) {
 	b.StopTimer()
 	dir := b.TempDir()
 	ctx := context.Background()

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,10 +57,8 @@ func startWaiting(b *testing.B, c client.Client, id, queue string) {
 
 // percentiles reports p50 and p99 of the measured durations, in milliseconds.
 func percentiles(b *testing.B, d []time.Duration) {
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	at := func(q float64) float64 { return float64(d[int(q*float64(len(d)-1))]) / float64(time.Millisecond) }
-	b.ReportMetric(at(0.50), "p50-ms")
-	b.ReportMetric(at(0.99), "p99-ms")
+	b.ReportMetric(testkit.QuantileMs(d, 0.50), "p50-ms")
+	b.ReportMetric(testkit.QuantileMs(d, 0.99), "p99-ms")
 }
 
 // BenchmarkStatusAtFiveThousandEvents measures GET status on `matih serve` for a run

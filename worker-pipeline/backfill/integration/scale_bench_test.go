@@ -3,8 +3,6 @@ package integration
 import (
 	"context"
 	"database/sql"
-	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -26,10 +24,7 @@ import (
 // commits, snapshots, metadata, history per run, the continue-as-new state and the
 // worker's peak RSS.
 func BenchmarkBackfillScale(b *testing.B) {
-	days := 4167
-	if v, err := strconv.Atoi(os.Getenv("MATIH_BENCH_DAYS")); err == nil && v > 0 {
-		days = v
-	}
+	days := testkit.EnvInt(b, "MATIH_BENCH_DAYS", 4167, 1)
 	for i := 0; i < b.N; i++ {
 		s := newStack(b)
 		worker := s.startWorker(b)
