@@ -3,6 +3,12 @@
 // (a local or mounted folder), or s3:// (AWS S3 and S3-protocol servers). Credentials
 // come from the AWS SDK's own chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
 // a web identity, an instance role), never from workflow input.
+//
+// Every S3 client here (the staging bucket's, and iceberg-go's through
+// IcebergContext) tries a request MaxAttempts times with jittered backoff and no
+// retry quota, so an object store that refuses requests for some seconds (a
+// restart, a throttling burst) is ridden out inside the call instead of failing
+// the activity's attempt.
 package objstore
 
 import (
@@ -13,10 +19,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/apache/iceberg-go/utils"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
-	_ "gocloud.dev/blob/s3blob" // s3:// URLs
+	"gocloud.dev/blob/s3blob"
 
 	"github.com/matih/ops/shared/datadir"
 )
@@ -25,16 +38,30 @@ import (
 type Settings struct {
 	Endpoint string // e.g. http://minio.storage:9000; empty means AWS
 	Region   string
+	// MaxAttempts is how often one S3 request is tried; 0 means DefaultMaxAttempts.
+	MaxAttempts int
 }
 
-// RegisterFlags binds --s3-endpoint and --s3-region (env MATIH_S3_ENDPOINT, MATIH_S3_REGION).
+// DefaultMaxAttempts rides out about half a minute of refused requests: the
+// backoff doubles from up to 1 s to up to MaxBackoff, jittered.
+const DefaultMaxAttempts = 10
+
+// MaxBackoff caps the wait between two tries of one request.
+const MaxBackoff = 8 * time.Second
+
+// RegisterFlags binds --s3-endpoint, --s3-region and --s3-max-attempts (env
+// MATIH_S3_ENDPOINT, MATIH_S3_REGION, MATIH_S3_MAX_ATTEMPTS).
 func (s *Settings) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.Endpoint, "s3-endpoint", "", "S3-protocol endpoint for s3:// staging and warehouse, e.g. http://127.0.0.1:9000; empty means AWS (env MATIH_S3_ENDPOINT)")
 	fs.StringVar(&s.Region, "s3-region", "", "S3 region; empty means AWS_REGION or us-east-1 (env MATIH_S3_REGION)")
+	fs.IntVar(&s.MaxAttempts, "s3-max-attempts", DefaultMaxAttempts, "tries of one S3 request before the activity's attempt fails, 1-50; 0 means 10 (env MATIH_S3_MAX_ATTEMPTS)")
 }
 
-// Validate checks the endpoint is an http(s) URL.
+// Validate checks the endpoint is an http(s) URL and the attempts are in range.
 func (s Settings) Validate() error {
+	if s.MaxAttempts < 0 || s.MaxAttempts > 50 {
+		return fmt.Errorf("--s3-max-attempts: expected 1 to 50, got %d", s.MaxAttempts)
+	}
 	if s.Endpoint == "" {
 		return nil
 	}
@@ -53,6 +80,40 @@ func (s Settings) region() string {
 		return os.Getenv("AWS_REGION")
 	}
 	return "us-east-1"
+}
+
+func (s Settings) maxAttempts() int {
+	if s.MaxAttempts <= 0 {
+		return DefaultMaxAttempts
+	}
+	return s.MaxAttempts
+}
+
+// AWSConfig is the SDK configuration every S3 client here starts from: the SDK's
+// credential chain, the region, and the retryer described in the package comment.
+func (s Settings) AWSConfig(ctx context.Context) (aws.Config, error) {
+	attempts := s.maxAttempts()
+	return config.LoadDefaultConfig(ctx, config.WithRegion(s.region()),
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = attempts
+				o.MaxBackoff = MaxBackoff
+				// The default quota stops retrying after a burst of failures
+				// across the process, which is exactly when tries are needed.
+				o.RateLimiter = ratelimit.None
+			})
+		}))
+}
+
+// IcebergContext returns ctx carrying AWSConfig, which iceberg-go's S3 IO uses
+// instead of loading the SDK's defaults (3 tries, a retry quota). A worker sets
+// it under every activity.
+func (s Settings) IcebergContext(ctx context.Context) (context.Context, error) {
+	cfg, err := s.AWSConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("s3 settings: %w", err)
+	}
+	return utils.WithAwsConfig(ctx, &cfg), nil
 }
 
 // IcebergProps are the catalog properties that point iceberg-go's S3 IO at the
@@ -121,15 +182,20 @@ func (s Settings) openS3(ctx context.Context, field string, u *url.URL) (*Locati
 	if u.Host == "" {
 		return nil, fmt.Errorf("%s: an s3:// URL names a bucket (s3://bucket/prefix), got %q", field, u.String())
 	}
-	q := u.Query()
-	if s.Endpoint != "" && q.Get("endpoint") == "" {
-		q.Set("endpoint", s.Endpoint)
-		q.Set("use_path_style", "true")
+	if u.RawQuery != "" {
+		return nil, fmt.Errorf("%s: an s3:// URL takes no settings (?%s); use --s3-endpoint, --s3-region and the AWS credential chain", field, u.RawQuery)
 	}
-	if q.Get("region") == "" {
-		q.Set("region", s.region())
+	cfg, err := s.AWSConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", field, err)
 	}
-	b, err := blob.OpenBucket(ctx, "s3://"+u.Host+"?"+q.Encode())
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if s.Endpoint != "" {
+			o.BaseEndpoint = aws.String(s.Endpoint)
+			o.UsePathStyle = true
+		}
+	})
+	b, err := s3blob.OpenBucket(ctx, client, u.Host, &s3blob.Options{RequestChecksumCalculation: cfg.RequestChecksumCalculation})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", field, err)
 	}

@@ -5,9 +5,13 @@ import (
 	"io"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/apache/iceberg-go/utils"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gocloud.dev/blob"
 
 	"github.com/matih/ops/shared/datadir"
 	"github.com/matih/ops/shared/testkit"
@@ -64,4 +68,39 @@ func TestBadLocationsNameTheFieldAndWhatWasExpected(t *testing.T) {
 		assert.Contains(t, err.Error(), want, raw)
 	}
 	assert.ErrorContains(t, Settings{Endpoint: "127.0.0.1:9000"}.Validate(), "--s3-endpoint: expected http(s)://host[:port]")
+}
+
+func TestS3RequestsRideOutAStoreRefusingForSomeSeconds(t *testing.T) {
+	s3 := testkit.StartS3(t, "lake")
+	proxy := testkit.StartFaultProxy(t, s3.Endpoint)
+	loc, err := Settings{Endpoint: proxy.URL}.Open(context.Background(), "--staging-url", "s3://lake/staging/")
+	require.NoError(t, err)
+	defer loc.Close()
+
+	proxy.Fail(503, 3*time.Second)
+	roundTrip(t, loc)
+	assert.Positive(t, proxy.Refused(), "the fault was on during the round trip")
+
+	once, err := Settings{Endpoint: proxy.URL, MaxAttempts: 1}.Open(context.Background(), "--staging-url", "s3://lake/staging/")
+	require.NoError(t, err)
+	defer once.Close()
+	proxy.Fail(503, 3*time.Second)
+	_, err = once.Bucket.List(&blob.ListOptions{}).Next(context.Background())
+	assert.ErrorContains(t, err, "503", "a single try fails on the first refusal")
+}
+
+func TestIcebergContextCarriesTheSameRetryer(t *testing.T) {
+	ctx, err := Settings{Region: "eu-west-1", MaxAttempts: 7}.IcebergContext(context.Background())
+	require.NoError(t, err)
+	cfg := utils.GetAwsConfig(ctx)
+	require.NotNil(t, cfg, "iceberg-go finds the config in the context")
+	assert.Equal(t, "eu-west-1", cfg.Region)
+	assert.Equal(t, 7, cfg.Retryer().MaxAttempts())
+}
+
+func TestS3SettingsAreCheckedByName(t *testing.T) {
+	_, err := Settings{}.Open(context.Background(), "--warehouse", "s3://lake/wh?region=x")
+	assert.ErrorContains(t, err, "--warehouse: an s3:// URL takes no settings (?region=x)")
+	assert.ErrorContains(t, Settings{MaxAttempts: 51}.Validate(), "--s3-max-attempts: expected 1 to 50, got 51")
+	assert.NoError(t, Settings{MaxAttempts: 3}.Validate())
 }

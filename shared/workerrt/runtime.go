@@ -48,6 +48,9 @@ type Spec struct {
 	// LogHandler, if set, wraps the process's log handler (for a library's messages
 	// that need another level). The wrapped logger is also slog's default.
 	LogHandler func(slog.Handler) slog.Handler
+	// ActivityContext, if set, decorates the context every activity runs under,
+	// for settings a library reads from its context (iceberg-go's AWS config).
+	ActivityContext func(context.Context) (context.Context, error)
 }
 
 // Env is what Setup gets from the runtime.
@@ -206,7 +209,14 @@ func RunWith(ctx context.Context, spec Spec, o Options) error {
 	}
 	defer c.Close()
 
+	activityCtx := context.Background()
+	if spec.ActivityContext != nil {
+		if activityCtx, err = spec.ActivityContext(activityCtx); err != nil {
+			return err
+		}
+	}
 	w := worker.New(c, spec.TaskQueue, worker.Options{
+		BackgroundActivityContext:          activityCtx,
 		MaxConcurrentActivityExecutionSize: o.Concurrency,
 		WorkerStopTimeout:                  o.StopTimeout,
 		// Heartbeats carry cancellation back to activities; sending them at most

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"context"
+
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/workerrt"
 	"github.com/matih/ops/worker-infra/internal/app"
@@ -18,5 +20,7 @@ func main() {
 		Validate:        cfg.Validate,
 		Workflows:       app.Workflows,
 		Setup:           cfg.Setup,
+		// iceberg-go's S3 IO takes its retries from the activity's context.
+		ActivityContext: func(ctx context.Context) (context.Context, error) { return cfg.S3.IcebergContext(ctx) },
 	})
 }

@@ -37,7 +37,7 @@ type Config struct {
 }
 
 // Flags registers --catalog-uri, --warehouse and the S3 settings (env MATIH_CATALOG_URI,
-// MATIH_WAREHOUSE, MATIH_S3_ENDPOINT, MATIH_S3_REGION).
+// MATIH_WAREHOUSE, MATIH_S3_ENDPOINT, MATIH_S3_REGION, MATIH_S3_MAX_ATTEMPTS).
 func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.CatalogURI, "catalog-uri", DefaultCatalogURI, "Iceberg SQL catalog: a SQLite file path (relative: inside --data-dir) or a postgres:// URL, password from PGPASSWORD (env MATIH_CATALOG_URI)")
 	fs.StringVar(&c.Warehouse, "warehouse", DefaultWarehouse, "Iceberg warehouse: a folder (relative: inside --data-dir), file:// or s3:// URL (env MATIH_WAREHOUSE)")

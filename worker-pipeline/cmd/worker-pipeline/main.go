@@ -28,6 +28,8 @@ func main() {
 		// iceberg-go logs through slog's default; its warning on every partition rerun
 		// whose source shrank is expected here, so it goes to debug with its reason.
 		LogHandler: lakehouse.QuietRerunWarning,
+		// iceberg-go's S3 IO takes its retries from the activity's context.
+		ActivityContext: func(ctx context.Context) (context.Context, error) { return cfg.S3.IcebergContext(ctx) },
 		Workflows: func(reg worker.WorkflowRegistry) {
 			pipeline.Register(reg)
 			backfill.Register(reg)
