@@ -125,6 +125,9 @@ type BackfillCarry struct {
 	Paused         bool               `json:"paused,omitempty"`
 	LongestHistory int                `json:"longest_history,omitempty"`
 	RefusedSignals *SignalRefusals    `json:"refused_signals,omitempty"`
+	// Lost counts, per unfinished partition index, the tasks holding it that lost
+	// their worker on every attempt.
+	Lost map[int]int `json:"lost,omitempty"`
 }
 
 // PauseSignal is the `pause` and `resume` signal (and update): who asked and why.

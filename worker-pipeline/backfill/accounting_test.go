@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/worker-pipeline/partition"
@@ -16,11 +17,13 @@ import (
 
 // TestATaskThatTimedOutKeepsThePartitionsItCommitted: the worker crashed on the
 // last attempt after committing two of three partitions, as its heartbeat says.
-// Those two count as done, only the third as failed.
+// Those two count as done, only the third as failed (in runs started before
+// changeRequeueLost; later ones requeue it, see lost_test.go).
 func TestATaskThatTimedOutKeepsThePartitionsItCommitted(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	Register(env)
+	env.OnGetVersion(changeRequeueLost, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	env.RegisterActivityWithOptions(func(in contract.PartitionBatch) (contract.BatchResult, error) {
 		return contract.BatchResult{}, nil
 	}, activityName())

@@ -94,7 +94,7 @@ func TestRecordHistories(t *testing.T) {
 // recordSet is the folder new recordings go to. Fixtures are never re-recorded in
 // place: a workflow change records a new set beside the old ones, which keep
 // proving that runs started before it still replay.
-const recordSet = "testdata/batch-ranges"
+const recordSet = "testdata/requeue-lost"
 
 func writeHistory(t *testing.T, c client.Client, id, runID, name string) {
 	require.NoError(t, os.MkdirAll(recordSet, 0o755))

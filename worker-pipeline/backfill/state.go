@@ -72,6 +72,10 @@ type state struct {
 	workMs, commitMs float64
 	// ranged: see changeBatchRanges.
 	ranged bool
+	// requeueLost: see changeRequeueLost. lost counts, per unfinished partition,
+	// the tasks holding it that lost their worker on every attempt.
+	requeueLost bool
+	lost        map[int]int
 }
 
 func newState(cfg contract.BackfillConfig, plan partition.Plan, todo []int) *state {
@@ -93,6 +97,7 @@ func newState(cfg contract.BackfillConfig, plan partition.Plan, todo []int) *sta
 		s.workMs, s.commitMs = c.WorkMs, c.CommitMs
 		s.ledger = ledger{done: c.Done, skipped: c.Skipped, failed: c.Failed, failedAt: restoreFailures(c.FailedRanges, c.Failed)}
 		s.refused.Restore(c.RefusedSignals)
+		s.lost = c.Lost
 	}
 	return s
 }
@@ -257,7 +262,7 @@ func (s *state) setPhase(ctx workflow.Context, phase string) {
 func (s *state) carry(history int) *contract.BackfillCarry {
 	return &contract.BackfillCarry{StartedAt: s.started, Runs: s.runs + 1, Done: s.ledger.done, Skipped: s.ledger.skipped,
 		Failed: s.ledger.failed, FailedRanges: s.ledger.failedAt, PerPartitionMs: s.perPartMs, WorkMs: s.workMs, CommitMs: s.commitMs, Paused: s.paused, LongestHistory: max(s.longest, history),
-		RefusedSignals: s.refused.Summary()}
+		RefusedSignals: s.refused.Summary(), Lost: s.lost}
 }
 
 // summary renders the partitions for the status query.

@@ -73,6 +73,10 @@ func DataBackfillWorkflow(ctx workflow.Context, cfg contract.BackfillConfig) (co
 	// thousands of tasks before the server suggests continuing as new; runs started
 	// before it keep listing every partition.
 	s.ranged = workflow.GetVersion(ctx, changeBatchRanges, workflow.DefaultVersion, 1) == 1
+	// Runs from this change on requeue the partitions of a task whose worker was
+	// lost on every attempt (lostLimit times at most); runs started before it count
+	// them failed, as they did.
+	s.requeueLost = workflow.GetVersion(ctx, changeRequeueLost, workflow.DefaultVersion, 1) == 1
 	if s.started.IsZero() {
 		s.started = workflow.Now(ctx)
 	}
@@ -201,16 +205,26 @@ func (s *state) finish(ctx workflow.Context, b batch, res contract.BatchResult, 
 	}
 	s.recordRanges(b, res, reported)
 	s.measure(res)
+	lost, handedBack := s.requeueLost && workerLost(err), 0
 	for _, p := range b.parts {
 		if reported[p.Index] {
+			delete(s.lost, p.Index)
 			continue
 		}
 		switch {
 		case err == nil || temporal.IsCanceledError(err):
 			s.requeue = append(s.requeue, p.Index)
+		case lost && s.handBack(p.Index):
+			handedBack++
+		case lost:
+			s.ledger.fail(s.lostFailure(p, err))
 		default:
 			s.ledger.fail(contract.PartitionFailure{Partition: p, Attempts: attemptsOf(err), Error: short(rootMessage(err))})
 		}
+	}
+	if handedBack > 0 {
+		workflow.GetLogger(ctx).Warn("a task lost its worker on every attempt; its partitions go back to the queue",
+			"partitions", handedBack, "error", rootMessage(err))
 	}
 	s.upsert(ctx, false)
 }
