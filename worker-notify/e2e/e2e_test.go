@@ -22,8 +22,8 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/shared/testkit"
+	"github.com/matih/ops/shared/testkit/channelfakes"
 	"github.com/matih/ops/worker-notify/config"
-	"github.com/matih/ops/worker-notify/internal/fakes"
 	"github.com/matih/ops/worker-notify/outbox"
 	"github.com/matih/ops/worker-notify/pagerduty"
 )
@@ -59,15 +59,15 @@ func NotifyRun(ctx workflow.Context, score float64) ([]contract.NotificationResu
 }
 
 type harness struct {
-	slack  *fakes.Slack
-	pd     *fakes.PagerDuty
-	smtp   *fakes.SMTP
+	slack  *channelfakes.Slack
+	pd     *channelfakes.PagerDuty
+	smtp   *channelfakes.SMTP
 	outbox string
 	c      client.Client
 }
 
 func setup(t *testing.T) *harness {
-	h := &harness{slack: fakes.NewSlack(t, canaryToken), pd: fakes.NewPagerDuty(t, canaryKey), smtp: fakes.NewSMTP(t, false, "notify", canaryPass)}
+	h := &harness{slack: channelfakes.NewSlack(t, canaryToken), pd: channelfakes.NewPagerDuty(t, canaryKey), smtp: channelfakes.NewSMTP(t, false, "notify", canaryPass)}
 	dir := t.TempDir()
 	passFile := filepath.Join(dir, "smtp-pass")
 	routing := filepath.Join(dir, "routing.yaml")
@@ -104,7 +104,7 @@ func TestActivitiesThroughDevServer(t *testing.T) {
 
 	// Slack is rate limited once: the failure notification is retried after the
 	// Retry-After second and must not page twice.
-	h.slack.Push(fakes.Answer{Status: 429, RetryAfter: 1})
+	h.slack.Push(channelfakes.Answer{Status: 429, RetryAfter: 1})
 	run, err := h.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "pipeline-orders-e2e-ok", TaskQueue: contract.NotifyQueue}, "NotifyRun", 0.3)
 	must(t, err)
 	var results []contract.NotificationResult
@@ -147,7 +147,7 @@ func TestActivitiesThroughDevServer(t *testing.T) {
 	// PagerDuty refuses the next event and echoes the routing key in its answer: the
 	// activity fails for good, and the key must not reach the history.
 	h.pd.EchoKeyOn400 = true
-	h.pd.Push(fakes.Answer{Status: 400})
+	h.pd.Push(channelfakes.Answer{Status: 400})
 	bad, err := h.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "pipeline-orders-e2e-rejected", TaskQueue: contract.NotifyQueue}, "NotifyRun", 0.9)
 	must(t, err)
 	err = bad.Get(ctx, nil)

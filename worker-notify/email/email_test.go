@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/shared/testkit/channelfakes"
 	"github.com/matih/ops/worker-notify/channel"
 	"github.com/matih/ops/worker-notify/email"
-	"github.com/matih/ops/worker-notify/internal/fakes"
 )
 
 const password = "smtp-pass-canary-42"
@@ -23,7 +23,7 @@ func msg() channel.Message {
 	}
 }
 
-func sender(t *testing.T, srv *fakes.SMTP, mode, pass string) *email.Sender {
+func sender(t *testing.T, srv *channelfakes.SMTP, mode, pass string) *email.Sender {
 	s, err := email.New(email.Config{
 		Host: srv.Host, Port: srv.Port, Mode: mode, Username: "notify", Password: pass,
 		From: "matih@example.com", To: []string{"oncall@example.com", "data@example.com"},
@@ -38,7 +38,7 @@ func sender(t *testing.T, srv *fakes.SMTP, mode, pass string) *email.Sender {
 func TestSendOverSTARTTLSAndTLS(t *testing.T) {
 	for _, mode := range []string{email.ModeSTARTTLS, email.ModeTLS} {
 		t.Run(mode, func(t *testing.T) {
-			srv := fakes.NewSMTP(t, mode == email.ModeTLS, "notify", password)
+			srv := channelfakes.NewSMTP(t, mode == email.ModeTLS, "notify", password)
 			if err := sender(t, srv, mode, password).Send(context.Background(), msg()); err != nil {
 				t.Fatal(err)
 			}
@@ -75,7 +75,7 @@ func TestFailuresAreClassified(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			srv := fakes.NewSMTP(t, false, "notify", password)
+			srv := channelfakes.NewSMTP(t, false, "notify", password)
 			if c.reject != 0 {
 				srv.RejectNextRcpt(c.reject)
 			}
@@ -93,7 +93,7 @@ func TestFailuresAreClassified(t *testing.T) {
 }
 
 func TestUntrustedCertificateIsPermanent(t *testing.T) {
-	srv := fakes.NewSMTP(t, false, "notify", password)
+	srv := channelfakes.NewSMTP(t, false, "notify", password)
 	s, err := email.New(email.Config{Host: srv.Host, Port: srv.Port, Mode: email.ModeSTARTTLS,
 		From: "matih@example.com", To: []string{"oncall@example.com"}, Timeout: 5 * time.Second})
 	if err != nil {

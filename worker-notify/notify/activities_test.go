@@ -16,8 +16,8 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/testkit/channelfakes"
 	"github.com/matih/ops/worker-notify/email"
-	"github.com/matih/ops/worker-notify/internal/fakes"
 	"github.com/matih/ops/worker-notify/notify"
 	"github.com/matih/ops/worker-notify/outbox"
 	"github.com/matih/ops/worker-notify/pagerduty"
@@ -35,16 +35,16 @@ const (
 // rig is the activities wired to local Slack, PagerDuty and SMTP servers.
 type rig struct {
 	acts       *notify.Activities
-	slack      *fakes.Slack
-	pd         *fakes.PagerDuty
-	smtp       *fakes.SMTP
+	slack      *channelfakes.Slack
+	pd         *channelfakes.PagerDuty
+	smtp       *channelfakes.SMTP
 	outboxPath string
 }
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	r := &rig{slack: fakes.NewSlack(t, "slack-canary-token"), pd: fakes.NewPagerDuty(t, pdKey),
-		smtp: fakes.NewSMTP(t, false, "notify", smtpPass), outboxPath: filepath.Join(t.TempDir(), "outbox.jsonl")}
+	r := &rig{slack: channelfakes.NewSlack(t, "slack-canary-token"), pd: channelfakes.NewPagerDuty(t, pdKey),
+		smtp: channelfakes.NewSMTP(t, false, "notify", smtpPass), outboxPath: filepath.Join(t.TempDir(), "outbox.jsonl")}
 	hc := &http.Client{Timeout: 5 * time.Second}
 	red := &secret.Redactor{}
 	red.Add(r.slack.URL, r.slack.Token, pdKey, smtpPass)
@@ -237,7 +237,7 @@ func TestApprovalResolvesTheQualityPage(t *testing.T) {
 func TestPartialFailureThenRetrySendsNothingTwice(t *testing.T) {
 	r := newRig(t)
 	e := newEnv(t, r)
-	r.slack.Push(fakes.Answer{Status: 500})
+	r.slack.Push(channelfakes.Answer{Status: 500})
 	_, err := run(e, contract.ActivityNotifyFailure, failure())
 	var ae *temporal.ApplicationError
 	if !errors.As(err, &ae) || ae.NonRetryable() || ae.Type() != notify.ErrTypeDelivery {
@@ -262,8 +262,8 @@ func TestPartialFailureThenRetrySendsNothingTwice(t *testing.T) {
 
 func TestRateLimitSetsNextRetryDelay(t *testing.T) {
 	r := newRig(t)
-	r.slack.Push(fakes.Answer{Status: 429, RetryAfter: 3})
-	r.pd.Push(fakes.Answer{Status: 429, RetryAfter: 7})
+	r.slack.Push(channelfakes.Answer{Status: 429, RetryAfter: 3})
+	r.pd.Push(channelfakes.Answer{Status: 429, RetryAfter: 7})
 	_, err := run(newEnv(t, r), contract.ActivityNotifyFailure, failure())
 	var ae *temporal.ApplicationError
 	if !errors.As(err, &ae) || ae.NonRetryable() || ae.NextRetryDelay() != 7*time.Second {
@@ -274,8 +274,8 @@ func TestRateLimitSetsNextRetryDelay(t *testing.T) {
 func TestRejectedChannelIsFinalAndNotRetried(t *testing.T) {
 	r := newRig(t)
 	e := newEnv(t, r)
-	r.slack.Push(fakes.Answer{Status: 404})
-	r.pd.Push(fakes.Answer{Status: 503})
+	r.slack.Push(channelfakes.Answer{Status: 404})
+	r.pd.Push(channelfakes.Answer{Status: 503})
 	_, err := run(e, contract.ActivityNotifyFailure, failure())
 	var ae *temporal.ApplicationError
 	if !errors.As(err, &ae) || ae.NonRetryable() {
@@ -294,7 +294,7 @@ func TestRejectedChannelIsFinalAndNotRetried(t *testing.T) {
 func TestErrorsNeverCarrySecrets(t *testing.T) {
 	r := newRig(t)
 	r.pd.EchoKeyOn400 = true
-	r.pd.Push(fakes.Answer{Status: 400})
+	r.pd.Push(channelfakes.Answer{Status: 400})
 	_, err := run(newEnv(t, r), contract.ActivityNotifyFailure, failure())
 	if err == nil || strings.Contains(err.Error(), pdKey) || !strings.Contains(err.Error(), "[redacted]") {
 		t.Fatalf("got %v", err)

@@ -8,15 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/shared/testkit/channelfakes"
 	"github.com/matih/ops/worker-notify/channel"
-	"github.com/matih/ops/worker-notify/internal/fakes"
 	"github.com/matih/ops/worker-notify/pagerduty"
 )
 
 const key = "R0UT1NGKEY0123456789abcdefABCDEF" // 32 characters, like a real one
 
-func newClient(t *testing.T) (*fakes.PagerDuty, *pagerduty.Client) {
-	srv := fakes.NewPagerDuty(t, key)
+func newClient(t *testing.T) (*channelfakes.PagerDuty, *pagerduty.Client) {
+	srv := channelfakes.NewPagerDuty(t, key)
 	c, err := pagerduty.New(key, srv.Server.URL, &http.Client{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -81,16 +81,16 @@ func TestTriggerThenResolve(t *testing.T) {
 
 func TestErrorAnswers(t *testing.T) {
 	cases := []struct {
-		answer    fakes.Answer
+		answer    channelfakes.Answer
 		retryable bool
 		after     time.Duration
 		says      string
 	}{
-		{fakes.Answer{Status: 400}, false, 0, "Event object is invalid"},
-		{fakes.Answer{Status: 429, RetryAfter: 4}, true, 4 * time.Second, "arriving too quickly"},
-		{fakes.Answer{Status: 429}, true, 0, "rate limited"},
-		{fakes.Answer{Status: 500}, true, 0, "service unavailable"},
-		{fakes.Answer{Status: 403}, false, 0, "credentials refused"},
+		{channelfakes.Answer{Status: 400}, false, 0, "Event object is invalid"},
+		{channelfakes.Answer{Status: 429, RetryAfter: 4}, true, 4 * time.Second, "arriving too quickly"},
+		{channelfakes.Answer{Status: 429}, true, 0, "rate limited"},
+		{channelfakes.Answer{Status: 500}, true, 0, "service unavailable"},
+		{channelfakes.Answer{Status: 403}, false, 0, "credentials refused"},
 	}
 	for _, c := range cases {
 		srv, cl := newClient(t)
@@ -107,7 +107,7 @@ func TestErrorAnswers(t *testing.T) {
 }
 
 func TestWrongKeyIsRejectedPermanently(t *testing.T) {
-	srv := fakes.NewPagerDuty(t, key)
+	srv := channelfakes.NewPagerDuty(t, key)
 	c, _ := pagerduty.New("short-key", srv.Server.URL, http.DefaultClient)
 	err := c.Trigger(context.Background(), failure("wf-2"))
 	var ce *channel.Error

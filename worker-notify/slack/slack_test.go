@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/shared/testkit/channelfakes"
 	"github.com/matih/ops/worker-notify/channel"
-	"github.com/matih/ops/worker-notify/internal/fakes"
 	"github.com/matih/ops/worker-notify/slack"
 )
 
@@ -22,8 +22,8 @@ func message() channel.Message {
 	}
 }
 
-func newWebhook(t *testing.T) (*fakes.Slack, *slack.Webhook) {
-	srv := fakes.NewSlack(t, "xoxb-webhook-token-1")
+func newWebhook(t *testing.T) (*channelfakes.Slack, *slack.Webhook) {
+	srv := channelfakes.NewSlack(t, "xoxb-webhook-token-1")
 	w, err := slack.New(srv.URL, &http.Client{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -89,16 +89,16 @@ func stringify(v any) string {
 
 func TestSendErrorAnswers(t *testing.T) {
 	cases := []struct {
-		answer    fakes.Answer
+		answer    channelfakes.Answer
 		retryable bool
 		after     time.Duration
 		says      string
 	}{
-		{fakes.Answer{Status: 400}, false, 0, "invalid_payload"},
-		{fakes.Answer{Status: 403}, false, 0, "invalid_token"},
-		{fakes.Answer{Status: 404}, false, 0, "no_service"},
-		{fakes.Answer{Status: 429, RetryAfter: 9}, true, 9 * time.Second, "rate limited"},
-		{fakes.Answer{Status: 500}, true, 0, "500"},
+		{channelfakes.Answer{Status: 400}, false, 0, "invalid_payload"},
+		{channelfakes.Answer{Status: 403}, false, 0, "invalid_token"},
+		{channelfakes.Answer{Status: 404}, false, 0, "no_service"},
+		{channelfakes.Answer{Status: 429, RetryAfter: 9}, true, 9 * time.Second, "rate limited"},
+		{channelfakes.Answer{Status: 500}, true, 0, "500"},
 	}
 	for _, c := range cases {
 		srv, w := newWebhook(t)

@@ -1,4 +1,4 @@
-package fakes
+package channelfakes
 
 import (
 	"encoding/json"

@@ -1,7 +1,7 @@
-// Package fakes are local servers that follow the published contracts of Slack
+// Package channelfakes are local servers that follow the published contracts of Slack
 // incoming webhooks, the PagerDuty Events API v2 and SMTP, error answers included, so
 // the channels are tested against real protocol exchanges.
-package fakes
+package channelfakes
 
 import (
 	"net/http"
