@@ -191,13 +191,27 @@ func (r *run) cancelled(ctx workflow.Context) contract.PipelineResult {
 	}
 	step := r.current
 	r.current = ""
-	r.notify(dctx, contract.ActivityNotifyFailure, contract.FailureNotification{
-		NotificationHeader: r.header(contract.SeverityWarning, fmt.Sprintf("pipeline %s %s", r.cfg.PipelineID, reason)),
-		Error:              reason, Activity: step})
+	summary := fmt.Sprintf("pipeline %s %s", r.cfg.PipelineID, reason)
+	if workflow.GetVersion(dctx, changeCancelResolves, workflow.DefaultVersion, 1) == 1 {
+		// A completion that says CANCELLED: people are told, and worker-notify
+		// resolves the run's open incidents (a quality issue waiting for approval)
+		// instead of opening a failure one for a run nobody needs to look at.
+		r.notify(dctx, contract.ActivityNotifyPipelineCompletion, contract.CompletionNotification{
+			NotificationHeader: r.header(contract.SeverityWarning, summary), Status: contract.StatusCancelled,
+			Duration: contract.Duration(workflow.Now(dctx).Sub(r.started))})
+	} else {
+		r.notify(dctx, contract.ActivityNotifyFailure, contract.FailureNotification{
+			NotificationHeader: r.header(contract.SeverityWarning, summary), Error: reason, Activity: step})
+	}
 	res := contract.PipelineResult{Status: contract.StatusCancelled, Reason: reason}
 	r.finish(dctx, &res)
 	return res
 }
+
+// changeCancelResolves is the workflow.GetVersion change id of telling a
+// cancellation as a CANCELLED completion (which resolves the run's incidents)
+// instead of as a failure (which opened one and left the quality issue's open).
+const changeCancelResolves = "cancel-resolves-incidents"
 
 // failed reports a step that failed after its retries and returns its error.
 func (r *run) failed(ctx workflow.Context, err error) error {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
@@ -213,7 +214,7 @@ func TestCancelSignalDuringTransform(t *testing.T) {
 	assert.Equal(t, contract.StatusCancelled, res.Status)
 	assert.Equal(t, "cancelled by oncall: wrong day", res.Reason)
 	assert.Zero(t, f.called(contract.ActivityLoadToIceberg))
-	assert.Equal(t, 1, f.called(contract.ActivityNotifyFailure))
+	assertCancelledCompletion(t, f, "cancelled by oncall: wrong day")
 	d := queryStatus(t, env)
 	assert.Equal(t, contract.PhaseCancelled, d.Phase)
 	assert.Equal(t, status.ActivityCancelled, d.Activities[2].Status)
@@ -230,7 +231,37 @@ func TestTemporalCancellationDuringTransform(t *testing.T) {
 	res := result(t, env)
 	assert.Equal(t, contract.StatusCancelled, res.Status)
 	assert.Equal(t, "cancelled through Temporal", res.Reason)
+	assertCancelledCompletion(t, f, "cancelled through Temporal")
+}
+
+// assertCancelledCompletion: a cancelled run tells people with one completion
+// whose status is CANCELLED (worker-notify resolves the run's incidents on it),
+// sent on a disconnected context, and no failure.
+func assertCancelledCompletion(t *testing.T, f *fakes, reason string) {
+	t.Helper()
+	assert.Zero(t, f.called(contract.ActivityNotifyFailure), "a cancellation is not a failure")
+	require.Equal(t, 1, f.called(contract.ActivityNotifyPipelineCompletion))
+	f.mu.Lock()
+	n, _ := f.notifications[contract.ActivityNotifyPipelineCompletion][0].(map[string]any)
+	f.mu.Unlock()
+	assert.Equal(t, contract.StatusCancelled, n["status"])
+	assert.Contains(t, n["summary"], reason)
+}
+
+// TestACancellationOfARunBeforeTheChangeIsAFailureNotification: runs that started
+// before changeCancelResolves tell a cancellation as notify_failure, as they did.
+func TestACancellationOfARunBeforeTheChangeIsAFailureNotification(t *testing.T) {
+	f := newFakes(1)
+	env := newEnv(t, f)
+	env.OnGetVersion(changeCancelResolves, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	f.onTransform = func(ctx context.Context) error {
+		go env.CancelWorkflow()
+		return waitCancelled(ctx)
+	}
+	env.ExecuteWorkflow(DataPipelineWorkflow, config())
+	assert.Equal(t, contract.StatusCancelled, result(t, env).Status)
 	assert.Equal(t, 1, f.called(contract.ActivityNotifyFailure), "sent on a disconnected context")
+	assert.Zero(t, f.called(contract.ActivityNotifyPipelineCompletion))
 }
 
 func TestFailingActivityNotifiesAndFails(t *testing.T) {
