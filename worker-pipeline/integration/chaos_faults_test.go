@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,19 +17,22 @@ import (
 	"github.com/matih/ops/shared/testkit"
 )
 
-// fleet is the pipeline worker processes of a chaos run, each started in a working
+// fleet is the processes of one worker in a chaos run, each started in a working
 // directory of its own, as on separate machines.
 type fleet struct {
 	t     *testing.T
 	c     client.Client
+	name  string
 	bin   string
 	env   []string
 	args  []string
 	procs []*testkit.Process
+	kills int
 }
 
-func newFleet(t *testing.T, c client.Client, env []string, args ...string) *fleet {
-	return &fleet{t: t, c: c, bin: testkit.Build(t, workerBin), env: env, args: args}
+// newFleet builds the worker command pkg; its processes run with env and args.
+func newFleet(t *testing.T, c client.Client, pkg string, env []string, args ...string) *fleet {
+	return &fleet{t: t, c: c, name: pkg[strings.LastIndex(pkg, "/")+1:], bin: testkit.Build(t, pkg), env: env, args: args}
 }
 
 func (f *fleet) start(n int) {
@@ -47,6 +51,7 @@ func (f *fleet) killOne(pause time.Duration) int {
 	victim := f.procs[k]
 	pid := victim.Pid()
 	victim.Kill()
+	f.kills++
 	f.procs = append(f.procs[:k], f.procs[k+1:]...)
 	time.Sleep(pause)
 	f.start(1)
@@ -54,10 +59,11 @@ func (f *fleet) killOne(pause time.Duration) int {
 }
 
 // runFaults injects faults while the load runs, for size.faultsFor: a worker
-// killed every size.killEvery, Airflow answering 500 and then 429, the object store
-// refusing every request, and one restart of the Temporal server. It returns what
-// it did, in order.
-func runFaults(t *testing.T, size chaosSize, srv *testkit.DurableDevServer, f *fleet, af, s3 *testkit.FaultProxy) []string {
+// killed every size.killEvery (every third kill in the notify fleet), Airflow
+// answering 500 and then 429, the object store refusing every request, Slack and
+// PagerDuty refusing a few requests, and one restart of the Temporal server. It
+// returns what it did, in order.
+func runFaults(t *testing.T, size chaosSize, srv *testkit.DurableDevServer, f, notify *fleet, ch *notifyChannels, af, s3 *testkit.FaultProxy) []string {
 	t.Helper()
 	type fault struct {
 		at   time.Duration // into each minute of the run
@@ -70,11 +76,12 @@ func runFaults(t *testing.T, size chaosSize, srv *testkit.DurableDevServer, f *f
 		{at: 20 * time.Second, name: "object store refuses requests for 10 s", do: func() { s3.Fail(http.StatusServiceUnavailable, 10*time.Second) }},
 		{at: 34 * time.Second, name: "Airflow answers 429 for 8 s", do: func() { af.Fail(http.StatusTooManyRequests, 8*time.Second) }},
 		{at: 45 * time.Second, name: "Temporal server killed and restarted after 3 s", do: func() { srv.Restart(3 * time.Second) }, once: true},
+		{at: 12 * time.Second, name: "Slack answers 429 and PagerDuty 500 to the next 5 requests", do: ch.refuseSome},
 	}
 	var log []string
 	began := time.Now()
 	nextKill := began.Add(size.killEvery)
-	fired := map[string]int{}
+	fired, kills := map[string]int{}, 0
 	for time.Since(began) < size.faultsFor {
 		minute, into := int(time.Since(began)/time.Minute), time.Since(began)%time.Minute
 		for _, fl := range schedule {
@@ -85,8 +92,12 @@ func runFaults(t *testing.T, size chaosSize, srv *testkit.DurableDevServer, f *f
 			}
 		}
 		if time.Now().After(nextKill) {
-			pid := f.killOne(2 * time.Second)
-			log = append(log, fmt.Sprintf("worker %d killed at %s", pid, time.Since(began).Round(time.Second)))
+			victims := f
+			if kills++; kills%3 == 0 {
+				victims = notify
+			}
+			pid := victims.killOne(2 * time.Second)
+			log = append(log, fmt.Sprintf("%s %d killed at %s", victims.name, pid, time.Since(began).Round(time.Second)))
 			nextKill = time.Now().Add(size.killEvery)
 		}
 		time.Sleep(250 * time.Millisecond)

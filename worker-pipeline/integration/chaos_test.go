@@ -63,7 +63,6 @@ func TestChaos(t *testing.T) {
 	size := chaosSizeFromEnv(t)
 	began := time.Now()
 	srv := testkit.StartDurableDevServer(t)
-	(&recorder{}).start(t, srv.Client)
 	s3 := testkit.StartS3(t, "lake")
 	s3proxy := testkit.StartFaultProxy(t, s3.Endpoint)
 	const stagingURL = "s3://lake/staging"
@@ -80,10 +79,11 @@ func TestChaos(t *testing.T) {
 	connsFile := testkit.ConnectionsFile(t, t.TempDir(), conns...)
 	catalogDB := filepath.Join(t.TempDir(), "catalog.db")
 	env := append(s3.Env(), "MATIH_S3_ENDPOINT="+s3proxy.URL, "MATIH_AIRFLOW_USERNAME="+af.User, "MATIH_AIRFLOW_PASSWORD="+af.Password)
-	fleet := newFleet(t, srv.Client, env, "--address", srv.HostPort, "--stop-timeout", "1s", "--connections", connsFile,
+	fleet := newFleet(t, srv.Client, workerBin, env, "--address", srv.HostPort, "--stop-timeout", "1s", "--connections", connsFile,
 		"--data-dir", "data", "--staging-url", stagingURL, "--catalog-uri", catalogDB, "--warehouse", "s3://lake/warehouse",
 		"--airflow-url", afproxy.URL, "--airflow-poll", "200ms", "--log-level", "warn")
 	fleet.start(2)
+	notify, channels := startNotify(t, srv.Client, srv.HostPort)
 
 	ctx := context.Background()
 	bfCfg := contract.BackfillConfig{PipelineID: "orders-backfill", Source: contract.SourceConfig{Connection: "backfill-src", Table: "orders"},
@@ -96,7 +96,7 @@ func TestChaos(t *testing.T) {
 	// runs at every step.
 	started := startStaggered(srv.Client, pipes, size.faultsFor*3/4)
 	deciders := decide(srv.Client, pipes)
-	faults := runFaults(t, size, srv, fleet, afproxy, s3proxy)
+	faults := runFaults(t, size, srv, fleet, notify, channels, afproxy, s3proxy)
 	require.NoError(t, <-started)
 
 	rep := &chaosReport{}
@@ -106,6 +106,7 @@ func TestChaos(t *testing.T) {
 	<-deciders
 	rep.checkLate(srv.Client, pipes)
 	rep.checkHistories(t, srv.Client, append(ids(pipes), "backfill-chaos"))
+	rep.checkNotifications(srv.Client, channels, pipes, notify.kills)
 
 	cat, closeCat, err := lakehouse.Open(ctx, lakehouse.Config{URI: catalogDB, Warehouse: "s3://lake/warehouse",
 		IOProps: objstore.Settings{Endpoint: s3.Endpoint}.IcebergProps()})

@@ -1,0 +1,155 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/testkit/channelfakes"
+)
+
+// chaosPagerDutyKey is the routing key worker-notify sends with (32 characters,
+// as PagerDuty's are).
+const chaosPagerDutyKey = "chaosPagerDutyRoutingKey00112233"
+
+// notifyChannels are the Slack webhook and PagerDuty Events API servers the
+// chaos run's worker-notify delivers to; they count what they accepted.
+type notifyChannels struct {
+	slack *channelfakes.Slack
+	pd    *channelfakes.PagerDuty
+}
+
+// refuseSome makes the next few requests to each channel fail as an overloaded
+// service's would: retried by the activity, never a lost or doubled message.
+func (ch *notifyChannels) refuseSome() {
+	for i := 0; i < 5; i++ {
+		ch.slack.Push(channelfakes.Answer{Status: 429, RetryAfter: 1})
+		ch.pd.Push(channelfakes.Answer{Status: 500})
+	}
+}
+
+// startNotify starts two worker-notify processes routing every severity to Slack,
+// and warnings and worse to PagerDuty as well.
+func startNotify(t *testing.T, c client.Client, hostPort string) (*fleet, *notifyChannels) {
+	ch := &notifyChannels{slack: channelfakes.NewSlack(t, "chaos-slack-token"), pd: channelfakes.NewPagerDuty(t, chaosPagerDutyKey)}
+	routing := filepath.Join(t.TempDir(), "routing.yaml")
+	if err := os.WriteFile(routing, []byte("routes:\n  info: [slack]\n  warning: [pagerduty, slack]\n  critical: [pagerduty, slack]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"MATIH_SLACK_WEBHOOK_URL=" + ch.slack.URL, "MATIH_PAGERDUTY_ROUTING_KEY=" + chaosPagerDutyKey}
+	f := newFleet(t, c, notifyBin, env, "--address", hostPort, "--stop-timeout", "1s", "--data-dir", "data",
+		"--routing", routing, "--pagerduty-url", ch.pd.Server.URL, "--log-level", "warn")
+	f.start(2)
+	return f, ch
+}
+
+// deliveries lists every NotificationDeliveryWorkflow, waiting (a bounded time)
+// until none is open.
+func deliveries(c client.Client, within time.Duration) (pages []*workflowservice.ListWorkflowExecutionsResponse, open int) {
+	deadline := time.Now().Add(within)
+	for {
+		pages = nil
+		open = 0
+		var token []byte
+		for {
+			resp, err := c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+				Query: "WorkflowType = '" + contract.NotificationDeliveryWorkflow + "'", PageSize: 1000, NextPageToken: token})
+			if err != nil {
+				break
+			}
+			pages = append(pages, resp)
+			for _, e := range resp.GetExecutions() {
+				if e.GetStatus() == runningStatus {
+					open++
+				}
+			}
+			if token = resp.GetNextPageToken(); len(token) == 0 {
+				break
+			}
+		}
+		if (open == 0 && len(pages) > 0) || time.Now().After(deadline) {
+			return pages, open
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+// checkNotifications: every run's notifications were delivered after the faults,
+// each Slack message arrived once (a crash between a send and its heartbeat may
+// repeat one: at most one per notify worker killed), PagerDuty folded repeats into
+// one incident per dedup key, and no incident of a finished run is left open.
+func (r *chaosReport) checkNotifications(c client.Client, ch *notifyChannels, pipes []*chaosPipeline, notifyKills int) {
+	pages, open := deliveries(c, 5*time.Minute)
+	perRun := map[string]int{}
+	var failed []string
+	total, toSlack := 0, 0
+	for _, page := range pages {
+		for _, e := range page.GetExecutions() {
+			total++
+			id := e.GetExecution().GetWorkflowId()
+			perRun[id[:max(strings.Index(id, ".notify-"), 0)]]++
+			if e.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+				failed = append(failed, fmt.Sprintf("%s %s", id, e.GetStatus()))
+				continue
+			}
+			var res contract.NotificationResult
+			if err := c.GetWorkflow(context.Background(), id, e.GetExecution().GetRunId()).Get(context.Background(), &res); err == nil {
+				for _, d := range res.Delivered {
+					if d == "slack" {
+						toSlack++
+					}
+				}
+			}
+		}
+	}
+	missing := 0
+	for _, p := range pipes {
+		if p.run != nil && perRun[p.run.GetRunID()] == 0 {
+			missing++
+		}
+	}
+	r.add("every notification delivered", open == 0 && len(failed) == 0 && missing == 0 && total > 0,
+		fmt.Sprintf("%d delivery workflows, %d open, %d not completed, %d runs with none %s", total, open, len(failed), missing, strings.Join(failed, " ")))
+
+	texts := map[string]int{}
+	for _, m := range ch.slack.Messages() {
+		texts[fmt.Sprint(m["text"])]++
+	}
+	repeats, most := 0, 0
+	for _, n := range texts {
+		repeats += n - 1
+		most = max(most, n)
+	}
+	r.add("each Slack message once (a repeat per killed notify worker at most)", len(texts) == toSlack && repeats <= notifyKills && most <= 2,
+		fmt.Sprintf("%d messages, %d distinct, %d deliveries to Slack, %d repeats, %d notify workers killed, %d refused", len(ch.slack.Messages()), len(texts), toSlack, repeats, notifyKills, ch.slack.Attempts()-len(ch.slack.Messages())))
+
+	triggers := map[string]int{}
+	actions := 0
+	for _, ev := range ch.pd.Events() {
+		actions++
+		if ev.Action == "trigger" {
+			triggers[ev.DedupKey]++
+		}
+	}
+	var left []string
+	retriggered := 0
+	for key, n := range triggers {
+		retriggered += n - 1
+		if ch.pd.Incident(key) != "resolved" {
+			left = append(left, key)
+		}
+	}
+	sort.Strings(left)
+	r.add("PagerDuty: one incident per dedup key, none left open", len(left) == 0,
+		fmt.Sprintf("%d events, %d incidents, %d repeated triggers folded by dedup_key, %d left open %s", actions, len(triggers), retriggered, len(left), strings.Join(left, " ")))
+}
