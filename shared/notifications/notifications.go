@@ -21,6 +21,12 @@ import (
 // themselves, as they did.
 const ChangeByChild = "notify-by-child-workflow"
 
+// ChangeDetached is the workflow.GetVersion change id of starting deliveries on a
+// disconnected context. Before it, a run cancelled while a delivery was starting or
+// running cancelled that delivery with it (the child's context was the run's), so
+// the notification was lost; runs started before it keep doing so.
+const ChangeDetached = "notify-detached"
+
 // DeliveryTimeout is how long a notification may wait for worker-notify.
 const DeliveryTimeout = 7 * 24 * time.Hour
 
@@ -46,6 +52,9 @@ func (s *Sender) Send(ctx workflow.Context, activity string, payload any) {
 		return
 	}
 	s.sent++
+	if workflow.GetVersion(ctx, ChangeDetached, workflow.DefaultVersion, 1) == 1 {
+		ctx, _ = workflow.NewDisconnectedContext(ctx)
+	}
 	info := workflow.GetInfo(ctx)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:        fmt.Sprintf("%s.notify-%d", info.WorkflowExecution.RunID, s.sent),

@@ -2,11 +2,13 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/matih/ops/shared/contract"
 )
@@ -70,6 +72,14 @@ func (r *chaosReport) checkBackfill(c client.Client, bf client.WorkflowRun, size
 	detail := fmt.Sprintf("%d of %d partitions, %d rows, %d runs", res.PartitionsProcessed, size.partitions, res.TotalRows, res.Runs)
 	if err != nil {
 		detail += ", err " + oneLine(err.Error()) + "; " + stuckDetail(c, bf.GetID())
+		var app *temporal.ApplicationError
+		var failed contract.BackfillResult
+		if errors.As(err, &app) && app.Details(&failed) == nil {
+			detail += fmt.Sprintf("; %d done before it failed", failed.PartitionsProcessed)
+			for _, f := range failed.Failures {
+				detail += fmt.Sprintf("; %s failed after %d attempts: %s", f.Partition.Key, f.Attempts, oneLine(f.Error))
+			}
+		}
 	}
 	r.add("backfill completed", err == nil && res.Status == contract.StatusCompleted && res.PartitionsProcessed == size.partitions, detail)
 }

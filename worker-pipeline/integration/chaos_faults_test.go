@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -38,7 +39,11 @@ func newFleet(t *testing.T, c client.Client, pkg string, env []string, args ...s
 func (f *fleet) start(n int) {
 	for i := 0; i < n; i++ {
 		cwd, addr := f.t.TempDir(), testkit.FreeAddr(f.t)
-		p := testkit.StartIn(f.t, cwd, f.bin, append([]string{"--http-addr", addr}, f.args...), f.env, cwd)
+		logs := cwd
+		if dir := os.Getenv("MATIH_CHAOS_LOGS"); dir != "" {
+			logs = dir // kept after the run, for what the table cannot say
+		}
+		p := testkit.StartIn(f.t, cwd, f.bin, append([]string{"--http-addr", addr}, f.args...), f.env, logs)
 		p.WaitReady(f.t, addr, 60*time.Second)
 		testkit.PromoteReady(f.t, f.c, addr)
 		f.procs = append(f.procs, p)

@@ -84,6 +84,7 @@ func TestChaos(t *testing.T) {
 		"--airflow-url", afproxy.URL, "--airflow-poll", "200ms", "--log-level", "warn")
 	fleet.start(2)
 	notify, channels := startNotify(t, srv.Client, srv.HostPort)
+	con := startConsole(t, srv.HostPort)
 
 	ctx := context.Background()
 	bfCfg := contract.BackfillConfig{PipelineID: "orders-backfill", Source: contract.SourceConfig{Connection: "backfill-src", Table: "orders"},
@@ -107,6 +108,7 @@ func TestChaos(t *testing.T) {
 	rep.checkLate(srv.Client, pipes)
 	rep.checkHistories(t, srv.Client, append(ids(pipes), "backfill-chaos"))
 	rep.checkNotifications(srv.Client, channels, pipes, notify.kills)
+	rep.checkConsole(srv.Client, con, append(ids(pipes), "backfill-chaos"))
 
 	cat, closeCat, err := lakehouse.Open(ctx, lakehouse.Config{URI: catalogDB, Warehouse: "s3://lake/warehouse",
 		IOProps: objstore.Settings{Endpoint: s3.Endpoint}.IcebergProps()})
