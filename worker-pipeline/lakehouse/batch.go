@@ -131,7 +131,7 @@ func (w *PartitionWriter) OverwritePartitions(ctx context.Context, in BatchInput
 			res.Waited = waited
 			return res, nil
 		}
-		if !errors.Is(err, table.ErrCommitFailed) || attempt == commitAttempts {
+		if !isConflict(err) || attempt == commitAttempts {
 			return BatchResult{}, err
 		}
 		if tbl, err = w.Catalog.LoadTable(ctx, ident); err != nil {

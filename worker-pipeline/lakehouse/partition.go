@@ -213,7 +213,7 @@ func (w *PartitionWriter) MarkFailed(ctx context.Context, name, id, reason strin
 			return err
 		}
 		_, err = tx.Commit(ctx)
-		if err == nil || !errors.Is(err, table.ErrCommitFailed) || attempt == commitAttempts {
+		if err == nil || !isConflict(err) || attempt == commitAttempts {
 			return err
 		}
 	}
