@@ -60,7 +60,7 @@ func (s *Settings) RegisterFlags(fs *flag.FlagSet) {
 // Validate checks the endpoint is an http(s) URL and the attempts are in range.
 func (s Settings) Validate() error {
 	if s.MaxAttempts < 0 || s.MaxAttempts > 50 {
-		return fmt.Errorf("--s3-max-attempts: expected 1 to 50, got %d", s.MaxAttempts)
+		return fmt.Errorf("--s3-max-attempts: expected 1 to 50 (0: the default, %d), got %d", DefaultMaxAttempts, s.MaxAttempts)
 	}
 	if s.Endpoint == "" {
 		return nil

@@ -101,6 +101,7 @@ func TestIcebergContextCarriesTheSameRetryer(t *testing.T) {
 func TestS3SettingsAreCheckedByName(t *testing.T) {
 	_, err := Settings{}.Open(context.Background(), "--warehouse", "s3://lake/wh?region=x")
 	assert.ErrorContains(t, err, "--warehouse: an s3:// URL takes no settings (?region=x)")
-	assert.ErrorContains(t, Settings{MaxAttempts: 51}.Validate(), "--s3-max-attempts: expected 1 to 50, got 51")
+	assert.ErrorContains(t, Settings{MaxAttempts: 51}.Validate(), "--s3-max-attempts: expected 1 to 50 (0: the default, 10), got 51")
+	assert.ErrorContains(t, Settings{MaxAttempts: -1}.Validate(), "--s3-max-attempts: expected 1 to 50 (0: the default, 10), got -1")
 	assert.NoError(t, Settings{MaxAttempts: 3}.Validate())
 }
