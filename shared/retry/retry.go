@@ -83,10 +83,10 @@ var specs = map[string]spec{
 	contract.ActivityProcessPartition:  {contract.PipelineQueue, KindExtraction, time.Hour, heartbeatTimeout},
 	contract.ActivityDeleteStaging:     {contract.PipelineQueue, KindDefault, 10 * time.Minute, heartbeatTimeout},
 
-	contract.ActivityValidateMigration:      {contract.InfraQueue, KindDefault, 10 * time.Minute, 0},
+	contract.ActivityValidateMigration:      {contract.InfraQueue, KindDefault, 10 * time.Minute, heartbeatTimeout},
 	contract.ActivityCreateBackup:           {contract.InfraQueue, KindBackupRestore, time.Hour, heartbeatTimeout},
 	contract.ActivityApplyMigration:         {contract.InfraQueue, KindDefault, time.Hour, heartbeatTimeout},
-	contract.ActivityValidatePostMigration:  {contract.InfraQueue, KindDefault, 30 * time.Minute, 0},
+	contract.ActivityValidatePostMigration:  {contract.InfraQueue, KindDefault, 30 * time.Minute, heartbeatTimeout},
 	contract.ActivityRestoreBackup:          {contract.InfraQueue, KindBackupRestore, time.Hour, heartbeatTimeout},
 	contract.ActivityCompactIcebergTable:    {contract.InfraQueue, KindDefault, 2 * time.Hour, heartbeatTimeout},
 	contract.ActivityExpireIcebergSnapshots: {contract.InfraQueue, KindDefault, 30 * time.Minute, 0},

@@ -142,8 +142,8 @@ func setTimeouts(ctx context.Context, tx pgx.Tx, cfg contract.MigrationConfig) e
 }
 
 // classifyStatementErr turns a failed statement into a typed error naming it: syntax
-// errors are bad input, other SQL-level refusals are schema conflicts, and lock or
-// statement timeouts stay retryable.
+// errors are bad input, other SQL-level refusals are schema conflicts, and what a
+// later attempt may not meet (transientState) stays retryable.
 func classifyStatementErr(i int, tbl string, err error) error {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
@@ -155,10 +155,23 @@ func classifyStatementErr(i int, tbl string, err error) error {
 		return contract.Invalid(fmt.Sprintf("statements[%d]", i), "valid SQL: %s", pgErr.Message)
 	case pgErr.Code == "42501":
 		return &contract.PermissionDeniedError{System: "postgresql", Detail: detail}
-	case pgErr.Code == "55P03", pgErr.Code == "57014", pgErr.Code[:2] == "40", pgErr.Code[:2] == "08", pgErr.Code[:2] == "53":
+	case transientState(pgErr.Code):
 		return fmt.Errorf("%s", detail)
 	}
 	return &contract.SchemaConflictError{Table: tbl, Detail: detail}
+}
+
+// transientState tells the SQLSTATEs a later attempt may not meet: a lock not
+// granted, a statement cancelled, serialization failures and deadlocks (40), lost
+// connections (08), exhausted resources (53), and the server shutting down,
+// crashed or still starting (57P01, 57P02, 57P03) or ending an idle session (57P05).
+func transientState(code string) bool {
+	switch code {
+	case "55P03", "57014", "57P01", "57P02", "57P03", "57P05":
+		return true
+	}
+	class := code[:min(len(code), 2)]
+	return class == "40" || class == "08" || class == "53"
 }
 
 // execOne runs one declared statement through the extended protocol (Parse, Bind,

@@ -20,6 +20,8 @@ func (b *Backend) PostValidate(ctx context.Context, cfg contract.MigrationConfig
 		return pv, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	stop := b.keepAlive(ctx) // checksums and assertions scan the whole table
+	defer stop()
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return pv, fmt.Errorf("begin post-validation: %w", err)

@@ -27,6 +27,8 @@ func (b *Backend) Validate(ctx context.Context, cfg contract.MigrationConfig) er
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	stop := b.keepAlive(ctx) // the dry run runs every statement, however long
+	defer stop()
 
 	tbl, err := mustTable(ctx, conn, cfg.Table)
 	if err != nil {
