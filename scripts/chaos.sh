@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Load and faults against real processes: pipelines (clean and low-quality) and a
-# backfill on two pipeline worker processes, while workers are killed with SIGKILL,
-# the Temporal server (a dev server on a file) is killed and restarted, Airflow
+# Load and faults against real processes: pipelines (clean and low-quality, from
+# SQLite and PostgreSQL sources) and a backfill on two pipeline worker processes,
+# two schema migrations on two infra worker processes, while workers are killed with
+# SIGKILL, the Temporal server (a dev server on a file) is killed and restarted,
+# PostgreSQL (the local cluster of scripts/postgres.sh) is stopped for 10 s, Airflow
 # answers 500 and 429, and the object store refuses requests; approvals come twice,
 # late, racing a cancel and malformed. Prints a table of checks at the end.
 #
@@ -19,6 +21,9 @@ case "${1:-}" in
   *) die "unknown option '$1' (expected --short or nothing)" ;;
 esac
 ensure_temporal_cli
+# The run stops and starts this cluster, so it is always the local one.
+MATIH_TEST_PG_DSN=$("$ROOT/scripts/postgres.sh" dsn) || die "PostgreSQL could not be started"
+export MATIH_TEST_PG_DSN
 mkdir -p "$DATA"
 report="$DATA/chaos-$mode.md"
 rm -f "$report"

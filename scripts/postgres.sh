@@ -5,6 +5,7 @@
 #   scripts/postgres.sh up     start (and install/create) PostgreSQL, then print the DSN
 #   scripts/postgres.sh dsn    same as up, but print only the DSN (for tests)
 #   scripts/postgres.sh status say whether it answers
+#   scripts/postgres.sh stop   stop the cluster (fast shutdown: open sessions are ended)
 set -euo pipefail
 
 PG_USER=${MATIH_PG_USER:-matih}
@@ -48,6 +49,15 @@ start_pg() {
   exit 1
 }
 
+stop_pg() {
+  local cluster
+  cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')
+  [ -n "$cluster" ] || { log "no cluster to stop"; return 0; }
+  log "stopping cluster $cluster"
+  # shellcheck disable=SC2086
+  pg_ctlcluster --skip-systemctl-redirect $cluster stop -m fast >&2 || pg_ctlcluster $cluster stop -m fast >&2
+}
+
 ensure_role() {
   as_postgres "psql -X -q -At -c \"SELECT 1 FROM pg_roles WHERE rolname='${PG_USER}'\"" | grep -q 1 && return 0
   log "creating role ${PG_USER}"
@@ -63,8 +73,10 @@ case "${1:-up}" in
     echo "$DSN" ;;
   status)
     if pg_isready -h 127.0.0.1 -p "$PG_PORT"; then exit 0; else exit 1; fi ;;
+  stop)
+    stop_pg ;;
   -h|--help|help)
     awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0" ;;
   *)
-    log "unknown command '$1' (expected up, dsn or status)"; exit 2 ;;
+    log "unknown command '$1' (expected up, dsn, status or stop)"; exit 2 ;;
 esac

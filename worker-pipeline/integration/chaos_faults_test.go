@@ -63,12 +63,22 @@ func (f *fleet) killOne(pause time.Duration) int {
 	return pid
 }
 
+// chaosRig is what a chaos run's faults act on.
+type chaosRig struct {
+	srv                     *testkit.DurableDevServer
+	pipeline, notify, infra *fleet
+	channels                *notifyChannels
+	airflow, s3             *testkit.FaultProxy
+	pg                      *pgOutage
+}
+
 // runFaults injects faults while the load runs, for size.faultsFor: a worker
-// killed every size.killEvery (every third kill in the notify fleet), Airflow
-// answering 500 and then 429, the object store refusing every request, Slack and
-// PagerDuty refusing a few requests, and one restart of the Temporal server. It
-// returns what it did, in order.
-func runFaults(t *testing.T, size chaosSize, srv *testkit.DurableDevServer, f, notify *fleet, ch *notifyChannels, af, s3 *testkit.FaultProxy) []string {
+// killed every size.killEvery (every third kill in the notify fleet), an infra
+// worker killed twice a minute while migrations run, Airflow answering 500 and then
+// 429, the object store refusing every request, Slack and PagerDuty refusing a few
+// requests, and once each a restart of the Temporal server and PostgreSQL stopped
+// for 10 s. It returns what it did, in order.
+func runFaults(t *testing.T, size chaosSize, rig *chaosRig) []string {
 	t.Helper()
 	type fault struct {
 		at   time.Duration // into each minute of the run
@@ -76,30 +86,34 @@ func runFaults(t *testing.T, size chaosSize, srv *testkit.DurableDevServer, f, n
 		do   func()
 		once bool
 	}
+	af, s3 := rig.airflow, rig.s3
 	schedule := []fault{
 		{at: 5 * time.Second, name: "Airflow answers 500 for 8 s", do: func() { af.Fail(http.StatusInternalServerError, 8*time.Second) }},
 		{at: 20 * time.Second, name: "object store refuses requests for 10 s", do: func() { s3.Fail(http.StatusServiceUnavailable, 10*time.Second) }},
 		{at: 34 * time.Second, name: "Airflow answers 429 for 8 s", do: func() { af.Fail(http.StatusTooManyRequests, 8*time.Second) }},
-		{at: 45 * time.Second, name: "Temporal server killed and restarted after 3 s", do: func() { srv.Restart(3 * time.Second) }, once: true},
-		{at: 12 * time.Second, name: "Slack answers 429 and PagerDuty 500 to the next 5 requests", do: ch.refuseSome},
+		{at: 45 * time.Second, name: "Temporal server killed and restarted after 3 s", do: func() { rig.srv.Restart(3 * time.Second) }, once: true},
+		{at: 12 * time.Second, name: "Slack answers 429 and PagerDuty 500 to the next 5 requests", do: rig.channels.refuseSome},
+		{at: 17 * time.Second, name: "a worker-infra killed", do: func() { rig.infra.killOne(2 * time.Second) }},
+		{at: 26 * time.Second, name: "PostgreSQL stopped for 10 s", do: func() { rig.pg.stopFor(10 * time.Second) }, once: true},
+		{at: 31 * time.Second, name: "a worker-infra killed", do: func() { rig.infra.killOne(2 * time.Second) }},
 	}
 	var log []string
 	began := time.Now()
 	nextKill := began.Add(size.killEvery)
-	fired, kills := map[string]int{}, 0
+	fired, kills := map[int]int{}, 0
 	for time.Since(began) < size.faultsFor {
 		minute, into := int(time.Since(began)/time.Minute), time.Since(began)%time.Minute
-		for _, fl := range schedule {
-			if into >= fl.at && fired[fl.name] <= minute && !(fl.once && fired[fl.name] > 0) {
-				fired[fl.name] = minute + 1
+		for i, fl := range schedule {
+			if into >= fl.at && fired[i] <= minute && !(fl.once && fired[i] > 0) {
+				fired[i] = minute + 1
 				fl.do()
 				log = append(log, fmt.Sprintf("%s at %s", fl.name, time.Since(began).Round(time.Second)))
 			}
 		}
 		if time.Now().After(nextKill) {
-			victims := f
+			victims := rig.pipeline
 			if kills++; kills%3 == 0 {
-				victims = notify
+				victims = rig.notify
 			}
 			pid := victims.killOne(2 * time.Second)
 			log = append(log, fmt.Sprintf("%s %d killed at %s", victims.name, pid, time.Since(began).Round(time.Second)))

@@ -46,7 +46,7 @@ func (r *chaosReport) add(check string, ok bool, detail string) {
 // print logs the table, writes it where MATIH_CHAOS_REPORT says, and fails the test
 // on any failed check.
 func (r *chaosReport) print(t *testing.T, size chaosSize, took time.Duration) {
-	head := fmt.Sprintf("chaos %s: %d pipelines, a backfill of %d partitions, faults for %s, %s in all\n\n| check | result | detail |\n|---|---|---|\n",
+	head := fmt.Sprintf("chaos %s: %d pipelines, a backfill of %d partitions, two migrations, faults for %s, %s in all\n\n| check | result | detail |\n|---|---|---|\n",
 		os.Getenv("MATIH_CHAOS"), size.pipelines, size.partitions, size.faultsFor, took.Round(time.Second))
 	table := head + strings.Join(r.lines, "\n") + "\n"
 	t.Log("\n" + table)
@@ -171,7 +171,14 @@ func (r *chaosReport) checkTables(t *testing.T, cat catalog.Catalog, pipes []*ch
 			wrong = append(wrong, fmt.Sprintf("%s (%s): a partial load of %d rows", p.table, out, len(got)))
 		}
 	}
-	r.add("each table equals its source by key, none doubled", len(wrong) == 0, fmt.Sprintf("%d rows in %d tables %s", rows, len(pipes), strings.Join(wrong, "; ")))
+	fromPG := 0
+	for _, p := range pipes {
+		if p.srcTable != "" {
+			fromPG++
+		}
+	}
+	r.add("each table equals its source by key, none doubled", len(wrong) == 0,
+		fmt.Sprintf("%d rows in %d tables (%d from PostgreSQL) %s", rows, len(pipes), fromPG, strings.Join(wrong, "; ")))
 }
 
 // orderIDs is every order_id in a table, sorted; none when it does not exist.

@@ -47,6 +47,7 @@ func chaosSizeFromEnv(t *testing.T) chaosSize {
 // chaosPipeline is one pipeline of the load and what it must end as.
 type chaosPipeline struct {
 	id, table, conn string
+	srcTable        string // the source table, when not "orders"
 	keys            []int64
 	lowQuality      bool
 	decision        string // "approve", "reject" or "race" (a cancel racing an approval)
@@ -54,11 +55,14 @@ type chaosPipeline struct {
 	got             string // the status it ended with, once checkPipelines waited for it
 }
 
-// TestChaos runs pipelines, clean and low-quality, and a backfill on two worker
-// processes while workers are killed, the Temporal server restarts, Airflow and the
-// object store fail for a while, and approvals come twice, late, racing a cancel or
-// malformed. Then every workflow must have closed as expected, with no
-// non-determinism, and every table must hold exactly its source's keys.
+// TestChaos runs pipelines, clean and low-quality, from SQLite and PostgreSQL
+// sources, and a backfill on two pipeline worker processes, and two schema
+// migrations on two infra worker processes, while workers are killed, the Temporal
+// server restarts, PostgreSQL stops, Airflow and the object store fail for a while,
+// and approvals come twice, late, racing a cancel or malformed. Then every workflow
+// must have closed as expected, with no non-determinism, every table must hold
+// exactly its source's keys, and each migrated table must be migrated once or be
+// as it was.
 func TestChaos(t *testing.T) {
 	size := chaosSizeFromEnv(t)
 	began := time.Now()
@@ -72,6 +76,8 @@ func TestChaos(t *testing.T) {
 	afproxy := testkit.StartFaultProxy(t, af.URL)
 
 	pipes, conns := chaosPipelines(t, size.pipelines)
+	migs, migConns := chaosMigrations(t)
+	pg := newPGOutage(t)
 	bfDB := filepath.Join(t.TempDir(), "backfill.db")
 	require.NoError(t, demo.CreateOrders(context.Background(), bfDB, demo.OrdersSpec{Rows: size.partitions * 20, Days: size.partitions, Seed: 3,
 		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}))
@@ -79,11 +85,13 @@ func TestChaos(t *testing.T) {
 	connsFile := testkit.ConnectionsFile(t, t.TempDir(), conns...)
 	catalogDB := filepath.Join(t.TempDir(), "catalog.db")
 	env := append(s3.Env(), "MATIH_S3_ENDPOINT="+s3proxy.URL, "MATIH_AIRFLOW_USERNAME="+af.User, "MATIH_AIRFLOW_PASSWORD="+af.Password)
-	fleet := newFleet(t, srv.Client, workerBin, env, "--address", srv.HostPort, "--stop-timeout", "1s", "--connections", connsFile,
+	rig := &chaosRig{srv: srv, airflow: afproxy, s3: s3proxy, pg: pg}
+	rig.pipeline = newFleet(t, srv.Client, workerBin, env, "--address", srv.HostPort, "--stop-timeout", "1s", "--connections", connsFile,
 		"--data-dir", "data", "--staging-url", stagingURL, "--catalog-uri", catalogDB, "--warehouse", "s3://lake/warehouse",
 		"--airflow-url", afproxy.URL, "--airflow-poll", "200ms", "--log-level", "warn")
-	fleet.start(2)
-	notify, channels := startNotify(t, srv.Client, srv.HostPort)
+	rig.pipeline.start(2)
+	rig.infra = startInfra(t, srv.Client, srv.HostPort, testkit.ConnectionsFile(t, t.TempDir(), migConns...), nil)
+	rig.notify, rig.channels = startNotify(t, srv.Client, srv.HostPort)
 	con := startConsole(t, srv.HostPort)
 
 	ctx := context.Background()
@@ -94,21 +102,27 @@ func TestChaos(t *testing.T) {
 		WorkflowExecutionTimeout: 15 * time.Minute}, contract.DataBackfillWorkflow, bfCfg)
 	require.NoError(t, err)
 	// The pipelines arrive over most of the fault window, so that every fault meets
-	// runs at every step.
+	// runs at every step; the migrations start so that their dry runs and applies
+	// meet the infra worker kills and the PostgreSQL stop.
 	started := startStaggered(srv.Client, pipes, size.faultsFor*3/4)
+	migrated := startMigrations(srv.Client, migs, 14*time.Second)
 	deciders := decide(srv.Client, pipes)
-	faults := runFaults(t, size, srv, fleet, notify, channels, afproxy, s3proxy)
+	faults := runFaults(t, size, rig)
 	require.NoError(t, <-started)
+	require.NoError(t, <-migrated)
+	pg.wait()
 
 	rep := &chaosReport{}
 	rep.add("faults injected", len(faults) > 0, strings.Join(faults, "; "))
 	rep.checkPipelines(pipes)
 	rep.checkBackfill(srv.Client, bf, size)
+	rep.checkMigrations(t, srv.Client, migs)
 	<-deciders
 	rep.checkLate(srv.Client, pipes)
-	rep.checkHistories(t, srv.Client, append(ids(pipes), "backfill-chaos"))
-	rep.checkNotifications(srv.Client, channels, pipes, notify.kills)
-	rep.checkConsole(srv.Client, con, append(ids(pipes), "backfill-chaos"))
+	all := append(append(ids(pipes), "backfill-chaos"), migrationIDs(migs)...)
+	rep.checkHistories(t, srv.Client, all)
+	rep.checkNotifications(srv.Client, rig.channels, pipes, rig.notify.kills, mayStayOpen(migs))
+	rep.checkConsole(srv.Client, con, all)
 
 	cat, closeCat, err := lakehouse.Open(ctx, lakehouse.Config{URI: catalogDB, Warehouse: "s3://lake/warehouse",
 		IOProps: objstore.Settings{Endpoint: s3.Endpoint}.IcebergProps()})
@@ -134,10 +148,12 @@ func TestChaos(t *testing.T) {
 }
 
 // chaosPipelines makes n sources, every fourth with nulls below the quality bar,
-// and decides how each low-quality run is answered.
+// and decides how each low-quality run is answered. Every fifth source is a table
+// of one PostgreSQL database (the connection chaos-pg), the others SQLite files.
 func chaosPipelines(t *testing.T, n int) ([]*chaosPipeline, []connections.Connection) {
 	var pipes []*chaosPipeline
-	var conns []connections.Connection
+	pgDSN := testkit.PostgresDB(t)
+	conns := []connections.Connection{testkit.PostgresConn("chaos-pg", pgDSN)}
 	low := 0
 	for i := 0; i < n; i++ {
 		nulls := 0.0
@@ -147,9 +163,14 @@ func chaosPipelines(t *testing.T, n int) ([]*chaosPipeline, []connections.Connec
 			p.decision = []string{"approve", "reject", "race", "approve"}[low%4]
 			low++
 		}
-		db, _ := source(t, 800+i*10, nulls)
-		p.keys = sourceKeys(t, db)
-		conns = append(conns, testkit.SQLiteConn(p.conn, db))
+		if i%5 == 2 {
+			p.conn, p.srcTable = "chaos-pg", fmt.Sprintf("orders_%03d", i)
+			p.keys = pgSource(t, pgDSN, p.srcTable, 800+i*10, p.lowQuality)
+		} else {
+			db, _ := source(t, 800+i*10, nulls)
+			p.keys = sourceKeys(t, db)
+			conns = append(conns, testkit.SQLiteConn(p.conn, db))
+		}
 		pipes = append(pipes, p)
 	}
 	return pipes, conns
@@ -164,6 +185,9 @@ func startStaggered(c client.Client, pipes []*chaosPipeline, spread time.Duratio
 		for _, p := range pipes {
 			cfg := cfgFor(p.conn, p.table)
 			cfg.TransformDAG = "enrich"
+			if p.srcTable != "" {
+				cfg.Source.Table = p.srcTable
+			}
 			var err error
 			for try := 0; try < 100; try++ {
 				p.run, err = c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: p.id, TaskQueue: contract.PipelineQueue,
