@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/matih/ops/shared/connections"
 )
 
 // RequestTimeout bounds one request's Temporal calls; the approval update, which
@@ -30,6 +32,10 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Now names new workflows; nil is time.Now.
 	Now func() time.Time
+	// Connections, the workers' connections file, refuses a start naming a
+	// connection it lacks (400, the field named) before anything starts; nil leaves
+	// that to the worker, which fails the run at its first step.
+	Connections *connections.Registry
 }
 
 // Server is the Pipeline Service API as an http.Handler.

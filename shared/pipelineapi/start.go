@@ -107,6 +107,9 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request, c Caller, build b
 // the start succeeded.
 func (s *Server) startOnce(w http.ResponseWriter, r *http.Request, c Caller, build builder, body []byte) *startAnswer {
 	req, reason, err := build(r, body, s.opts.Now())
+	if err == nil {
+		err = s.opts.Connections.RequireKnown(req.Input)
+	}
 	rec := recordOf(r)
 	rec.reason = reason
 	if err != nil {

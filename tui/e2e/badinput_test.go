@@ -349,36 +349,3 @@ func (s *sweep) runSignals(t *testing.T) {
 		assertNamed(t, err.Error(), "workflow not found for ID: www")
 	})
 }
-
-// runUnknownConnection starts a pipeline naming a connection no worker defines.
-// Only the worker knows its connections, so the start is taken; the run then fails
-// in its first step, without a retry, naming the field and the connections there
-// are, and stages or loads nothing.
-func (s *sweep) runUnknownConnection(t *testing.T) {
-	dir := t.TempDir()
-	cfg := strings.NewReplacer("demo_orders_dirty", "warehouse_prod", "pipeline_id: sweep", "pipeline_id: sweep-unknown-connection",
-		"demo.sweep", "demo.sweep_unknown_connection").Replace(goodPipeline)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "p.yaml"), []byte(cfg), 0o600))
-	cmd := exec.Command(s.matih, append(s.conn(filepath.Join(dir, "audit.log")), "start", "pipeline", "-f", "p.yaml")...)
-	cmd.Dir = dir
-	code, out, errOut := exitCode(t, cmd)
-	require.Equal(t, 0, code, errOut)
-	id := strings.TrimSpace(out)
-	s.allowed[id] = true
-
-	var doc status.Document
-	require.Eventually(t, func() bool {
-		var err error
-		doc, err = status.Build(context.Background(), s.srv.Client, id, "")
-		return err == nil && doc.Status == status.WorkflowFailed
-	}, 30*time.Second, 200*time.Millisecond, "the run fails at once")
-	assertNamed(t, doc.Failure, "source.connection", `"warehouse_prod"`, "demo_orders_dirty")
-	require.NotEmpty(t, doc.Activities)
-	assert.Equal(t, contract.ActivityExtractData, doc.Activities[0].Name)
-	assert.EqualValues(t, 1, doc.Activities[0].Attempts, "a ValidationError is not retried")
-	require.NoError(t, filepath.WalkDir(s.dataDir, func(path string, _ os.DirEntry, err error) error {
-		assert.NotContains(t, path, "unknown_connection", "staged or loaded for the refused run")
-		assert.NotContains(t, path, "sweep-unknown-connection", "staged or loaded for the refused run")
-		return err
-	}))
-}

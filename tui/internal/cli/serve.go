@@ -32,7 +32,7 @@ const (
 )
 
 type serveFlags struct {
-	listen, tokens, pipelines, tlsCert, tlsKey string
+	listen, tokens, pipelines, tlsCert, tlsKey, connections string
 }
 
 const serveLong = `Serve the Pipeline Service HTTP API (JSON, under /v1):
@@ -70,6 +70,7 @@ func (a *App) serveCmd() *cobra.Command {
 	fl.StringVar(&f.pipelines, "pipelines", "", "directory of pipeline definition files (as for matih start pipeline -f) execute may start")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM), with --tls-key")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "private key (PEM) of --tls-cert")
+	connectionsFlag(fl, &f.connections)
 	return cmd
 }
 
@@ -122,7 +123,7 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 	return nil
 }
 
-// serveOptions reads --tokens and --pipelines and refuses a tokenless server on a
+// serveOptions reads --tokens, --pipelines and --connections and refuses a tokenless server on a
 // non-loopback address: without tokens anyone who reaches it could read everything.
 func (a *App) serveOptions(f serveFlags) (pipelineapi.Options, error) {
 	opts := pipelineapi.Options{ReadOnly: a.ReadOnly, Auditor: apiAudit{log: &audit.Log{Path: a.AuditPath}},
@@ -144,6 +145,9 @@ func (a *App) serveOptions(f serveFlags) (pipelineapi.Options, error) {
 			return opts, err
 		}
 		opts.Pipelines = dir
+	}
+	if opts.Connections, err = loadConnections(f.connections); err != nil {
+		return opts, err
 	}
 	return opts, nil
 }

@@ -19,7 +19,7 @@ import (
 )
 
 func (a *App) startCmd() *cobra.Command {
-	var file string
+	var file, conns string
 	cmd := &cobra.Command{Use: "start pipeline|backfill|migration|maintenance -f config.yaml", Short: "validate a config and start the workflow; prints its id",
 		ValidArgs: []string{"pipeline", "backfill", "migration", "maintenance"},
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -40,6 +40,13 @@ func (a *App) startCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			known, err := loadConnections(conns)
+			if err != nil {
+				return err
+			}
+			if err := known.RequireKnown(req.Input); err != nil {
+				return usagef("%s: %v", file, err)
+			}
 			err = a.act(cmd.Context(), "start "+args[0], req.WorkflowID, file, func(s data.Source) error {
 				_, err := s.Start(cmd.Context(), req)
 				return err
@@ -54,6 +61,7 @@ func (a *App) startCmd() *cobra.Command {
 			return nil
 		}}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "config file, YAML or JSON (required)")
+	connectionsFlag(cmd.Flags(), &conns)
 	return cmd
 }
 
