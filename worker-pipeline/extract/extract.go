@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/matih/ops/shared/connections"
 	"github.com/matih/ops/shared/contract"
@@ -105,7 +103,7 @@ func (e *Extractor) Extract(ctx context.Context, in contract.ExtractInput, resum
 	if err := e.clearAfter(ctx, dir, len(resume.Files)); err != nil {
 		return contract.ExtractionResult{}, err
 	}
-	p, err := e.stream(ctx, db, in.Source.Kind, withOffset(in.Source.Kind, q, resume.Rows), schema, dir, resume, beat)
+	p, err := e.stream(ctx, db, in.Source.Kind, withOffset(in.Source.Kind, textTimes(in.Source.Kind, q, schema), resume.Rows), schema, dir, resume, beat)
 	if err != nil {
 		return contract.ExtractionResult{}, err
 	}
@@ -175,7 +173,6 @@ func (e *Extractor) stream(ctx context.Context, db *sql.DB, kind, q string, sche
 	}
 	defer rows.Close()
 	s := e.newSink(ctx, schema, dir, p, beat)
-	defer s.bld.Release()
 	vals := make([]any, len(schema.Fields()))
 	ptrs := make([]any, len(vals))
 	for i := range vals {
@@ -183,89 +180,14 @@ func (e *Extractor) stream(ctx context.Context, db *sql.DB, kind, q string, sche
 	}
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			s.w.Abort()
-			return s.p, fmt.Errorf("read row %d: %w", s.row(), err)
+			return s.abort(fmt.Errorf("read row %d: %w", s.row(), err))
 		}
 		if err := s.add(vals); err != nil {
-			s.w.Abort()
-			return s.p, err
+			return s.abort(err)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		s.w.Abort()
-		return s.p, fmt.Errorf("read %s source: %w", kind, err)
+		return s.abort(fmt.Errorf("read %s source: %w", kind, err))
 	}
-	if err := s.flush(); err != nil {
-		s.w.Abort()
-		return s.p, err
-	}
-	_, err = s.w.Close()
-	return s.p, err
-}
-
-// sink batches rows into record batches and hands them to the staging writer,
-// tracking the resume point (complete files only).
-type sink struct {
-	ctx       context.Context
-	schema    *arrow.Schema
-	w         *staging.Writer
-	bld       *array.RecordBuilder
-	batchRows int64
-	inBatch   int64
-	pending   int64 // rows written but not yet in a complete file
-	p         Progress
-	beat      func(Progress)
-}
-
-func (e *Extractor) newSink(ctx context.Context, schema *arrow.Schema, dir string, p Progress, beat func(Progress)) *sink {
-	rowsPerFile, batchRows := e.RowsPerFile, int64(e.BatchRows)
-	if rowsPerFile <= 0 {
-		rowsPerFile = DefaultRowsPerFile
-	}
-	if batchRows <= 0 {
-		batchRows = DefaultBatchRows
-	}
-	s := &sink{ctx: ctx, schema: schema, w: e.Store.NewWriter(ctx, dir, schema, rowsPerFile, len(p.Files)),
-		bld: array.NewRecordBuilder(memory.DefaultAllocator, schema), batchRows: batchRows, p: p, beat: beat}
-	s.w.OnFileDone = func(path string, n int64) error {
-		s.p.Files = append(s.p.Files, path)
-		s.p.Rows += n
-		s.pending -= n
-		return nil
-	}
-	return s
-}
-
-// row is the 1-based number of the row being read, for error messages.
-func (s *sink) row() int64 { return s.p.Rows + s.pending + 1 }
-
-func (s *sink) add(vals []any) error {
-	for i, v := range vals {
-		if err := appendValue(s.bld.Field(i), v); err != nil {
-			return contract.Invalid("source", "column %q row %d: %v", s.schema.Field(i).Name, s.row(), err)
-		}
-	}
-	s.inBatch++
-	s.pending++
-	if s.inBatch >= min(s.batchRows, s.w.Room()) {
-		s.inBatch = 0
-		return s.flush()
-	}
-	return nil
-}
-
-// flush writes the batch built so far and heartbeats the resume point.
-func (s *sink) flush() error {
-	rec := s.bld.NewRecordBatch()
-	defer rec.Release()
-	if rec.NumRows() == 0 {
-		return nil
-	}
-	if err := s.w.Write(rec); err != nil {
-		return err
-	}
-	if s.beat != nil {
-		s.beat(s.p)
-	}
-	return s.ctx.Err()
+	return s.close()
 }
