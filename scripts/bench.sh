@@ -3,7 +3,10 @@
 # baseline measured in the same run; none is a pass/fail timing test.
 #
 #   scripts/bench.sh            every benchmark
-#   scripts/bench.sh extract    only the extraction benchmark
+#   scripts/bench.sh extract    extraction of a 1M-row SQLite table to staged Parquet,
+#                               vs a raw arrow-go Parquet write of the same rows
+#   scripts/bench.sh load       the load of those rows into an Iceberg table, vs the same
+#                               raw write
 #   scripts/bench.sh backfill   DataBackfillWorkflow vs the seed's loop vs the no-op
 #                               ceiling (1,000 partitions, about 15 minutes;
 #                               MATIH_BENCH_PARTITIONS=200 for a quick look)
@@ -23,6 +26,9 @@
 #                               matih ls vs temporal workflow list over 10,000 workflows
 #   scripts/bench.sh approval   approval round trip, from the update to the next activity
 #                               starting on the real worker (p50/p99), and the worker's RSS
+#   scripts/bench.sh workers    each worker's resident memory, idle and at its peak,
+#                               under the load and faults of scripts/chaos.sh --short
+#                               (about 3 minutes)
 #   scripts/bench.sh report     print the table again from the last outputs
 #
 # Every run keeps its output in .data/bench/NAME.txt and ends with one table of the
@@ -49,6 +55,17 @@ keep() {
 run_extract() {
   say "==> extraction of a 1M-row SQLite table to Parquet (rows/s, peak heap)"
   keep extract go test ./worker-pipeline/extract -run '^$' -bench 'Extract1M|ExtractAgainstRawParquet' -benchtime 1x
+}
+
+run_load() {
+  say "==> load of 1M staged rows into an Iceberg table (rows/s) vs a raw Parquet write of them"
+  keep load go test ./worker-pipeline/lakehouse -run '^$' -bench 'LoadAgainstRawParquet' -benchtime 1x
+}
+
+run_workers() {
+  say "==> each worker's resident memory, idle and under scripts/chaos.sh --short"
+  MATIH_CHAOS_BENCH="$OUT/workers.txt" "$ROOT/scripts/chaos.sh" --short ||
+    say "chaos --short failed (its log says why); what it measured is still in the table"
 }
 
 run_backfill() {
@@ -91,8 +108,10 @@ case "${1:-all}" in
   backfill-commits) run_backfill_commits ;;
   backfill-scale) run_backfill_scale ;;
   extract) run_extract ;;
+  load) run_load ;;
+  workers) run_workers ;;
   backfill) run_backfill ;;
-  all) run_extract; run_approval; run_api; run_console; run_backfill; run_backfill_commits; run_backfill_scale ;;
-  *) die "unknown benchmark '$1' (expected extract, approval, api, console, backfill, backfill-commits, backfill-scale or report)" ;;
+  all) run_extract; run_load; run_approval; run_api; run_console; run_backfill; run_backfill_commits; run_backfill_scale; run_workers ;;
+  *) die "unknown benchmark '$1' (expected extract, load, workers, approval, api, console, backfill, backfill-commits, backfill-scale or report)" ;;
 esac
 report

@@ -22,9 +22,17 @@ approval to next activity started, p99 (ms)|BenchmarkApprovalRoundTrip:start-p99
 approval p50 / the update'"'"'s own acknowledgement p50|BenchmarkApprovalRoundTrip:start/ack|
 extraction rows/s / raw arrow-go Parquet write of the same rows|BenchmarkExtractAgainstRawParquet:extract/raw|>= 0.5
 extraction of 1M rows (rows/s)|BenchmarkExtractAgainstRawParquet:extract-rows/s|
+Iceberg load rows/s / raw arrow-go Parquet write of the same rows|BenchmarkLoadAgainstRawParquet:load/raw|>= 0.5
+Iceberg load of 1M rows (rows/s)|BenchmarkLoadAgainstRawParquet:load-rows/s|
 worker-pipeline RSS idle (MiB)|BenchmarkApprovalRoundTrip:worker-idle-MiB|
 worker-pipeline peak RSS, approvals load (MiB)|BenchmarkApprovalRoundTrip:worker-peak-MiB|
-worker-pipeline peak RSS, backfill at scale (MiB)|BenchmarkBackfillScale:worker_peak_MiB|'
+worker-pipeline peak RSS, backfill at scale (MiB)|BenchmarkBackfillScale:worker_peak_MiB|
+worker-pipeline RSS idle, chaos --short (MiB)|BenchmarkChaosWorkers:pipeline-idle-MiB|
+worker-pipeline peak RSS under chaos --short (MiB)|BenchmarkChaosWorkers:pipeline-peak-MiB|
+worker-notify RSS idle (MiB)|BenchmarkChaosWorkers:notify-idle-MiB|
+worker-notify peak RSS under chaos --short (MiB)|BenchmarkChaosWorkers:notify-peak-MiB|
+worker-infra RSS idle (MiB)|BenchmarkChaosWorkers:infra-idle-MiB|
+worker-infra peak RSS under chaos --short (MiB)|BenchmarkChaosWorkers:infra-peak-MiB|'
 
 # report prints the table from the outputs kept in $OUT, and the machine they ran on.
 report() {

@@ -13,9 +13,18 @@ import (
 // everything else.
 func Resident(t testing.TB, pid int) (now, peak int64) {
 	t.Helper()
+	now, peak, err := ReadResident(pid)
+	if err != nil {
+		t.Fatalf("testkit: %v", err)
+	}
+	return now, peak
+}
+
+// ReadResident is Resident for callers that carry on when the process is gone.
+func ReadResident(pid int) (now, peak int64, err error) {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		t.Fatalf("testkit: memory of process %d: %v", pid, err)
+		return 0, 0, fmt.Errorf("memory of process %d: %w", pid, err)
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
 		f := strings.Fields(line)
@@ -24,7 +33,7 @@ func Resident(t testing.TB, pid int) (now, peak int64) {
 		}
 		kb, err := strconv.ParseInt(f[1], 10, 64)
 		if err != nil {
-			t.Fatalf("testkit: /proc/%d/status %s: %v", pid, f[0], err)
+			return 0, 0, fmt.Errorf("/proc/%d/status %s: %w", pid, f[0], err)
 		}
 		if f[0] == "VmRSS:" {
 			now = kb << 10
@@ -32,5 +41,5 @@ func Resident(t testing.TB, pid int) (now, peak int64) {
 			peak = kb << 10
 		}
 	}
-	return now, peak
+	return now, peak, nil
 }

@@ -29,6 +29,10 @@ type fleet struct {
 	args  []string
 	procs []*testkit.Process
 	kills int
+	// idle is the largest resident memory of a first process just after it was
+	// ready, before the load; peak the largest high-water mark any process
+	// reached, read before it was killed and at the end.
+	idle, peak int64
 }
 
 // newFleet builds the worker command pkg; its processes run with env and args.
@@ -47,6 +51,22 @@ func (f *fleet) start(n int) {
 		p.WaitReady(f.t, addr, 60*time.Second)
 		testkit.PromoteReady(f.t, f.c, addr)
 		f.procs = append(f.procs, p)
+		if now, _, err := testkit.ReadResident(p.Pid()); err == nil && f.kills == 0 {
+			f.idle = max(f.idle, now)
+		}
+	}
+}
+
+// notePeaks takes the high-water mark of every process still running.
+func (f *fleet) notePeaks() {
+	for _, p := range f.procs {
+		f.notePeak(p)
+	}
+}
+
+func (f *fleet) notePeak(p *testkit.Process) {
+	if _, peak, err := testkit.ReadResident(p.Pid()); err == nil {
+		f.peak = max(f.peak, peak)
 	}
 }
 
@@ -55,6 +75,7 @@ func (f *fleet) killOne(pause time.Duration) int {
 	k := rand.IntN(len(f.procs))
 	victim := f.procs[k]
 	pid := victim.Pid()
+	f.notePeak(victim)
 	victim.Kill()
 	f.kills++
 	f.procs = append(f.procs[:k], f.procs[k+1:]...)

@@ -43,6 +43,30 @@ func (r *chaosReport) add(check string, ok bool, detail string) {
 	r.lines = append(r.lines, fmt.Sprintf("| %s | %s | %s |", check, mark, detail))
 }
 
+// measure adds a figure the run measured, which has no pass or fail.
+func (r *chaosReport) measure(what, detail string) {
+	r.lines = append(r.lines, fmt.Sprintf("| %s | measured | %s |", what, detail))
+}
+
+// memory adds each worker's resident memory, idle and at its peak under the run,
+// and writes them as benchmark figures where MATIH_CHAOS_BENCH says, for the
+// table scripts/bench.sh prints.
+func (r *chaosReport) memory(t *testing.T, fleets ...*fleet) {
+	line := "BenchmarkChaosWorkers\t1\t0 ns/op"
+	for _, f := range fleets {
+		f.notePeaks()
+		idle, peak := float64(f.idle)/(1<<20), float64(f.peak)/(1<<20)
+		r.measure(f.name+" resident memory", fmt.Sprintf("idle %.0f MiB, peak %.0f MiB under the run (the largest of its processes)", idle, peak))
+		short := strings.TrimPrefix(f.name, "worker-")
+		line += fmt.Sprintf("\t%.1f %s-idle-MiB\t%.1f %s-peak-MiB", idle, short, peak, short)
+	}
+	if path := os.Getenv("MATIH_CHAOS_BENCH"); path != "" {
+		if err := os.WriteFile(path, []byte(line+"\n"), 0o644); err != nil {
+			t.Errorf("write the memory figures: %v", err)
+		}
+	}
+}
+
 // print logs the table, writes it where MATIH_CHAOS_REPORT says, and fails the test
 // on any failed check.
 func (r *chaosReport) print(t *testing.T, size chaosSize, took time.Duration) {

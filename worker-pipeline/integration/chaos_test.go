@@ -144,6 +144,7 @@ func TestChaos(t *testing.T) {
 	}
 	rep.add("each DAG run triggered once", af.Triggers >= completed && af.Triggers <= completed+raced,
 		fmt.Sprintf("%d triggers for %d completed runs (and %d cancelled in a race)", af.Triggers, completed, raced))
+	rep.memory(t, rig.pipeline, rig.notify, rig.infra)
 	rep.print(t, size, time.Since(began))
 }
 
