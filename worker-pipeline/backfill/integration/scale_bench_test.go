@@ -91,17 +91,25 @@ type doneMark struct {
 	done int
 }
 
-// when is the first time at least n partitions were finished (start for n = 0).
+// when is the moment n partitions were finished, interpolated between the two
+// samples around it (start for n = 0): a tenth of a small backfill can finish
+// between two samples, which would make its rate 0 or infinite.
 func (m *doneMarks) when(start time.Time, n int) time.Time {
 	if n <= 0 {
 		return start
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	prev := doneMark{at: start}
 	for _, s := range m.samples {
 		if s.done >= n {
-			return s.at
+			if s.done == prev.done {
+				return s.at
+			}
+			frac := float64(n-prev.done) / float64(s.done-prev.done)
+			return prev.at.Add(time.Duration(frac * float64(s.at.Sub(prev.at))))
 		}
+		prev = s
 	}
 	return time.Now()
 }
