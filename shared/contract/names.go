@@ -59,6 +59,11 @@ const (
 	SignalResume   = "resume"
 	QueryStatus    = "status"
 	QueryProgress  = "progress"
+	// SignalDeliveryWaiter asks a NotificationDeliveryWorkflow to signal back
+	// SignalDeliveryDone, to the workflow id it carries, once it has delivered: a
+	// run's next notification waits for its previous one.
+	SignalDeliveryWaiter = "delivery-waiter"
+	SignalDeliveryDone   = "delivery-done"
 )
 
 // Custom search attributes, registered by scripts/dev.sh.

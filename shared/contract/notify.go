@@ -66,7 +66,13 @@ type NotificationResult struct {
 type NotificationRequest struct {
 	Activity string          `json:"activity"`
 	Payload  json.RawMessage `json:"payload"`
+	// After is the delivery workflow of the run's previous notification, which this
+	// one waits for, so that a PagerDuty resolve never overtakes its trigger.
+	After string `json:"after,omitempty"`
 }
+
+// maxWorkflowID is the Temporal server's default limit on a workflow id's length.
+const maxWorkflowID = 1000
 
 // MaxNotificationPayload bounds a notification's payload.
 const MaxNotificationPayload = 256 << 10
@@ -85,6 +91,9 @@ func (r NotificationRequest) Validate() error {
 	var obj map[string]any
 	if json.Unmarshal(r.Payload, &obj) != nil || obj == nil {
 		return Invalid("payload", "a JSON object")
+	}
+	if len(r.After) > maxWorkflowID {
+		return Invalid("after", "a workflow id of at most %d characters, got %d", maxWorkflowID, len(r.After))
 	}
 	return nil
 }

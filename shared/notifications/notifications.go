@@ -33,6 +33,7 @@ const DeliveryTimeout = 7 * 24 * time.Hour
 // Sender numbers a run's notifications and remembers those not yet started.
 type Sender struct {
 	sent    int
+	last    string // the delivery workflow id of the previous notification
 	pending []workflow.ChildWorkflowFuture
 }
 
@@ -44,7 +45,8 @@ func ByChild(ctx workflow.Context) bool {
 
 // Send starts the delivery of one notification and returns at once. Its id is the
 // run's id and the notification's number, so a replay starts nothing twice and
-// two runs of one workflow id never collide.
+// two runs of one workflow id never collide. It names the previous delivery, which
+// it waits for (see worker-notify/delivery).
 func (s *Sender) Send(ctx workflow.Context, activity string, payload any) {
 	raw, err := json.Marshal(payload)
 	if err != nil {
@@ -56,8 +58,9 @@ func (s *Sender) Send(ctx workflow.Context, activity string, payload any) {
 		ctx, _ = workflow.NewDisconnectedContext(ctx)
 	}
 	info := workflow.GetInfo(ctx)
+	id := fmt.Sprintf("%s.notify-%d", info.WorkflowExecution.RunID, s.sent)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:        fmt.Sprintf("%s.notify-%d", info.WorkflowExecution.RunID, s.sent),
+		WorkflowID:        id,
 		TaskQueue:         contract.NotifyQueue,
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		// Long enough for a notify worker that is down over a weekend; bounded, so
@@ -65,7 +68,8 @@ func (s *Sender) Send(ctx workflow.Context, activity string, payload any) {
 		WorkflowExecutionTimeout: DeliveryTimeout,
 	})
 	s.pending = append(s.pending, workflow.ExecuteChildWorkflow(cctx, contract.NotificationDeliveryWorkflow,
-		contract.NotificationRequest{Activity: activity, Payload: raw}))
+		contract.NotificationRequest{Activity: activity, Payload: raw, After: s.last}))
+	s.last = id
 }
 
 // Started waits until the server has started every delivery sent so far: all a

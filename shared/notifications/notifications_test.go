@@ -47,3 +47,34 @@ func TestACancelledRunDoesNotCancelItsDeliveries(t *testing.T) {
 	assert.False(t, runCancelled(t, 1), "the delivery goes on")
 	assert.True(t, runCancelled(t, workflow.DefaultVersion), "runs before the change cancelled it")
 }
+
+// TestEachDeliveryNamesThePreviousOne: the first of a run's notifications waits for
+// nothing, each later one for the delivery before it.
+func TestEachDeliveryNamesThePreviousOne(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(func(ctx workflow.Context) error {
+		var s Sender
+		for _, a := range []string{contract.ActivityNotifyQualityIssue, contract.ActivityNotifyFailure, contract.ActivityNotifyPipelineCompletion} {
+			s.Send(ctx, a, map[string]any{"workflow_id": "w"})
+		}
+		s.Started(ctx)
+		return nil
+	}, workflow.RegisterOptions{Name: "threeNotifications"})
+	got := map[string]string{} // delivery id: the one it waits for
+	env.RegisterWorkflowWithOptions(func(ctx workflow.Context, req contract.NotificationRequest) (contract.NotificationResult, error) {
+		got[workflow.GetInfo(ctx).WorkflowExecution.ID] = req.After
+		return contract.NotificationResult{}, nil
+	}, workflow.RegisterOptions{Name: contract.NotificationDeliveryWorkflow})
+	env.ExecuteWorkflow("threeNotifications")
+	require.NoError(t, env.GetWorkflowError())
+	require.Len(t, got, 3)
+	var run string
+	for id, after := range got {
+		if after == "" {
+			run = id[:len(id)-len(".notify-1")]
+		}
+	}
+	require.NotEmpty(t, run, "one delivery waits for nothing: %v", got)
+	assert.Equal(t, map[string]string{run + ".notify-1": "", run + ".notify-2": run + ".notify-1", run + ".notify-3": run + ".notify-2"}, got)
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
@@ -18,35 +19,67 @@ import (
 
 // TestRecordHistories runs the workflow's paths against a real dev server and writes
 // the histories the replay test and the replay gate check. Run it after changing the
-// workflow on purpose: MATIH_RECORD=1 go test ./delivery -run TestRecordHistories
+// workflow on purpose, into a new set beside the old ones:
+// MATIH_RECORD=ordered go test ./delivery -run TestRecordHistories
+// writes testdata/ordered/ (MATIH_RECORD=1 writes testdata/ itself, the first set).
 func TestRecordHistories(t *testing.T) {
-	if os.Getenv("MATIH_RECORD") == "" {
-		t.Skip("set MATIH_RECORD=1 to record histories into testdata/")
+	set := os.Getenv("MATIH_RECORD")
+	if set == "" {
+		t.Skip("set MATIH_RECORD to the name of a new set to record histories into testdata/")
+	}
+	dir := "testdata"
+	if set != "1" {
+		dir = filepath.Join(dir, set)
 	}
 	srv := testkit.StartDevServer(t)
 	w := worker.New(srv.Client, contract.NotifyQueue, worker.Options{})
 	Register(w)
-	w.RegisterActivityWithOptions(func(context.Context, contract.FailureNotification) (contract.NotificationResult, error) {
+	w.RegisterActivityWithOptions(func(_ context.Context, n contract.FailureNotification) (contract.NotificationResult, error) {
+		if n.Error == "slow" {
+			time.Sleep(2 * time.Second) // so the next delivery asks while this one is delivering
+		}
 		return contract.NotificationResult{Delivered: []string{"outbox", "slack"}}, nil
 	}, activity.RegisterOptions{Name: contract.ActivityNotifyFailure})
 	require.NoError(t, w.Start())
 	defer w.Stop()
-	payload, err := json.Marshal(contract.FailureNotification{NotificationHeader: contract.NotificationHeader{WorkflowID: "orders-1", PipelineID: "orders", Summary: "failed"}, Error: "boom"})
-	require.NoError(t, err)
-	for name, req := range map[string]contract.NotificationRequest{
-		"delivered": {Activity: contract.ActivityNotifyFailure, Payload: payload},
-		"invalid":   {Activity: "extract_data", Payload: payload},
-	} {
-		run, err := srv.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "record-" + name, TaskQueue: contract.NotifyQueue},
-			contract.NotificationDeliveryWorkflow, req)
+	payload := func(e string) json.RawMessage {
+		raw, err := json.Marshal(contract.FailureNotification{NotificationHeader: contract.NotificationHeader{WorkflowID: "orders-1", PipelineID: "orders", Summary: "failed"}, Error: e})
 		require.NoError(t, err)
-		_ = run.Get(context.Background(), nil)
-		path := filepath.Join("testdata", name+".json")
+		return raw
+	}
+	// In order: a chain of three deliveries of one run, the first slow, the third
+	// started after the second has closed.
+	steps := []struct {
+		name, id string
+		req      contract.NotificationRequest
+		wait     bool
+	}{
+		{"delivered", "record-delivered", contract.NotificationRequest{Activity: contract.ActivityNotifyFailure, Payload: payload("boom")}, true},
+		{"invalid", "record-invalid", contract.NotificationRequest{Activity: "extract_data", Payload: payload("boom")}, true},
+		{"releases-next", "record-chain.notify-1", contract.NotificationRequest{Activity: contract.ActivityNotifyFailure, Payload: payload("slow")}, false},
+		{"waits-for-previous", "record-chain.notify-2", contract.NotificationRequest{Activity: contract.ActivityNotifyFailure, Payload: payload("boom"), After: "record-chain.notify-1"}, true},
+		{"previous-closed", "record-chain.notify-3", contract.NotificationRequest{Activity: contract.ActivityNotifyFailure, Payload: payload("boom"), After: "record-chain.notify-2"}, true},
+	}
+	var runs []client.WorkflowRun
+	for _, s := range steps {
+		path := filepath.Join(dir, s.name+".json")
 		if _, err := os.Stat(path); err == nil {
 			t.Fatalf("%s exists: record a new set beside it instead of re-recording in place", path)
 		}
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		testkit.WriteHistory(t, srv.Client, run.GetID(), "", path)
+		run, err := srv.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: s.id, TaskQueue: contract.NotifyQueue},
+			contract.NotificationDeliveryWorkflow, s.req)
+		require.NoError(t, err)
+		runs = append(runs, run)
+		if s.wait {
+			_ = run.Get(context.Background(), nil)
+		} else {
+			time.Sleep(500 * time.Millisecond) // the slow delivery has started
+		}
+	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	for i, s := range steps {
+		_ = runs[i].Get(context.Background(), nil)
+		testkit.WriteHistory(t, srv.Client, runs[i].GetID(), "", filepath.Join(dir, s.name+".json"))
 	}
 }
 

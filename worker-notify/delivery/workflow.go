@@ -22,13 +22,22 @@ func Register(reg interface {
 
 // NotificationDeliveryWorkflow runs the request's notify activity with its retry
 // policy and returns what it delivered. The activity's own heartbeats keep a retry
-// from sending a channel twice.
+// from sending a channel twice. It first waits for the run's previous delivery
+// (req.After), and before it closes tells the next one it may go: a run's
+// notifications arrive in the order it sent them, however long one is retried.
 func NotificationDeliveryWorkflow(ctx workflow.Context, req contract.NotificationRequest) (contract.NotificationResult, error) {
 	if err := req.Validate(); err != nil {
 		return contract.NotificationResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeValidation, err)
 	}
+	ordered := workflow.GetVersion(ctx, ChangeOrdered, workflow.DefaultVersion, 1) == 1
+	if ordered && req.After != "" {
+		awaitPrevious(ctx, req.After)
+	}
 	var res contract.NotificationResult
 	actx := retry.WithActivityOptions(ctx, req.Activity)
 	err := workflow.ExecuteActivity(actx, req.Activity, req.Payload).Get(ctx, &res)
+	if ordered {
+		releaseWaiters(ctx)
+	}
 	return res, err
 }

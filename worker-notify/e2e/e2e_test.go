@@ -24,6 +24,7 @@ import (
 	"github.com/matih/ops/shared/testkit"
 	"github.com/matih/ops/shared/testkit/channelfakes"
 	"github.com/matih/ops/worker-notify/config"
+	"github.com/matih/ops/worker-notify/delivery"
 	"github.com/matih/ops/worker-notify/outbox"
 	"github.com/matih/ops/worker-notify/pagerduty"
 )
@@ -91,6 +92,7 @@ func setup(t *testing.T) *harness {
 	h.c = ds.Client
 	w := worker.New(h.c, contract.NotifyQueue, worker.Options{})
 	acts.Register(w)
+	delivery.Register(w)
 	w.RegisterWorkflowWithOptions(NotifyRun, workflow.RegisterOptions{Name: "NotifyRun"})
 	must(t, w.Start())
 	t.Cleanup(w.Stop)
