@@ -136,11 +136,18 @@ func (r *chaosReport) checkNotifications(c client.Client, ch *notifyChannels, pi
 		fmt.Sprintf("%d messages, %d distinct, %d deliveries to Slack, %d repeats, %d notify workers killed, %d refused", len(ch.slack.Messages()), len(texts), toSlack, repeats, notifyKills, ch.slack.Attempts()-len(ch.slack.Messages())))
 
 	triggers := map[string]int{}
-	actions := 0
+	resolvedFirst := map[string]bool{} // a resolve came before any trigger of the key
+	actions, overtaken := 0, 0         // overtaken: a trigger after such a resolve
 	for _, ev := range ch.pd.Events() {
 		actions++
-		if ev.Action == "trigger" {
+		switch {
+		case ev.Action == "trigger":
+			if resolvedFirst[ev.DedupKey] && triggers[ev.DedupKey] == 0 {
+				overtaken++
+			}
 			triggers[ev.DedupKey]++
+		case ev.Action == "resolve" && triggers[ev.DedupKey] == 0:
+			resolvedFirst[ev.DedupKey] = true
 		}
 	}
 	var left, kept []string
@@ -156,9 +163,9 @@ func (r *chaosReport) checkNotifications(c client.Client, ch *notifyChannels, pi
 		}
 	}
 	sort.Strings(left)
-	r.add("PagerDuty: one incident per dedup key, none left open", len(left) == 0,
-		fmt.Sprintf("%d events, %d incidents, %d repeated triggers folded by dedup_key, %d open as expected %s, %d left open %s",
-			actions, len(triggers), retriggered, len(kept), strings.Join(kept, " "), len(left), strings.Join(left, " ")))
+	r.add("PagerDuty: one incident per dedup key, each trigger before its resolve, none left open", len(left) == 0 && overtaken == 0,
+		fmt.Sprintf("%d events, %d incidents, %d repeated triggers folded by dedup_key, %d triggers after their resolve, %d open as expected %s, %d left open %s",
+			actions, len(triggers), retriggered, overtaken, len(kept), strings.Join(kept, " "), len(left), strings.Join(left, " ")))
 }
 
 // incidentWorkflow is the workflow id in a dedup key matih/<workflow id>/<kind>.
