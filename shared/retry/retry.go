@@ -89,7 +89,7 @@ var specs = map[string]spec{
 	contract.ActivityValidatePostMigration:  {contract.InfraQueue, KindDefault, 30 * time.Minute, heartbeatTimeout},
 	contract.ActivityRestoreBackup:          {contract.InfraQueue, KindBackupRestore, time.Hour, heartbeatTimeout},
 	contract.ActivityCompactIcebergTable:    {contract.InfraQueue, KindDefault, 2 * time.Hour, heartbeatTimeout},
-	contract.ActivityExpireIcebergSnapshots: {contract.InfraQueue, KindDefault, 30 * time.Minute, 0},
+	contract.ActivityExpireIcebergSnapshots: {contract.InfraQueue, KindDefault, 30 * time.Minute, heartbeatTimeout},
 
 	contract.ActivityNotifyQualityIssue:       {contract.NotifyQueue, KindNotification, 5 * time.Minute, heartbeatTimeout},
 	contract.ActivityNotifyPipelineCompletion: {contract.NotifyQueue, KindNotification, 5 * time.Minute, heartbeatTimeout},

@@ -53,10 +53,12 @@ func TestActivityOptionsFollowTheSeed(t *testing.T) {
 		assert.Equal(t, c.attempts, o.RetryPolicy.MaximumAttempts, c.activity)
 	}
 	assert.NotZero(t, ActivityOptions(contract.ActivityExtractData).HeartbeatTimeout, "long activities heartbeat")
-	// Every step of a migration runs its statements or scans the table, so a killed
-	// worker must be noticed in seconds, not at the start-to-close timeout.
+	// Every step of a migration or of table maintenance runs statements, scans or
+	// rewrites the table, so a killed worker must be noticed in seconds, not at the
+	// start-to-close timeout.
 	for _, a := range []string{contract.ActivityValidateMigration, contract.ActivityCreateBackup, contract.ActivityApplyMigration,
-		contract.ActivityValidatePostMigration, contract.ActivityRestoreBackup} {
+		contract.ActivityValidatePostMigration, contract.ActivityRestoreBackup, contract.ActivityCompactIcebergTable,
+		contract.ActivityExpireIcebergSnapshots} {
 		assert.Equal(t, heartbeatTimeout, ActivityOptions(a).HeartbeatTimeout, a)
 	}
 	// process_partition uses the seed backfill policy: 3 attempts, 30 s, 10 min, 2.0.

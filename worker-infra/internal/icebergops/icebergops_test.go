@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,6 +92,29 @@ func TestCompactionOfTwentySmallFiles(t *testing.T) {
 	assert.Equal(t, 20, exp.SnapshotsExpired, "21 snapshots, 1 kept")
 	n, _ = scanRows(t, cat)
 	assert.Equal(t, int64(1000), n)
+}
+
+// TestMaintenanceHeartbeatsWhileItRuns: the rewrite and the expiry commit each
+// heartbeat from a ticker while they run, not only between steps, so one longer than
+// the 30 s heartbeat timeout is not taken for a dead worker.
+func TestMaintenanceHeartbeatsWhileItRuns(t *testing.T) {
+	cat := newTable(t, 20, 50)
+	var mu sync.Mutex
+	beats := map[string]int{}
+	m := &Maintainer{Catalog: cat, KeepAlive: time.Millisecond, Heartbeat: func(_ context.Context, details ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		beats[fmt.Sprint(details...)]++
+	}}
+	_, err := m.Compact(context.Background(), contract.CompactionRequest{Table: "analytics.orders"})
+	require.NoError(t, err)
+	_, err = m.Expire(context.Background(), contract.ExpiryRequest{Table: "analytics.orders", RetainLast: 1, OlderThan: contract.Duration(time.Nanosecond)})
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.GreaterOrEqual(t, beats["compacting"], 3, "%v", beats)
+	assert.Positive(t, beats["expiring"], "%v", beats)
+	assert.Equal(t, 1, beats["committed"], "the steps still report themselves")
 }
 
 func migration() contract.MigrationConfig {

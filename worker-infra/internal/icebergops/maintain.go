@@ -10,13 +10,29 @@ import (
 	"github.com/apache/iceberg-go/table/compaction"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/keepalive"
 )
 
 // Maintainer compacts tables and expires old snapshots.
 type Maintainer struct {
 	Catalog catalog.Catalog
-	// Heartbeat is called between steps; nil means none.
+	// Heartbeat is called between steps, and every KeepAlive (default 5 s) while
+	// one runs: a rewrite of a large table or a commit takes longer than the
+	// activities' 30 s heartbeat timeout. nil means none.
 	Heartbeat func(ctx context.Context, details ...any)
+	KeepAlive time.Duration
+}
+
+// keepBeating heartbeats step every KeepAlive until the returned stop is called.
+func (m *Maintainer) keepBeating(ctx context.Context, step string) (stop func()) {
+	if m.Heartbeat == nil {
+		return func() {}
+	}
+	every := m.KeepAlive
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	return keepalive.Every(ctx, every, func() { m.Heartbeat(ctx, step) })
 }
 
 func (m *Maintainer) beat(ctx context.Context, step string) {
@@ -47,6 +63,7 @@ func fileStats(ctx context.Context, tbl *table.Table) (files int, bytes, rows in
 // and after.
 func (m *Maintainer) Compact(ctx context.Context, req contract.CompactionRequest) (contract.CompactionResult, error) {
 	res := contract.CompactionResult{Table: req.Table}
+	defer m.keepBeating(ctx, "compacting")()
 	tbl, _, err := loadTable(ctx, m.Catalog, "table", req.Table)
 	if err != nil {
 		return res, err
@@ -96,6 +113,7 @@ func (m *Maintainer) Compact(ctx context.Context, req contract.CompactionRequest
 // tagged snapshots (migration backups) are always kept.
 func (m *Maintainer) Expire(ctx context.Context, req contract.ExpiryRequest) (contract.CompactionResult, error) {
 	res := contract.CompactionResult{Table: req.Table}
+	defer m.keepBeating(ctx, "expiring")()
 	tbl, _, err := loadTable(ctx, m.Catalog, "table", req.Table)
 	if err != nil {
 		return res, err
