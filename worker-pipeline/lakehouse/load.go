@@ -51,32 +51,48 @@ func (l *Loader) Load(ctx context.Context, in contract.LoadInput) (contract.Load
 	if err != nil {
 		return res, err
 	}
-	tbl, err := l.tableFor(ctx, ident, sc)
-	if err != nil {
-		return res, err
-	}
-	if snap := FindKey(tbl, in.IdempotencyKey); snap != nil {
-		res.SnapshotID, res.AlreadyLoaded = snap.SnapshotID, true
-		res.Rows, _ = strconv.ParseInt(snap.Summary.Properties[PropRows], 10, 64)
-		return res, nil
-	}
-	rdr, err := l.Store.NewReader(ctx, files)
-	if err != nil {
-		return res, err
-	}
-	defer rdr.Release()
 	rows, err := l.Store.RowCounts(ctx, files)
 	if err != nil {
 		return res, err
 	}
-	props := iceberg.Properties{PropIdempotencyKey: in.IdempotencyKey, PropRows: strconv.FormatInt(rows, 10)}
+	// A commit that lost a race with another writer of the table (another run's
+	// load, a backfill, maintenance) is taken again on the table as it now is,
+	// after looking for this key once more: the other writer may have been an
+	// earlier attempt of this very load.
+	for attempt := 1; ; attempt++ {
+		tbl, err := l.tableFor(ctx, ident, sc)
+		if err != nil {
+			return res, err
+		}
+		if snap := FindKey(tbl, in.IdempotencyKey); snap != nil {
+			res.SnapshotID, res.AlreadyLoaded = snap.SnapshotID, true
+			res.Rows, _ = strconv.ParseInt(snap.Summary.Properties[PropRows], 10, 64)
+			return res, nil
+		}
+		id, err := l.append(ctx, tbl, files, in.IdempotencyKey, rows)
+		if err == nil {
+			res.Rows, res.SnapshotID = rows, id
+			return res, nil
+		}
+		if !isConflict(err) || attempt == commitAttempts {
+			return res, fmt.Errorf("append to %s: %w", in.Destination.Table, err)
+		}
+	}
+}
+
+// append commits files to tbl as one snapshot that records key and rows.
+func (l *Loader) append(ctx context.Context, tbl *table.Table, files []string, key string, rows int64) (int64, error) {
+	rdr, err := l.Store.NewReader(ctx, files)
+	if err != nil {
+		return 0, err
+	}
+	defer rdr.Release()
+	props := iceberg.Properties{PropIdempotencyKey: key, PropRows: strconv.FormatInt(rows, 10)}
 	next, err := tbl.Append(ctx, rdr, props)
 	if err != nil {
-		return res, fmt.Errorf("append to %s: %w", in.Destination.Table, err)
+		return 0, err
 	}
-	res.Rows = rows
-	res.SnapshotID = next.CurrentSnapshot().SnapshotID
-	return res, nil
+	return next.CurrentSnapshot().SnapshotID, nil
 }
 
 // FindKey returns the snapshot that recorded key, or nil.

@@ -3,6 +3,7 @@ package lakehouse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -89,6 +90,40 @@ func TestIncompatibleSchemaIsAConflict(t *testing.T) {
 	var sc *contract.SchemaConflictError
 	require.True(t, errors.As(err, &sc), "%v", err)
 	assert.Contains(t, sc.Detail, `"amount"`)
+}
+
+// TestConcurrentLoadsIntoOneTableAllLand: runs on several worker processes load
+// one table at once; each commit that loses the race is taken again on the new
+// table, so every load lands once, in one attempt of the activity.
+func TestConcurrentLoadsIntoOneTableAllLand(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	staged := stage(t, 200)
+	const loads = 6
+	errs := make(chan error, loads)
+	for i := 0; i < loads; i++ {
+		go func() {
+			// A catalog of its own, as another process would have.
+			cat, closeCat, err := Open(ctx, Config{URI: filepath.Join(dir, "catalog.db"), Warehouse: filepath.Join(dir, "warehouse")})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer closeCat()
+			_, err = (&Loader{Catalog: cat, Store: store}).Load(ctx, contract.LoadInput{InputPath: staged,
+				Destination: contract.DestinationConfig{Table: "analytics.shared"}, IdempotencyKey: fmt.Sprintf("run-%d", i)})
+			errs <- err
+		}()
+	}
+	for i := 0; i < loads; i++ {
+		require.NoError(t, <-errs)
+	}
+	cat, closeCat, err := Open(ctx, Config{URI: filepath.Join(dir, "catalog.db"), Warehouse: filepath.Join(dir, "warehouse")})
+	require.NoError(t, err)
+	defer closeCat()
+	n, err := CountRows(ctx, cat, "analytics.shared")
+	require.NoError(t, err)
+	assert.Equal(t, int64(loads*200), n, "each load once")
 }
 
 func TestBadCatalogConfig(t *testing.T) {
