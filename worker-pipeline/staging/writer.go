@@ -39,8 +39,8 @@ func (s *Store) NewWriter(ctx context.Context, prefix string, schema *arrow.Sche
 	return &Writer{ctx: ctx, store: s, prefix: prefix, schema: schema, rowsPerFile: rowsPerFile, next: first}
 }
 
-// Write appends one batch, which must not span a file boundary: callers size their
-// batches with Room.
+// Write appends one batch, which must not span a file boundary: callers cut their
+// batches at every rowsPerFile rows.
 func (w *Writer) Write(rec arrow.RecordBatch) error {
 	if w.cur == nil {
 		if err := w.open(); err != nil {
@@ -56,9 +56,6 @@ func (w *Writer) Write(rec arrow.RecordBatch) error {
 	}
 	return nil
 }
-
-// Room is how many rows the current file still takes.
-func (w *Writer) Room() int64 { return w.rowsPerFile - w.curRows }
 
 // Close finishes the last file and returns every file this writer completed.
 func (w *Writer) Close() ([]string, error) {
