@@ -67,12 +67,15 @@ func (s *stack) runs(t testing.TB, id string) map[string]int64 {
 // TestSixtyDailyPartitions backfills 60 days through the worker binary: each
 // partition of the Iceberg table equals its source; rerunning 5 of them changes no
 // total; a small history limit makes it continue as new, no run over the limit.
+// One partition per task keeps the history's growth independent of the machine's
+// pace: auto-sized batches on a fast machine fit 60 days in one run.
 func TestSixtyDailyPartitions(t *testing.T) {
 	s := newStack(t)
 	s.startWorker(t)
 	src := s.source(t, 60, 100)
 	cfg := backfillConfig(src, "demo.orders_daily")
 	cfg.HistoryLimit = 100
+	cfg.PartitionsPerTask = 1
 
 	res := s.run(t, "backfill-sixty", cfg)
 	assert.Equal(t, contract.StatusCompleted, res.Status)
