@@ -7,7 +7,6 @@ package notifications
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -58,7 +57,7 @@ func (s *Sender) Send(ctx workflow.Context, activity string, payload any) {
 		ctx, _ = workflow.NewDisconnectedContext(ctx)
 	}
 	info := workflow.GetInfo(ctx)
-	id := fmt.Sprintf("%s.notify-%d", info.WorkflowExecution.RunID, s.sent)
+	id := contract.DeliveryWorkflowID(info.WorkflowExecution.RunID, s.sent)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:        id,
 		TaskQueue:         contract.NotifyQueue,

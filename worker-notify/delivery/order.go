@@ -1,7 +1,6 @@
 package delivery
 
 import (
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -23,7 +22,7 @@ const RecheckPrevious = time.Hour
 // signal back, and an ask the server refuses means prev has closed already or never
 // started. A prev that is not a delivery's id is not waited for.
 func awaitPrevious(ctx workflow.Context, prev string) {
-	if !isDeliveryID(prev) {
+	if !contract.IsDeliveryWorkflowID(prev) {
 		workflow.GetLogger(ctx).Warn("not waiting: after is not a delivery's id", "after", prev)
 		return
 	}
@@ -57,7 +56,7 @@ func releaseWaiters(ctx workflow.Context) {
 		if !asks.ReceiveAsync(&waiter) {
 			return
 		}
-		if told[waiter] || !isDeliveryID(waiter) {
+		if told[waiter] || !contract.IsDeliveryWorkflowID(waiter) {
 			continue
 		}
 		told[waiter] = true
@@ -65,25 +64,4 @@ func releaseWaiters(ctx workflow.Context) {
 			workflow.GetLogger(ctx).Warn("the next delivery did not hear this one is done", "waiter", waiter, "error", err)
 		}
 	}
-}
-
-// isDeliveryID tells whether id has the form of a delivery's workflow id,
-// <run id>.notify-<n>. Only such workflows are asked or told anything. (What is
-// checked must come from the history, not from this workflow's own id, which a
-// replay of a recorded history does not know.)
-func isDeliveryID(id string) bool {
-	i := strings.LastIndex(id, ".notify-")
-	if i <= 0 || len(id) > 1000 {
-		return false
-	}
-	n := id[i+len(".notify-"):]
-	if n == "" {
-		return false
-	}
-	for _, c := range n {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
