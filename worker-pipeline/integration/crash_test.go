@@ -21,7 +21,9 @@ func TestWorkerKilledDuringLoad(t *testing.T) {
 	}
 	s := newStack(t)
 	first := s.startWorker(t, nil, "--rows-per-file", "50000")
-	db, want := s.source(t, 400_000, 0)
+	// A million rows keep the load running for most of a second at 1.5M rows/s,
+	// so the 20 ms poll below sees it in flight on a fast machine too.
+	db, want := s.source(t, 1_000_000, 0)
 	cfg := cfgFor(db, "analytics.crash")
 	cfg.QualityChecks = nil
 	run := s.start(t, "pipeline-crash", cfg)
