@@ -18,6 +18,11 @@ const ChangeOrdered = "delivery-after-previous"
 // refuses the ask, so it holds the next delivery up at most this long.
 const RecheckPrevious = time.Hour
 
+// ChangeWaitCancelled is the change id of a cancelled delivery ending its wait.
+// Before it, a delivery cancelled while it waited found its timer cancelled at
+// once and asked again in every workflow task, until its predecessor closed.
+const ChangeWaitCancelled = "delivery-wait-cancelled"
+
 // awaitPrevious waits until the delivery named prev has delivered: it asks prev to
 // signal back, and an ask the server refuses means prev has closed already or never
 // started. A prev that is not a delivery's id is not waited for.
@@ -41,6 +46,9 @@ func awaitPrevious(ctx workflow.Context, prev string) {
 		cancel()
 		if heard {
 			return
+		}
+		if ctx.Err() != nil && workflow.GetVersion(ctx, ChangeWaitCancelled, workflow.DefaultVersion, 1) == 1 {
+			return // cancelled: the activity is not run, and the waiters are still released
 		}
 	}
 }

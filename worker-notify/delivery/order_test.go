@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/matih/ops/shared/contract"
@@ -108,4 +109,20 @@ func TestAnAfterThatIsNoDeliveryIsNotWaitedFor(t *testing.T) {
 	e.ExecuteWorkflow(contract.NotificationDeliveryWorkflow, request(t, "pipeline-orders-1"))
 	require.NoError(t, e.GetWorkflowError())
 	assert.Len(t, ran, 1, "delivered without asking a workflow that is not a delivery")
+}
+
+// A delivery cancelled while it waits stops asking: it delivers nothing, still
+// releases the deliveries that asked it, and ends cancelled.
+func TestACancelledDeliveryStopsWaiting(t *testing.T) {
+	var ran []time.Time
+	e := ordered(t, &ran)
+	e.OnSignalExternalWorkflow(mock.Anything, prev, "", contract.SignalDeliveryWaiter, self).Return(nil).Once()
+	e.OnSignalExternalWorkflow(mock.Anything, next, "", contract.SignalDeliveryDone, nil).Return(nil).Once()
+	e.RegisterDelayedCallback(func() { e.SignalWorkflow(contract.SignalDeliveryWaiter, next) }, time.Minute)
+	e.RegisterDelayedCallback(e.CancelWorkflow, 2*time.Minute)
+	e.ExecuteWorkflow(contract.NotificationDeliveryWorkflow, request(t, prev))
+	var canceled *temporal.CanceledError
+	require.ErrorAs(t, e.GetWorkflowError(), &canceled)
+	assert.Empty(t, ran, "nothing delivered")
+	e.AssertExpectations(t) // one ask, not one per workflow task
 }

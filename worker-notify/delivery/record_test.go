@@ -48,17 +48,21 @@ func TestRecordHistories(t *testing.T) {
 		return raw
 	}
 	// In order: a chain of three deliveries of one run, the first slow, the third
-	// started after the second has closed.
+	// started after the second has closed; then a delivery cancelled while it waits
+	// for a slow predecessor.
 	steps := []struct {
 		name, id string
 		req      contract.NotificationRequest
 		wait     bool
+		cancel   bool // cancelled while it waits, then waited for
 	}{
-		{"delivered", "record-delivered", contract.NotificationRequest{Activity: contract.ActivityNotifyFailure, Payload: payload("boom")}, true},
-		{"invalid", "record-invalid", contract.NotificationRequest{Activity: "extract_data", Payload: payload("boom")}, true},
-		{"releases-next", "record-chain.notify-1", contract.NotificationRequest{Activity: contract.ActivityNotifyFailure, Payload: payload("slow")}, false},
-		{"waits-for-previous", "record-chain.notify-2", contract.NotificationRequest{Activity: contract.ActivityNotifyFailure, Payload: payload("boom"), After: "record-chain.notify-1"}, true},
-		{"previous-closed", "record-chain.notify-3", contract.NotificationRequest{Activity: contract.ActivityNotifyFailure, Payload: payload("boom"), After: "record-chain.notify-2"}, true},
+		{"delivered", "record-delivered", contract.NotificationRequest{Activity: contract.ActivityNotifyFailure, Payload: payload("boom")}, true, false},
+		{"invalid", "record-invalid", contract.NotificationRequest{Activity: "extract_data", Payload: payload("boom")}, true, false},
+		{"releases-next", "record-chain.notify-1", contract.NotificationRequest{Activity: contract.ActivityNotifyFailure, Payload: payload("slow")}, false, false},
+		{"waits-for-previous", "record-chain.notify-2", contract.NotificationRequest{Activity: contract.ActivityNotifyFailure, Payload: payload("boom"), After: "record-chain.notify-1"}, true, false},
+		{"previous-closed", "record-chain.notify-3", contract.NotificationRequest{Activity: contract.ActivityNotifyFailure, Payload: payload("boom"), After: "record-chain.notify-2"}, true, false},
+		{"held-by-slow", "record-hold.notify-1", contract.NotificationRequest{Activity: contract.ActivityNotifyFailure, Payload: payload("slow")}, false, false},
+		{"cancelled-while-waiting", "record-hold.notify-2", contract.NotificationRequest{Activity: contract.ActivityNotifyFailure, Payload: payload("boom"), After: "record-hold.notify-1"}, false, true},
 	}
 	var runs []client.WorkflowRun
 	for _, s := range steps {
@@ -70,9 +74,14 @@ func TestRecordHistories(t *testing.T) {
 			contract.NotificationDeliveryWorkflow, s.req)
 		require.NoError(t, err)
 		runs = append(runs, run)
-		if s.wait {
+		switch {
+		case s.wait:
 			_ = run.Get(context.Background(), nil)
-		} else {
+		case s.cancel:
+			time.Sleep(500 * time.Millisecond) // it has asked and waits
+			require.NoError(t, srv.Client.CancelWorkflow(context.Background(), s.id, ""))
+			_ = run.Get(context.Background(), nil)
+		default:
 			time.Sleep(500 * time.Millisecond) // the slow delivery has started
 		}
 	}
