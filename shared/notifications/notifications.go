@@ -26,14 +26,22 @@ const ChangeByChild = "notify-by-child-workflow"
 // the notification was lost; runs started before it keep doing so.
 const ChangeDetached = "notify-detached"
 
+// ChangeStartAfterPrevious is the change id of a delivery being started only once
+// the previous one has. The server answers a signal to a workflow that has not
+// started yet as it does one to a closed workflow, so a delivery started first
+// would take its predecessor for done and could, say, resolve a page before it
+// was triggered. Runs started before it start deliveries without waiting.
+const ChangeStartAfterPrevious = "notify-start-after-previous"
+
 // DeliveryTimeout is how long a notification may wait for worker-notify.
 const DeliveryTimeout = 7 * 24 * time.Hour
 
 // Sender numbers a run's notifications and remembers those not yet started.
 type Sender struct {
-	sent    int
-	last    string // the delivery workflow id of the previous notification
-	pending []workflow.ChildWorkflowFuture
+	sent      int
+	last      string          // the delivery workflow id of the previous notification
+	lastStart workflow.Future // set when the server has started it
+	pending   []workflow.ChildWorkflowFuture
 }
 
 // ByChild tells whether this run delivers through child workflows. Every call in
@@ -53,6 +61,7 @@ func (s *Sender) Send(ctx workflow.Context, activity string, payload any) {
 		return
 	}
 	s.sent++
+	s.awaitLastStarted(ctx)
 	if workflow.GetVersion(ctx, ChangeDetached, workflow.DefaultVersion, 1) == 1 {
 		ctx, _ = workflow.NewDisconnectedContext(ctx)
 	}
@@ -66,9 +75,25 @@ func (s *Sender) Send(ctx workflow.Context, activity string, payload any) {
 		// an environment without one does not collect deliveries for ever.
 		WorkflowExecutionTimeout: DeliveryTimeout,
 	})
-	s.pending = append(s.pending, workflow.ExecuteChildWorkflow(cctx, contract.NotificationDeliveryWorkflow,
-		contract.NotificationRequest{Activity: activity, Payload: raw, After: s.last}))
-	s.last = id
+	f := workflow.ExecuteChildWorkflow(cctx, contract.NotificationDeliveryWorkflow,
+		contract.NotificationRequest{Activity: activity, Payload: raw, After: s.last})
+	s.pending = append(s.pending, f)
+	s.last, s.lastStart = id, f.GetChildWorkflowExecution()
+}
+
+// awaitLastStarted waits, from ChangeStartAfterPrevious on, until the server has
+// started the previous delivery, which is mostly so already. It needs the server,
+// not worker-notify. A previous delivery that failed to start is not waited for.
+func (s *Sender) awaitLastStarted(ctx workflow.Context) {
+	if s.lastStart == nil || s.lastStart.IsReady() {
+		return
+	}
+	if workflow.GetVersion(ctx, ChangeStartAfterPrevious, workflow.DefaultVersion, 1) != 1 {
+		return
+	}
+	if err := s.lastStart.Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("previous notification delivery did not start", "delivery", s.last, "error", err)
+	}
 }
 
 // Started waits until the server has started every delivery sent so far: all a

@@ -102,7 +102,7 @@ func TestRecordHistories(t *testing.T) {
 // recordSet is the folder new recordings go to. Fixtures are never re-recorded in
 // place: a workflow change that needs new histories records a new set beside the
 // old ones, which keep proving that runs started before the change still replay.
-const recordSet = "testdata/notify-detached"
+const recordSet = "testdata/start-after-previous"
 
 func writeHistory(t *testing.T, c client.Client, id string) {
 	require.NoError(t, os.MkdirAll(recordSet, 0o755))
