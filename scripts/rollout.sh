@@ -13,8 +13,10 @@
 #       5. make it current
 #   scripts/rollout.sh drain WORKER BUILD [--timeout DURATION]
 #       wait until BUILD (no longer current) reports drained, then stop its processes
-#   scripts/rollout.sh rollback WORKER [--to BUILD]
-#       make the previously current build (or BUILD) current again, restarting it if stopped
+#   scripts/rollout.sh rollback WORKER [--to BUILD] [--force]
+#       make the previously current build (or BUILD) current again, restarting it if stopped,
+#       once it replays the open runs that would move to it (AutoUpgrade, unversioned);
+#       --force skips that gate
 #   scripts/rollout.sh status [WORKER ...]
 #       current and ramping builds, each version's drainage, and the local processes
 #   scripts/rollout.sh start|drain|rollback WORKER --k8s [--image IMAGE]
@@ -128,8 +130,19 @@ previous_build() {
   echo "$prev"
 }
 
-rollback() { # WORKER TO K8S
-  local w=$1 prev=$2 k8s=$3 current
+# rollback_gate WORKER BUILD CURRENT FORCE [CMD...] replays, with CMD (the build's
+# binary, or a kubectl exec into its pod), the namespace's open runs that would move
+# to BUILD. Only live runs: the committed fixtures may be newer than BUILD.
+rollback_gate() {
+  local w=$1 b=$2 current=$3 force=$4; shift 4
+  if [ "$force" = 1 ]; then say "$w: --force: no replay gate for $b"; return; fi
+  say "$w: replay gate for $b (the open runs that would continue on it)"
+  "$@" replay --live --build-id "$b" \
+    || die "$w: $b cannot continue open runs that move to whichever build is current (above); $current stays current and $b takes no new runs. Roll forward with a fixed build, or pass --force to roll back anyway (those runs then fail their workflow tasks until a build that replays them is current)"
+}
+
+rollback() { # WORKER TO K8S FORCE
+  local w=$1 prev=$2 k8s=$3 force=$4 current
   current=$(current_build "$w")
   [ -n "$current" ] || die "$w: no build is current; nothing to roll back"
   [ -n "$prev" ] || prev=$(previous_build "$w" "$current")
@@ -139,6 +152,7 @@ rollback() { # WORKER TO K8S
     kubectl -n "$K8S_NS" get "deployment/$w-$prev" >/dev/null \
       || die "$w: Deployment $w-$prev is gone; re-apply it with scripts/rollout.sh start $w --k8s --build-id $prev --image ITS_IMAGE"
     kubectl -n "$K8S_NS" rollout status "deployment/$w-$prev" --timeout=10m || die "$w: $w-$prev is not ready"
+    rollback_gate "$w" "$prev" "$current" "$force" kubectl -n "$K8S_NS" exec "deployment/$w-$prev" -- "/usr/local/bin/$w"
     set_current "$w" "$prev"
     return
   fi
@@ -146,6 +160,7 @@ rollback() { # WORKER TO K8S
   say "$w: rolling back from $current to $prev"
   start_build "$w" "$prev"
   wait_polling "$w" "$prev"
+  rollback_gate "$w" "$prev" "$current" "$force" "$(worker_bin "$w" "$prev")"
   set_current "$w" "$prev"
   say "$w: $current keeps the runs pinned to it; drain it with scripts/rollout.sh drain $w $current"
 }
@@ -210,7 +225,7 @@ drain_k8s() { # WORKER BUILD
 }
 
 main() {
-  local cmd=${1:-} w="" b="" pct="" watch=60 timeout=600 k8s=0 image="" to="" args=()
+  local cmd=${1:-} w="" b="" pct="" watch=60 timeout=600 k8s=0 image="" to="" force=0 args=()
   [ $# -gt 0 ] && shift
   while [ $# -gt 0 ]; do
     case $1 in
@@ -221,6 +236,7 @@ main() {
       --timeout) timeout=$(duration_s "${2:?--timeout needs a duration}"); shift ;;
       --to) to=${2:?--to needs a build ID}; shift ;;
       --k8s) k8s=1 ;;
+      --force) force=1 ;;
       --image) image=${2:?--image needs IMAGE:TAG}; shift ;;
       -h|--help) usage; exit 0 ;;
       -*) die "unknown option '$1' (see scripts/rollout.sh --help)" ;;
@@ -239,9 +255,9 @@ main() {
       w=${args[0]}; b=${args[1]}; known_worker "$w"; check_build_id "$b"
       if [ $k8s = 1 ]; then drain_k8s "$w" "$b"; else drain_local "$w" "$b" "$timeout"; fi ;;
     rollback)
-      [ ${#args[@]} -eq 1 ] || die "usage: scripts/rollout.sh rollback WORKER [--to BUILD]"
+      [ ${#args[@]} -eq 1 ] || die "usage: scripts/rollout.sh rollback WORKER [--to BUILD] [--force]"
       w=${args[0]}; known_worker "$w"; [ -z "$to" ] || check_build_id "$to"
-      rollback "$w" "$to" "$k8s" ;;
+      rollback "$w" "$to" "$k8s" "$force" ;;
     status)
       [ ${#args[@]} -gt 0 ] || args=("${WORKER_NAMES[@]}")
       for w in "${args[@]}"; do known_worker "$w"; status_one "$w"; done ;;

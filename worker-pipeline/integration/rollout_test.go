@@ -154,6 +154,7 @@ func rolloutScenario(t *testing.T, s *stack) {
 
 	out, ok = r.run(t, nil, "rollback", "worker-pipeline")
 	require.True(t, ok, out)
+	assert.Contains(t, out, "replay gate for build-a (the open runs that would continue on it)")
 	assert.Contains(t, out, "build-a is current")
 	back := s.start(t, "pipeline-rollout-back", cfgFor(clean, "analytics.rollout_back"))
 	require.NoError(t, back.Get(ctx, &res))
