@@ -71,9 +71,6 @@ type NotificationRequest struct {
 	After string `json:"after,omitempty"`
 }
 
-// maxWorkflowID is the Temporal server's default limit on a workflow id's length.
-const maxWorkflowID = 1000
-
 // MaxNotificationPayload bounds a notification's payload.
 const MaxNotificationPayload = 256 << 10
 
@@ -92,8 +89,8 @@ func (r NotificationRequest) Validate() error {
 	if json.Unmarshal(r.Payload, &obj) != nil || obj == nil {
 		return Invalid("payload", "a JSON object")
 	}
-	if len(r.After) > maxWorkflowID {
-		return Invalid("after", "a workflow id of at most %d characters, got %d", maxWorkflowID, len(r.After))
+	if len(r.After) > MaxWorkflowIDLength {
+		return Invalid("after", "a workflow id of at most %d characters, got %d", MaxWorkflowIDLength, len(r.After))
 	}
 	return nil
 }
