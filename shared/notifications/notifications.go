@@ -60,6 +60,7 @@ func (s *Sender) Send(ctx workflow.Context, activity string, payload any) {
 		workflow.GetLogger(ctx).Error("notification not sent: payload does not encode", "activity", activity, "error", err)
 		return
 	}
+	raw = fit(raw)
 	s.sent++
 	s.awaitLastStarted(ctx)
 	if workflow.GetVersion(ctx, ChangeDetached, workflow.DefaultVersion, 1) == 1 {
