@@ -5,13 +5,17 @@ package keepalive
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
-// Every calls fn every d until the returned stop is called or ctx ends.
+// Every calls fn every d until the returned stop is called or ctx ends. Once stop
+// has returned, fn is not running and is never called again, so a last heartbeat
+// recorded after it is not overwritten by an older one. stop may be called twice.
 func Every(ctx context.Context, d time.Duration, fn func()) (stop func()) {
-	done := make(chan struct{})
+	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(finished)
 		t := time.NewTicker(d)
 		defer t.Stop()
 		for {
@@ -21,9 +25,18 @@ func Every(ctx context.Context, d time.Duration, fn func()) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				select {
+				case <-done: // stop and a tick at once: stop wins
+					return
+				default:
+				}
 				fn()
 			}
 		}
 	}()
-	return func() { close(done) }
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(done) })
+		<-finished
+	}
 }

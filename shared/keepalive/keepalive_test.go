@@ -14,10 +14,27 @@ func TestEveryTicksUntilStopped(t *testing.T) {
 	stop := Every(context.Background(), time.Millisecond, func() { n.Add(1) })
 	assert.Eventually(t, func() bool { return n.Load() >= 3 }, 5*time.Second, time.Millisecond)
 	stop()
-	time.Sleep(20 * time.Millisecond) // let a tick in flight land
 	after := n.Load()
 	time.Sleep(20 * time.Millisecond)
-	assert.Equal(t, after, n.Load(), "no tick after stop")
+	assert.Equal(t, after, n.Load(), "no tick once stop has returned")
+	stop() // a second stop is harmless
+}
+
+func TestStopWaitsForATickInFlight(t *testing.T) {
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	var finished atomic.Bool
+	stop := Every(context.Background(), time.Millisecond, func() {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-release
+		finished.Store(true)
+	})
+	<-entered
+	go func() { time.Sleep(10 * time.Millisecond); close(release) }()
+	stop()
+	assert.True(t, finished.Load(), "stop returned while fn was still running")
 }
 
 func TestEveryEndsWithItsContext(t *testing.T) {
