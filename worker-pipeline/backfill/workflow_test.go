@@ -234,9 +234,12 @@ func TestPauseAndResume(t *testing.T) {
 	cfg.MaxParallel = 2
 	cfg.PartitionsPerTask = 1
 	var atPause, duringPause int
-	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(contract.SignalPause, contract.PauseSignal{RequestedBy: "ana", Reason: "source maintenance"})
-	}, time.Millisecond)
+	var once sync.Once // paused from the first batch, so no pace of this machine lets all 40 finish first
+	f.onBatch = func(contract.PartitionBatch) {
+		once.Do(func() {
+			env.SignalWorkflow(contract.SignalPause, contract.PauseSignal{RequestedBy: "ana", Reason: "source maintenance"})
+		})
+	}
 	env.RegisterDelayedCallback(func() {
 		d := queryStatus(t, env)
 		assert.Equal(t, contract.PhasePaused, d.Phase)
