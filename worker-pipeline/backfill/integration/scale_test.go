@@ -46,14 +46,22 @@ func TestTenThousandPartitions(t *testing.T) {
 
 	snaps := len(tbl.Metadata().Snapshots())
 	// Kept: the current snapshot, the last 4 superseded, and those younger than 10 s,
-	// which a reader may still be planning on (about 2.5 commits a second here):
-	// 200 commits leave about 30.
-	assert.LessOrEqual(t, snaps, 50, "the backfill's superseded snapshots were expired as it went")
+	// which a reader may still be planning on. How many are that young depends on
+	// this machine's commit rate, so only the older ones are counted: at most the
+	// 4 kept, and as many again for an expiry that lost a race with a commit.
+	cutoff := tbl.CurrentSnapshot().TimestampMs - (lakehouse.DefaultMinSnapshotAge + 5*time.Second).Milliseconds()
+	old := 0
+	for _, sn := range tbl.Metadata().Snapshots() {
+		if sn.TimestampMs < cutoff {
+			old++
+		}
+	}
+	assert.LessOrEqual(t, old, 8, "the backfill's superseded snapshots were expired as it went (%d snapshots in all)", snaps)
 	meta := metadataSize(t, tbl)
 	assert.Less(t, meta, int64(128<<10), "the metadata file stays small")
 	assert.LessOrEqual(t, res.LongestHistory, 4096)
-	t.Logf("10,000 partitions in %s (%.0f partitions/s) over %d runs; longest history %d events; %d snapshots, metadata %d KiB",
-		took.Round(time.Second), float64(scaleDays)/took.Seconds(), res.Runs, res.LongestHistory, snaps, meta>>10)
+	t.Logf("10,000 partitions in %s (%.0f partitions/s) over %d runs; longest history %d events; %d snapshots (%d over 15 s older than the current), metadata %d KiB",
+		took.Round(time.Second), float64(scaleDays)/took.Seconds(), res.Runs, res.LongestHistory, snaps, old, meta>>10)
 }
 
 // keys reads the table's order ids: how many distinct, and how many seen twice.
