@@ -48,19 +48,22 @@ func TestACancelledRunDoesNotCancelItsDeliveries(t *testing.T) {
 	assert.True(t, runCancelled(t, workflow.DefaultVersion), "runs before the change cancelled it")
 }
 
+// threeNotifications sends three notifications in one workflow task.
+func threeNotifications(ctx workflow.Context) error {
+	var s Sender
+	for _, a := range []string{contract.ActivityNotifyQualityIssue, contract.ActivityNotifyFailure, contract.ActivityNotifyPipelineCompletion} {
+		s.Send(ctx, a, map[string]any{"workflow_id": "w"})
+	}
+	s.Started(ctx)
+	return nil
+}
+
 // TestEachDeliveryNamesThePreviousOne: the first of a run's notifications waits for
 // nothing, each later one for the delivery before it.
 func TestEachDeliveryNamesThePreviousOne(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
-	env.RegisterWorkflowWithOptions(func(ctx workflow.Context) error {
-		var s Sender
-		for _, a := range []string{contract.ActivityNotifyQualityIssue, contract.ActivityNotifyFailure, contract.ActivityNotifyPipelineCompletion} {
-			s.Send(ctx, a, map[string]any{"workflow_id": "w"})
-		}
-		s.Started(ctx)
-		return nil
-	}, workflow.RegisterOptions{Name: "threeNotifications"})
+	env.RegisterWorkflowWithOptions(threeNotifications, workflow.RegisterOptions{Name: "threeNotifications"})
 	got := map[string]string{} // delivery id: the one it waits for
 	env.RegisterWorkflowWithOptions(func(ctx workflow.Context, req contract.NotificationRequest) (contract.NotificationResult, error) {
 		got[workflow.GetInfo(ctx).WorkflowExecution.ID] = req.After

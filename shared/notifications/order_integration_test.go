@@ -23,14 +23,7 @@ func TestEachDeliveryStartsAfterThePreviousOneHasStarted(t *testing.T) {
 	srv := testkit.StartDevServer(t)
 	const queue = "notifications-order-test"
 	w := worker.New(srv.Client, queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(func(ctx workflow.Context) error {
-		var s Sender
-		for _, a := range []string{contract.ActivityNotifyQualityIssue, contract.ActivityNotifyFailure, contract.ActivityNotifyPipelineCompletion} {
-			s.Send(ctx, a, map[string]any{"workflow_id": "w"})
-		}
-		s.Started(ctx)
-		return nil
-	}, workflow.RegisterOptions{Name: "threeNotifications"})
+	w.RegisterWorkflowWithOptions(threeNotifications, workflow.RegisterOptions{Name: "threeNotifications"})
 	require.NoError(t, w.Start())
 	defer w.Stop()
 
