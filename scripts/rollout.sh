@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Rolls a worker to a new build under Worker Versioning, without breaking runs in
-# flight: every workflow is Pinned, so runs that started on the old build finish there
-# while new runs go to the new one. Every step can be re-run; a failed check exits
-# non-zero and says what to do.
+# flight: every workflow but the notification delivery is Pinned, so runs that
+# started on the old build finish there while new runs go to the new one; the
+# delivery is AutoUpgrade, and the replay gate checks its waiting runs replay. Every
+# step can be re-run; a failed check exits non-zero and says what to do.
 #
 #   scripts/rollout.sh start WORKER [--build-id ID] [--ramp PCT] [--watch DURATION]
 #       1. build the tree (or reuse bin/versions/WORKER-ID) and start it beside the old build

@@ -136,8 +136,7 @@ type TransformInput struct {
 	DAGRunID   string `json:"dag_run_id"`
 	InputPath  string `json:"input_path"`
 	PipelineID string `json:"pipeline_id"`
-	// OutputPath is where the DAG writes its Parquet output, in the staging store;
-	// empty in inputs from older workers, whose transform output was never loaded.
+	// OutputPath is where the DAG writes its Parquet output, in the staging store.
 	OutputPath string `json:"output_path,omitempty"`
 }
 
@@ -195,3 +194,8 @@ type PipelineResult struct {
 	Approver       string   `json:"approver,omitempty"`
 	ApprovalReason string   `json:"approval_reason,omitempty"`
 }
+
+// DAGRunID is the Airflow dag_run_id of one run of a pipeline workflow: a reset or
+// a reused workflow id gets a DAG run of its own, and every retry of the run finds
+// the same one.
+func DAGRunID(workflowID, runID string) string { return "matih__" + workflowID + "__" + runID }

@@ -47,7 +47,10 @@ func shorten(v any, text, items int) any {
 		}
 		return out
 	case map[string]any:
+		// Each key's value is shortened on its own, so the copy is the same map
+		// whatever the order keys are visited in.
 		out := make(map[string]any, len(x))
+		//workflowcheck:ignore
 		for k, e := range x {
 			out[k] = shorten(e, text, items)
 		}

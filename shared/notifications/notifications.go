@@ -15,24 +15,6 @@ import (
 	"github.com/matih/ops/shared/contract"
 )
 
-// ChangeByChild is the workflow.GetVersion change id of delivering notifications
-// through a child workflow. Runs started before it call the notify activities
-// themselves, as they did.
-const ChangeByChild = "notify-by-child-workflow"
-
-// ChangeDetached is the workflow.GetVersion change id of starting deliveries on a
-// disconnected context. Before it, a run cancelled while a delivery was starting or
-// running cancelled that delivery with it (the child's context was the run's), so
-// the notification was lost; runs started before it keep doing so.
-const ChangeDetached = "notify-detached"
-
-// ChangeStartAfterPrevious is the change id of a delivery being started only once
-// the previous one has. The server answers a signal to a workflow that has not
-// started yet as it does one to a closed workflow, so a delivery started first
-// would take its predecessor for done and could, say, resolve a page before it
-// was triggered. Runs started before it start deliveries without waiting.
-const ChangeStartAfterPrevious = "notify-start-after-previous"
-
 // DeliveryTimeout is how long a notification may wait for worker-notify.
 const DeliveryTimeout = 7 * 24 * time.Hour
 
@@ -44,16 +26,11 @@ type Sender struct {
 	pending   []workflow.ChildWorkflowFuture
 }
 
-// ByChild tells whether this run delivers through child workflows. Every call in
-// a run gives the same answer.
-func ByChild(ctx workflow.Context) bool {
-	return workflow.GetVersion(ctx, ChangeByChild, workflow.DefaultVersion, 1) == 1
-}
-
 // Send starts the delivery of one notification and returns at once. Its id is the
 // run's id and the notification's number, so a replay starts nothing twice and
 // two runs of one workflow id never collide. It names the previous delivery, which
-// it waits for (see worker-notify/delivery).
+// it waits for (see worker-notify/delivery). It is started on a disconnected
+// context, so a run cancelled while a delivery starts does not cancel it too.
 func (s *Sender) Send(ctx workflow.Context, activity string, payload any) {
 	raw, err := json.Marshal(payload)
 	if err != nil {
@@ -63,9 +40,7 @@ func (s *Sender) Send(ctx workflow.Context, activity string, payload any) {
 	raw = fit(raw)
 	s.sent++
 	s.awaitLastStarted(ctx)
-	if workflow.GetVersion(ctx, ChangeDetached, workflow.DefaultVersion, 1) == 1 {
-		ctx, _ = workflow.NewDisconnectedContext(ctx)
-	}
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	info := workflow.GetInfo(ctx)
 	id := contract.DeliveryWorkflowID(info.WorkflowExecution.RunID, s.sent)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
@@ -82,14 +57,14 @@ func (s *Sender) Send(ctx workflow.Context, activity string, payload any) {
 	s.last, s.lastStart = id, f.GetChildWorkflowExecution()
 }
 
-// awaitLastStarted waits, from ChangeStartAfterPrevious on, until the server has
-// started the previous delivery, which is mostly so already. It needs the server,
-// not worker-notify. A previous delivery that failed to start is not waited for.
+// awaitLastStarted waits until the server has started the previous delivery, which
+// is mostly so already. The server answers a signal to a workflow not yet started as
+// it does one to a closed workflow, so a delivery started first would take its
+// predecessor for done and could resolve a page before it was triggered. It needs
+// the server, not worker-notify. A previous delivery that failed to start is not
+// waited for.
 func (s *Sender) awaitLastStarted(ctx workflow.Context) {
 	if s.lastStart == nil || s.lastStart.IsReady() {
-		return
-	}
-	if workflow.GetVersion(ctx, ChangeStartAfterPrevious, workflow.DefaultVersion, 1) != 1 {
 		return
 	}
 	if err := s.lastStart.Get(ctx, nil); err != nil {

@@ -301,6 +301,7 @@ func report(out io.Writer, results []replayResult, strict bool) error {
 		}
 		fmt.Fprintln(out)
 	}
+	printSets(out, results)
 	fmt.Fprintf(out, "replay: %d histories: %d replayed, %d fail, %d pinned to other builds, %d drift, %d skipped\n",
 		len(results), counts[replayed], counts[blocking], counts[pinnedElsewhere], counts[drift], counts[skipped])
 	switch {
@@ -312,4 +313,31 @@ func report(out io.Writer, results []replayResult, strict bool) error {
 		return errors.New("replay gate failed: no history of this worker's workflow types was found")
 	}
 	return nil
+}
+
+// printSets names each fixture set (the folder of its histories) with how many of
+// its histories of this worker's types replayed, so a gate's log says what it proved.
+func printSets(out io.Writer, results []replayResult) {
+	type tally struct{ replayed, of int }
+	sets := map[string]*tally{}
+	var names []string
+	for _, r := range results {
+		path, ok := strings.CutPrefix(r.source, "fixture ")
+		if !ok || r.verdict == skipped {
+			continue
+		}
+		dir := filepath.Dir(path)
+		if sets[dir] == nil {
+			sets[dir] = &tally{}
+			names = append(names, dir)
+		}
+		sets[dir].of++
+		if r.verdict == replayed {
+			sets[dir].replayed++
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(out, "set    %s  %d of %d replayed\n", n, sets[n].replayed, sets[n].of)
+	}
 }

@@ -1,6 +1,6 @@
 // Package outbox is the embedded notification channel: it appends one JSON object per
-// notification to a local file that the console shows, so notifications work on one
-// machine with nothing else configured.
+// notification to a local file, so notifications work on one machine with nothing
+// else configured.
 package outbox
 
 import (

@@ -78,16 +78,12 @@ func (a *Activities) TriggerAirflowDAG(ctx context.Context, in contract.Transfor
 	if poll <= 0 {
 		poll = 10 * time.Second
 	}
-	conf := map[string]any{"input_path": in.InputPath, "pipeline_id": in.PipelineID}
-	output, outPrefix := in.InputPath, "" // older inputs: the transform's output was not loaded
-	if in.OutputPath != "" {
-		var err error
-		if outPrefix, err = a.Store.Resolve("output_path", in.OutputPath); err != nil {
-			return contract.TransformResult{}, retry.Classify(err)
-		}
-		output = a.Store.URLOf(outPrefix)
-		conf["output_path"] = output
+	outPrefix, err := a.Store.Resolve("output_path", in.OutputPath)
+	if err != nil {
+		return contract.TransformResult{}, retry.Classify(err)
 	}
+	output := a.Store.URLOf(outPrefix)
+	conf := map[string]any{"input_path": in.InputPath, "pipeline_id": in.PipelineID, "output_path": output}
 	run, err := a.Airflow.RunToEnd(ctx, in.DAGID, in.DAGRunID, conf, poll,
 		func(state string) { activity.RecordHeartbeat(ctx, state) }, cancelRequested(ctx))
 	var failed *airflow.RunFailedError
@@ -97,10 +93,8 @@ func (a *Activities) TriggerAirflowDAG(ctx context.Context, in contract.Transfor
 	if err != nil {
 		return contract.TransformResult{}, retry.Classify(err)
 	}
-	if outPrefix != "" {
-		if err := a.checkOutput(ctx, in, outPrefix); err != nil {
-			return contract.TransformResult{}, err
-		}
+	if err := a.checkOutput(ctx, in, outPrefix); err != nil {
+		return contract.TransformResult{}, err
 	}
 	return contract.TransformResult{Status: contract.TransformSucceeded, DAGID: in.DAGID, DAGRunID: run.DAGRunID,
 		OutputPath: output, StartedAt: run.StartDate, EndedAt: run.EndDate}, nil

@@ -32,7 +32,7 @@ func TestRunToEndSucceedsOnV1AndV2(t *testing.T) {
 	} {
 		c, err := New(cfg)
 		require.NoError(t, err)
-		runID := RunID("pipeline-x-" + cfg.APIVersion + cfg.Token)
+		runID := contract.DAGRunID("pipeline-x-"+cfg.APIVersion+cfg.Token, "run")
 		var states []string
 		run, err := c.RunToEnd(context.Background(), "sales_transform", runID, map[string]any{"input_path": "/s"}, time.Millisecond, func(s string) { states = append(states, s) }, nil)
 		require.NoError(t, err)

@@ -136,14 +136,6 @@ func (e *RunFailedError) Error() string {
 	return fmt.Sprintf("airflow DAG %s run %s failed (%s)", e.DAGID, e.RunID, e.Detail)
 }
 
-// RunID is the deterministic dag_run_id of a pipeline run, as workers before
-// run-scoped ids made it: one per workflow id.
-func RunID(workflowID string) string { return "matih__" + workflowID }
-
-// RunIDOf is the dag_run_id of one run of a workflow: a reset or a reused workflow
-// id gets a DAG run of its own, and every retry of the run finds the same one.
-func RunIDOf(workflowID, runID string) string { return "matih__" + workflowID + "__" + runID }
-
 // stop marks a DAG run failed (PATCH dagRuns/{id} {"state": "failed"}), on its own
 // short deadline because the caller's context is already cancelled.
 func (c *Client) stop(dagID, runID string) {

@@ -4,35 +4,37 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/worker-pipeline/partition/plan"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/worker-pipeline/partition"
 	"go.temporal.io/sdk/temporal"
 )
 
 // TestATaskThatTimedOutKeepsThePartitionsItCommitted: the worker crashed on the
 // last attempt after committing two of three partitions, as its heartbeat says.
-// Those two count as done, only the third as failed (in runs started before
-// changeRequeueLost; later ones requeue it, see lost_test.go).
+// Those two count as done; the third goes back to the queue, and counts as failed
+// once every task holding it lost its worker (see lost_test.go).
 func TestATaskThatTimedOutKeepsThePartitionsItCommitted(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	Register(env)
-	env.OnGetVersion(changeRequeueLost, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	env.RegisterActivityWithOptions(func(in contract.PartitionBatch) (contract.BatchResult, error) {
 		return contract.BatchResult{}, nil
 	}, activityName())
 	env.OnActivity(contract.ActivityProcessPartition, mock.Anything).Return(
 		func(in contract.PartitionBatch) (contract.BatchResult, error) {
 			hb := contract.BatchResult{}
-			parts, err := partition.Expand(in)
+			parts, err := plan.Expand(in)
 			require.NoError(t, err)
-			for _, p := range parts[:2] {
+			for _, p := range parts {
+				if p.Index >= 2 {
+					continue
+				}
 				hb.Results = append(hb.Results, contract.PartitionResult{Partition: p, Status: contract.PartitionDone, Rows: 7, Attempts: 3})
 			}
 			return contract.BatchResult{}, temporal.NewHeartbeatTimeoutError(hb)
@@ -47,6 +49,7 @@ func TestATaskThatTimedOutKeepsThePartitionsItCommitted(t *testing.T) {
 	assert.Equal(t, 1, res.PartitionsFailed)
 	require.Len(t, res.FailedPartitions, 1)
 	assert.Equal(t, "2026-01-03", res.FailedPartitions[0].Key)
+	assert.Contains(t, res.Failures[0].Error, "tasks lost their worker on every attempt")
 }
 
 // TestAnUndecodableSignalNeitherStallsNorHidesFromTheBackfill sends pause with a

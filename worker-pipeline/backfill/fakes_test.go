@@ -6,11 +6,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/matih/ops/worker-pipeline/partition/plan"
+
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/worker-pipeline/partition"
 )
 
 // fakeProcessor stands in for process_partition: it records which partitions each
@@ -43,7 +44,7 @@ func rowsFor(i int) int64 { return int64(10 + i%7) }
 
 // process answers a ranged batch in ranges, as process_partition does.
 func (f *fakeProcessor) process(ctx context.Context, in contract.PartitionBatch) (contract.BatchResult, error) {
-	parts, err := partition.Expand(in)
+	parts, err := plan.Expand(in)
 	if err != nil {
 		return contract.BatchResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeValidation, err)
 	}

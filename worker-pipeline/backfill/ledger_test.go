@@ -6,18 +6,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/worker-pipeline/partition/plan"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/worker-pipeline/partition"
 )
 
 // TestLedgerStaysSmallAtHundredThousand finishes 100,000 partitions out of order,
 // as a window of 200 does, and checks the state that continue-as-new carries and
 // the status query returns stays a few kilobytes all along.
 func TestLedgerStaysSmallAtHundredThousand(t *testing.T) {
-	plan, err := partition.NewPlan(contract.BackfillConfig{StartDate: "2015-01-01", EndDate: "2026-05-28", PartitionSize: contract.PartitionHour})
+	plan, err := plan.New(contract.BackfillConfig{StartDate: "2015-01-01", EndDate: "2026-05-28", PartitionSize: contract.PartitionHour})
 	require.NoError(t, err)
 	s := newState(contract.BackfillConfig{MaxParallel: 200, FailureBudget: 10}, plan, nil)
 	s.started = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -64,7 +65,7 @@ func TestAddRangeMerges(t *testing.T) {
 // counted and each failed partition is known as finished, with the first ones
 // listed with their errors.
 func TestFailuresStayBoundedWhenMostPartitionsFail(t *testing.T) {
-	plan, err := partition.NewPlan(contract.BackfillConfig{StartDate: "2023-01-01", EndDate: "2026-04-11", PartitionSize: contract.PartitionHour})
+	plan, err := plan.New(contract.BackfillConfig{StartDate: "2023-01-01", EndDate: "2026-04-11", PartitionSize: contract.PartitionHour})
 	require.NoError(t, err)
 	s := newState(contract.BackfillConfig{FailureBudget: 100_000}, plan, nil)
 	rng := rand.New(rand.NewPCG(3, 4))

@@ -10,11 +10,6 @@ import (
 	"github.com/matih/ops/shared/contract"
 )
 
-// changeRequeueLost is the workflow.GetVersion change id of handing the partitions
-// of a task that lost its worker on every attempt back to the queue, instead of
-// counting them failed.
-const changeRequeueLost = "backfill-requeue-lost"
-
 // lostLimit is how many tasks holding a partition may lose their worker on every
 // attempt before the partition counts as failed: one that kills its worker (out of
 // memory, say) must not cycle for ever.

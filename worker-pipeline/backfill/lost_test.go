@@ -4,6 +4,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/matih/ops/worker-pipeline/partition/plan"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
@@ -12,7 +14,6 @@ import (
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/retry"
-	"github.com/matih/ops/worker-pipeline/partition"
 )
 
 // losingEnv runs process_partition as lose says: an attempt (the n-th call) for
@@ -29,7 +30,7 @@ func losingEnv(t *testing.T, committed int, lose func(call int, parts []contract
 	var sizes []int
 	env.OnActivity(contract.ActivityProcessPartition, mock.Anything).Return(
 		func(in contract.PartitionBatch) (contract.BatchResult, error) {
-			parts, err := partition.Expand(in)
+			parts, err := plan.Expand(in)
 			require.NoError(t, err)
 			mu.Lock()
 			sizes = append(sizes, len(parts))

@@ -4,23 +4,15 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/matih/ops/shared/testkit"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/worker"
 )
 
-// TestReplayRecordedHistories replays every recorded path: a change that breaks
-// determinism for running backfills fails here.
+// TestReplayRecordedHistories replays the current set, recorded from the current
+// code: the backfill is Pinned, so no other code ever replays its runs.
 func TestReplayRecordedHistories(t *testing.T) {
-	// testdata/*.json: runs started before the first change; testdata/*/*.json: the
-	// sets recorded beside them after each later one.
-	files, err := filepath.Glob("testdata/*.json")
-	require.NoError(t, err)
-	newer, err := filepath.Glob("testdata/*/*.json")
-	require.NoError(t, err)
-	require.GreaterOrEqual(t, len(newer), 6, "record with MATIH_RECORD=1")
-	files = append(files, newer...)
-	require.NoError(t, err)
-	require.GreaterOrEqual(t, len(files), 6, "record with MATIH_RECORD=1")
+	files := testkit.PinnedFixtures(t, "testdata", currentSet, 6)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()

@@ -3,13 +3,14 @@ package backfill
 import (
 	"time"
 
+	"github.com/matih/ops/worker-pipeline/partition/plan"
+
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/signals"
 	"github.com/matih/ops/shared/status"
-	"github.com/matih/ops/worker-pipeline/partition"
 )
 
 // Search attribute keys; Progress is upserted at most every progressEvery.
@@ -43,7 +44,7 @@ type batch struct {
 // continue-as-new in contract.BackfillCarry.
 type state struct {
 	cfg        contract.BackfillConfig
-	plan       partition.Plan
+	plan       plan.Plan
 	todo       []int // selected partitions (only_partitions); nil means all
 	total      int
 	cursor     int   // next position in todo (or next index) to look at
@@ -64,22 +65,16 @@ type state struct {
 	cancelRun  workflow.CancelFunc
 	cancelReq  *contract.CancelSignal
 	refused    signals.Refusals
-	// heartbeatResults: see changeHeartbeatResults.
-	heartbeatResults bool
-	// commitAware: see changeCommitAwareBatch. workMs is the moving average of a
-	// done partition's time without its commit share, commitMs of a batch's commit.
-	commitAware      bool
+	// workMs is the moving average of a done partition's time without its commit
+	// share, commitMs of a batch's commit.
 	workMs, commitMs float64
-	// ranged: see changeBatchRanges.
-	ranged bool
-	// requeueLost: see changeRequeueLost. lost counts, per unfinished partition,
-	// the tasks holding it that lost their worker on every attempt.
-	requeueLost bool
-	lost        map[int]int
+	// lost counts, per unfinished partition, the tasks holding it that lost their
+	// worker on every attempt.
+	lost map[int]int
 }
 
-func newState(cfg contract.BackfillConfig, plan partition.Plan, todo []int) *state {
-	s := &state{cfg: cfg, plan: plan, todo: todo, total: plan.N, window: cfg.MaxParallel}
+func newState(cfg contract.BackfillConfig, pl plan.Plan, todo []int) *state {
+	s := &state{cfg: cfg, plan: pl, todo: todo, total: pl.N, window: cfg.MaxParallel}
 	if todo != nil {
 		s.total = len(todo)
 	}
@@ -138,21 +133,12 @@ func (s *state) hasPending() bool {
 	return ok
 }
 
-// batchSize is partitions_per_task, or with auto, as the version of the run rules:
-// commitAwareSize, or (runs started before it) enough partitions for about a second
-// of work at the measured pace. Either way no more than keeps every slot busy.
+// batchSize is partitions_per_task, or with auto commitAwareSize.
 func (s *state) batchSize() int {
 	if s.cfg.PartitionsPerTask > 0 {
 		return s.cfg.PartitionsPerTask
 	}
-	if s.commitAware {
-		return s.commitAwareSize()
-	}
-	if s.perPartMs <= 0 {
-		return 1
-	}
-	n := int(float64(targetBatch.Milliseconds())/s.perPartMs + 0.999)
-	return s.capped(n)
+	return s.commitAwareSize()
 }
 
 // commitAwareSize is the auto rule: a batch carries at least about a second of
@@ -193,7 +179,7 @@ func (s *state) running() int {
 // measure folds the durations of done partitions, and the batch's commit, into the
 // moving averages.
 func (s *state) measure(res contract.BatchResult) {
-	n, total := 0, 0.0 // with commitAware, skipped partitions count too: they cost next to nothing
+	n, total := 0, 0.0 // skipped partitions count too: they cost next to nothing
 	for _, r := range res.Results {
 		ms := float64(r.Duration.D().Microseconds()) / 1000
 		switch {
@@ -212,7 +198,7 @@ func (s *state) measure(res contract.BatchResult) {
 			s.perPartMs = ewma(s.perPartMs, total/float64(n))
 		}
 	}
-	if n == 0 || !s.commitAware {
+	if n == 0 {
 		return
 	}
 	commit := float64(res.Commit.D().Microseconds()) / 1000

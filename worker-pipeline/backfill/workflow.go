@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/matih/ops/worker-pipeline/partition/plan"
+
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/shared/signals"
-	"github.com/matih/ops/worker-pipeline/partition"
 )
 
 // Register adds the workflow under its wire name. It is Pinned under Worker
@@ -27,22 +28,6 @@ func Register(reg interface {
 		Name: contract.DataBackfillWorkflow, VersioningBehavior: workflow.VersioningBehaviorPinned})
 }
 
-// changeNamedConnections is the workflow.GetVersion change id of refusing a source
-// that carries a DSN instead of naming a connection.
-const changeNamedConnections = "named-connections"
-
-// changeHeartbeatResults is the workflow.GetVersion change id of reading a timed-out
-// task's heartbeated results.
-const changeHeartbeatResults = "backfill-heartbeat-results"
-
-// changeCommitAwareBatch is the workflow.GetVersion change id of sizing auto
-// batches from the measured commit cost as well as the work per partition.
-const changeCommitAwareBatch = "backfill-commit-aware-batch"
-
-// changeBatchRanges is the workflow.GetVersion change id of naming a batch's
-// partitions as index ranges, and reading its result as ranges.
-const changeBatchRanges = "backfill-batch-ranges"
-
 // ErrTypeBudgetExceeded is the error type of a backfill that failed more partitions
 // than its failure budget; its details hold the BackfillResult.
 const ErrTypeBudgetExceeded = "FailureBudgetExceeded"
@@ -50,33 +35,14 @@ const ErrTypeBudgetExceeded = "FailureBudgetExceeded"
 // DataBackfillWorkflow processes every partition of cfg exactly once (per reprocess
 // mode), at most max_parallel tasks at a time.
 func DataBackfillWorkflow(ctx workflow.Context, cfg contract.BackfillConfig) (contract.BackfillResult, error) {
-	plan, todo, err := validate(cfg)
-	if err == nil && workflow.GetVersion(ctx, changeNamedConnections, workflow.DefaultVersion, 1) == 1 {
-		// Runs from this change on refuse a DSN at start; older ones validate as they
-		// did (process_partition refuses the DSN anyway).
-		err = cfg.Source.RequireConnection("source")
-	}
+	pl, todo, err := validate(cfg)
 	if err != nil {
 		return contract.BackfillResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeValidation, err)
 	}
 	if cfg.Reprocess == "" {
 		cfg.Reprocess = contract.ReprocessAll
 	}
-	s := newState(cfg, plan, todo)
-	// Runs from this change on read the partitions a timed-out task heartbeated as
-	// finished; runs started before it keep counting them failed, as they did.
-	s.heartbeatResults = workflow.GetVersion(ctx, changeHeartbeatResults, workflow.DefaultVersion, 1) == 1
-	// Runs from this change on size auto batches so that their one commit is worth
-	// it; runs started before it keep the time-only rule.
-	s.commitAware = workflow.GetVersion(ctx, changeCommitAwareBatch, workflow.DefaultVersion, 1) == 1
-	// Runs from this change on send batches as ranges, so a run's history holds
-	// thousands of tasks before the server suggests continuing as new; runs started
-	// before it keep listing every partition.
-	s.ranged = workflow.GetVersion(ctx, changeBatchRanges, workflow.DefaultVersion, 1) == 1
-	// Runs from this change on requeue the partitions of a task whose worker was
-	// lost on every attempt (lostLimit times at most); runs started before it count
-	// them failed, as they did.
-	s.requeueLost = workflow.GetVersion(ctx, changeRequeueLost, workflow.DefaultVersion, 1) == 1
+	s := newState(cfg, pl, todo)
 	if s.started.IsZero() {
 		s.started = workflow.Now(ctx)
 	}
@@ -93,23 +59,27 @@ func DataBackfillWorkflow(ctx workflow.Context, cfg contract.BackfillConfig) (co
 }
 
 // validate checks the config and builds the plan and the selected partitions.
-func validate(cfg contract.BackfillConfig) (partition.Plan, []int, error) {
+func validate(cfg contract.BackfillConfig) (plan.Plan, []int, error) {
 	if err := cfg.Validate(); err != nil {
-		return partition.Plan{}, nil, err
+		return plan.Plan{}, nil, err
+	}
+	// A source names a connection of the workers' config, never carries a DSN.
+	if err := cfg.Source.RequireConnection("source"); err != nil {
+		return plan.Plan{}, nil, err
 	}
 	if cfg.HistoryLimit != 0 && cfg.HistoryLimit < contract.MinHistoryLimit {
-		return partition.Plan{}, nil, contract.Invalid("history_limit", "at least %d events (0 means %d), got %d",
+		return plan.Plan{}, nil, contract.Invalid("history_limit", "at least %d events (0 means %d), got %d",
 			contract.MinHistoryLimit, contract.DefaultHistoryLimit, cfg.HistoryLimit)
 	}
-	plan, err := partition.NewPlan(cfg)
+	pl, err := plan.New(cfg)
 	if err != nil {
-		return partition.Plan{}, nil, err
+		return plan.Plan{}, nil, err
 	}
 	if len(cfg.OnlyPartitions) == 0 {
-		return plan, nil, nil
+		return pl, nil, nil
 	}
-	todo, err := plan.Select(cfg.OnlyPartitions)
-	return plan, todo, err
+	todo, err := pl.Select(cfg.OnlyPartitions)
+	return pl, todo, err
 }
 
 // run keeps the window full until every partition is finished, the budget is
@@ -158,12 +128,11 @@ func (s *state) launch(ctx, actx workflow.Context, sel workflow.Selector) {
 		s.seq++
 		b := batch{seq: s.seq, parts: parts}
 		s.inflight = append(s.inflight, b)
+		// The batch names its partitions as index ranges of the plan, so a run's
+		// history holds thousands of tasks before it continues as new.
 		in := contract.PartitionBatch{BackfillID: workflow.GetInfo(ctx).WorkflowExecution.ID, PipelineID: s.cfg.PipelineID,
 			Source: s.cfg.Source, PartitionColumn: s.cfg.PartitionColumn, Destination: s.cfg.Destination,
-			Reprocess: s.cfg.Reprocess, Partitions: parts}
-		if s.ranged {
-			in.Partitions, in.Plan, in.Ranges = nil, partition.Spec(s.cfg), partition.Ranges(parts)
-		}
+			Reprocess: s.cfg.Reprocess, Plan: plan.Spec(s.cfg), Ranges: plan.Ranges(parts)}
 		f := workflow.ExecuteActivity(actx, contract.ActivityProcessPartition, in)
 		sel.AddFuture(f, func(f workflow.Future) {
 			var res contract.BatchResult
@@ -195,8 +164,8 @@ func (s *state) finish(ctx workflow.Context, b batch, res contract.BatchResult, 
 			break
 		}
 	}
-	if err != nil && s.heartbeatResults {
-		res = heartbeated(err, res)
+	if err != nil {
+		res = heartbeated(err, res) // what a timed-out task reported before it was lost
 	}
 	reported := map[int]bool{}
 	for _, r := range res.Results {
@@ -205,7 +174,7 @@ func (s *state) finish(ctx workflow.Context, b batch, res contract.BatchResult, 
 	}
 	s.recordRanges(b, res, reported)
 	s.measure(res)
-	lost, handedBack := s.requeueLost && workerLost(err), 0
+	lost, handedBack := workerLost(err), 0
 	for _, p := range b.parts {
 		if reported[p.Index] {
 			delete(s.lost, p.Index)

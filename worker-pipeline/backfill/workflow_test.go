@@ -133,11 +133,10 @@ func TestAutoBatchingGrowsBatchesForTinyPartitions(t *testing.T) {
 
 // commitBound runs 1,000 partitions that each report 30 ms of work, in batches
 // whose one commit reports 300 ms, and returns the batch sizes.
-func commitBound(t *testing.T, version workflow.Version) []int {
+func commitBound(t *testing.T) []int {
 	f := newFake()
 	f.reported, f.commit = 30*time.Millisecond, 300*time.Millisecond
 	env := newEnv(f)
-	env.OnGetVersion(changeCommitAwareBatch, workflow.DefaultVersion, 1).Return(version)
 	cfg := config(1000)
 	cfg.MaxParallel = 4
 	env.ExecuteWorkflow(contract.DataBackfillWorkflow, cfg)
@@ -146,7 +145,7 @@ func commitBound(t *testing.T, version workflow.Version) []int {
 }
 
 func TestAutoBatchingMakesEachCommitWorthIt(t *testing.T) {
-	batches := commitBound(t, 1)
+	batches := commitBound(t)
 	assert.Equal(t, 1, batches[0], "the first tasks measure one partition each")
 	// 9 × 300 ms / 30 ms: the commit is at most a tenth of a batch's time, down to
 	// the end: besides the four first batches that measure, only the partitions
@@ -159,15 +158,6 @@ func TestAutoBatchingMakesEachCommitWorthIt(t *testing.T) {
 	}
 	assert.LessOrEqual(t, small, 5, "batches %v", batches)
 	assert.Less(t, len(batches), 20, "batches %v", batches)
-}
-
-func TestAutoBatchingOfRunsBeforeTheCommitRuleIsUnchanged(t *testing.T) {
-	batches := commitBound(t, workflow.DefaultVersion)
-	// About a second per batch, commit share included: (1000 - 300) / 31 ms.
-	for _, n := range batches {
-		assert.LessOrEqual(t, n, 40, "batches %v", batches)
-	}
-	assert.Greater(t, len(batches), 40)
 }
 
 // runToEnd runs the workflow, following continue-as-new by hand (the test

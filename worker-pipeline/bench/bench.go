@@ -8,12 +8,13 @@ import (
 	"context"
 	"time"
 
+	"github.com/matih/ops/worker-pipeline/partition/plan"
+
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/retry"
-	"github.com/matih/ops/worker-pipeline/partition"
 )
 
 // Names of the benchmark-only workflows and activity.
@@ -34,7 +35,7 @@ type FixedCost struct {
 
 // Process handles one batch.
 func (f *FixedCost) Process(ctx context.Context, in contract.PartitionBatch) (contract.BatchResult, error) {
-	parts, err := partition.Expand(in)
+	parts, err := plan.Expand(in)
 	if err != nil {
 		return contract.BatchResult{}, err
 	}
@@ -68,7 +69,7 @@ func Noop(context.Context) error { return nil }
 // SeedBackfill is the seed's DataBackfillWorkflow written in Go: one partition at a
 // time, one activity each, with the seed's retry policy.
 func SeedBackfill(ctx workflow.Context, cfg contract.BackfillConfig) (contract.BackfillResult, error) {
-	parts, err := partition.Generate(cfg)
+	parts, err := plan.Generate(cfg)
 	if err != nil {
 		return contract.BackfillResult{}, err
 	}

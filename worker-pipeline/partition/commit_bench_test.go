@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/worker-pipeline/partition/plan"
+
 	icetable "github.com/apache/iceberg-go/table"
 	"github.com/stretchr/testify/require"
 
@@ -49,7 +51,7 @@ func benchCommits(b *testing.B, benchDays, batch int) {
 	cat, closeCat, err := lakehouse.Open(ctx, lakehouse.Config{URI: filepath.Join(dir, "catalog.db"), Warehouse: filepath.Join(dir, "wh")})
 	require.NoError(b, err)
 	defer closeCat()
-	plan, err := NewPlan(contract.BackfillConfig{StartDate: start.Format("2006-01-02"), EndDate: start.AddDate(0, 0, benchDays).Format("2006-01-02"), PartitionSize: contract.PartitionDay})
+	plan, err := plan.New(contract.BackfillConfig{StartDate: start.Format("2006-01-02"), EndDate: start.AddDate(0, 0, benchDays).Format("2006-01-02"), PartitionSize: contract.PartitionDay})
 	require.NoError(b, err)
 	store := stagingtest.StoreAt(b, filepath.Join(dir, "staging"))
 	f := &fixture{t: b, plan: plan, proc: &Processor{

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/matih/ops/worker-pipeline/partition/plan"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -25,7 +27,7 @@ func TestPostgresSourceWithTimestamps(t *testing.T) {
 		INSERT INTO events SELECT g, timestamptz '2026-01-01 00:00:00+00' + g * interval '7 minutes', g / 10.0 FROM generate_series(0, 239) g;`)
 	f := newFixture(t)
 	f.proc.Extractor.Connections = testkit.Connections(t, testkit.PostgresConn("events", dsn))
-	plan, err := NewPlan(contract.BackfillConfig{StartDate: "2026-01-01T00:00:00Z", EndDate: "2026-01-01T06:00:00Z", PartitionSize: contract.PartitionHour})
+	plan, err := plan.New(contract.BackfillConfig{StartDate: "2026-01-01T00:00:00Z", EndDate: "2026-01-01T06:00:00Z", PartitionSize: contract.PartitionHour})
 	require.NoError(t, err)
 	b := contract.PartitionBatch{BackfillID: "backfill-pg", PipelineID: "events", PartitionColumn: "at", Reprocess: contract.ReprocessAll,
 		Source:      contract.SourceConfig{Connection: "events", Table: "events"},

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/matih/ops/worker-pipeline/partition/plan"
+
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
@@ -38,7 +40,7 @@ type Processor struct {
 // the batch stops; the partitions after it go back to the workflow's queue. A batch
 // given as index ranges is answered as ranges.
 func (p *Processor) ProcessPartition(ctx context.Context, in contract.PartitionBatch) (contract.BatchResult, error) {
-	parts, err := Expand(in)
+	parts, err := plan.Expand(in)
 	if err != nil {
 		return contract.BatchResult{}, retry.Classify(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/worker-pipeline/partition/plan"
+
 	icetable "github.com/apache/iceberg-go/table"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -30,7 +32,7 @@ type fixture struct {
 	t       testing.TB
 	src     string
 	proc    *Processor
-	plan    Plan
+	plan    plan.Plan
 	staging string // the staging store's folder
 }
 
@@ -42,10 +44,10 @@ func newFixture(t *testing.T) *fixture {
 	cat, closeCat, err := lakehouse.Open(context.Background(), lakehouse.Config{URI: filepath.Join(dir, "catalog.db"), Warehouse: filepath.Join(dir, "wh")})
 	require.NoError(t, err)
 	t.Cleanup(closeCat)
-	plan, err := NewPlan(contract.BackfillConfig{StartDate: "2026-01-01", EndDate: "2026-01-11", PartitionSize: contract.PartitionDay})
+	pl, err := plan.New(contract.BackfillConfig{StartDate: "2026-01-01", EndDate: "2026-01-11", PartitionSize: contract.PartitionDay})
 	require.NoError(t, err)
 	store := stagingtest.StoreAt(t, filepath.Join(dir, "staging"))
-	return &fixture{t: t, src: src, plan: plan, staging: filepath.Join(dir, "staging"), proc: &Processor{
+	return &fixture{t: t, src: src, plan: pl, staging: filepath.Join(dir, "staging"), proc: &Processor{
 		Extractor: &extract.Extractor{Store: store, Connections: testkit.Connections(t, testkit.SQLiteConn("orders", src))},
 		Writer:    &lakehouse.PartitionWriter{Catalog: cat, Store: store}}}
 }
@@ -207,7 +209,7 @@ func TestBadBatchIsAValidationError(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "invalid partition_column")
 
-	hourly, err := NewPlan(contract.BackfillConfig{StartDate: "2026-01-01", EndDate: "2026-01-02", PartitionSize: contract.PartitionHour})
+	hourly, err := plan.New(contract.BackfillConfig{StartDate: "2026-01-01", EndDate: "2026-01-02", PartitionSize: contract.PartitionHour})
 	require.NoError(t, err)
 	b = f.batch(contract.ReprocessAll)
 	b.Partitions = []contract.Partition{hourly.At(3)}

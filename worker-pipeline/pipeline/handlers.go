@@ -60,11 +60,6 @@ func (t *tracker) setupHandlers(ctx workflow.Context, cancelRun workflow.CancelF
 	return nil
 }
 
-// changeApprovalChecked is the workflow.GetVersion change id of refusing an
-// approval signal without "approved" (runs before it read as a rejection) or with
-// an approver or reason over the contract's bounds.
-const changeApprovalChecked = "approval-checked"
-
 // errNoDecision refuses an approval payload that says neither approve nor reject.
 var errNoDecision = errors.New("approved is required: true to approve or false to reject")
 
@@ -103,7 +98,7 @@ func (t *tracker) onApproval(ctx workflow.Context, c workflow.ReceiveChannel) {
 		t.refused.Refuse(ctx, contract.SignalApproval, err.Error())
 		return
 	}
-	if err := in.check(); err != nil && workflow.GetVersion(ctx, changeApprovalChecked, workflow.DefaultVersion, 1) == 1 {
+	if err := in.check(); err != nil {
 		t.refused.Refuse(ctx, contract.SignalApproval, err.Error())
 		return
 	}

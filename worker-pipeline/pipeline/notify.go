@@ -7,33 +7,14 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/shared/notifications"
-	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/shared/status"
 )
 
-// notifyBudget bounds how long a run waits on a notification: a notify worker that
-// is down must not hold a finished pipeline open.
-const notifyBudget = 10 * time.Minute
-
-func notifyOptions(ctx workflow.Context, name string) workflow.Context {
-	o := retry.ActivityOptions(name)
-	o.ScheduleToCloseTimeout = notifyBudget
-	return workflow.WithActivityOptions(ctx, o)
-}
-
-// notify sends a notification and, for runs from notifications.ChangeByChild on,
-// waits only until its delivery workflow has started. Older runs run the notify
-// activity on notify-workers and wait for it; a failure is logged, never fatal.
+// notify sends a notification and waits only until the server has started its
+// delivery workflow: a notify worker that is down never holds the run open.
 func (r *run) notify(ctx workflow.Context, name string, payload any) {
-	if notifications.ByChild(ctx) {
-		r.sender.Send(ctx, name, payload)
-		r.sender.Started(ctx)
-		return
-	}
-	if err := workflow.ExecuteActivity(notifyOptions(ctx, name), name, payload).Get(ctx, nil); err != nil {
-		workflow.GetLogger(ctx).Warn("notification failed", "activity", name, "error", err)
-	}
+	r.sender.Send(ctx, name, payload)
+	r.sender.Started(ctx)
 }
 
 // approvalGate notifies people of low quality and waits for the first decision or
@@ -96,31 +77,15 @@ func (r *run) notifyDecision(ctx workflow.Context, n contract.QualityIssueNotifi
 	r.notifyAsync(ctx, contract.ActivityNotifyQualityIssue, n)
 }
 
-// notifyAsync sends a notification without waiting for it, so a down notify worker
-// never holds the run in its current phase; a failure is only logged.
+// notifyAsync sends a notification without waiting even for its start, so the run
+// goes on in this workflow task; awaitSent waits for the start before the run closes.
 func (r *run) notifyAsync(ctx workflow.Context, name string, payload any) {
-	if notifications.ByChild(ctx) {
-		r.sender.Send(ctx, name, payload)
-		return
-	}
-	fut := workflow.ExecuteActivity(notifyOptions(ctx, name), name, payload)
-	r.sent = append(r.sent, fut)
-	workflow.Go(ctx, func(gctx workflow.Context) {
-		if err := fut.Get(gctx, nil); err != nil {
-			workflow.GetLogger(gctx).Warn("notification failed", "activity", name, "error", err)
-		}
-	})
+	r.sender.Send(ctx, name, payload)
 }
 
-// awaitSent waits for notifications sent without waiting: until their delivery
-// workflows started, or, in older runs, until delivered (a run that closed first
-// would drop them).
-func (r *run) awaitSent(ctx workflow.Context) {
-	r.sender.Started(ctx)
-	for _, f := range r.sent {
-		_ = f.Get(ctx, nil)
-	}
-}
+// awaitSent waits until the server has started every delivery sent so far: a run
+// that closed first would drop them.
+func (r *run) awaitSent(ctx workflow.Context) { r.sender.Started(ctx) }
 
 // formatHours renders 4h0m0s as "4h".
 func formatHours(d time.Duration) string {

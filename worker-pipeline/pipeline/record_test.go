@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -99,16 +98,11 @@ func TestRecordHistories(t *testing.T) {
 	}
 }
 
-// recordSet is the folder new recordings go to. Fixtures are never re-recorded in
-// place: a workflow change that needs new histories records a new set beside the
-// old ones, which keep proving that runs started before the change still replay.
-const recordSet = "testdata/start-after-previous"
+// currentSet is the fixture set of the current code, in testdata/ (see
+// testkit.PinnedFixtures). A change to the workflow names a new set here, records
+// it, deletes the old one and names the old one's build in the README.
+const currentSet = "2026-12-06"
 
 func writeHistory(t *testing.T, c client.Client, id string) {
-	require.NoError(t, os.MkdirAll(recordSet, 0o755))
-	path := filepath.Join(recordSet, id+".json")
-	if _, err := os.Stat(path); err == nil {
-		t.Fatalf("%s exists: record a new set beside it instead of re-recording in place", path)
-	}
-	testkit.WriteHistory(t, c, id, "", path)
+	testkit.WriteHistory(t, c, id, "", testkit.RecordPath(t, "testdata", currentSet, id))
 }

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -9,20 +8,13 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/testkit"
 )
 
-// TestReplayRecordedHistories replays every recorded path: a change that breaks
-// determinism for running workflows fails here.
+// TestReplayRecordedHistories replays the current set, recorded from the current
+// code: the pipeline is Pinned, so no other code ever replays its runs.
 func TestReplayRecordedHistories(t *testing.T) {
-	// testdata/*.json: runs started before run-scoped staging; testdata/*/*.json:
-	// later sets, each recorded beside the older ones.
-	files, err := filepath.Glob("testdata/*.json")
-	require.NoError(t, err)
-	newer, err := filepath.Glob("testdata/*/*.json")
-	require.NoError(t, err)
-	require.GreaterOrEqual(t, len(files), 8, "record with MATIH_RECORD=1")
-	require.GreaterOrEqual(t, len(newer), 8, "record with MATIH_RECORD=1")
-	files = append(files, newer...)
+	files := testkit.PinnedFixtures(t, "testdata", currentSet, 8)
 	for _, f := range files {
 		t.Run(f, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()

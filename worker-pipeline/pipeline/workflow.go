@@ -5,7 +5,6 @@ package pipeline
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -30,18 +29,15 @@ type run struct {
 	tracker
 	cfg    contract.PipelineConfig
 	id     string
-	sent   []workflow.Future    // notifications sent without waiting (runs before notifications.ChangeByChild)
-	sender notifications.Sender // their delivery workflows, from it on
-	// staged is set once the run stages into the shared store under a run-scoped
-	// prefix (runs started before that change keep the old path).
-	staged *stagedRun
+	sender notifications.Sender // the delivery workflows of its notifications
+	staged stagedRun
 }
 
 // DataPipelineWorkflow runs one pipeline. A rejected or timed-out approval and a
 // cancellation end it with status CANCELLED; a step that fails after its retries
 // fails it with that step's error.
 func DataPipelineWorkflow(ctx workflow.Context, cfg contract.PipelineConfig) (contract.PipelineResult, error) {
-	if err := validate(ctx, cfg); err != nil {
+	if err := validate(cfg); err != nil {
 		return contract.PipelineResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeValidation, err)
 	}
 	r := &run{cfg: cfg, id: workflow.GetInfo(ctx).WorkflowExecution.ID}
@@ -57,12 +53,9 @@ func DataPipelineWorkflow(ctx workflow.Context, cfg contract.PipelineConfig) (co
 	if err := workflow.UpsertTypedSearchAttributes(ctx, saPipelineID.ValueSet(cfg.PipelineID)); err != nil {
 		workflow.GetLogger(ctx).Warn("upsert PipelineId failed", "error", err)
 	}
-	r.staged, err = r.stagingVersion(ctx)
+	r.staged, err = r.stagingOf(ctx)
 	if err != nil {
 		return contract.PipelineResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeValidation, err)
-	}
-	if incompatibleDrill {
-		_ = workflow.Sleep(runCtx, time.Millisecond)
 	}
 	res, err := r.steps(runCtx)
 	r.deleteStaging(ctx)
@@ -76,19 +69,13 @@ func DataPipelineWorkflow(ctx workflow.Context, cfg contract.PipelineConfig) (co
 	return res, nil
 }
 
-// changeNamedConnections is the workflow.GetVersion change id of refusing, at
-// start, a source that carries a DSN instead of naming a connection. Runs started
-// before it validate as they did (their workers refuse the DSN anyway).
-const changeNamedConnections = "named-connections"
-
-func validate(ctx workflow.Context, cfg contract.PipelineConfig) error {
+// validate refuses a config the contract refuses, and a source that carries a DSN
+// instead of naming a connection of the workers' config.
+func validate(cfg contract.PipelineConfig) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	if workflow.GetVersion(ctx, changeNamedConnections, workflow.DefaultVersion, 1) == 1 {
-		return cfg.Source.RequireConnection("source")
-	}
-	return nil
+	return cfg.Source.RequireConnection("source")
 }
 
 // steps runs the pipeline; a non-nil result with a nil error ends it early.
@@ -189,29 +176,18 @@ func (r *run) cancelled(ctx workflow.Context) contract.PipelineResult {
 	if r.cancelReq != nil {
 		reason = fmt.Sprintf("cancelled by %s: %s", r.cancelReq.RequestedBy, r.cancelReq.Reason)
 	}
-	step := r.current
 	r.current = ""
 	summary := fmt.Sprintf("pipeline %s %s", r.cfg.PipelineID, reason)
-	if workflow.GetVersion(dctx, changeCancelResolves, workflow.DefaultVersion, 1) == 1 {
-		// A completion that says CANCELLED: people are told, and worker-notify
-		// resolves the run's open incidents (a quality issue waiting for approval)
-		// instead of opening a failure one for a run nobody needs to look at.
-		r.notify(dctx, contract.ActivityNotifyPipelineCompletion, contract.CompletionNotification{
-			NotificationHeader: r.header(contract.SeverityWarning, summary), Status: contract.StatusCancelled,
-			Duration: contract.Duration(workflow.Now(dctx).Sub(r.started))})
-	} else {
-		r.notify(dctx, contract.ActivityNotifyFailure, contract.FailureNotification{
-			NotificationHeader: r.header(contract.SeverityWarning, summary), Error: reason, Activity: step})
-	}
+	// A completion that says CANCELLED: people are told, and worker-notify resolves
+	// the run's open incidents (a quality issue waiting for approval) instead of
+	// opening a failure one for a run nobody needs to look at.
+	r.notify(dctx, contract.ActivityNotifyPipelineCompletion, contract.CompletionNotification{
+		NotificationHeader: r.header(contract.SeverityWarning, summary), Status: contract.StatusCancelled,
+		Duration: contract.Duration(workflow.Now(dctx).Sub(r.started))})
 	res := contract.PipelineResult{Status: contract.StatusCancelled, Reason: reason}
 	r.finish(dctx, &res)
 	return res
 }
-
-// changeCancelResolves is the workflow.GetVersion change id of telling a
-// cancellation as a CANCELLED completion (which resolves the run's incidents)
-// instead of as a failure (which opened one and left the quality issue's open).
-const changeCancelResolves = "cancel-resolves-incidents"
 
 // failed reports a step that failed after its retries and returns its error.
 func (r *run) failed(ctx workflow.Context, err error) error {

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
@@ -246,22 +245,6 @@ func assertCancelledCompletion(t *testing.T, f *fakes, reason string) {
 	f.mu.Unlock()
 	assert.Equal(t, contract.StatusCancelled, n["status"])
 	assert.Contains(t, n["summary"], reason)
-}
-
-// TestACancellationOfARunBeforeTheChangeIsAFailureNotification: runs that started
-// before changeCancelResolves tell a cancellation as notify_failure, as they did.
-func TestACancellationOfARunBeforeTheChangeIsAFailureNotification(t *testing.T) {
-	f := newFakes(1)
-	env := newEnv(t, f)
-	env.OnGetVersion(changeCancelResolves, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	f.onTransform = func(ctx context.Context) error {
-		go env.CancelWorkflow()
-		return waitCancelled(ctx)
-	}
-	env.ExecuteWorkflow(DataPipelineWorkflow, config())
-	assert.Equal(t, contract.StatusCancelled, result(t, env).Status)
-	assert.Equal(t, 1, f.called(contract.ActivityNotifyFailure), "sent on a disconnected context")
-	assert.Zero(t, f.called(contract.ActivityNotifyPipelineCompletion))
 }
 
 func TestFailingActivityNotifiesAndFails(t *testing.T) {

@@ -15,9 +15,6 @@ import (
 	"github.com/matih/ops/worker-infra/internal/pgmigrate"
 )
 
-// ActivityExpireIcebergSnapshots is the snapshot expiry step of table maintenance.
-const ActivityExpireIcebergSnapshots = contract.ActivityExpireIcebergSnapshots
-
 // Migrator is one target's migration backend.
 type Migrator interface {
 	Validate(ctx context.Context, cfg contract.MigrationConfig) error
@@ -49,13 +46,13 @@ func NewPostgres(conns *connections.Registry) *pgmigrate.Backend {
 // Register adds every activity under its snake_case name.
 func (a *Activities) Register(reg worker.ActivityRegistry) {
 	for name, fn := range map[string]any{
-		contract.ActivityValidateMigration:     a.ValidateMigration,
-		contract.ActivityCreateBackup:          a.CreateBackup,
-		contract.ActivityApplyMigration:        a.ApplyMigration,
-		contract.ActivityValidatePostMigration: a.ValidatePostMigration,
-		contract.ActivityRestoreBackup:         a.RestoreBackup,
-		contract.ActivityCompactIcebergTable:   a.CompactIcebergTable,
-		ActivityExpireIcebergSnapshots:         a.ExpireIcebergSnapshots,
+		contract.ActivityValidateMigration:      a.ValidateMigration,
+		contract.ActivityCreateBackup:           a.CreateBackup,
+		contract.ActivityApplyMigration:         a.ApplyMigration,
+		contract.ActivityValidatePostMigration:  a.ValidatePostMigration,
+		contract.ActivityRestoreBackup:          a.RestoreBackup,
+		contract.ActivityCompactIcebergTable:    a.CompactIcebergTable,
+		contract.ActivityExpireIcebergSnapshots: a.ExpireIcebergSnapshots,
 	} {
 		reg.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

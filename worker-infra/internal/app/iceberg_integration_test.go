@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -131,7 +130,7 @@ func maintenanceCompacts(t *testing.T, e *env) {
 	var res contract.MaintenanceResult
 	require.NoError(t, run.Get(ctx, &res))
 	if *record {
-		writeFixture(t, e.ds.Client, run.GetID(), filepath.Join("..", "maintenance", "testdata", recordSet, "compacted.json"))
+		writeFixture(t, e.ds.Client, run.GetID(), "maintenance", "compacted")
 	}
 	t.Logf("maintenance: %+v", res)
 	assert.Equal(t, contract.StatusCompleted, res.Status)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -91,21 +92,21 @@ func (e *env) run(t *testing.T, cfg contract.MigrationConfig, recordAs string) (
 	return res, err
 }
 
-// recordSet is the folder new recordings go to, in each workflow's testdata.
-// Fixtures are never re-recorded in place: a workflow change records a new set
-// beside the old ones, which keep proving that runs started before it replay.
-const recordSet = "notify-by-child"
+// currentSet is the fixture set of the current code in the migration's and the
+// maintenance's testdata (see testkit.PinnedFixtures). A change to either workflow
+// names a new set here and in its replay test, records it with -record, deletes
+// the old one and names the old one's build in the README.
+const currentSet = "2026-12-06"
 
 func writeHistory(t *testing.T, c client.Client, id, name string) {
-	writeFixture(t, c, id, filepath.Join("..", "migration", "testdata", recordSet, name))
+	writeFixture(t, c, id, "migration", name)
 }
 
-func writeFixture(t *testing.T, c client.Client, id, path string) {
-	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-	if _, err := os.Stat(path); err == nil {
-		t.Fatalf("%s exists: record a new set beside it instead of re-recording in place", path)
-	}
-	testkit.WriteHistory(t, c, id, "", path)
+// writeFixture records workflow id's history as NAME of the current set of the
+// workflow package pkg.
+func writeFixture(t *testing.T, c client.Client, id, pkg, name string) {
+	testdata := filepath.Join("..", pkg, "testdata")
+	testkit.WriteHistory(t, c, id, "", testkit.RecordPath(t, testdata, currentSet, strings.TrimSuffix(name, ".json")))
 }
 
 const seedSQL = `CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL, amount numeric(10,2), counter int NOT NULL DEFAULT 0);

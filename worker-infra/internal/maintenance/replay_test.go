@@ -4,20 +4,19 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/matih/ops/shared/testkit"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/worker"
 )
 
-// TestReplay replays histories recorded against a dev server (go test ./internal/app
-// -record) through the current workflow code.
+// currentSet is the fixture set recorded from the current code (go test
+// ./internal/app -record); see testkit.PinnedFixtures.
+const currentSet = "2026-12-06"
+
+// TestReplay replays the current set: the workflow is Pinned, so no other code
+// ever replays its runs.
 func TestReplay(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	require.NoError(t, err)
-	newer, err := filepath.Glob(filepath.Join("testdata", "*", "*.json")) // sets recorded after later changes
-	require.NoError(t, err)
-	files = append(files, newer...)
-	require.NotEmpty(t, files, "recorded histories are missing")
-	for _, f := range files {
+	for _, f := range testkit.PinnedFixtures(t, "testdata", currentSet, 1) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(TableMaintenance, workflowOpts)

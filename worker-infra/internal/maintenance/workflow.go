@@ -9,14 +9,12 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/notifications"
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/shared/status"
-	"github.com/matih/ops/worker-infra/internal/activities"
 	"github.com/matih/ops/worker-infra/internal/wfstate"
 )
 
@@ -28,7 +26,9 @@ const PhaseMaintaining = contract.PhaseMaintaining
 var workflowOpts = workflow.RegisterOptions{Name: contract.TableMaintenanceWorkflow, VersioningBehavior: workflow.VersioningBehaviorPinned}
 
 // Register adds the workflow under its wire name.
-func Register(reg worker.WorkflowRegistry) {
+func Register(reg interface {
+	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
+}) {
 	reg.RegisterWorkflowWithOptions(TableMaintenance, workflowOpts)
 }
 
@@ -95,7 +95,7 @@ func maintainTable(ctx workflow.Context, st *wfstate.State, cfg contract.Mainten
 	if !cfg.SkipExpiry {
 		var exp contract.CompactionResult
 		req := contract.ExpiryRequest{Table: name, OlderThan: cfg.ExpireOlderThan, RetainLast: cfg.RetainLastNumber}
-		if err := call(ctx, st, activities.ActivityExpireIcebergSnapshots, req, &exp); err != nil {
+		if err := call(ctx, st, contract.ActivityExpireIcebergSnapshots, req, &exp); err != nil {
 			r.Error = "expiry: " + err.Error()
 			return r
 		}
@@ -136,17 +136,8 @@ func notifyFailure(ctx workflow.Context, detail string) {
 		},
 		Error: detail,
 	}
-	if notifications.ByChild(ctx) {
-		// Runs from this change on hand the notification to a delivery workflow and
-		// close without waiting for worker-notify.
-		var s notifications.Sender
-		s.Send(ctx, contract.ActivityNotifyFailure, n)
-		s.Started(ctx)
-		return
-	}
-	opts := retry.ActivityOptions(contract.ActivityNotifyFailure)
-	opts.ScheduleToCloseTimeout = 10 * time.Minute
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), contract.ActivityNotifyFailure, n).Get(ctx, nil); err != nil {
-		workflow.GetLogger(ctx).Warn("notify_failure failed", "error", err)
-	}
+	// Handed to a delivery workflow: the run closes without waiting for worker-notify.
+	var s notifications.Sender
+	s.Send(ctx, contract.ActivityNotifyFailure, n)
+	s.Started(ctx)
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/testkit"
-	"github.com/matih/ops/worker-infra/internal/activities"
 )
 
 func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *[]contract.FailureNotification) {
@@ -29,7 +28,7 @@ func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *[]contract.Failu
 	}, activity.RegisterOptions{Name: contract.ActivityCompactIcebergTable})
 	env.RegisterActivityWithOptions(func(_ context.Context, req contract.ExpiryRequest) (contract.CompactionResult, error) {
 		return contract.CompactionResult{Table: req.Table, SnapshotsExpired: 3}, nil
-	}, activity.RegisterOptions{Name: activities.ActivityExpireIcebergSnapshots})
+	}, activity.RegisterOptions{Name: contract.ActivityExpireIcebergSnapshots})
 	env.RegisterActivityWithOptions(func(_ context.Context, n contract.FailureNotification) error {
 		notified = append(notified, n)
 		return nil

@@ -5,10 +5,8 @@ package migration
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
@@ -18,17 +16,14 @@ import (
 	"github.com/matih/ops/worker-infra/internal/wfstate"
 )
 
-// notifyScheduleToClose bounds the failure notification of runs started before
-// notifications.ChangeByChild, so a missing notify worker delays their end but
-// never blocks it.
-const notifyScheduleToClose = 10 * time.Minute
-
 // Pinned under Worker Versioning: a migration's backup, apply, verify and rollback
 // all run on the code that planned them.
 var workflowOpts = workflow.RegisterOptions{Name: contract.SchemaMigrationWorkflow, VersioningBehavior: workflow.VersioningBehaviorPinned}
 
 // Register adds the workflow under its wire name.
-func Register(reg worker.WorkflowRegistry) {
+func Register(reg interface {
+	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
+}) {
 	reg.RegisterWorkflowWithOptions(SchemaMigration, workflowOpts)
 }
 
@@ -184,8 +179,9 @@ func (f *flow) finishFailed(ctx workflow.Context, err error) {
 	f.Result = &f.res
 }
 
-// notify sends notify_failure to the notify worker by name; a failed notification is
-// logged and never hides the migration's own outcome.
+// notify hands notify_failure to a delivery workflow on notify-workers and waits only
+// until the server has started it, so a missing notify worker never delays the
+// migration's end nor hides its outcome.
 func (f *flow) notify(ctx workflow.Context, severity, summary, detail string) {
 	n := contract.FailureNotification{
 		NotificationHeader: contract.NotificationHeader{
@@ -197,19 +193,8 @@ func (f *flow) notify(ctx workflow.Context, severity, summary, detail string) {
 		Error:    detail,
 		Activity: lastFailed(f.Activities),
 	}
-	if notifications.ByChild(ctx) {
-		// Runs from this change on hand the notification to a delivery workflow and
-		// close without waiting for worker-notify.
-		f.sender.Send(ctx, contract.ActivityNotifyFailure, n)
-		f.sender.Started(ctx)
-		return
-	}
-	opts := retry.ActivityOptions(contract.ActivityNotifyFailure)
-	opts.ScheduleToCloseTimeout = notifyScheduleToClose
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), contract.ActivityNotifyFailure, n).Get(ctx, nil)
-	if err != nil {
-		workflow.GetLogger(ctx).Warn("notify_failure failed", "error", err)
-	}
+	f.sender.Send(ctx, contract.ActivityNotifyFailure, n)
+	f.sender.Started(ctx)
 }
 
 func lastFailed(acts []status.Activity) string {

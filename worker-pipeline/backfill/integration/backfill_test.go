@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/worker-pipeline/partition/plan"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -14,7 +16,6 @@ import (
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
-	"github.com/matih/ops/worker-pipeline/partition"
 )
 
 func backfillConfig(_, table string) contract.BackfillConfig {
@@ -42,7 +43,7 @@ func (s *stack) run(t *testing.T, id string, cfg contract.BackfillConfig) contra
 
 // checkPartitions compares every partition of the table with the source.
 func (s *stack) checkPartitions(t *testing.T, src, table string, cfg contract.BackfillConfig) int64 {
-	parts, err := partition.Generate(cfg)
+	parts, err := plan.Generate(cfg)
 	require.NoError(t, err)
 	var total int64
 	for _, p := range parts {

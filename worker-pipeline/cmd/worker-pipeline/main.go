@@ -17,6 +17,10 @@ import (
 	"github.com/matih/ops/worker-pipeline/pipeline"
 )
 
+// registerPipeline registers DataPipelineWorkflow; a rollout drill build replaces it
+// (drill.go).
+var registerPipeline = func(reg worker.WorkflowRegistry) { pipeline.Register(reg) }
+
 func main() {
 	var cfg config.Worker
 	workerrt.Main(workerrt.Spec{
@@ -31,7 +35,7 @@ func main() {
 		// iceberg-go's S3 IO takes its retries from the activity's context.
 		ActivityContext: func(ctx context.Context) (context.Context, error) { return cfg.S3.IcebergContext(ctx) },
 		Workflows: func(reg worker.WorkflowRegistry) {
-			pipeline.Register(reg)
+			registerPipeline(reg)
 			backfill.Register(reg)
 		},
 		Setup: func(ctx context.Context, env workerrt.Env, reg worker.Registry) (func(), error) {

@@ -1,4 +1,4 @@
-package partition
+package plan
 
 import (
 	"testing"
@@ -80,7 +80,7 @@ func TestGenerateRejectsBadRanges(t *testing.T) {
 }
 
 func TestHundredThousandPartitionsCostNoMemory(t *testing.T) {
-	p, err := NewPlan(cfg("2015-01-01", "2026-05-28", contract.PartitionHour))
+	p, err := New(cfg("2015-01-01", "2026-05-28", contract.PartitionHour))
 	require.NoError(t, err)
 	assert.Equal(t, 99_960, p.N)
 	last := p.At(p.N - 1)
@@ -88,7 +88,7 @@ func TestHundredThousandPartitionsCostNoMemory(t *testing.T) {
 }
 
 func TestSelect(t *testing.T) {
-	p, err := NewPlan(cfg("2026-01-01", "2026-03-02", contract.PartitionDay))
+	p, err := New(cfg("2026-01-01", "2026-03-02", contract.PartitionDay))
 	require.NoError(t, err)
 	idx, err := p.Select([]string{"2026-02-01", "2026-01-10"})
 	require.NoError(t, err)

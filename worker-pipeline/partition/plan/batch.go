@@ -1,4 +1,4 @@
-package partition
+package plan
 
 import (
 	"fmt"
@@ -44,7 +44,7 @@ func Expand(in contract.PartitionBatch) ([]contract.Partition, error) {
 	if in.Plan == nil {
 		return nil, contract.Invalid("plan", "the backfill's plan, required with ranges")
 	}
-	plan, err := NewPlan(contract.BackfillConfig{StartDate: in.Plan.StartDate, EndDate: in.Plan.EndDate,
+	plan, err := New(contract.BackfillConfig{StartDate: in.Plan.StartDate, EndDate: in.Plan.EndDate,
 		PartitionSize: in.Plan.PartitionSize, MaxPartitions: in.Plan.MaxPartitions})
 	if err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
