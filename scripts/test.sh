@@ -78,8 +78,8 @@ fuzz_stalled() {
 }
 
 # replay_gate replays every committed fixture against this tree's worker binaries,
-# strictly: a workflow change that breaks a recorded history must be guarded with
-# workflow.GetVersion (or shipped as a new Pinned build; see scripts/rollout.sh).
+# strictly. A Pinned type keeps one set, recorded from its current code; the
+# AutoUpgrade delivery keeps every set, since its runs move to new builds.
 replay_gate() {
   local w rc=0 fixtures
   # shellcheck source=lib-workers.sh
@@ -90,7 +90,7 @@ replay_gate() {
     read -ra fixtures <<<"${WORKER_FIXTURES[$w]}"
     "$DATA/replay-gate/$w" replay --strict "${fixtures[@]}" >"$DATA/replay-gate/$w.txt" 2>&1 \
       || { say "replay gate of $w failed:"; grep -v '^ok ' "$DATA/replay-gate/$w.txt" >&2; rc=1; }
-    tail -1 "$DATA/replay-gate/$w.txt" >&2
+    grep -E '^(set |replay:)' "$DATA/replay-gate/$w.txt" >&2
   done
   return $rc
 }
@@ -106,6 +106,7 @@ step "deploy files (scripts/check-deploy.sh)" "$ROOT/scripts/check-deploy.sh"
 step "gofmt" gofmt_check
 step "go vet work" go vet work
 step "each module builds and vets alone (GOWORK=off)" alone_build
+step "workflow packages (imports, workflowcheck)" "$ROOT/scripts/check-workflows.sh"
 step "replay gate (committed fixtures, --strict)" replay_gate
 step "go test work" go_test "$@"
 case " $* " in

@@ -110,6 +110,8 @@ func dsnHasPassword(dsn string) bool {
 		if _, ok := u.User.Password(); ok && u.User != nil {
 			return true
 		}
+		// Whether any key is "password" does not depend on the order keys are seen in.
+		//workflowcheck:ignore
 		for k := range u.Query() {
 			if strings.EqualFold(k, "password") {
 				return true

@@ -21,8 +21,8 @@ type Folder struct {
 	last int64 // id of the last event folded
 }
 
-// errGap says events were offered out of order; the fold must start over.
-var errGap = errors.New("history gap")
+// ErrGap says events were offered out of order; the fold must start over.
+var ErrGap = errors.New("history gap")
 
 // NewFolder starts an empty fold.
 func NewFolder() *Folder {
@@ -46,7 +46,7 @@ func (x *Folder) Add(events []*historypb.HistoryEvent) error {
 	for _, ev := range events {
 		if id := ev.GetEventId(); id >= next {
 			if id != next {
-				return fmt.Errorf("%w: event %d follows event %d", errGap, id, next-1)
+				return fmt.Errorf("%w: event %d follows event %d", ErrGap, id, next-1)
 			}
 			next++
 		}
@@ -74,7 +74,7 @@ func (x *Folder) add(events []*historypb.HistoryEvent) {
 func (x *Folder) Document(desc *workflowservice.DescribeWorkflowExecutionResponse, now time.Time) Document {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	doc := x.f.doc.clone()
+	doc := x.f.doc.Clone()
 	header(&doc, desc)
 	for i, a := range doc.Activities {
 		if a.Status == ActivityRunning && a.StartedAt != nil {
@@ -111,9 +111,9 @@ func header(doc *Document, desc *workflowservice.DescribeWorkflowExecutionRespon
 	}
 }
 
-// clone copies the document deeply enough that the copy's slices and approval can be
+// Clone copies the document deeply enough that the copy's slices and approval can be
 // changed without touching the original.
-func (d *Document) clone() Document {
+func (d *Document) Clone() Document {
 	out := *d
 	out.Activities = append([]Activity{}, d.Activities...)
 	out.PendingSignals = append([]string{}, d.PendingSignals...)

@@ -57,19 +57,8 @@ func TestFolderRefusesAGapAndFoldsNothingOfIt(t *testing.T) {
 	require.NoError(t, f.Add(evs[:3]))
 	before := f.Document(desc, now)
 	err := f.Add(evs[5:])
-	require.ErrorIs(t, err, errGap)
+	require.ErrorIs(t, err, ErrGap)
 	assert.Contains(t, err.Error(), "event 6 follows event 3")
 	assert.Equal(t, int64(3), f.Last())
 	assert.Equal(t, before, f.Document(desc, now))
-}
-
-func TestCacheDropsTheLeastRecentlyUsedRun(t *testing.T) {
-	c := NewCache(2)
-	a := c.folder("a")
-	c.folder("b")
-	assert.Same(t, a, c.folder("a"), "a hit returns the same fold")
-	c.folder("c") // b is now the least recently used
-	assert.Equal(t, 2, c.Len())
-	assert.Same(t, a, c.folder("a"))
-	assert.NotSame(t, a, c.reset("a"))
 }

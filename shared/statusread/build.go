@@ -1,10 +1,12 @@
-package status
+package statusread
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/matih/ops/shared/status"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -29,13 +31,13 @@ type Options struct {
 // Build assembles the status document of one execution (latest run when runID is
 // empty) from describe and history, then enriches it with the workflow's own `status`
 // query when a worker answers in time.
-func Build(ctx context.Context, c client.Client, workflowID, runID string) (Document, error) {
+func Build(ctx context.Context, c client.Client, workflowID, runID string) (status.Document, error) {
 	return BuildWith(ctx, c, workflowID, runID, Options{})
 }
 
 // BuildWith is Build with options. With a Cache, concurrent calls for the same run
 // share one build: they get the same document, as fresh as the call that started it.
-func BuildWith(ctx context.Context, c client.Client, workflowID, runID string, opts Options) (Document, error) {
+func BuildWith(ctx context.Context, c client.Client, workflowID, runID string, opts Options) (status.Document, error) {
 	if opts.Cache == nil {
 		return build(ctx, c, workflowID, runID, opts)
 	}
@@ -45,25 +47,25 @@ func BuildWith(ctx context.Context, c client.Client, workflowID, runID string, o
 		defer cancel()
 		return build(bctx, c, workflowID, runID, opts)
 	})
-	doc, _ := v.(Document)
+	doc, _ := v.(status.Document)
 	if err != nil {
-		return Document{}, err
+		return status.Document{}, err
 	}
-	return doc.clone(), nil
+	return doc.Clone(), nil
 }
 
 // sharedBuildTimeout bounds a build that several callers wait on.
 const sharedBuildTimeout = 15 * time.Second
 
-func build(ctx context.Context, c client.Client, workflowID, runID string, opts Options) (Document, error) {
+func build(ctx context.Context, c client.Client, workflowID, runID string, opts Options) (status.Document, error) {
 	desc, err := c.DescribeWorkflowExecution(ctx, workflowID, runID)
 	if err != nil {
-		return Document{}, fmt.Errorf("describe workflow %q: %w", workflowID, err)
+		return status.Document{}, fmt.Errorf("describe workflow %q: %w", workflowID, err)
 	}
 	runID = desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
 	fold, err := foldOf(ctx, c, workflowID, runID, desc.GetWorkflowExecutionInfo().GetHistoryLength(), opts)
 	if err != nil {
-		return Document{}, err
+		return status.Document{}, err
 	}
 	doc := fold.Document(desc, time.Now())
 	if opts.QueryTimeout >= 0 {
@@ -76,7 +78,7 @@ func build(ctx context.Context, c client.Client, workflowID, runID string, opts 
 			return doc, nil // nobody polls the queue: the query could only time out
 		}
 		if q, ok := queryStatus(ctx, c, workflowID, runID, timeout); ok {
-			Merge(&doc, q)
+			status.Merge(&doc, q)
 		}
 	}
 	return doc, nil
@@ -84,14 +86,14 @@ func build(ctx context.Context, c client.Client, workflowID, runID string, opts 
 
 // foldOf returns the run folded up to at least upTo events: from the cache, caught up
 // with what was added since, or read whole when there is no cache.
-func foldOf(ctx context.Context, c client.Client, workflowID, runID string, upTo int64, opts Options) (*Folder, error) {
+func foldOf(ctx context.Context, c client.Client, workflowID, runID string, upTo int64, opts Options) (*status.Folder, error) {
 	if opts.Cache == nil {
-		f := NewFolder()
+		f := status.NewFolder()
 		return f, readForward(ctx, c, workflowID, runID, f)
 	}
 	f := opts.Cache.folder(runID)
 	err := catchUp(ctx, c, opts.Namespace, workflowID, runID, f, upTo)
-	if errors.Is(err, errGap) {
+	if errors.Is(err, status.ErrGap) {
 		f = opts.Cache.reset(runID)
 		err = readForward(ctx, c, workflowID, runID, f)
 	}
@@ -123,83 +125,16 @@ func queueAnswers(ctx context.Context, c client.Client, queue string) bool {
 
 // queryStatus asks the workflow for its own document; any error means "no worker
 // answered" and the caller keeps the history view.
-func queryStatus(ctx context.Context, c client.Client, workflowID, runID string, timeout time.Duration) (Document, bool) {
+func queryStatus(ctx context.Context, c client.Client, workflowID, runID string, timeout time.Duration) (status.Document, bool) {
 	qctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	v, err := c.QueryWorkflow(qctx, workflowID, runID, contract.QueryStatus)
 	if err != nil {
-		return Document{}, false
+		return status.Document{}, false
 	}
-	var q Document
+	var q status.Document
 	if err := v.Get(&q); err != nil {
-		return Document{}, false
+		return status.Document{}, false
 	}
 	return q, true
-}
-
-// Merge lays what the workflow says about itself over the history view. History keeps
-// the timeline (it has attempts and failures); the workflow adds phase, progress, the
-// approval gate and quality evidence, and steps history cannot see (skipped ones).
-func Merge(doc *Document, q Document) {
-	doc.ProgressSource = SourceQuery
-	if q.Phase != "" {
-		doc.Phase = q.Phase
-	}
-	if q.CurrentActivity != "" || doc.Status == WorkflowRunning {
-		doc.CurrentActivity = q.CurrentActivity
-	}
-	doc.Progress = q.Progress
-	if q.PendingSignals != nil {
-		doc.PendingSignals = q.PendingSignals
-	}
-	if q.Approval != nil {
-		doc.Approval = mergeApproval(doc.Approval, q.Approval)
-	}
-	if q.Quality != nil {
-		doc.Quality = q.Quality
-	}
-	if q.Partitions != nil {
-		doc.Partitions = q.Partitions
-	}
-	if q.RefusedSignals != nil {
-		doc.RefusedSignals = q.RefusedSignals
-	}
-	doc.Activities = mergeActivities(doc.Activities, q.Activities)
-}
-
-// mergeActivities adds the steps only the workflow knows (skipped ones) to the history
-// timeline, each right after the step that precedes it in the workflow's own list.
-func mergeActivities(hist, q []Activity) []Activity {
-	seen := map[string]bool{}
-	for _, a := range hist {
-		seen[a.Name] = true
-	}
-	out := append([]Activity{}, hist...)
-	for i, a := range q {
-		if seen[a.Name] {
-			continue
-		}
-		at := 0
-		if i > 0 {
-			at = len(out)
-			for j := len(out) - 1; j >= 0; j-- {
-				if out[j].Name == q[i-1].Name {
-					at = j + 1
-					break
-				}
-			}
-		}
-		out = append(out[:at], append([]Activity{a}, out[at:]...)...)
-		seen[a.Name] = true
-	}
-	return out
-}
-
-func mergeApproval(hist, q *Approval) *Approval {
-	// The workflow's own view of its gate wins: it knows which decisions it took.
-	out := *q
-	if len(out.Ignored) == 0 && hist != nil {
-		out.Ignored = hist.Ignored
-	}
-	return &out
 }

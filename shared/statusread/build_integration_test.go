@@ -1,4 +1,4 @@
-package status_test
+package statusread_test
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/matih/ops/shared/statusread"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -65,7 +67,7 @@ func TestBuildWithAndWithoutAWorker(t *testing.T) {
 
 	var doc status.Document
 	require.Eventually(t, func() bool {
-		doc, err = status.Build(ctx, srv.Client, "gate-1", "")
+		doc, err = statusread.Build(ctx, srv.Client, "gate-1", "")
 		return err == nil && doc.Phase == contract.PhaseAwaitingApproval
 	}, 15*time.Second, 100*time.Millisecond)
 	assert.Equal(t, status.SourceQuery, doc.ProgressSource)
@@ -81,7 +83,7 @@ func TestBuildWithAndWithoutAWorker(t *testing.T) {
 	// Every worker gone: the document still comes back, from history and search attributes.
 	w.Stop()
 	start := time.Now()
-	doc, err = status.BuildWith(ctx, srv.Client, "gate-1", "", status.Options{QueryTimeout: 500 * time.Millisecond})
+	doc, err = statusread.BuildWith(ctx, srv.Client, "gate-1", "", statusread.Options{QueryTimeout: 500 * time.Millisecond})
 	require.NoError(t, err)
 	assert.Less(t, time.Since(start), 3*time.Second)
 	assert.Equal(t, status.SourceHistory, doc.ProgressSource)
@@ -93,14 +95,14 @@ func TestBuildWithAndWithoutAWorker(t *testing.T) {
 	// A decision sent while no worker runs shows at once, from history.
 	require.NoError(t, srv.Client.SignalWorkflow(ctx, "gate-1", "", contract.SignalApproval,
 		contract.ApprovalSignal{Approved: true, Approver: "ana@bastion", Reason: "checked by hand"}))
-	doc, err = status.BuildWith(ctx, srv.Client, "gate-1", "", status.Options{QueryTimeout: -1})
+	doc, err = statusread.BuildWith(ctx, srv.Client, "gate-1", "", statusread.Options{QueryTimeout: -1})
 	require.NoError(t, err)
 	require.NotNil(t, doc.Approval)
 	assert.True(t, doc.Approval.Decided)
 	assert.Equal(t, "ana@bastion", doc.Approval.Approver)
 	assert.Empty(t, doc.PendingSignals)
 
-	_, err = status.Build(ctx, srv.Client, "no-such-workflow", "")
+	_, err = statusread.Build(ctx, srv.Client, "no-such-workflow", "")
 	require.Error(t, err)
 
 	// A queue no worker ever polled: the query is not even tried, so not even a long
@@ -108,7 +110,7 @@ func TestBuildWithAndWithoutAWorker(t *testing.T) {
 	_, err = srv.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "orphan-1", TaskQueue: "nobody-polls"}, "GateWorkflow", "x")
 	require.NoError(t, err)
 	start = time.Now()
-	doc, err = status.BuildWith(ctx, srv.Client, "orphan-1", "", status.Options{QueryTimeout: 30 * time.Second})
+	doc, err = statusread.BuildWith(ctx, srv.Client, "orphan-1", "", statusread.Options{QueryTimeout: 30 * time.Second})
 	require.NoError(t, err)
 	assert.Less(t, time.Since(start), 10*time.Second, "the 30 s query was skipped")
 	assert.Equal(t, status.SourceHistory, doc.ProgressSource)

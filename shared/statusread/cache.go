@@ -1,10 +1,12 @@
-package status
+package statusread
 
 import (
 	"container/list"
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/matih/ops/shared/status"
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -17,7 +19,7 @@ import (
 // DefaultCacheRuns is how many runs a Cache keeps folded when NewCache is given 0.
 const DefaultCacheRuns = 1024
 
-// Cache keeps one Folder per run, for readers that live long (matih serve, the
+// Cache keeps one status.Folder per run, for readers that live long (matih serve, the
 // console), so that a document asked for again reads only the events added since the
 // last time, and none at all when describe shows the history has not grown. The least
 // recently used run is dropped first. A Cache is safe for concurrent use.
@@ -26,7 +28,7 @@ type Cache struct {
 	max   int
 	order *list.List // of runID, most recent first
 	runs  map[string]*list.Element
-	folds map[string]*Folder
+	folds map[string]*status.Folder
 	// tokens hold where WaitChange's long poll stopped, per run.
 	tokens map[string][]byte
 	// flight lets concurrent requests for one run share one build, and so one status
@@ -39,7 +41,7 @@ func NewCache(maxRuns int) *Cache {
 	if maxRuns <= 0 {
 		maxRuns = DefaultCacheRuns
 	}
-	return &Cache{max: maxRuns, order: list.New(), runs: map[string]*list.Element{}, folds: map[string]*Folder{}, tokens: map[string][]byte{}}
+	return &Cache{max: maxRuns, order: list.New(), runs: map[string]*list.Element{}, folds: map[string]*status.Folder{}, tokens: map[string][]byte{}}
 }
 
 // Len is the number of runs held.
@@ -50,14 +52,14 @@ func (c *Cache) Len() int {
 }
 
 // folder returns the run's fold, starting an empty one on a miss.
-func (c *Cache) folder(runID string) *Folder {
+func (c *Cache) folder(runID string) *status.Folder {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.runs[runID]; ok {
 		c.order.MoveToFront(el)
 		return c.folds[runID]
 	}
-	f := NewFolder()
+	f := status.NewFolder()
 	c.runs[runID], c.folds[runID] = c.order.PushFront(runID), f
 	for c.order.Len() > c.max {
 		old := c.order.Remove(c.order.Back()).(string)
@@ -69,10 +71,10 @@ func (c *Cache) folder(runID string) *Folder {
 }
 
 // reset replaces a run's fold with an empty one, after a gap.
-func (c *Cache) reset(runID string) *Folder {
+func (c *Cache) reset(runID string) *status.Folder {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f := NewFolder()
+	f := status.NewFolder()
 	if _, ok := c.runs[runID]; ok {
 		c.folds[runID] = f
 		delete(c.tokens, runID)
@@ -84,7 +86,7 @@ func (c *Cache) reset(runID string) *Folder {
 // fold that has seen nothing reads history forward once; one that has reads history
 // backwards from the newest event until it meets what it knows, so the cost is the
 // number of new events, not the length of the history.
-func catchUp(ctx context.Context, c client.Client, namespace, workflowID, runID string, f *Folder, upTo int64) error {
+func catchUp(ctx context.Context, c client.Client, namespace, workflowID, runID string, f *status.Folder, upTo int64) error {
 	last := f.Last()
 	if last >= upTo {
 		return nil
@@ -132,7 +134,7 @@ func pageFor(n int64) int32 {
 	return int32(n)
 }
 
-func readForward(ctx context.Context, c client.Client, workflowID, runID string, f *Folder) error {
+func readForward(ctx context.Context, c client.Client, workflowID, runID string, f *status.Folder) error {
 	it := c.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var page []*historypb.HistoryEvent
 	for it.HasNext() {

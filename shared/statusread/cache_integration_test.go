@@ -1,9 +1,11 @@
-package status_test
+package statusread_test
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/matih/ops/shared/statusread"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,14 +23,14 @@ func TestCachedBuildAndFollowMatchAFullRead(t *testing.T) {
 	ctx := context.Background()
 	run, err := srv.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "cached-1", TaskQueue: "nobody-polls"}, "GateWorkflow", "x")
 	require.NoError(t, err)
-	cache := status.NewCache(0)
-	opts := status.Options{QueryTimeout: -1, Cache: cache, Namespace: srv.Namespace}
-	full := status.Options{QueryTimeout: -1}
+	cache := statusread.NewCache(0)
+	opts := statusread.Options{QueryTimeout: -1, Cache: cache, Namespace: srv.Namespace}
+	full := statusread.Options{QueryTimeout: -1}
 	same := func(step string) status.Document {
 		t.Helper()
-		got, err := status.BuildWith(ctx, srv.Client, "cached-1", "", opts)
+		got, err := statusread.BuildWith(ctx, srv.Client, "cached-1", "", opts)
 		require.NoError(t, err)
-		want, err := status.BuildWith(ctx, srv.Client, "cached-1", "", full)
+		want, err := statusread.BuildWith(ctx, srv.Client, "cached-1", "", full)
 		require.NoError(t, err)
 		assert.Equal(t, want, got, step)
 		return got

@@ -1,10 +1,11 @@
-package status
+package statusread
 
 import (
 	"context"
 	"errors"
 	"fmt"
 
+	"github.com/matih/ops/shared/status"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -32,7 +33,7 @@ func (c *Cache) WaitChange(ctx context.Context, cl client.Client, namespace, wor
 			}
 			return fmt.Errorf("follow workflow %q: %w", workflowID, err)
 		}
-		if err := f.Add(resp.GetHistory().GetEvents()); errors.Is(err, errGap) {
+		if err := f.Add(resp.GetHistory().GetEvents()); errors.Is(err, status.ErrGap) {
 			f = c.reset(runID) // start over from the first event with no token
 			continue
 		}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/shared/statusread"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -44,7 +46,7 @@ func (s *sweep) runUnknownConnection(t *testing.T) {
 	var doc status.Document
 	require.Eventually(t, func() bool {
 		var err error
-		doc, err = status.Build(context.Background(), s.srv.Client, id, "")
+		doc, err = statusread.Build(context.Background(), s.srv.Client, id, "")
 		return err == nil && doc.Status == status.WorkflowFailed
 	}, 30*time.Second, 200*time.Millisecond, "the run fails at once")
 	assertNamed(t, doc.Failure, "source.connection", `"warehouse_prod"`, "demo_orders_dirty")

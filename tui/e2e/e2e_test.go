@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/shared/statusread"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -135,7 +137,7 @@ destination: {table: analytics.sales}
 	t.Logf("detail:\n%s", screen)
 	x.quit()
 
-	doc, err := status.Build(context.Background(), srv.Client, id, "")
+	doc, err := statusread.Build(context.Background(), srv.Client, id, "")
 	require.NoError(t, err)
 	require.Equal(t, status.WorkflowCompleted, doc.Status)
 	var res contract.PipelineResult

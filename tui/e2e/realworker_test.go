@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/shared/statusread"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -106,7 +108,7 @@ func TestApproveRealPipelineInTmux(t *testing.T) {
 	t.Logf("detail:\n%s", screen)
 	x.quit()
 
-	doc, err := status.Build(context.Background(), srv.Client, id, "")
+	doc, err := statusread.Build(context.Background(), srv.Client, id, "")
 	require.NoError(t, err)
 	require.Equal(t, status.WorkflowCompleted, doc.Status)
 	var res contract.PipelineResult

@@ -13,12 +13,13 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/matih/ops/shared/statusread"
+
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/temporalclient"
 	"github.com/matih/ops/tui/internal/audit"
 	"github.com/matih/ops/tui/internal/data"
@@ -187,7 +188,7 @@ func (a *App) Source(ctx context.Context) (*data.Temporal, error) {
 	}
 	prof, _ := a.Conn.LoadProfile()
 	a.src = &data.Temporal{Client: c, Namespace: prof.Namespace, Address: prof.Address, Identity: a.Identity,
-		Folds: status.NewCache(0)}
+		Folds: statusread.NewCache(0)}
 	a.closeFn = c.Close
 	return a.src, nil
 }

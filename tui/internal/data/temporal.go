@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/matih/ops/shared/statusread"
+
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -31,11 +33,11 @@ type Temporal struct {
 	Namespace string
 	Address   string
 	Identity  string
-	// QueryTimeout bounds the status query; see status.Options.
+	// QueryTimeout bounds the status query; see statusread.Options.
 	QueryTimeout time.Duration
 	// Folds, when set, keeps runs folded between Status and WaitChange calls, so a
 	// run asked for again or followed costs its new events only.
-	Folds *status.Cache
+	Folds *statusread.Cache
 }
 
 var _ Source = (*Temporal)(nil)
@@ -82,8 +84,8 @@ func (t *Temporal) Count(ctx context.Context, query string) (int64, error) {
 
 // Status builds the status document.
 func (t *Temporal) Status(ctx context.Context, workflowID, runID string) (status.Document, error) {
-	doc, err := status.BuildWith(ctx, t.Client, workflowID, runID,
-		status.Options{QueryTimeout: t.QueryTimeout, Cache: t.Folds, Namespace: t.Namespace})
+	doc, err := statusread.BuildWith(ctx, t.Client, workflowID, runID,
+		statusread.Options{QueryTimeout: t.QueryTimeout, Cache: t.Folds, Namespace: t.Namespace})
 	return doc, Classify(err)
 }
 
