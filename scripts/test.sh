@@ -53,7 +53,7 @@ setup_services() {
 # package's testdata/fuzz as a regression case for every later run.
 FUZZ_TARGETS=(
   "shared ./signals FuzzDecode"
-  "shared ./pipelineapi FuzzDecodeBodies"
+  "tui ./internal/api FuzzDecodeBodies"
   "tui ./internal/sanitize FuzzText"
   "tui ./internal/cli FuzzBuildStart"
   "worker-infra ./internal/pgmigrate FuzzStatementChecker"

@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/shared/pipelineapi"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/testkit"
+	"github.com/matih/ops/tui/internal/api"
 )
 
 // apiCall sends one request to `matih serve` with a bearer token.
@@ -53,8 +53,8 @@ func TestApproveRealPipelineOverTheAPI(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(pipelines, "orders-low-quality.yaml"), example, 0o600))
 	const operate, read = "operate-e2e-token", "read-e2e-token"
 	tokens := filepath.Join(dir, "tokens.yaml")
-	require.NoError(t, os.WriteFile(tokens, []byte("tokens:\n  - {name: pipeline-service, role: operate, sha256: "+pipelineapi.Digest(operate)+
-		"}\n  - {name: dashboard, role: read, sha256: "+pipelineapi.Digest(read)+"}\n"), 0o600))
+	require.NoError(t, os.WriteFile(tokens, []byte("tokens:\n  - {name: pipeline-service, role: operate, sha256: "+api.Digest(operate)+
+		"}\n  - {name: dashboard, role: read, sha256: "+api.Digest(read)+"}\n"), 0o600))
 	addr := testkit.FreeAddr(t)
 	startProcess(t, dir, nil, bin, "--address", srv.HostPort, "--namespace", srv.Namespace, "--audit-log", filepath.Join(dir, "audit.log"),
 		"serve", "--listen", addr, "--tokens", tokens, "--pipelines", pipelines)

@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/shared/pipelineapi"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/testkit"
+	"github.com/matih/ops/tui/internal/api"
 )
 
 // runUnknownConnection starts a pipeline naming a connection no worker defines.
@@ -79,13 +79,13 @@ func (s *sweep) unknownConnectionRefused(t *testing.T, dir, workersConns string)
 
 	addr := testkit.FreeAddr(t)
 	tokens := filepath.Join(dir, "tokens.yaml")
-	require.NoError(t, os.WriteFile(tokens, []byte("tokens:\n  - {name: sweep, role: operate, sha256: "+pipelineapi.Digest(sweepToken)+"}\n"), 0o600))
+	require.NoError(t, os.WriteFile(tokens, []byte("tokens:\n  - {name: sweep, role: operate, sha256: "+api.Digest(sweepToken)+"}\n"), 0o600))
 	startProcess(t, dir, nil, s.matih, append(s.conn(filepath.Join(dir, "serve-audit.log")), "serve", "--listen", addr, "--tokens", tokens,
 		"--connections", workersConns)...)
 	waitReady(t, addr)
 	body := strings.NewReplacer("demo_orders_dirty", "warehouse_prod").Replace(`{"pipeline_id":"sweep-unknown-connection","source":{"connection":"demo_orders_dirty","table":"orders"},` +
 		`"partition_column":"created_at","start_date":"2026-01-01","end_date":"2026-01-03","partition_size":"day","destination":{"table":"demo.sweep_unknown_connection"}}`)
-	code, answer := apiCall(t, "POST", "http://"+addr+pipelineapi.PathBackfills, sweepToken, body)
+	code, answer := apiCall(t, "POST", "http://"+addr+api.PathBackfills, sweepToken, body)
 	assert.Equal(t, http.StatusBadRequest, code, "%.500s", answer)
 	e := decodeAPIError(t, answer)
 	assert.Equal(t, "source.connection", e.Field, "%.500s", answer)

@@ -18,9 +18,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/shared/pipelineapi"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/testkit"
+	"github.com/matih/ops/tui/internal/api"
 	"github.com/matih/ops/tui/internal/hostiletest"
 )
 
@@ -75,7 +75,7 @@ func newSweep(t *testing.T) *sweep {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(pipelines, "orders-low-quality.yaml"), example, 0o600))
 	tokens := filepath.Join(dir, "tokens.yaml")
-	require.NoError(t, os.WriteFile(tokens, []byte("tokens:\n  - {name: sweep, role: operate, sha256: "+pipelineapi.Digest(sweepToken)+"}\n"), 0o600))
+	require.NoError(t, os.WriteFile(tokens, []byte("tokens:\n  - {name: sweep, role: operate, sha256: "+api.Digest(sweepToken)+"}\n"), 0o600))
 	addr := testkit.FreeAddr(t)
 	startProcess(t, dir, nil, s.matih, append(s.conn(filepath.Join(dir, "serve-audit.log")), "serve", "--listen", addr, "--tokens", tokens, "--pipelines", pipelines)...)
 	waitReady(t, addr)
@@ -191,9 +191,9 @@ func (s *sweep) nothingStarted(t *testing.T) {
 }
 
 // decodeAPIError reads the API's one error shape.
-func decodeAPIError(t *testing.T, body []byte) pipelineapi.ErrorDetail {
+func decodeAPIError(t *testing.T, body []byte) api.ErrorDetail {
 	t.Helper()
-	var e pipelineapi.ErrorBody
+	var e api.ErrorBody
 	require.NoError(t, json.Unmarshal(body, &e), string(body))
 	return e.Error
 }

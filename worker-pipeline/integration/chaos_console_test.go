@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/shared/pipelineapi"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/testkit"
 )
@@ -47,7 +47,10 @@ func (c *console) listed() (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("matih ls: %w", err)
 	}
-	var rows []pipelineapi.Row
+	var rows []struct {
+		WorkflowID string `json:"workflowId"`
+		Status     string `json:"status"`
+	}
 	if err := json.Unmarshal(out, &rows); err != nil {
 		return nil, fmt.Errorf("matih ls -o json: %w", err)
 	}
@@ -60,7 +63,7 @@ func (c *console) listed() (map[string]string, error) {
 
 // apiStatus is the status the API answers for one workflow.
 func (c *console) apiStatus(id string) string {
-	resp, err := http.Get("http://" + c.api + strings.Replace(pipelineapi.PathStatus, "{workflowId}", id, 1))
+	resp, err := http.Get("http://" + c.api + "/v1/pipelines/workflows/" + url.PathEscape(id) + "/status")
 	if err != nil {
 		return "unreachable: " + err.Error()
 	}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/matih/ops/shared/pipelineapi"
+	"github.com/matih/ops/tui/internal/api"
 	"github.com/matih/ops/tui/internal/audit"
 	"github.com/matih/ops/tui/internal/present"
 )
@@ -87,14 +87,14 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 	}
 	backend := &apiBackend{dial: a.Source}
 	opts.Backend = backend
-	api := pipelineapi.New(opts)
+	handler := api.New(opts)
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", f.listen, err)
 	}
-	srv := &http.Server{Handler: api, TLSConfig: tlsConf, ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+	srv := &http.Server{Handler: handler, TLSConfig: tlsConf, ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: serveReadHeaderTimeout, ReadTimeout: serveReadTimeout, WriteTimeout: serveWriteTimeout, IdleTimeout: serveIdleTimeout}
-	a.serveBanner(ln.Addr().String(), f, opts, api.Mutating())
+	a.serveBanner(ln.Addr().String(), f, opts, handler.Mutating())
 	go a.connectInBackground(backend)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -125,15 +125,15 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 
 // serveOptions reads --tokens, --pipelines and --connections and refuses a tokenless server on a
 // non-loopback address: without tokens anyone who reaches it could read everything.
-func (a *App) serveOptions(f serveFlags) (pipelineapi.Options, error) {
-	opts := pipelineapi.Options{ReadOnly: a.ReadOnly, Auditor: apiAudit{log: &audit.Log{Path: a.AuditPath}},
+func (a *App) serveOptions(f serveFlags) (api.Options, error) {
+	opts := api.Options{ReadOnly: a.ReadOnly, Auditor: apiAudit{log: &audit.Log{Path: a.AuditPath}},
 		Logger: slog.New(slog.NewTextHandler(a.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	host, _, err := net.SplitHostPort(f.listen)
 	if err != nil {
 		return opts, usagef("--listen: expected host:port, got %q", f.listen)
 	}
 	if f.tokens != "" {
-		if opts.Tokens, err = pipelineapi.LoadTokens(f.tokens); err != nil {
+		if opts.Tokens, err = api.LoadTokens(f.tokens); err != nil {
 			return opts, usagef("--tokens %s: %v", f.tokens, err)
 		}
 	} else if !isLoopback(host) {
@@ -176,12 +176,12 @@ func serveTLS(f serveFlags) (*tls.Config, error) {
 }
 
 // serveBanner says what is served and, above all, what is not.
-func (a *App) serveBanner(addr string, f serveFlags, opts pipelineapi.Options, mutating bool) {
+func (a *App) serveBanner(addr string, f serveFlags, opts api.Options, mutating bool) {
 	scheme := "http"
 	if f.tlsCert != "" {
 		scheme = "https"
 	}
-	fmt.Fprintf(a.Out, "serving the Pipeline Service API on %s://%s (%s)\n", scheme, addr, pipelineapi.PathOpenAPI)
+	fmt.Fprintf(a.Out, "serving the Pipeline Service API on %s://%s (%s)\n", scheme, addr, api.PathOpenAPI)
 	switch {
 	case opts.Tokens == nil:
 		fmt.Fprintln(a.Out, "no --tokens: loopback only, GET only (no execute, signal or start)")

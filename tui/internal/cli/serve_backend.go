@@ -11,8 +11,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/shared/pipelineapi"
 	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/tui/internal/api"
 	"github.com/matih/ops/tui/internal/audit"
 	"github.com/matih/ops/tui/internal/data"
 )
@@ -34,7 +34,7 @@ type apiBackend struct {
 	lastFail time.Time
 }
 
-var _ pipelineapi.Backend = (*apiBackend)(nil)
+var _ api.Backend = (*apiBackend)(nil)
 
 // source returns the connected source, dialling when there is none. One request
 // dials at a time; the others get 503 meanwhile.
@@ -43,20 +43,20 @@ func (b *apiBackend) source() (*data.Temporal, error) {
 		return src, nil
 	}
 	if !b.mu.TryLock() {
-		return nil, pipelineapi.Mark(pipelineapi.ErrUnavailable, errors.New("connecting to Temporal"))
+		return nil, api.Mark(api.ErrUnavailable, errors.New("connecting to Temporal"))
 	}
 	defer b.mu.Unlock()
 	if src := b.src.Load(); src != nil {
 		return src, nil
 	}
 	if b.lastErr != nil && time.Since(b.lastFail) < redialAfter {
-		return nil, pipelineapi.Mark(pipelineapi.ErrUnavailable, b.lastErr)
+		return nil, api.Mark(api.ErrUnavailable, b.lastErr)
 	}
 	// Not the request's context: a client that gave up must not abort the dial.
 	src, err := b.dial(context.Background())
 	if err != nil {
 		b.lastErr, b.lastFail = err, time.Now()
-		return nil, pipelineapi.Mark(pipelineapi.ErrUnavailable, err)
+		return nil, api.Mark(api.ErrUnavailable, err)
 	}
 	b.src.Store(src)
 	b.lastErr = nil
@@ -81,16 +81,16 @@ func apiError(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, data.ErrNotFound):
-		return pipelineapi.Mark(pipelineapi.ErrNotFound, err)
+		return api.Mark(api.ErrNotFound, err)
 	case errors.Is(err, data.ErrRefused):
-		return pipelineapi.Mark(pipelineapi.ErrConflict, err)
+		return api.Mark(api.ErrConflict, err)
 	case errors.Is(err, data.ErrUnreachable):
-		return pipelineapi.Mark(pipelineapi.ErrUnavailable, err)
+		return api.Mark(api.ErrUnavailable, err)
 	}
 	return err
 }
 
-func (b *apiBackend) Start(ctx context.Context, identity string, req pipelineapi.StartRequest) (string, error) {
+func (b *apiBackend) Start(ctx context.Context, identity string, req api.StartRequest) (string, error) {
 	src, err := b.as(identity)
 	if err != nil {
 		return "", err
@@ -136,10 +136,10 @@ func (b *apiBackend) Status(ctx context.Context, workflowID, runID string) (stat
 
 // List builds the visibility query from the console's tabs (data.StatusQuery) and
 // the search attributes of the contract; the values are checked by the API first.
-func (b *apiBackend) List(ctx context.Context, f pipelineapi.Filter, pageSize int, token []byte) (pipelineapi.Page, error) {
+func (b *apiBackend) List(ctx context.Context, f api.Filter, pageSize int, token []byte) (api.Page, error) {
 	q, ok := data.StatusQuery(f.Status)
 	if !ok {
-		return pipelineapi.Page{}, contract.Invalid("status", "one of running, awaiting, failed, completed, all, got %q", f.Status)
+		return api.Page{}, contract.Invalid("status", "one of running, awaiting, failed, completed, all, got %q", f.Status)
 	}
 	if f.Type != "" {
 		q = data.And(q, fmt.Sprintf("WorkflowType = '%s'", f.Type))
@@ -149,11 +149,11 @@ func (b *apiBackend) List(ctx context.Context, f pipelineapi.Filter, pageSize in
 	}
 	src, err := b.source()
 	if err != nil {
-		return pipelineapi.Page{}, err
+		return api.Page{}, err
 	}
 	page, err := src.List(ctx, q, pageSize, token)
 	if err != nil {
-		return pipelineapi.Page{}, apiError(err)
+		return api.Page{}, apiError(err)
 	}
 	return page, nil
 }
@@ -165,7 +165,7 @@ func (b *apiBackend) Ready(ctx context.Context) error {
 		return err
 	}
 	if _, err := src.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		return pipelineapi.Mark(pipelineapi.ErrUnavailable, fmt.Errorf("temporal at %s: %w", src.Address, err))
+		return api.Mark(api.ErrUnavailable, fmt.Errorf("temporal at %s: %w", src.Address, err))
 	}
 	return nil
 }
@@ -176,6 +176,6 @@ type apiAudit struct {
 	log *audit.Log
 }
 
-func (a apiAudit) Audit(e pipelineapi.AuditEntry) error {
+func (a apiAudit) Audit(e api.AuditEntry) error {
 	return a.log.Append(audit.Entry{Identity: e.Identity, Action: e.Action, Workflow: e.Workflow, Reason: e.Reason, Outcome: audit.Outcome(e.Err)})
 }

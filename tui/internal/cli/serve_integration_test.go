@@ -19,9 +19,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/shared/pipelineapi"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/testkit"
+	"github.com/matih/ops/tui/internal/api"
 	"github.com/matih/ops/tui/internal/data"
 	"github.com/matih/ops/tui/internal/testflow"
 )
@@ -166,13 +166,13 @@ func TestServeAnswers503UntilTemporalIsUp(t *testing.T) {
 		}
 		return down.Source(ctx)
 	}}
-	api := httptest.NewServer(pipelineapi.New(pipelineapi.Options{Backend: backend}))
-	defer api.Close()
+	apiSrv := httptest.NewServer(api.New(api.Options{Backend: backend}))
+	defer apiSrv.Close()
 
-	code, body := call(t, "GET", api.URL+"/v1/pipelines/workflows", "", "")
+	code, body := call(t, "GET", apiSrv.URL+"/v1/pipelines/workflows", "", "")
 	assert.Equal(t, http.StatusServiceUnavailable, code, string(body))
 	assert.Contains(t, string(body), `"code": "unavailable"`)
-	resp, err := http.Get(api.URL + "/readyz")
+	resp, err := http.Get(apiSrv.URL + "/readyz")
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
@@ -181,7 +181,7 @@ func TestServeAnswers503UntilTemporalIsUp(t *testing.T) {
 	srv := testkit.StartDevServer(t)
 	up.Store(testApp(t, srv.HostPort, srv.Namespace, auditPath))
 	require.Eventually(t, func() bool {
-		code, _ := call(t, "GET", api.URL+"/v1/pipelines/workflows", "", "")
+		code, _ := call(t, "GET", apiSrv.URL+"/v1/pipelines/workflows", "", "")
 		return code == http.StatusOK
 	}, 10*time.Second, 250*time.Millisecond, "recovers by itself")
 }

@@ -53,7 +53,7 @@ func loadPipelines(dir string) (*pipelineDir, error) {
 	return p, nil
 }
 
-// Lookup implements pipelineapi.Pipelines.
+// Lookup implements api.Pipelines.
 func (p *pipelineDir) Lookup(id string) (contract.PipelineConfig, string, bool) {
 	d, ok := p.byID[id]
 	return d.cfg, d.file, ok

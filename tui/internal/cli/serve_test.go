@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/matih/ops/shared/pipelineapi"
+	"github.com/matih/ops/tui/internal/api"
 	"github.com/matih/ops/tui/internal/data"
 )
 
@@ -23,8 +23,8 @@ const (
 
 func writeTokens(t testing.TB) string {
 	return writeConfig(t, "tokens.yaml", "tokens:\n"+
-		"  - {name: pipeline-service, role: operate, sha256: "+pipelineapi.Digest(serveOperateToken)+"}\n"+
-		"  - {name: dashboard, role: read, sha256: "+pipelineapi.Digest(serveReadToken)+"}\n")
+		"  - {name: pipeline-service, role: operate, sha256: "+api.Digest(serveOperateToken)+"}\n"+
+		"  - {name: dashboard, role: read, sha256: "+api.Digest(serveReadToken)+"}\n")
 }
 
 func writePipelines(t testing.TB, files map[string]string) string {
@@ -72,10 +72,10 @@ func TestServeRefusesUnsafeSettings(t *testing.T) {
 func TestServeBannerSaysGETOnly(t *testing.T) {
 	var out bytes.Buffer
 	a := &App{Out: &out, Err: &bytes.Buffer{}}
-	a.serveBanner("127.0.0.1:8080", serveFlags{}, pipelineapi.Options{}, false)
+	a.serveBanner("127.0.0.1:8080", serveFlags{}, api.Options{}, false)
 	assert.Contains(t, out.String(), "GET only")
 	out.Reset()
-	a.serveBanner("10.0.0.1:8080", serveFlags{tokens: "t.yaml"}, pipelineapi.Options{Tokens: &pipelineapi.Tokens{}}, true)
+	a.serveBanner("10.0.0.1:8080", serveFlags{tokens: "t.yaml"}, api.Options{Tokens: &api.Tokens{}}, true)
 	assert.Contains(t, out.String(), "tokens travel in clear")
 }
 
@@ -90,8 +90,8 @@ func TestServeHelpIsComplete(t *testing.T) {
 }
 
 func TestAPIErrorKeepsTheConsolesClasses(t *testing.T) {
-	for sentinel, want := range map[error]error{data.ErrNotFound: pipelineapi.ErrNotFound, data.ErrRefused: pipelineapi.ErrConflict,
-		data.ErrUnreachable: pipelineapi.ErrUnavailable} {
+	for sentinel, want := range map[error]error{data.ErrNotFound: api.ErrNotFound, data.ErrRefused: api.ErrConflict,
+		data.ErrUnreachable: api.ErrUnavailable} {
 		err := apiError(errors.Join(sentinel, errors.New("detail")))
 		assert.ErrorIs(t, err, want)
 		assert.Contains(t, err.Error(), "detail")

@@ -14,7 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/shared/pipelineapi"
+	"github.com/matih/ops/tui/internal/api"
 	"github.com/matih/ops/tui/internal/data"
 )
 
@@ -67,7 +67,7 @@ func (a *App) startCmd() *cobra.Command {
 
 // MaxConfigBytes is the largest config file start reads: what the Pipeline Service
 // API takes as a body.
-const MaxConfigBytes = pipelineapi.MaxBodyBytes
+const MaxConfigBytes = api.MaxBodyBytes
 
 // readConfig reads the -f file; one that cannot be read, or is larger than
 // MaxConfigBytes, is a usage error naming the flag.
@@ -166,7 +166,7 @@ func toJSON(name string, raw []byte) ([]byte, error) {
 // decodeStrict decodes as the Pipeline Service API decodes a body: unknown fields
 // and wrong types refused, each error naming the field.
 func decodeStrict(js []byte, v any) error {
-	if err := pipelineapi.DecodeStrict(js, "", v); err != nil {
+	if err := api.DecodeStrict(js, "", v); err != nil {
 		return fmt.Errorf("not a valid config: %w", err)
 	}
 	return nil

@@ -9,16 +9,16 @@ import (
 	"time"
 
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/shared/pipelineapi"
 	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/tui/internal/api"
 )
 
 // Row is one workflow in a list, read from visibility only (no query per row). It
 // is the API's row, so `matih ls -o json` and GET /v1/pipelines/workflows agree.
-type Row = pipelineapi.Row
+type Row = api.Row
 
 // Page is one page of a list with the token for the next one (nil at the end).
-type Page = pipelineapi.Page
+type Page = api.Page
 
 // Poller is a worker seen polling a queue.
 type Poller struct {

@@ -7,7 +7,7 @@
 // The package knows HTTP, tokens and the contract; it reaches Temporal only through
 // Backend, so the console's own data source (and its error classification) does the
 // talking, and handler tests run against an in-memory backend.
-package pipelineapi
+package api
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package pipelineapi
+package api
 
 import (
 	"net/http"
