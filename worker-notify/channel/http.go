@@ -1,17 +1,16 @@
 package channel
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/matih/ops/shared/jsonhttp"
 )
 
 // maxRetryAfter bounds a service's Retry-After so a bad header cannot park a
@@ -23,26 +22,22 @@ const maxRetryAfter = time.Hour
 // Permanent error for the other 4xx. Errors never contain the endpoint, which may
 // itself be a secret (a Slack webhook URL is one).
 func PostJSON(ctx context.Context, hc *http.Client, ch, endpoint string, v any) ([]byte, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, Permanent(ch, "encode request: %v", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(raw))
-	if err != nil {
+	res, err := jsonhttp.Do(ctx, hc, jsonhttp.Call{Method: http.MethodPost, URL: endpoint, Body: v, MaxBody: 64 << 10})
+	var ee *jsonhttp.EncodeError
+	var re *jsonhttp.RequestError
+	switch {
+	case errors.As(err, &ee):
+		return nil, Permanent(ch, "encode request: %v", ee.Err)
+	case errors.As(err, &re):
 		return nil, Permanent(ch, "build request: invalid endpoint URL")
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
+	case err != nil:
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
 		return nil, Temporary(ch, 0, "POST failed: %v", err)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	return body, FromHTTP(ch, resp.StatusCode, resp.Header, body, time.Now())
+	return res.Body, FromHTTP(ch, res.Status, res.Header, res.Body, time.Now())
 }
 
 // FromHTTP classifies an HTTP answer as the fault table says.

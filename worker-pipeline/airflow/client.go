@@ -3,17 +3,17 @@
 package airflow
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/matih/ops/shared/jsonhttp"
 
 	"github.com/matih/ops/shared/contract"
 )
@@ -172,66 +172,45 @@ func (c *Client) doOnce(ctx context.Context, method, path string, in, out any) e
 			return err
 		}
 	}
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.cfg.BaseURL+path, body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token := c.currentToken(); token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	} else if c.cfg.Username != "" {
-		req.SetBasicAuth(c.cfg.Username, c.cfg.Password)
-	}
-	resp, err := c.cfg.HTTP.Do(req)
+	res, err := jsonhttp.Do(ctx, c.cfg.HTTP, jsonhttp.Call{Method: method, URL: c.cfg.BaseURL + path, Body: in, Prepare: c.authorize})
 	if err != nil {
 		return fmt.Errorf("airflow %s %s: %w", method, path, err)
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode/100 != 2 {
-		return &StatusError{Code: resp.StatusCode, Detail: detail(raw)}
+	if !res.OK() {
+		return &StatusError{Code: res.Status, Detail: detail(res.Body)}
 	}
 	if out == nil {
 		return nil
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
+	if err := res.Decode(out); err != nil {
 		return fmt.Errorf("airflow %s %s: unexpected answer: %w", method, path, err)
 	}
 	return nil
 }
 
+// authorize sends the token, or basic auth where no token is used.
+func (c *Client) authorize(req *http.Request) {
+	if token := c.currentToken(); token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	} else if c.cfg.Username != "" {
+		req.SetBasicAuth(c.cfg.Username, c.cfg.Password)
+	}
+}
+
 // login exchanges username and password for a JWT (Airflow 3's /auth/token).
 func (c *Client) login(ctx context.Context) error {
-	b, _ := json.Marshal(map[string]string{"username": c.cfg.Username, "password": c.cfg.Password})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.BaseURL+"/auth/token", bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.cfg.HTTP.Do(req)
+	res, err := jsonhttp.Do(ctx, c.cfg.HTTP, jsonhttp.Call{Method: http.MethodPost, URL: c.cfg.BaseURL + "/auth/token",
+		Body: map[string]string{"username": c.cfg.Username, "password": c.cfg.Password}})
 	if err != nil {
 		return fmt.Errorf("airflow login: %w", err)
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode/100 != 2 {
-		return &StatusError{Code: resp.StatusCode, Detail: detail(raw)}
+	if !res.OK() {
+		return &StatusError{Code: res.Status, Detail: detail(res.Body)}
 	}
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := json.Unmarshal(raw, &tok); err != nil || tok.AccessToken == "" {
+	if err := res.Decode(&tok); err != nil || tok.AccessToken == "" {
 		return errors.New("airflow login: no access_token in the answer")
 	}
 	c.setToken(tok.AccessToken)

@@ -4,17 +4,17 @@
 package spark
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/matih/ops/shared/jsonhttp"
 )
 
 // Batch states, as Livy names them.
@@ -180,42 +180,33 @@ func (l *Livy) Kill(ctx context.Context, id int) error {
 }
 
 func (l *Livy) do(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, l.base+path, body)
+	res, err := jsonhttp.Do(ctx, l.http, jsonhttp.Call{Method: method, URL: l.base + path, Body: in, Prepare: l.authorize})
 	if err != nil {
-		return err
+		return fmt.Errorf("livy %s %s: %w", method, strings.SplitN(path, "?", 2)[0], err)
 	}
+	if !res.OK() {
+		return &StatusError{Code: res.Status, Detail: detail(res.Body)}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := res.Decode(out); err != nil {
+		return fmt.Errorf("livy %s %s: not the JSON it documents: %v", method, strings.SplitN(path, "?", 2)[0], err)
+	}
+	return nil
+}
+
+// authorize adds the credentials, and the header Livy's CSRF protection asks for on
+// writes.
+func (l *Livy) authorize(req *http.Request) {
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Requested-By", "matih") // Livy's CSRF protection asks for it on writes
+	req.Header.Set("X-Requested-By", "matih")
 	switch {
 	case l.token != "":
 		req.Header.Set("Authorization", "Bearer "+l.token)
 	case l.user != "":
 		req.SetBasicAuth(l.user, l.password)
 	}
-	resp, err := l.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("livy %s %s: %w", method, strings.SplitN(path, "?", 2)[0], err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode/100 != 2 {
-		return &StatusError{Code: resp.StatusCode, Detail: detail(raw)}
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("livy %s %s: not the JSON it documents: %v", method, strings.SplitN(path, "?", 2)[0], err)
-	}
-	return nil
 }
 
 // detail is Livy's {"msg": ...} message, or the start of the body.
