@@ -15,7 +15,7 @@ cd "$ROOT" || exit 1
 
 case "${1:-}" in -h|--help) usage_of "$0"; exit 0;; esac
 
-MODULES=(shared worker-pipeline worker-infra worker-notify tui deploy/check)
+MODULES=(shared shared/testkit worker-pipeline worker-infra worker-notify tui deploy/check)
 declare -a SUMMARY
 FAILED=0
 step() { # name, command...

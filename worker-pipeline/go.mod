@@ -7,6 +7,7 @@ require (
 	github.com/apache/iceberg-go v0.7.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/matih/ops/shared v0.0.0
+	github.com/matih/ops/shared/testkit v0.0.0
 	github.com/stretchr/testify v1.12.1
 	go.temporal.io/api v1.64.3
 	go.temporal.io/sdk v1.51.0
@@ -138,3 +139,5 @@ require (
 )
 
 replace github.com/matih/ops/shared => ../shared
+
+replace github.com/matih/ops/shared/testkit => ../shared/testkit

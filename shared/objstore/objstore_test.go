@@ -5,16 +5,13 @@ import (
 	"io"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/apache/iceberg-go/utils"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gocloud.dev/blob"
 
 	"github.com/matih/ops/shared/datadir"
-	"github.com/matih/ops/shared/testkit"
 )
 
 func roundTrip(t *testing.T, loc *Location) {
@@ -30,16 +27,6 @@ func roundTrip(t *testing.T, loc *Location) {
 	require.NoError(t, err)
 	r.Close()
 	assert.Equal(t, "staged", string(b))
-}
-
-func TestS3LocationsReachAnS3ProtocolServerUnderTheirPrefix(t *testing.T) {
-	s3 := testkit.StartS3(t, "lake")
-	loc, err := Settings{Endpoint: s3.Endpoint}.Open(context.Background(), "--staging-url", "s3://lake/staging/")
-	require.NoError(t, err)
-	defer loc.Close()
-	assert.Equal(t, "s3://lake/staging/", loc.URL)
-	roundTrip(t, loc)
-	assert.Equal(t, []string{"staging/runs/a/part-00000.parquet"}, s3.Keys(t, ""))
 }
 
 func TestFolderLocationsAreInsideTheDataDirectory(t *testing.T) {
@@ -68,25 +55,6 @@ func TestBadLocationsNameTheFieldAndWhatWasExpected(t *testing.T) {
 		assert.Contains(t, err.Error(), want, raw)
 	}
 	assert.ErrorContains(t, Settings{Endpoint: "127.0.0.1:9000"}.Validate(), "--s3-endpoint: expected http(s)://host[:port]")
-}
-
-func TestS3RequestsRideOutAStoreRefusingForSomeSeconds(t *testing.T) {
-	s3 := testkit.StartS3(t, "lake")
-	proxy := testkit.StartFaultProxy(t, s3.Endpoint)
-	loc, err := Settings{Endpoint: proxy.URL}.Open(context.Background(), "--staging-url", "s3://lake/staging/")
-	require.NoError(t, err)
-	defer loc.Close()
-
-	proxy.Fail(503, 3*time.Second)
-	roundTrip(t, loc)
-	assert.Positive(t, proxy.Refused(), "the fault was on during the round trip")
-
-	once, err := Settings{Endpoint: proxy.URL, MaxAttempts: 1}.Open(context.Background(), "--staging-url", "s3://lake/staging/")
-	require.NoError(t, err)
-	defer once.Close()
-	proxy.Fail(503, 3*time.Second)
-	_, err = once.Bucket.List(&blob.ListOptions{}).Next(context.Background())
-	assert.ErrorContains(t, err, "503", "a single try fails on the first refusal")
 }
 
 func TestIcebergContextCarriesTheSameRetryer(t *testing.T) {

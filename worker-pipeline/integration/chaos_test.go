@@ -18,6 +18,7 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/objstore"
 	"github.com/matih/ops/shared/testkit"
+	"github.com/matih/ops/shared/testkit/s3fake"
 	"github.com/matih/ops/worker-pipeline/airflow/airflowtest"
 	"github.com/matih/ops/worker-pipeline/demo"
 	"github.com/matih/ops/worker-pipeline/lakehouse"
@@ -67,7 +68,7 @@ func TestChaos(t *testing.T) {
 	size := chaosSizeFromEnv(t)
 	began := time.Now()
 	srv := testkit.StartDurableDevServer(t)
-	s3 := testkit.StartS3(t, "lake")
+	s3 := s3fake.Start(t, "lake")
 	s3proxy := testkit.StartFaultProxy(t, s3.Endpoint)
 	const stagingURL = "s3://lake/staging"
 	store := openStore(t, objstore.Settings{Endpoint: s3.Endpoint}, stagingURL)

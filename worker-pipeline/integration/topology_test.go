@@ -24,6 +24,7 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/objstore"
 	"github.com/matih/ops/shared/testkit"
+	"github.com/matih/ops/shared/testkit/s3fake"
 	"github.com/matih/ops/worker-pipeline/airflow/airflowtest"
 	"github.com/matih/ops/worker-pipeline/lakehouse"
 	"github.com/matih/ops/worker-pipeline/staging"
@@ -41,7 +42,7 @@ func TestTwoWorkerProcessesShareOnlyTheirConfiguration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs worker processes through a rolling restart")
 	}
-	s3 := testkit.StartS3(t, "lake")
+	s3 := s3fake.Start(t, "lake")
 	srv := testkit.StartDevServer(t)
 	(&recorder{}).start(t, srv.Client)
 	const stagingURL = "s3://lake/staging"

@@ -1,4 +1,6 @@
-package testkit
+// Package s3fake is an S3-protocol server for tests: gofakes3 in memory on
+// loopback, with the credentials the AWS SDK asks for.
+package s3fake
 
 import (
 	"net/http/httptest"
@@ -16,9 +18,9 @@ type S3 struct {
 	backend  *s3mem.Backend
 }
 
-// StartS3 starts the server with bucket and stops it when the test ends. It sets
+// Start starts the server with bucket and stops it when the test ends. It sets
 // the AWS credentials the SDK asks for in this process; Env gives them to children.
-func StartS3(t testing.TB, bucket string) *S3 {
+func Start(t testing.TB, bucket string) *S3 {
 	t.Helper()
 	backend := s3mem.New()
 	if err := backend.CreateBucket(bucket); err != nil {
