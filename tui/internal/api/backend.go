@@ -1,4 +1,4 @@
-// Package pipelineapi is the Pipeline Service HTTP API that `matih serve` hosts: start
+// Package api is the Pipeline Service HTTP API that `matih serve` hosts: start
 // pipelines, backfills and migrations, send the approval and cancel decisions, read
 // the status document and list runs, with bearer tokens and roles. It speaks the
 // names on the wire of shared/contract and renders shared/status, so the pipeline
@@ -13,6 +13,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/matih/ops/tui/internal/inbox"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
@@ -67,6 +69,11 @@ type Row struct {
 	StartedAt    time.Time  `json:"startedAt"`
 	ClosedAt     *time.Time `json:"closedAt,omitempty"`
 	TaskQueue    string     `json:"taskQueue,omitempty"`
+}
+
+// Candidate is the row as the approvals inbox reads it.
+func (r Row) Candidate() inbox.Candidate {
+	return inbox.Candidate{WorkflowID: r.WorkflowID, RunID: r.RunID, Type: r.Type, StartedAt: r.StartedAt, QualityScore: r.QualityScore}
 }
 
 // Page is one page of a list and the token of the next one (nil at the end).

@@ -8,11 +8,11 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/tui/internal/inbox"
 )
 
 // workflowIDRe accepts the ids the contract builds and what Temporal allows in
@@ -172,8 +172,8 @@ type approvalsAnswer struct {
 	Truncated bool       `json:"truncated,omitempty"`
 }
 
-// approvals lists the runs awaiting approval (the console's tab), soonest deadline
-// first, with each run's deadline from its status document.
+// approvals lists the runs awaiting approval, as the console's inbox does
+// (inbox.Build), soonest deadline first.
 func (s *Server) approvals(w http.ResponseWriter, r *http.Request, _ Caller) {
 	if err := onlyParams(r); err != nil {
 		writeError(w, r, err)
@@ -181,73 +181,36 @@ func (s *Server) approvals(w http.ResponseWriter, r *http.Request, _ Caller) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
 	defer cancel()
-	rows, truncated, err := s.awaitingRows(ctx)
-	if err == nil {
-		var out []Awaiting
-		if out, err = s.deadlines(ctx, rows); err == nil {
-			writeJSON(w, http.StatusOK, approvalsAnswer{Approvals: out, Truncated: truncated})
-			return
-		}
+	runs, truncated, err := inbox.Build(ctx, backendInbox{s.opts.Backend}, MaxApprovals)
+	if err != nil {
+		writeError(w, r, err)
+		return
 	}
-	writeError(w, r, err)
+	out := make([]Awaiting, len(runs))
+	for i, w := range runs {
+		out[i] = Awaiting{WorkflowID: w.WorkflowID, RunID: w.RunID, Type: w.Type, StartedAt: w.StartedAt,
+			Deadline: w.Deadline, MinScore: w.MinScore, QualityScore: w.QualityScore}
+	}
+	writeJSON(w, http.StatusOK, approvalsAnswer{Approvals: out, Truncated: truncated})
 }
 
-func (s *Server) awaitingRows(ctx context.Context) ([]Row, bool, error) {
-	var rows []Row
-	var token []byte
-	for {
-		page, err := s.opts.Backend.List(ctx, Filter{Status: "awaiting"}, 100, token)
-		if err != nil {
-			return nil, false, err
-		}
-		rows = append(rows, page.Rows...)
-		if len(rows) >= MaxApprovals {
-			return rows[:MaxApprovals], true, nil
-		}
-		if token = page.NextToken; len(token) == 0 {
-			return rows, false, nil
-		}
+// backendInbox reads the inbox through the API's backend.
+type backendInbox struct{ b Backend }
+
+func (s backendInbox) Awaiting(ctx context.Context, size int, token []byte) ([]inbox.Candidate, []byte, error) {
+	page, err := s.b.List(ctx, Filter{Status: "awaiting"}, size, token)
+	if err != nil {
+		return nil, nil, err
 	}
+	out := make([]inbox.Candidate, len(page.Rows))
+	for i, r := range page.Rows {
+		out[i] = r.Candidate()
+	}
+	return out, page.NextToken, nil
 }
 
-// deadlines reads the status document of each row, eight at a time, and keeps the
-// runs still waiting.
-func (s *Server) deadlines(ctx context.Context, rows []Row) ([]Awaiting, error) {
-	out := make([]*Awaiting, len(rows))
-	errs := make([]error, len(rows))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for i, row := range rows {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			doc, err := s.opts.Backend.Status(ctx, row.WorkflowID, row.RunID)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			if ap := doc.Approval; ap != nil && !ap.Decided && doc.Status == status.WorkflowRunning {
-				out[i] = &Awaiting{WorkflowID: row.WorkflowID, RunID: row.RunID, Type: row.Type, StartedAt: row.StartedAt,
-					Deadline: ap.Deadline, MinScore: ap.MinScore, QualityScore: row.QualityScore}
-			}
-		}()
-	}
-	wg.Wait()
-	list := []Awaiting{}
-	for i, a := range out {
-		if err := errs[i]; err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, err // a run deleted since the list is simply gone
-		}
-		if a != nil {
-			list = append(list, *a)
-		}
-	}
-	sort.SliceStable(list, func(i, j int) bool {
-		if !list[i].Deadline.Equal(list[j].Deadline) {
-			return list[i].Deadline.Before(list[j].Deadline)
-		}
-		return list[i].WorkflowID < list[j].WorkflowID
-	})
-	return list, nil
+func (s backendInbox) Status(ctx context.Context, workflowID, runID string) (status.Document, error) {
+	return s.b.Status(ctx, workflowID, runID)
 }
+
+func (s backendInbox) Gone(err error) bool { return errors.Is(err, ErrNotFound) }

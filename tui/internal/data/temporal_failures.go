@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/matih/ops/tui/internal/inbox"
+	"golang.org/x/sync/errgroup"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	failurepb "go.temporal.io/api/failure/v1"
@@ -40,22 +42,16 @@ func (t *Temporal) Failures(ctx context.Context, since time.Time) ([]Failure, er
 	}
 	infos = infos[:min(len(infos), MaxFailures)]
 	out := make([]Failure, len(infos))
-	errs := make([]error, len(infos))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
+	var g errgroup.Group
+	g.SetLimit(inbox.Reads) // history reads on the server the workers share, as the inbox's
 	for i, e := range infos {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			out[i], errs[i] = t.failureOf(ctx, e)
-		}()
+		g.Go(func() (err error) {
+			out[i], err = t.failureOf(ctx, e)
+			return err
+		})
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, Classify(err)
-		}
+	if err := g.Wait(); err != nil {
+		return nil, Classify(err)
 	}
 	return out, nil
 }
