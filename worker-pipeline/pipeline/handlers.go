@@ -26,8 +26,8 @@ func (t *tracker) setupHandlers(ctx workflow.Context, cancelRun workflow.CancelF
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, contract.UpdateApproval,
-		func(ctx workflow.Context, in approvalInput) (status.Approval, error) {
-			if !t.decide(ctx, in.signal()) {
+		func(ctx workflow.Context, in contract.ApprovalInput) (status.Approval, error) {
+			if !t.decide(ctx, in.Signal()) {
 				// A signal decided first within the same task: say so, not "approved".
 				return status.Approval{}, fmt.Errorf("already decided by %s", t.decision.Approver)
 			}
@@ -60,49 +60,19 @@ func (t *tracker) setupHandlers(ctx workflow.Context, cancelRun workflow.CancelF
 	return nil
 }
 
-// errNoDecision refuses an approval payload that says neither approve nor reject.
-var errNoDecision = errors.New("approved is required: true to approve or false to reject")
-
-// approvalInput is the approval payload ({approved, approver, reason}) as the
-// signal and the update read it. Approved is a pointer so that a payload without a
-// decision is refused instead of being read as a rejection.
-type approvalInput struct {
-	Approved *bool  `json:"approved"`
-	Approver string `json:"approver"`
-	Reason   string `json:"reason"`
-}
-
-// check refuses a payload without a decision, or with an approver or reason longer
-// than the contract allows.
-func (in approvalInput) check() error {
-	switch {
-	case in.Approved == nil:
-		return errNoDecision
-	case len(in.Approver) > contract.MaxApproverBytes:
-		return fmt.Errorf("approver is too long: expected at most %d bytes, got %d", contract.MaxApproverBytes, len(in.Approver))
-	case len(in.Reason) > contract.MaxReasonBytes:
-		return fmt.Errorf("reason is too long: expected at most %d bytes, got %d", contract.MaxReasonBytes, len(in.Reason))
-	}
-	return nil
-}
-
-func (in approvalInput) signal() contract.ApprovalSignal {
-	return contract.ApprovalSignal{Approved: in.Approved != nil && *in.Approved, Approver: in.Approver, Reason: in.Reason}
-}
-
 // onApproval takes one approval signal. One that does not decode, or that the
 // gate cannot take, is refused with its reason, which the status document shows.
 func (t *tracker) onApproval(ctx workflow.Context, c workflow.ReceiveChannel) {
-	var in approvalInput
+	var in contract.ApprovalInput
 	if _, err := signals.ReceiveAsync(c, &in); err != nil {
 		t.refused.Refuse(ctx, contract.SignalApproval, err.Error())
 		return
 	}
-	if err := in.check(); err != nil {
+	if err := in.Check(); err != nil {
 		t.refused.Refuse(ctx, contract.SignalApproval, err.Error())
 		return
 	}
-	sig := in.signal()
+	sig := in.Signal()
 	if err := t.validateApproval(sig); err != nil {
 		t.refused.Refuse(ctx, contract.SignalApproval, err.Error())
 	}
@@ -111,11 +81,11 @@ func (t *tracker) onApproval(ctx workflow.Context, c workflow.ReceiveChannel) {
 
 // validateApprovalInput is the update's validator: a payload without a decision or
 // over the bounds, or one the gate cannot take, is refused before it reaches history.
-func (t *tracker) validateApprovalInput(in approvalInput) error {
-	if err := in.check(); err != nil {
+func (t *tracker) validateApprovalInput(in contract.ApprovalInput) error {
+	if err := in.Check(); err != nil {
 		return err
 	}
-	return t.validateApproval(in.signal())
+	return t.validateApproval(in.Signal())
 }
 
 // validateApproval refuses an update the workflow cannot take, so the console gets

@@ -47,15 +47,6 @@ type SignalRequest struct {
 	Data json.RawMessage `json:"data"`
 }
 
-// approvalData is the `approval` payload as a caller sends it. Approved is a pointer
-// so that a missing decision is refused rather than read as a rejection. An approver
-// in the body is accepted and replaced by the caller's identity.
-type approvalData struct {
-	Approved *bool  `json:"approved"`
-	Approver string `json:"approver"`
-	Reason   string `json:"reason"`
-}
-
 // cancelData is the `cancel` payload; requested_by is replaced like approver.
 type cancelData struct {
 	RequestedBy string `json:"requested_by"`
@@ -78,7 +69,7 @@ func DecodeSignal(body []byte, identity string) (Signal, error) {
 	}
 	switch req.Name {
 	case contract.SignalApproval:
-		var d approvalData
+		var d contract.ApprovalInput // an approver in the body is replaced by the caller's identity
 		if err := DecodeStrict(req.Data, "data.", &d); err != nil {
 			return Signal{}, err
 		}
