@@ -8,6 +8,33 @@ import (
 	"github.com/matih/ops/shared/contract"
 )
 
+// The start request of each workflow type: its id, type and queue, the same for
+// `matih start` and the API.
+
+// PipelineStart starts DataPipelineWorkflow with cfg.
+func PipelineStart(cfg contract.PipelineConfig, now time.Time) StartRequest {
+	return StartRequest{WorkflowID: contract.PipelineWorkflowID(cfg.PipelineID, now), WorkflowType: contract.DataPipelineWorkflow,
+		TaskQueue: contract.PipelineQueue, Input: cfg}
+}
+
+// BackfillStart starts DataBackfillWorkflow with cfg.
+func BackfillStart(cfg contract.BackfillConfig, now time.Time) StartRequest {
+	return StartRequest{WorkflowID: contract.BackfillWorkflowID(cfg.PipelineID, now), WorkflowType: contract.DataBackfillWorkflow,
+		TaskQueue: contract.PipelineQueue, Input: cfg}
+}
+
+// MigrationStart starts SchemaMigrationWorkflow with cfg.
+func MigrationStart(cfg contract.MigrationConfig) StartRequest {
+	return StartRequest{WorkflowID: contract.MigrationWorkflowID(cfg.MigrationID), WorkflowType: contract.SchemaMigrationWorkflow,
+		TaskQueue: contract.InfraQueue, Input: cfg}
+}
+
+// MaintenanceStart starts TableMaintenanceWorkflow with cfg.
+func MaintenanceStart(cfg contract.MaintenanceConfig, now time.Time) StartRequest {
+	return StartRequest{WorkflowID: contract.MaintenanceWorkflowID(now), WorkflowType: contract.TableMaintenanceWorkflow,
+		TaskQueue: contract.InfraQueue, Input: cfg}
+}
+
 // builder turns a start request's body into the workflow to start, and says what
 // the audit line's reason is.
 type builder func(r *http.Request, body []byte, now time.Time) (req StartRequest, reason string, err error)
@@ -19,16 +46,14 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, c Caller) {
 func (s *Server) backfill(w http.ResponseWriter, r *http.Request, c Caller) {
 	s.start(w, r, c, func(_ *http.Request, body []byte, now time.Time) (StartRequest, string, error) {
 		cfg, err := DecodeBackfill(body)
-		return StartRequest{WorkflowID: contract.BackfillWorkflowID(cfg.PipelineID, now), WorkflowType: contract.DataBackfillWorkflow,
-			TaskQueue: contract.PipelineQueue, Input: cfg}, "POST " + PathBackfills, err
+		return BackfillStart(cfg, now), "POST " + PathBackfills, err
 	})
 }
 
 func (s *Server) migration(w http.ResponseWriter, r *http.Request, c Caller) {
 	s.start(w, r, c, func(_ *http.Request, body []byte, _ time.Time) (StartRequest, string, error) {
 		cfg, err := DecodeMigration(body)
-		return StartRequest{WorkflowID: contract.MigrationWorkflowID(cfg.MigrationID), WorkflowType: contract.SchemaMigrationWorkflow,
-			TaskQueue: contract.InfraQueue, Input: cfg}, "POST " + PathMigration, err
+		return MigrationStart(cfg), "POST " + PathMigration, err
 	})
 }
 
@@ -54,8 +79,7 @@ func (s *Server) buildPipeline(r *http.Request, body []byte, now time.Time) (Sta
 	if err := cfg.Source.RequireConnection("source"); err != nil {
 		return StartRequest{}, source, err
 	}
-	return StartRequest{WorkflowID: contract.PipelineWorkflowID(cfg.PipelineID, now), WorkflowType: contract.DataPipelineWorkflow,
-		TaskQueue: contract.PipelineQueue, Input: cfg}, source, nil
+	return PipelineStart(cfg, now), source, nil
 }
 
 // start reads the body and starts the workflow once per Idempotency-Key: a retry

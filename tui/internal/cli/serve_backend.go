@@ -95,7 +95,7 @@ func (b *apiBackend) Start(ctx context.Context, identity string, req api.StartRe
 	if err != nil {
 		return "", err
 	}
-	id, err := src.Start(ctx, data.StartRequest{WorkflowID: req.WorkflowID, WorkflowType: req.WorkflowType, TaskQueue: req.TaskQueue, Input: req.Input})
+	id, err := src.Start(ctx, req)
 	if err != nil {
 		return "", apiError(err)
 	}

@@ -102,22 +102,22 @@ func BuildStart(kind, name string, raw []byte, now time.Time) (data.StartRequest
 	case "pipeline":
 		var c contract.PipelineConfig
 		err = decodeStrict(js, &c)
-		req = data.StartRequest{WorkflowID: contract.PipelineWorkflowID(c.PipelineID, now), WorkflowType: contract.DataPipelineWorkflow, TaskQueue: contract.PipelineQueue, Input: c}
+		req = api.PipelineStart(c, now)
 		input = c
 	case "backfill":
 		var c contract.BackfillConfig
 		err = decodeStrict(js, &c)
-		req = data.StartRequest{WorkflowID: contract.BackfillWorkflowID(c.PipelineID, now), WorkflowType: contract.DataBackfillWorkflow, TaskQueue: contract.PipelineQueue, Input: c}
+		req = api.BackfillStart(c, now)
 		input = c
 	case "migration":
 		var c contract.MigrationConfig
 		err = decodeStrict(js, &c)
-		req = data.StartRequest{WorkflowID: contract.MigrationWorkflowID(c.MigrationID), WorkflowType: contract.SchemaMigrationWorkflow, TaskQueue: contract.InfraQueue, Input: c}
+		req = api.MigrationStart(c)
 		input = c
 	case "maintenance":
 		var c contract.MaintenanceConfig
 		err = decodeStrict(js, &c)
-		req = data.StartRequest{WorkflowID: contract.MaintenanceWorkflowID(now), WorkflowType: contract.TableMaintenanceWorkflow, TaskQueue: contract.InfraQueue, Input: c}
+		req = api.MaintenanceStart(c, now)
 		input = c
 	default:
 		return req, usagef("start: expected pipeline, backfill, migration or maintenance, got %q", kind)

@@ -65,13 +65,9 @@ type Source interface {
 	Ping(ctx context.Context) (ServerInfo, error)
 }
 
-// StartRequest starts one workflow of a known type with a validated input.
-type StartRequest struct {
-	WorkflowID   string
-	WorkflowType string
-	TaskQueue    string
-	Input        any
-}
+// StartRequest starts one workflow of a known type with a validated input (built
+// by api.PipelineStart and its siblings, for the console and the API alike).
+type StartRequest = api.StartRequest
 
 // Errors the console and the exit codes tell apart.
 var (
