@@ -67,8 +67,11 @@ func TestBuildWithAndWithoutAWorker(t *testing.T) {
 
 	var doc status.Document
 	require.Eventually(t, func() bool {
+		// The query may answer a step ahead of the history read just before it: wait
+		// until both have seen the activity complete.
 		doc, err = statusread.Build(ctx, srv.Client, "gate-1", "")
-		return err == nil && doc.Phase == contract.PhaseAwaitingApproval
+		return err == nil && doc.Phase == contract.PhaseAwaitingApproval &&
+			len(doc.Activities) == 1 && doc.Activities[0].Status == status.ActivityCompleted
 	}, 15*time.Second, 100*time.Millisecond)
 	assert.Equal(t, status.SourceQuery, doc.ProgressSource)
 	assert.Equal(t, run.GetRunID(), doc.RunID)
