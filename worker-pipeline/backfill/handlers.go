@@ -1,6 +1,7 @@
 package backfill
 
 import (
+	"github.com/matih/ops/shared/wfstate"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
@@ -82,14 +83,7 @@ func (s *state) setPaused(ctx workflow.Context, pause bool, sig contract.PauseSi
 
 // document renders the status query's answer: the common document plus partitions.
 func (s *state) document(ctx workflow.Context) status.BackfillDocument {
-	info := workflow.GetInfo(ctx)
-	d := status.Document{
-		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
-		WorkflowType: info.WorkflowType.Name, TaskQueue: info.TaskQueueName,
-		Status: "RUNNING", Phase: s.phase, StartedAt: s.started,
-		Progress: s.progress(), ProgressSource: status.SourceQuery,
-		Activities: []status.Activity{}, PendingSignals: []string{}, HistoryLength: info.GetCurrentHistoryLength(),
-	}
+	d := wfstate.Head(ctx, s.phase, s.progress(), s.started)
 	if len(s.inflight) > 0 {
 		d.CurrentActivity = contract.ActivityProcessPartition
 	}

@@ -3,21 +3,15 @@ package backfill
 import (
 	"time"
 
+	"github.com/matih/ops/shared/wfstate"
+
 	"github.com/matih/ops/worker-pipeline/partition/plan"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/signals"
 	"github.com/matih/ops/shared/status"
-)
-
-// Search attribute keys; Progress is upserted at most every progressEvery.
-var (
-	saPipelineID = temporal.NewSearchAttributeKeyKeyword(contract.SearchAttrPipelineID)
-	saPhase      = temporal.NewSearchAttributeKeyKeyword(contract.SearchAttrPipelinePhase)
-	saProgress   = temporal.NewSearchAttributeKeyFloat64(contract.SearchAttrProgress)
 )
 
 // Tuning that is not configuration: how long an auto-sized batch should run, the
@@ -225,16 +219,15 @@ func (s *state) progress() float64 {
 
 func (s *state) budgetExceeded() bool { return s.ledger.failedCount() > s.cfg.FailureBudget }
 
-// upsert writes phase and progress; force skips the throttle.
+// upsert writes phase and progress, at most every progressEvery; force skips the
+// throttle.
 func (s *state) upsert(ctx workflow.Context, force bool) {
 	now := workflow.Now(ctx)
 	if !force && now.Sub(s.lastUpsert) < progressEvery {
 		return
 	}
 	s.lastUpsert = now
-	if err := workflow.UpsertTypedSearchAttributes(ctx, saPhase.ValueSet(s.phase), saProgress.ValueSet(s.progress())); err != nil {
-		workflow.GetLogger(ctx).Warn("upsert search attributes failed", "error", err)
-	}
+	wfstate.Upsert(ctx, s.phase, s.progress())
 }
 
 func (s *state) setPhase(ctx workflow.Context, phase string) {

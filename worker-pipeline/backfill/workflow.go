@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/matih/ops/shared/wfstate"
+
 	"github.com/matih/ops/worker-pipeline/partition/plan"
 
 	"go.temporal.io/sdk/temporal"
@@ -49,9 +51,7 @@ func DataBackfillWorkflow(ctx workflow.Context, cfg contract.BackfillConfig) (co
 	if err := s.setupHandlers(ctx); err != nil {
 		return contract.BackfillResult{}, err
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, saPipelineID.ValueSet(cfg.PipelineID)); err != nil {
-		workflow.GetLogger(ctx).Warn("upsert PipelineId failed", "error", err)
-	}
+	wfstate.SetPipelineID(ctx, cfg.PipelineID)
 	// The cancel signal (the API's way) cancels the run as Temporal cancellation does.
 	runCtx, cancelRun := workflow.WithCancel(ctx)
 	s.cancelRun = cancelRun

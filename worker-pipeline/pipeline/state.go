@@ -3,21 +3,14 @@ package pipeline
 import (
 	"time"
 
+	"github.com/matih/ops/shared/wfstate"
+
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/signals"
 	"github.com/matih/ops/shared/status"
-)
-
-// Search attribute keys the pipeline upserts so lists show phase and progress
-// without querying each workflow.
-var (
-	saPipelineID = temporal.NewSearchAttributeKeyKeyword(contract.SearchAttrPipelineID)
-	saPhase      = temporal.NewSearchAttributeKeyKeyword(contract.SearchAttrPipelinePhase)
-	saProgress   = temporal.NewSearchAttributeKeyFloat64(contract.SearchAttrProgress)
-	saQuality    = temporal.NewSearchAttributeKeyFloat64(contract.SearchAttrQualityScore)
 )
 
 // stepWeight is each step's share of the progress bar.
@@ -50,14 +43,14 @@ func (t *tracker) setPhase(ctx workflow.Context, phase string) {
 	t.upsert(ctx)
 }
 
+// upsert writes phase and progress, and the quality score once it is known, so
+// lists show them without querying each workflow.
 func (t *tracker) upsert(ctx workflow.Context) {
-	updates := []temporal.SearchAttributeUpdate{saPhase.ValueSet(t.phase), saProgress.ValueSet(t.progress)}
 	if t.quality != nil {
-		updates = append(updates, saQuality.ValueSet(t.quality.Score))
+		wfstate.Upsert(ctx, t.phase, t.progress, wfstate.SAQualityScore.ValueSet(t.quality.Score))
+		return
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
-		workflow.GetLogger(ctx).Warn("upsert search attributes failed", "error", err)
-	}
+	wfstate.Upsert(ctx, t.phase, t.progress)
 }
 
 // begin adds a running step to the timeline and returns its index.
@@ -95,15 +88,9 @@ func (t *tracker) skip(name, why string) {
 
 // document renders the status query's answer.
 func (t *tracker) document(ctx workflow.Context) status.Document {
-	info := workflow.GetInfo(ctx)
-	d := status.Document{
-		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
-		WorkflowType: info.WorkflowType.Name, TaskQueue: info.TaskQueueName,
-		Status: "RUNNING", Phase: t.phase, StartedAt: t.started, CurrentActivity: t.current,
-		Progress: t.progress, ProgressSource: status.SourceQuery,
-		Activities: append([]status.Activity{}, t.activities...), PendingSignals: []string{},
-		Quality: t.quality, HistoryLength: info.GetCurrentHistoryLength(), RefusedSignals: t.refused.Summary(),
-	}
+	d := wfstate.Head(ctx, t.phase, t.progress, t.started)
+	d.CurrentActivity, d.Quality, d.RefusedSignals = t.current, t.quality, t.refused.Summary()
+	d.Activities = append(d.Activities, t.activities...)
 	if t.awaiting {
 		d.PendingSignals = append(d.PendingSignals, contract.SignalApproval)
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/matih/ops/shared/wfstate"
+
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -50,9 +52,7 @@ func DataPipelineWorkflow(ctx workflow.Context, cfg contract.PipelineConfig) (co
 	if err != nil {
 		return contract.PipelineResult{}, err
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, saPipelineID.ValueSet(cfg.PipelineID)); err != nil {
-		workflow.GetLogger(ctx).Warn("upsert PipelineId failed", "error", err)
-	}
+	wfstate.SetPipelineID(ctx, cfg.PipelineID)
 	r.staged, err = r.stagingOf(ctx)
 	if err != nil {
 		return contract.PipelineResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeValidation, err)

@@ -15,7 +15,7 @@ import (
 	"github.com/matih/ops/shared/notifications"
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/shared/status"
-	"github.com/matih/ops/worker-infra/internal/wfstate"
+	"github.com/matih/ops/shared/wfstate"
 )
 
 // PhaseMaintaining is reported while tables are processed.

@@ -13,7 +13,7 @@ import (
 	"github.com/matih/ops/shared/notifications"
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/shared/status"
-	"github.com/matih/ops/worker-infra/internal/wfstate"
+	"github.com/matih/ops/shared/wfstate"
 )
 
 // Pinned under Worker Versioning: a migration's backup, apply, verify and rollback
@@ -54,9 +54,7 @@ func SchemaMigration(ctx workflow.Context, cfg contract.MigrationConfig) (contra
 		f.finishFailed(ctx, err)
 		return f.res, retry.Classify(err)
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, wfstate.SAPipelineID.ValueSet(cfg.MigrationID)); err != nil {
-		workflow.GetLogger(ctx).Warn("upsert search attributes", "error", err)
-	}
+	wfstate.SetPipelineID(ctx, cfg.MigrationID)
 	ctx, cancel := workflow.WithCancel(ctx)
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		var sig contract.CancelSignal

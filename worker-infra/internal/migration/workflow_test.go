@@ -16,7 +16,7 @@ import (
 	"github.com/matih/ops/shared/retry"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/testkit"
-	"github.com/matih/ops/worker-infra/internal/wfstate"
+	"github.com/matih/ops/shared/wfstate"
 )
 
 type WorkflowSuite struct {
