@@ -151,6 +151,10 @@ func topName(m *Model) string {
 		return viewDetail
 	case *inboxView:
 		return viewInbox
+	case *failuresView:
+		return viewFailures
+	case *backfillView:
+		return viewBackfill
 	}
 	return "?"
 }

@@ -156,12 +156,12 @@ func (l *listView) selection() (selection, bool) {
 		return selection{}, false
 	}
 	running := r.Status == status.WorkflowRunning
-	return selection{id: r.WorkflowID, running: running, waiting: running && r.Phase == contract.PhaseAwaitingApproval}, true
+	return selection{id: r.WorkflowID, typ: r.Type, running: running, waiting: running && r.Phase == contract.PhaseAwaitingApproval}, true
 }
 
 func (l *listView) help(e *env) help.KeyMap {
 	sel, _ := l.selection()
-	return keys.ListHelp{K: e.k, Acts: e.acts(), Waiting: sel.waiting, Running: sel.running}
+	return keys.ListHelp{K: e.k, Acts: e.acts(), Waiting: sel.waiting, Running: sel.running, Views: viewKeys()}
 }
 
 func (l *listView) hint(e *env) string {
@@ -199,6 +199,10 @@ func (l *listView) key(e *env, msg tea.KeyMsg) tea.Cmd {
 		return l.typingKey(e, msg)
 	}
 	k := e.k
+	sel, _ := l.selectedRow()
+	if cmd, ok := openByKey(msg, sel.WorkflowID, sel.Type); ok {
+		return cmd
+	}
 	switch {
 	case key.Matches(msg, k.Up):
 		l.cursor--
@@ -246,7 +250,7 @@ func (l *listView) key(e *env, msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Open):
 		if r, ok := l.selectedRow(); ok {
-			return open(viewDetail, r.WorkflowID)
+			return open(viewFor(r.Type), r.WorkflowID)
 		}
 		return nil
 	default:

@@ -65,7 +65,7 @@ func New(src data.Source, opts Options) *Model {
 	}
 	e := &env{src: src, opts: opts, k: keys.Default(), st: styles.New(opts.NoColor)}
 	m := &Model{e: e, help: help.New(), width: 80, height: 24}
-	m.stack = []view{views[viewList]("")}
+	m.stack = []view{views[viewList].make("")}
 	m.resize()
 	return m
 }
@@ -134,11 +134,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // push opens a view on top; opening the view already on top replaces it.
 func (m *Model) push(o openMsg) tea.Cmd {
-	mk, ok := views[o.name]
+	r, ok := views[o.name]
 	if !ok {
 		return nil
 	}
-	v := mk(o.arg)
+	v := r.make(o.arg)
 	if len(m.stack) > 1 && m.top().title() == v.title() {
 		m.stack = m.stack[:len(m.stack)-1]
 	}

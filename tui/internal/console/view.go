@@ -1,12 +1,15 @@
 package console
 
 import (
+	"fmt"
+	"sort"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/tui/internal/console/keys"
 	"github.com/matih/ops/tui/internal/console/styles"
 	"github.com/matih/ops/tui/internal/data"
@@ -39,15 +42,82 @@ type view interface {
 // selection is what the root needs to know about the selected run to offer actions.
 type selection struct {
 	id               string
+	typ              string // the workflow type, where the view knows it
 	waiting, running bool
 }
 
+// registration is how a view is opened: by name, through openMsg; from the
+// workflows list by the view's own key (on the selected run when it shows one run);
+// and by enter on a run of the workflow type it shows, instead of the detail view.
+type registration struct {
+	make func(arg string) view
+	// key opens the view from the list; a view without one is opened by others.
+	key *key.Binding
+	// forType is the workflow type the view shows a run of ("" for any view that
+	// shows no single run). Its key then needs such a run selected, and enter on one
+	// opens it.
+	forType string
+}
+
 // views registers every view by name: a new view is its own file plus one line here.
-var views = map[string]func(arg string) view{
-	viewList:     func(string) view { return newListView() },
-	viewDetail:   func(id string) view { return newDetailView(id) },
-	viewInbox:    func(string) view { return newInboxView() },
-	viewFailures: func(string) view { return newFailuresView() },
+var views = map[string]registration{
+	viewList:     {make: func(string) view { return newListView() }},
+	viewDetail:   {make: func(id string) view { return newDetailView(id) }},
+	viewInbox:    {make: func(string) view { return newInboxView() }},
+	viewFailures: {make: func(string) view { return newFailuresView() }},
+	viewBackfill: {make: func(id string) view { return newBackfillView(id) }, key: &backfillKey, forType: contract.DataBackfillWorkflow},
+}
+
+// viewKeys are the keys registered views bring to the list, in name order.
+func viewKeys() []key.Binding {
+	var out []key.Binding
+	for _, name := range registeredNames() {
+		if r := views[name]; r.key != nil {
+			out = append(out, *r.key)
+		}
+	}
+	return out
+}
+
+func registeredNames() []string {
+	names := make([]string, 0, len(views))
+	for name := range views {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// openByKey opens the registered view whose key msg is, on the selected run (id and
+// type) when the view shows one. ok says a registered key matched.
+func openByKey(msg tea.KeyMsg, id, typ string) (cmd tea.Cmd, ok bool) {
+	for _, name := range registeredNames() {
+		r := views[name]
+		if r.key == nil || !key.Matches(msg, *r.key) {
+			continue
+		}
+		if r.forType == "" {
+			return open(name, ""), true
+		}
+		if typ != r.forType {
+			what := r.key.Help().Desc
+			text := fmt.Sprintf("%s: select a %s first", what, r.forType)
+			return func() tea.Msg { return flashMsg{text: text, isErr: true} }, true
+		}
+		return open(name, id), true
+	}
+	return nil, false
+}
+
+// viewFor is the view enter opens on a run of type typ: the one registered for its
+// type, else the detail view.
+func viewFor(typ string) string {
+	for _, name := range registeredNames() {
+		if r := views[name]; r.forType != "" && r.forType == typ {
+			return name
+		}
+	}
+	return viewDetail
 }
 
 const (
@@ -107,7 +177,7 @@ func pickKey(e *env, v view, msg tea.KeyMsg, cursor *int, n int) tea.Cmd {
 		return v.refresh(e)
 	case key.Matches(msg, k.Open):
 		if sel, ok := v.selection(); ok {
-			return open(viewDetail, sel.id)
+			return open(viewFor(sel.typ), sel.id)
 		}
 	}
 	*cursor = max(0, min(*cursor, n-1))

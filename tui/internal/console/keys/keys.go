@@ -55,6 +55,8 @@ func Default() KeyMap {
 type ListHelp struct {
 	K                      KeyMap
 	Acts, Waiting, Running bool
+	// Views are the keys the registered views bring (each view declares its own).
+	Views []key.Binding
 }
 
 // ShortHelp leads with what a newcomer needs: open a run, approve or reject it.
@@ -74,7 +76,7 @@ func (h ListHelp) FullHelp() [][]key.Binding {
 	k := h.K
 	return withActions(h.Acts, [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Open, k.NextTab, k.PrevTab, k.Filter, k.Query, k.Refresh, k.Inbox, k.Failures},
+		append([]key.Binding{k.Open, k.NextTab, k.PrevTab, k.Filter, k.Query, k.Refresh, k.Inbox, k.Failures}, h.Views...),
 	}, []key.Binding{k.Approve, k.Reject, k.Cancel, k.Terminate}, []key.Binding{k.Copy, k.Help, k.Quit})
 }
 
