@@ -54,12 +54,12 @@ keep() {
 
 run_extract() {
   say "==> extraction of a 1M-row SQLite table to Parquet (rows/s, peak heap)"
-  keep extract go test ./worker-pipeline/extract -run '^$' -bench 'Extract1M|ExtractAgainstRawParquet' -benchtime 1x
+  keep extract go test ./worker-pipeline/internal/extract -run '^$' -bench 'Extract1M|ExtractAgainstRawParquet' -benchtime 1x
 }
 
 run_load() {
   say "==> load of 1M staged rows into an Iceberg table (rows/s) vs a raw Parquet write of them"
-  keep load go test ./worker-pipeline/lakehouse -run '^$' -bench 'LoadAgainstRawParquet' -benchtime 1x
+  keep load go test ./worker-pipeline/internal/lakehouse -run '^$' -bench 'LoadAgainstRawParquet' -benchtime 1x
 }
 
 run_workers() {
@@ -70,7 +70,7 @@ run_workers() {
 
 run_backfill() {
   say "==> backfill of ${MATIH_BENCH_PARTITIONS:-1000} partitions at 5 ms and 500 ms: ours vs the seed's loop vs the no-op ceiling"
-  keep backfill go test ./worker-pipeline/bench -run '^$' -bench 'Backfill' -benchtime 1x -timeout 90m
+  keep backfill go test ./worker-pipeline/internal/bench -run '^$' -bench 'Backfill' -benchtime 1x -timeout 90m
 }
 
 run_api() {
@@ -81,12 +81,12 @@ run_api() {
 
 run_backfill_commits() {
   say "==> backfill commits: 1,000 partitions, batches of 1 vs 50 (commits, snapshots, metadata size, first vs last 10% speed)"
-  keep backfill-commits go test ./worker-pipeline/partition -run '^$' -bench 'BackfillCommits' -benchtime 1x -timeout 60m
+  keep backfill-commits go test ./worker-pipeline/internal/partition -run '^$' -bench 'BackfillCommits' -benchtime 1x -timeout 60m
 }
 
 run_backfill_scale() {
   say "==> backfill at scale: ${MATIH_BENCH_DAYS:-4167} days of hourly partitions end to end (first vs last 10,000 partitions/s; commits, snapshots, metadata, history, carry, RSS)"
-  keep backfill-scale go test ./worker-pipeline/backfill/integration -run '^$' -bench 'BackfillScale' -benchtime 1x -timeout 60m
+  keep backfill-scale go test ./worker-pipeline/internal/backfill/integration -run '^$' -bench 'BackfillScale' -benchtime 1x -timeout 60m
 }
 
 run_console() {
@@ -98,7 +98,7 @@ run_console() {
 
 run_approval() {
   say "==> approval round trip: the update to the next activity starting on the real worker (p50/p99 ms), and the worker's RSS"
-  keep approval go test ./worker-pipeline/integration -run '^$' -bench 'ApprovalRoundTrip' -benchtime 1x -timeout 20m
+  keep approval go test ./worker-pipeline/internal/integration -run '^$' -bench 'ApprovalRoundTrip' -benchtime 1x -timeout 20m
 }
 
 case "${1:-all}" in

@@ -32,7 +32,7 @@ logs="$DATA/chaos-$mode-logs"
 rm -rf "$logs"; mkdir -p "$logs"
 rc=0
 (cd worker-pipeline && MATIH_CHAOS=$mode MATIH_CHAOS_REPORT="$report" MATIH_CHAOS_LOGS="$logs" \
-  go test -count=1 -timeout 30m -run '^TestChaos$' -v ./integration) >"$DATA/chaos-$mode.log" 2>&1 || rc=$?
+  go test -count=1 -timeout 30m -run '^TestChaos$' -v ./internal/integration) >"$DATA/chaos-$mode.log" 2>&1 || rc=$?
 if [ -f "$report" ]; then cat "$report"; else tail -40 "$DATA/chaos-$mode.log" >&2; fi
 [ $rc -eq 0 ] || say "chaos ($mode) failed; the log is $DATA/chaos-$mode.log, the workers' logs are in $logs"
 exit $rc

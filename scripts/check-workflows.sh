@@ -19,9 +19,9 @@ WORKFLOWCHECK_VERSION="v0.6.0"
 WORKFLOWCHECK="$BIN/workflowcheck"
 # module, then its workflow packages
 WORKFLOW_PACKAGES=(
-  "worker-pipeline ./pipeline ./backfill"
+  "worker-pipeline ./internal/pipeline ./internal/backfill"
   "worker-infra ./internal/migration ./internal/maintenance"
-  "worker-notify ./delivery"
+  "worker-notify ./internal/delivery"
 )
 # Packages no workflow may reach, by import path prefix.
 FORBIDDEN='^(database/sql$|github\.com/jackc/pgx|modernc\.org/sqlite|github\.com/apache/iceberg-go|github\.com/apache/arrow-go|github\.com/aws/|gocloud\.dev|go\.temporal\.io/sdk/client)(/|$)'

@@ -13,9 +13,9 @@ declare -A WORKER_PKG=([worker-pipeline]=./worker-pipeline/cmd/worker-pipeline [
 declare -A WORKER_PORT=([worker-pipeline]=9101 [worker-infra]=9102 [worker-notify]=9103)
 # Recorded histories each worker's replay gate replays.
 declare -A WORKER_FIXTURES=(
-  [worker-pipeline]="worker-pipeline/pipeline/testdata worker-pipeline/backfill/testdata"
+  [worker-pipeline]="worker-pipeline/internal/pipeline/testdata worker-pipeline/internal/backfill/testdata"
   [worker-infra]="worker-infra/internal/migration/testdata worker-infra/internal/maintenance/testdata"
-  [worker-notify]="worker-notify/delivery/testdata"
+  [worker-notify]="worker-notify/internal/delivery/testdata"
 )
 TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:${MATIH_DEV_PORT:-7233}}"
 TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-matih-pipelines}"

@@ -29,7 +29,7 @@ type Sender struct {
 // Send starts the delivery of one notification and returns at once. Its id is the
 // run's id and the notification's number, so a replay starts nothing twice and
 // two runs of one workflow id never collide. It names the previous delivery, which
-// it waits for (see worker-notify/delivery). It is started on a disconnected
+// it waits for (see worker-notify/internal/delivery). It is started on a disconnected
 // context, so a run cancelled while a delivery starts does not cancel it too.
 func (s *Sender) Send(ctx workflow.Context, activity string, payload any) {
 	raw, err := json.Marshal(payload)

@@ -11,8 +11,8 @@ import (
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/workerrt"
-	"github.com/matih/ops/worker-notify/config"
-	"github.com/matih/ops/worker-notify/delivery"
+	"github.com/matih/ops/worker-notify/internal/config"
+	"github.com/matih/ops/worker-notify/internal/delivery"
 )
 
 func main() {

@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/matih/ops/worker-pipeline/demo"
+	"github.com/matih/ops/worker-pipeline/internal/demo"
 )
 
 func main() {

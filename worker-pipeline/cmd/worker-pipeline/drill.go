@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
-	"github.com/matih/ops/worker-pipeline/pipeline"
+	"github.com/matih/ops/worker-pipeline/internal/pipeline"
 )
 
 // A build made with `-tags rollout_drill` registers, under DataPipelineWorkflow's

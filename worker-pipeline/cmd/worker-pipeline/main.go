@@ -11,10 +11,10 @@ import (
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/workerrt"
-	"github.com/matih/ops/worker-pipeline/backfill"
-	"github.com/matih/ops/worker-pipeline/config"
-	"github.com/matih/ops/worker-pipeline/lakehouse"
-	"github.com/matih/ops/worker-pipeline/pipeline"
+	"github.com/matih/ops/worker-pipeline/internal/backfill"
+	"github.com/matih/ops/worker-pipeline/internal/config"
+	"github.com/matih/ops/worker-pipeline/internal/lakehouse"
+	"github.com/matih/ops/worker-pipeline/internal/pipeline"
 )
 
 // registerPipeline registers DataPipelineWorkflow; a rollout drill build replaces it
