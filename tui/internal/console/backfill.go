@@ -306,6 +306,13 @@ func (v *backfillView) countsLine(p *status.PartitionSummary) string {
 // rateLine is the pace over the last minute the view has watched, the pace overall,
 // and the time left at the recent pace (the overall one until a minute is seen).
 func (v *backfillView) rateLine(p *status.PartitionSummary) string {
+	tail := fmt.Sprintf(" · %d/task × %d", p.BatchSize, p.MaxParallel)
+	if p.Runs > 1 {
+		tail += fmt.Sprintf(" · run %d of chain", p.Runs)
+	}
+	if v.doc.Status != status.WorkflowRunning {
+		return fmt.Sprintf("%.1f/s overall", p.PartitionsPerSecond) + tail // closed: no pace now, no ETA
+	}
 	recent := p.PartitionsPerSecond
 	if n := len(v.samples); n >= 2 {
 		a, b := v.samples[0], v.samples[n-1]
@@ -317,11 +324,7 @@ func (v *backfillView) rateLine(p *status.PartitionSummary) string {
 	if left := p.Pending + p.Running; left > 0 && recent > 0 {
 		line += " · ETA " + status.FormatDuration(time.Duration(float64(left)/recent*float64(time.Second)))
 	}
-	line += fmt.Sprintf(" · %d/task × %d", p.BatchSize, p.MaxParallel)
-	if p.Runs > 1 {
-		line += fmt.Sprintf(" · run %d of chain", p.Runs)
-	}
-	return line
+	return line + tail
 }
 
 func (v *backfillView) legend() string {
