@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/tui/internal/data/datafake"
+
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/stretchr/testify/assert"
@@ -41,7 +43,7 @@ func backfillDoc(total, done, failed, running int) status.Document {
 		Status: status.WorkflowRunning, Phase: contract.PhaseProcessing, Partitions: p, ProgressSource: status.SourceQuery}
 }
 
-func gridFake(doc status.Document) *data.Fake {
+func gridFake(doc status.Document) *datafake.Fake {
 	fk := demoFake()
 	fk.Rows = append([]data.Row{{WorkflowID: gridID, RunID: "run-b", Type: contract.DataBackfillWorkflow, Status: status.WorkflowRunning,
 		Phase: contract.PhaseProcessing, StartedAt: fixedNow.Add(-time.Hour)}}, fk.Rows...)

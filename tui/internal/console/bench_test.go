@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/tui/internal/data/datafake"
+
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/matih/ops/tui/internal/data"
@@ -16,7 +18,7 @@ import (
 func BenchmarkKeyAndView(b *testing.B) {
 	for _, n := range []int{100, 1_000, 10_000, 100_000} {
 		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
-			m := New(&data.Fake{}, Options{Now: func() time.Time { return fixedNow }})
+			m := New(&datafake.Fake{}, Options{Now: func() time.Time { return fixedNow }})
 			m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 			l := lv(m)
 			m.Update(listMsg{gen: l.gen, page: data.Page{Rows: manyRows(n), NextToken: []byte("x")}, at: fixedNow})

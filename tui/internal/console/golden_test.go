@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/tui/internal/data/datafake"
+
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/golden"
@@ -22,7 +24,7 @@ import (
 
 func init() { time.Local = time.UTC }
 
-func goldenModel(t *testing.T, fk *data.Fake, noColor, readOnly bool) *teatest.TestModel {
+func goldenModel(t *testing.T, fk *datafake.Fake, noColor, readOnly bool) *teatest.TestModel {
 	t.Helper()
 	opts := Options{Identity: "ana@bastion (ssh 10.0.0.5)", Audit: &audit.Log{Path: t.TempDir() + "/audit.log"},
 		Now: func() time.Time { return fixedNow }, Server: "matih-pipelines @ localhost:7233", NoColor: noColor, ReadOnly: readOnly}
@@ -123,7 +125,7 @@ func TestGoldenDisconnectedBanner(t *testing.T) {
 }
 
 // threeWaiting adds two more runs waiting for approval, with later and earlier deadlines.
-func threeWaiting() *data.Fake {
+func threeWaiting() *datafake.Fake {
 	fk := demoFake()
 	base := fk.Docs[waitingID]
 	for i, d := range []time.Duration{30 * time.Minute, 6 * time.Hour} {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/tui/internal/data/datafake"
+
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
@@ -23,11 +25,11 @@ var fixedNow = time.Date(2026, 2, 12, 9, 0, 0, 0, time.UTC)
 func f(v float64) *float64 { return &v }
 
 // demoFake holds a small, realistic set of runs: one waiting for approval.
-func demoFake() *data.Fake {
+func demoFake() *datafake.Fake {
 	at := func(min int) time.Time { return fixedNow.Add(-time.Duration(min) * time.Minute) }
 	closed := at(3)
 	waiting := "pipeline-sales-2026-02-12T08:30:00.000000"
-	fk := &data.Fake{Rows: []data.Row{
+	fk := &datafake.Fake{Rows: []data.Row{
 		{WorkflowID: waiting, RunID: "run-1", Type: contract.DataPipelineWorkflow, Status: status.WorkflowRunning, Phase: contract.PhaseAwaitingApproval, Progress: f(0.5), QualityScore: f(0.5), StartedAt: at(30)},
 		{WorkflowID: "pipeline-orders-2026-02-12T08:50:00.000000", RunID: "run-2", Type: contract.DataPipelineWorkflow, Status: status.WorkflowRunning, Phase: contract.PhaseLoading, Progress: f(0.8), StartedAt: at(10)},
 		{WorkflowID: "backfill-sales-2026-02-11T22:00:00.000000", RunID: "run-3", Type: contract.DataBackfillWorkflow, Status: status.WorkflowCompleted, Phase: contract.PhaseCompleted, Progress: f(1), StartedAt: at(600), ClosedAt: &closed},
@@ -50,7 +52,7 @@ func demoFake() *data.Fake {
 	return fk
 }
 
-func newTestModel(t *testing.T, fk *data.Fake, mod func(*Options)) (*Model, string) {
+func newTestModel(t *testing.T, fk *datafake.Fake, mod func(*Options)) (*Model, string) {
 	t.Helper()
 	auditPath := filepath.Join(t.TempDir(), "audit.log")
 	opts := Options{Identity: "ana@bastion (ssh 10.0.0.5)", Audit: &audit.Log{Path: auditPath}, Now: func() time.Time { return fixedNow },

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/tui/internal/data/datafake"
+
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/stretchr/testify/assert"
@@ -40,7 +42,7 @@ func TestFirstPageLoadsBeforeCountsAndTabsSwitchQuery(t *testing.T) {
 }
 
 func TestNavigationAndPagingByToken(t *testing.T) {
-	fk := &data.Fake{Docs: map[string]status.Document{}, MaxPage: 500}
+	fk := &datafake.Fake{Docs: map[string]status.Document{}, MaxPage: 500}
 	for i := 0; i < 2500; i++ {
 		fk.Rows = append(fk.Rows, data.Row{WorkflowID: fmt.Sprintf("wf-%04d", i), RunID: fmt.Sprint(i), Status: status.WorkflowRunning, StartedAt: fixedNow})
 	}
@@ -67,7 +69,7 @@ func TestNavigationAndPagingByToken(t *testing.T) {
 // Deep in a long list, a refresh merges the newest page and keeps everything paged in,
 // with the cursor on the same run.
 func TestRefreshKeepsTheCursorAtRow5000(t *testing.T) {
-	fk := &data.Fake{Docs: map[string]status.Document{}}
+	fk := &datafake.Fake{Docs: map[string]status.Document{}}
 	for i := 0; i < 6000; i++ {
 		fk.Rows = append(fk.Rows, data.Row{WorkflowID: fmt.Sprintf("wf-%04d", i), RunID: fmt.Sprint(i), Status: status.WorkflowRunning,
 			StartedAt: fixedNow.Add(-time.Duration(i) * time.Second)})
@@ -94,7 +96,7 @@ func TestRefreshKeepsTheCursorAtRow5000(t *testing.T) {
 
 // A next page asked before a tab switch, or answered twice, changes nothing.
 func TestAnswersOutOfOrderNeitherDuplicateNorDrop(t *testing.T) {
-	fk := &data.Fake{Docs: map[string]status.Document{}}
+	fk := &datafake.Fake{Docs: map[string]status.Document{}}
 	for i := 0; i < 1500; i++ {
 		fk.Rows = append(fk.Rows, data.Row{WorkflowID: fmt.Sprintf("wf-%04d", i), RunID: fmt.Sprint(i), Status: status.WorkflowRunning, StartedAt: fixedNow})
 	}
@@ -292,7 +294,7 @@ func TestHelpListsEveryKeyAndCopyUsesClipboard(t *testing.T) {
 
 func TestHostileServerTextIsNeutralised(t *testing.T) {
 	hostile := []string{"evil-\x1b[2J-clear", "evil-\x1b]52;c;cm0gLXJmIC8=\x07-osc", "evil-\r-cr", "evil-\u009b31m-c1", "evil-\u202egnp.exe"}
-	fk := &data.Fake{Docs: map[string]status.Document{}}
+	fk := &datafake.Fake{Docs: map[string]status.Document{}}
 	for _, id := range hostile {
 		fk.Rows = append(fk.Rows, data.Row{WorkflowID: id, Type: "T\x1b[31m", Status: status.WorkflowRunning, Phase: "P\u202e", StartedAt: fixedNow})
 		fk.Docs[id] = status.Document{WorkflowID: id, Status: status.WorkflowRunning, Failure: "boom\x1b[2J", Activities: []status.Activity{{Name: "x\x1b]52;c;AA==\x07", Heartbeat: "\u009b2J"}}}
@@ -531,7 +533,7 @@ func TestFailuresViewOpensTheExampleRun(t *testing.T) {
 // Deep in the list, the rows on screen are read again on each refresh: one that
 // changed shows it, one that left the tab goes, and the cursor stays on its run.
 func TestRefreshReadsTheRowsOnScreenAgain(t *testing.T) {
-	fk := &data.Fake{Docs: map[string]status.Document{}}
+	fk := &datafake.Fake{Docs: map[string]status.Document{}}
 	for i := 0; i < 3000; i++ {
 		fk.Rows = append(fk.Rows, data.Row{WorkflowID: fmt.Sprintf("wf-%04d", i), RunID: fmt.Sprint(i), Status: status.WorkflowRunning,
 			StartedAt: fixedNow.Add(-time.Duration(i) * time.Second)})

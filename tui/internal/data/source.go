@@ -190,8 +190,8 @@ func RunningQueues(ctx context.Context, src Source) ([]string, error) {
 // IsInvalidQuery tells a refused visibility query from a failing server.
 func IsInvalidQuery(err error) bool { return errors.Is(err, ErrInvalidQuery) }
 
-// queueNames is our three queues, then the others named, each once.
-func queueNames(also []string) []string {
+// QueueNames is our three queues, then the others named, each once.
+func QueueNames(also []string) []string {
 	out := []string{contract.PipelineQueue, contract.InfraQueue, contract.NotifyQueue}
 	seen := map[string]bool{}
 	for _, q := range out {

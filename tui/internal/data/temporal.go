@@ -164,7 +164,7 @@ func (t *Temporal) Start(ctx context.Context, req StartRequest) (string, error) 
 // Queues describes the pollers of the three MATIH queues.
 func (t *Temporal) Queues(ctx context.Context, also ...string) ([]Queue, error) {
 	var out []Queue
-	for _, name := range queueNames(also) {
+	for _, name := range QueueNames(also) {
 		q := Queue{Name: name, WorkflowPollers: []Poller{}, ActivityPollers: []Poller{}}
 		for _, typ := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
 			resp, err := t.Client.DescribeTaskQueue(ctx, name, typ)

@@ -1,4 +1,6 @@
-package data
+// Package datafake is an in-memory data.Source for the console's tests: rows,
+// documents and failures as given, every call recorded.
+package datafake
 
 import (
 	"context"
@@ -7,40 +9,42 @@ import (
 	"sync"
 	"time"
 
+	"github.com/matih/ops/tui/internal/data"
+
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
 )
 
-// Fake is an in-memory Source for view tests. It pages rows by token, answers counts
+// Fake is an in-memory data.Source for view tests. It pages rows by token, answers counts
 // by a simple status match, and refuses a decision on a run that is not awaiting
 // approval the way the pipeline's update validator does. Down makes every call fail as
 // an unreachable server would.
 type Fake struct {
 	mu    sync.Mutex
-	Rows  []Row
+	Rows  []data.Row
 	Docs  map[string]status.Document
 	Down  bool
 	Calls []string
 	// BadQuery, when set, is refused as a malformed visibility query.
 	BadQuery string
 	// QueueList, when set, is what Queues answers; otherwise every queue has a poller.
-	QueueList []Queue
+	QueueList []data.Queue
 	// MaxPage, when set, caps a page as a server's maximum page size does.
 	MaxPage int
 	// Failed is what Failures answers (those closed since the time asked).
-	Failed []Failure
+	Failed []data.Failure
 	// Err, when set, is what every call fails with (an expired key, a denial...).
 	Err error
 }
 
-var _ Source = (*Fake)(nil)
+var _ data.Source = (*Fake)(nil)
 
 func (f *Fake) call(format string, args ...any) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.Calls = append(f.Calls, fmt.Sprintf(format, args...))
 	if f.Down {
-		return fmt.Errorf("%w: connection refused", ErrUnreachable)
+		return fmt.Errorf("%w: connection refused", data.ErrUnreachable)
 	}
 	return f.Err
 }
@@ -72,8 +76,8 @@ func (f *Fake) SetDown(down bool) {
 	f.mu.Unlock()
 }
 
-func (f *Fake) match(query string) []Row {
-	var out []Row
+func (f *Fake) match(query string) []data.Row {
+	var out []data.Row
 	for _, r := range f.Rows {
 		if fakeMatch(r, query) {
 			out = append(out, r)
@@ -83,7 +87,7 @@ func (f *Fake) match(query string) []Row {
 }
 
 // fakeMatch understands the tab queries: running, awaiting approval, failed, completed.
-func fakeMatch(r Row, q string) bool {
+func fakeMatch(r data.Row, q string) bool {
 	if i := strings.Index(q, "RunId IN ("); i >= 0 {
 		j := strings.Index(q[i:], ")")
 		in := false
@@ -109,12 +113,12 @@ func fakeMatch(r Row, q string) bool {
 }
 
 // List pages the matching rows; the token is the next offset.
-func (f *Fake) List(_ context.Context, query string, pageSize int, token []byte) (Page, error) {
+func (f *Fake) List(_ context.Context, query string, pageSize int, token []byte) (data.Page, error) {
 	if err := f.call("list %q %s", query, token); err != nil {
-		return Page{}, err
+		return data.Page{}, err
 	}
 	if f.BadQuery != "" && strings.Contains(query, f.BadQuery) {
-		return Page{}, fmt.Errorf("%w: invalid query: unknown field %q", ErrInvalidQuery, f.BadQuery)
+		return data.Page{}, fmt.Errorf("%w: invalid query: unknown field %q", data.ErrInvalidQuery, f.BadQuery)
 	}
 	rows := f.match(query)
 	start := 0
@@ -125,7 +129,7 @@ func (f *Fake) List(_ context.Context, query string, pageSize int, token []byte)
 		pageSize = min(pageSize, f.MaxPage)
 	}
 	end := min(len(rows), start+pageSize)
-	p := Page{Rows: append([]Row(nil), rows[start:end]...)}
+	p := data.Page{Rows: append([]data.Row(nil), rows[start:end]...)}
 	if end < len(rows) {
 		p.NextToken = []byte(fmt.Sprint(end))
 	}
@@ -149,7 +153,7 @@ func (f *Fake) Status(_ context.Context, id, _ string) (status.Document, error) 
 	defer f.mu.Unlock()
 	d, ok := f.Docs[id]
 	if !ok {
-		return d, fmt.Errorf("%w: workflow %s", ErrNotFound, id)
+		return d, fmt.Errorf("%w: workflow %s", data.ErrNotFound, id)
 	}
 	return d, nil
 }
@@ -172,7 +176,7 @@ func (f *Fake) Approve(_ context.Context, id string, d contract.ApprovalSignal) 
 	defer f.mu.Unlock()
 	doc, ok := f.Docs[id]
 	if !ok || doc.Phase != contract.PhaseAwaitingApproval {
-		return fmt.Errorf("%w: not awaiting approval", ErrRefused)
+		return fmt.Errorf("%w: not awaiting approval", data.ErrRefused)
 	}
 	doc.Approval = &status.Approval{Decided: true, Approved: d.Approved, Approver: d.Approver, Reason: d.Reason}
 	doc.Phase, doc.PendingSignals = contract.PhaseLoading, []string{}
@@ -191,40 +195,40 @@ func (f *Fake) Terminate(_ context.Context, id, reason string) error {
 }
 
 // Start records the request.
-func (f *Fake) Start(_ context.Context, req StartRequest) (string, error) {
+func (f *Fake) Start(_ context.Context, req data.StartRequest) (string, error) {
 	return req.WorkflowID, f.call("start %s", req.WorkflowID)
 }
 
 // Queues reports no pollers.
 // Queues lists QueueList when set, else our queues, each polled; other queues named
 // are polled by no one.
-func (f *Fake) Queues(_ context.Context, also ...string) ([]Queue, error) {
+func (f *Fake) Queues(_ context.Context, also ...string) ([]data.Queue, error) {
 	if f.QueueList != nil {
 		return f.QueueList, f.call("queues")
 	}
-	var out []Queue
-	for _, q := range queueNames(also) {
-		p := []Poller{{Identity: "fake@" + q}}
+	var out []data.Queue
+	for _, q := range data.QueueNames(also) {
+		p := []data.Poller{{Identity: "fake@" + q}}
 		if q != contract.PipelineQueue && q != contract.InfraQueue && q != contract.NotifyQueue {
-			p = []Poller{}
+			p = []data.Poller{}
 		}
-		out = append(out, Queue{Name: q, WorkflowPollers: p, ActivityPollers: p})
+		out = append(out, data.Queue{Name: q, WorkflowPollers: p, ActivityPollers: p})
 	}
 	return out, f.call("queues")
 }
 
 // Ping reports a fake server.
-func (f *Fake) Ping(ctx context.Context) (ServerInfo, error) {
+func (f *Fake) Ping(ctx context.Context) (data.ServerInfo, error) {
 	q, err := f.Queues(ctx)
-	return ServerInfo{Address: "fake:7233", Namespace: contract.DefaultNamespace, ServerVersion: "fake", Queues: q}, err
+	return data.ServerInfo{Address: "fake:7233", Namespace: contract.DefaultNamespace, ServerVersion: "fake", Queues: q}, err
 }
 
 // Failures answers the failures closed since a time.
-func (f *Fake) Failures(_ context.Context, since time.Time) ([]Failure, error) {
+func (f *Fake) Failures(_ context.Context, since time.Time) ([]data.Failure, error) {
 	if err := f.call("failures %s", since.UTC().Format(time.RFC3339)); err != nil {
 		return nil, err
 	}
-	var out []Failure
+	var out []data.Failure
 	for _, x := range f.Failed {
 		if !x.ClosedAt.Before(since) {
 			out = append(out, x)
