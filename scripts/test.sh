@@ -95,6 +95,22 @@ replay_gate() {
   return $rc
 }
 
+# scripts_listed checks that scripts/README.md has a row for every script, names no
+# script that is not there, and that each script answers --help.
+scripts_listed() {
+  local f name rc=0
+  for f in "$ROOT"/scripts/*.sh; do
+    name=$(basename "$f")
+    case $name in lib*.sh) continue;; esac
+    grep -q "^| \[\`$name\`\]" "$ROOT/scripts/README.md" || { say "scripts/README.md has no row for $name"; rc=1; }
+    "$f" --help >/dev/null 2>&1 || { say "$name --help failed"; rc=1; }
+  done
+  for name in $(grep -o '^| \[`[a-z-]*\.sh`\]' "$ROOT/scripts/README.md" | grep -o '[a-z-]*\.sh'); do
+    [ -f "$ROOT/scripts/$name" ] || { say "scripts/README.md lists $name, which is not in scripts/"; rc=1; }
+  done
+  return $rc
+}
+
 go_test() {
   go test -count=1 -timeout 40m "$@" work 2>&1 | tee "$DATA/test-output.txt" | grep -Ev '^time=|^=== (RUN|PAUSE|CONT)'
   return "${PIPESTATUS[0]}"
@@ -106,6 +122,7 @@ step "deploy files (scripts/check-deploy.sh)" "$ROOT/scripts/check-deploy.sh"
 step "gofmt" gofmt_check
 step "go vet work" go vet work
 step "each module builds and vets alone (GOWORK=off)" alone_build
+step "scripts/README.md lists every script" scripts_listed
 step "workflow packages (imports, workflowcheck)" "$ROOT/scripts/check-workflows.sh"
 step "replay gate (committed fixtures, --strict)" replay_gate
 step "go test work" go_test "$@"
