@@ -50,6 +50,7 @@ func StatusName(s enumspb.WorkflowExecutionStatus) string {
 
 // folder accumulates the timeline while walking history in order.
 type folder struct {
+	dc        converter.DataConverter // payloads: JSON, decrypted when the codec is on
 	doc       *Document
 	bySched   map[int64]int  // scheduled event id -> index in doc.Activities
 	byActID   map[string]int // activity id -> index
@@ -113,7 +114,7 @@ func (f *folder) event(ev *historypb.HistoryEvent) {
 		fields := ev.GetUpsertWorkflowSearchAttributesEventAttributes().GetSearchAttributes().GetIndexedFields()
 		if p, ok := fields[contract.SearchAttrPipelinePhase]; ok {
 			var phase string
-			_ = converter.GetDefaultDataConverter().FromPayload(p, &phase)
+			_ = converter.GetDefaultDataConverter().FromPayload(p, &phase) // search attributes are never encrypted
 			f.awaiting = phase == contract.PhaseAwaitingApproval
 		}
 	case enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED:
@@ -146,7 +147,7 @@ func (f *folder) stuck(desc *workflowservice.DescribeWorkflowExecutionResponse) 
 func (f *folder) closeEvent(ev *historypb.HistoryEvent) {
 	switch ev.GetEventType() {
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-		f.doc.Result = rawJSON(ev.GetWorkflowExecutionCompletedEventAttributes().GetResult())
+		f.doc.Result = rawJSON(f.dc, ev.GetWorkflowExecutionCompletedEventAttributes().GetResult())
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
 		f.doc.Failure = failureText(ev.GetWorkflowExecutionFailedEventAttributes().GetFailure())
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
@@ -157,7 +158,7 @@ func (f *folder) closeEvent(ev *historypb.HistoryEvent) {
 		}
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
 		f.doc.Failure = "cancelled"
-		if r := rawJSON(ev.GetWorkflowExecutionCanceledEventAttributes().GetDetails()); r != nil {
+		if r := rawJSON(f.dc, ev.GetWorkflowExecutionCanceledEventAttributes().GetDetails()); r != nil {
 			f.doc.Result = r
 		}
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
@@ -193,7 +194,7 @@ func (f *folder) closeAct(schedID int64, st string, at time.Time, fail *failurep
 // so they count; signals count only while the run awaits approval.
 func (f *folder) approval(p *commonpb.Payloads, at time.Time, validated bool) {
 	var sig contract.ApprovalSignal
-	if len(p.GetPayloads()) == 0 || converter.GetDefaultDataConverter().FromPayload(p.GetPayloads()[0], &sig) != nil {
+	if len(p.GetPayloads()) == 0 || f.dc.FromPayload(p.GetPayloads()[0], &sig) != nil {
 		return
 	}
 	if f.doc.Approval == nil {
@@ -230,7 +231,7 @@ func (f *folder) pending(desc *workflowservice.DescribeWorkflowExecutionResponse
 		if p.GetLastFailure() != nil {
 			act.LastFailure = failureText(p.GetLastFailure())
 		}
-		if hb := payloadsText(p.GetHeartbeatDetails()); hb != "" {
+		if hb := payloadsText(f.dc, p.GetHeartbeatDetails()); hb != "" {
 			act.Heartbeat = hb
 		}
 	}
@@ -238,7 +239,7 @@ func (f *folder) pending(desc *workflowservice.DescribeWorkflowExecutionResponse
 
 // searchAttributes reads phase, progress and quality the workflow upserted.
 func (f *folder) searchAttributes(sa *commonpb.SearchAttributes) {
-	dc := converter.GetDefaultDataConverter()
+	dc := converter.GetDefaultDataConverter() // search attributes are never encrypted
 	fields := sa.GetIndexedFields()
 	if p, ok := fields[contract.SearchAttrPipelinePhase]; ok {
 		_ = dc.FromPayload(p, &f.doc.Phase)
@@ -279,12 +280,12 @@ func failureText(fl *failurepb.Failure) string {
 }
 
 // rawJSON returns the first payload as JSON when it is JSON-encoded, else its decoded value.
-func rawJSON(p *commonpb.Payloads) json.RawMessage {
+func rawJSON(dc converter.DataConverter, p *commonpb.Payloads) json.RawMessage {
 	if len(p.GetPayloads()) == 0 {
 		return nil
 	}
 	var v any
-	if converter.GetDefaultDataConverter().FromPayload(p.GetPayloads()[0], &v) != nil {
+	if dc.FromPayload(p.GetPayloads()[0], &v) != nil {
 		return nil
 	}
 	b, err := json.Marshal(v)
@@ -295,11 +296,11 @@ func rawJSON(p *commonpb.Payloads) json.RawMessage {
 }
 
 // payloadsText renders heartbeat details compactly as JSON values joined by spaces.
-func payloadsText(p *commonpb.Payloads) string {
+func payloadsText(dc converter.DataConverter, p *commonpb.Payloads) string {
 	var out []string
 	for _, pl := range p.GetPayloads() {
 		var v any
-		if converter.GetDefaultDataConverter().FromPayload(pl, &v) != nil {
+		if dc.FromPayload(pl, &v) != nil {
 			continue
 		}
 		b, err := json.Marshal(v)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"go.temporal.io/sdk/converter"
+
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -24,9 +26,13 @@ type Folder struct {
 // ErrGap says events were offered out of order; the fold must start over.
 var ErrGap = errors.New("history gap")
 
-// NewFolder starts an empty fold.
-func NewFolder() *Folder {
-	return &Folder{f: folder{doc: &Document{}, bySched: map[int64]int{}, byActID: map[string]int{}, started: map[int64]time.Time{}}}
+// NewFolder starts an empty fold that reads payloads as plain JSON.
+func NewFolder() *Folder { return NewFolderWith(converter.GetDefaultDataConverter()) }
+
+// NewFolderWith starts an empty fold that reads payloads with dc: the clients' data
+// converter, which decrypts them when the codec is on.
+func NewFolderWith(dc converter.DataConverter) *Folder {
+	return &Folder{f: folder{dc: dc, doc: &Document{}, bySched: map[int64]int{}, byActID: map[string]int{}, started: map[int64]time.Time{}}}
 }
 
 // Last is the id of the last event folded, 0 before any.
@@ -81,7 +87,7 @@ func (x *Folder) Document(desc *workflowservice.DescribeWorkflowExecutionRespons
 			doc.Activities[i].Duration = FormatDuration(now.Sub(*a.StartedAt))
 		}
 	}
-	g := folder{doc: &doc, byActID: x.f.byActID, taskFailure: x.f.taskFailure}
+	g := folder{dc: x.f.dc, doc: &doc, byActID: x.f.byActID, taskFailure: x.f.taskFailure}
 	g.pending(desc, now)
 	g.stuck(desc)
 	g.searchAttributes(desc.GetWorkflowExecutionInfo().GetSearchAttributes())

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/converter"
+
 	"github.com/matih/ops/shared/status"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -26,6 +28,9 @@ type Options struct {
 	// events added since the last one. Namespace must then name the client's namespace.
 	Cache     *Cache
 	Namespace string
+	// DataConverter reads history's payloads: the client's, which decrypts them when
+	// the codec is on. Nil reads plain JSON. A Cache brings its own.
+	DataConverter converter.DataConverter
 }
 
 // Build assembles the status document of one execution (latest run when runID is
@@ -89,6 +94,9 @@ func build(ctx context.Context, c client.Client, workflowID, runID string, opts 
 func foldOf(ctx context.Context, c client.Client, workflowID, runID string, upTo int64, opts Options) (*status.Folder, error) {
 	if opts.Cache == nil {
 		f := status.NewFolder()
+		if opts.DataConverter != nil {
+			f = status.NewFolderWith(opts.DataConverter)
+		}
 		return f, readForward(ctx, c, workflowID, runID, f)
 	}
 	f := opts.Cache.folder(runID)

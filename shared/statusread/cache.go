@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 
+	"go.temporal.io/sdk/converter"
+
 	"github.com/matih/ops/shared/status"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -34,14 +36,19 @@ type Cache struct {
 	// flight lets concurrent requests for one run share one build, and so one status
 	// query: a worker answers queries for a run one at a time.
 	flight singleflight.Group
+	dc     converter.DataConverter
 }
 
-// NewCache keeps at most maxRuns folds (DefaultCacheRuns when 0).
-func NewCache(maxRuns int) *Cache {
+// NewCache keeps at most maxRuns folds (DefaultCacheRuns when 0), reading history's
+// payloads with dc (the client's data converter; nil: plain JSON).
+func NewCache(maxRuns int, dc converter.DataConverter) *Cache {
 	if maxRuns <= 0 {
 		maxRuns = DefaultCacheRuns
 	}
-	return &Cache{max: maxRuns, order: list.New(), runs: map[string]*list.Element{}, folds: map[string]*status.Folder{}, tokens: map[string][]byte{}}
+	if dc == nil {
+		dc = converter.GetDefaultDataConverter()
+	}
+	return &Cache{dc: dc, max: maxRuns, order: list.New(), runs: map[string]*list.Element{}, folds: map[string]*status.Folder{}, tokens: map[string][]byte{}}
 }
 
 // Len is the number of runs held.
@@ -59,7 +66,7 @@ func (c *Cache) folder(runID string) *status.Folder {
 		c.order.MoveToFront(el)
 		return c.folds[runID]
 	}
-	f := status.NewFolder()
+	f := status.NewFolderWith(c.dc)
 	c.runs[runID], c.folds[runID] = c.order.PushFront(runID), f
 	for c.order.Len() > c.max {
 		old := c.order.Remove(c.order.Back()).(string)
@@ -74,7 +81,7 @@ func (c *Cache) folder(runID string) *status.Folder {
 func (c *Cache) reset(runID string) *status.Folder {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f := status.NewFolder()
+	f := status.NewFolderWith(c.dc)
 	if _, ok := c.runs[runID]; ok {
 		c.folds[runID] = f
 		delete(c.tokens, runID)

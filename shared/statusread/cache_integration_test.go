@@ -23,7 +23,7 @@ func TestCachedBuildAndFollowMatchAFullRead(t *testing.T) {
 	ctx := context.Background()
 	run, err := srv.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "cached-1", TaskQueue: "nobody-polls"}, "GateWorkflow", "x")
 	require.NoError(t, err)
-	cache := statusread.NewCache(0)
+	cache := statusread.NewCache(0, nil)
 	opts := statusread.Options{QueryTimeout: -1, Cache: cache, Namespace: srv.Namespace}
 	full := statusread.Options{QueryTimeout: -1}
 	same := func(step string) status.Document {

@@ -7,7 +7,7 @@ import (
 )
 
 func TestCacheDropsTheLeastRecentlyUsedRun(t *testing.T) {
-	c := NewCache(2)
+	c := NewCache(2, nil)
 	a := c.folder("a")
 	c.folder("b")
 	assert.Same(t, a, c.folder("a"), "a hit returns the same fold")

@@ -9,6 +9,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/matih/ops/shared/codec"
+	"go.temporal.io/sdk/converter"
+
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 
@@ -27,6 +30,9 @@ type Config struct {
 	TLSServerName string
 	Profile       string
 	ConfigFile    string
+	// CodecKeys names the payload encryption key files (see shared/codec); empty
+	// means MATIH_CODEC_KEYS, and neither means payloads are not encrypted.
+	CodecKeys string
 }
 
 // RegisterFlags binds the connection flags, named as the Temporal CLI names them.
@@ -41,6 +47,29 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TLSServerName, "tls-server-name", "", "TLS server name override (env TEMPORAL_TLS_SERVER_NAME)")
 	fs.StringVar(&c.Profile, "profile", "", "profile in the Temporal CLI config file (env TEMPORAL_PROFILE)")
 	fs.StringVar(&c.ConfigFile, "config-file", "", "Temporal CLI config file (env TEMPORAL_CONFIG_FILE, default ~/.config/temporalio/temporal.toml)")
+	fs.StringVar(&c.CodecKeys, "codec-keys", "", "payload encryption key files, comma-separated; the last key encrypts, every key decrypts (env "+codec.EnvKeys+")")
+}
+
+// DataConverter is the converter every payload goes through: JSON, encrypted with
+// the codec keys when they are configured.
+func (c Config) DataConverter() (converter.DataConverter, error) {
+	ring, err := c.CodecRing()
+	if err != nil {
+		return nil, err
+	}
+	return codec.DataConverter(ring), nil
+}
+
+// CodecRing loads the codec keys; nil when none are configured.
+func (c Config) CodecRing() (*codec.Ring, error) {
+	paths := c.CodecKeys
+	if paths == "" {
+		paths = os.Getenv(codec.EnvKeys)
+	}
+	if strings.TrimSpace(paths) == "" {
+		return nil, nil
+	}
+	return codec.LoadRing(paths)
 }
 
 // Profile loads the CLI profile and TEMPORAL_* env, then applies the flags and our
@@ -105,6 +134,9 @@ func (c Config) ClientOptions() (client.Options, error) {
 	opts, err := prof.ToClientOptions(envconfig.ToClientOptionsRequest{})
 	if err != nil {
 		return client.Options{}, fmt.Errorf("temporal client config: %w", err)
+	}
+	if opts.DataConverter, err = c.DataConverter(); err != nil {
+		return client.Options{}, err
 	}
 	return opts, nil
 }

@@ -135,7 +135,17 @@ func (t *typeSet) RegisterWorkflowWithOptions(w any, o workflow.RegisterOptions)
 
 // RunReplay replays every history and prints one line each, then a summary.
 func RunReplay(ctx context.Context, spec Spec, o ReplayOptions, out io.Writer) error {
-	r := &typeSet{WorkflowReplayer: worker.NewWorkflowReplayer(), names: map[string]bool{}}
+	// Live histories are encrypted when the codec is on; fixtures are plain, which the
+	// codec's converter reads as they are.
+	dc, err := o.Temporal.DataConverter()
+	if err != nil {
+		return err
+	}
+	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
+	if err != nil {
+		return err
+	}
+	r := &typeSet{WorkflowReplayer: replayer, names: map[string]bool{}}
 	spec.Workflows(r)
 	quiet := sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 	var results []replayResult

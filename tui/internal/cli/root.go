@@ -187,8 +187,9 @@ func (a *App) Source(ctx context.Context) (*data.Temporal, error) {
 		return nil, err
 	}
 	prof, _ := a.Conn.LoadProfile()
+	dc, _ := a.Conn.DataConverter() // Dial has read the codec keys already
 	a.src = &data.Temporal{Client: c, Namespace: prof.Namespace, Address: prof.Address, Identity: a.Identity,
-		Folds: statusread.NewCache(0)}
+		Folds: statusread.NewCache(0, dc), DataConverter: dc}
 	a.closeFn = c.Close
 	return a.src, nil
 }

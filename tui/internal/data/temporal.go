@@ -38,6 +38,9 @@ type Temporal struct {
 	// Folds, when set, keeps runs folded between Status and WaitChange calls, so a
 	// run asked for again or followed costs its new events only.
 	Folds *statusread.Cache
+	// DataConverter reads history's payloads (the client's: it decrypts them when the
+	// codec is on); nil reads plain JSON.
+	DataConverter converter.DataConverter
 }
 
 var _ Source = (*Temporal)(nil)
@@ -50,7 +53,7 @@ func (t *Temporal) List(ctx context.Context, query string, pageSize int, token [
 		return Page{}, Classify(err)
 	}
 	page := Page{NextToken: resp.GetNextPageToken(), Rows: make([]Row, 0, len(resp.GetExecutions()))}
-	dc := converter.GetDefaultDataConverter()
+	dc := converter.GetDefaultDataConverter() // search attributes are never encrypted
 	for _, e := range resp.GetExecutions() {
 		r := Row{WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(),
 			Type: e.GetType().GetName(), Status: status.StatusName(e.GetStatus()),
@@ -85,7 +88,7 @@ func (t *Temporal) Count(ctx context.Context, query string) (int64, error) {
 // Status builds the status document.
 func (t *Temporal) Status(ctx context.Context, workflowID, runID string) (status.Document, error) {
 	doc, err := statusread.BuildWith(ctx, t.Client, workflowID, runID,
-		statusread.Options{QueryTimeout: t.QueryTimeout, Cache: t.Folds, Namespace: t.Namespace})
+		statusread.Options{QueryTimeout: t.QueryTimeout, Cache: t.Folds, Namespace: t.Namespace, DataConverter: t.DataConverter})
 	return doc, Classify(err)
 }
 

@@ -41,11 +41,17 @@ func Open(path string) (*Outbox, error) {
 	if path == "" {
 		return nil, fmt.Errorf("--outbox: a file path expected")
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("--outbox: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	// Notifications carry quality evidence, which may be personal data: the file is
+	// the worker's alone, and one an older build created readable is closed down.
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
+		return nil, fmt.Errorf("--outbox: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
 		return nil, fmt.Errorf("--outbox: %w", err)
 	}
 	if err := f.Close(); err != nil {
@@ -74,7 +80,7 @@ func (o *Outbox) Send(m channel.Message, routed []string) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	f, err := os.OpenFile(o.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(o.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return channel.Temporary(channel.Outbox, 0, "open %s: %v", o.path, err)
 	}
