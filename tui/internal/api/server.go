@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,12 @@ type Options struct {
 	// connection it lacks (400, the field named) before anything starts; nil leaves
 	// that to the worker, which fails the run at its first step.
 	Connections *connections.Registry
+	// Codec serves /codec/encode and /codec/decode (Temporal's codec server
+	// protocol) for the namespace Namespace; nil answers 404 there.
+	Codec     PayloadCodec
+	Namespace string
+	// CodecOrigin is the Web UI origin allowed to call the codec routes from a browser.
+	CodecOrigin string
 }
 
 // Server is the Pipeline Service API as an http.Handler.
@@ -111,7 +118,7 @@ const (
 )
 
 func (s *Server) routes() []Route {
-	return []Route{
+	routes := []Route{
 		{Method: "GET", Path: "/healthz", handle: s.healthz},
 		{Method: "GET", Path: "/readyz", handle: s.readyz},
 		{Method: "GET", Path: "/metrics", handle: s.serveMetrics},
@@ -124,6 +131,7 @@ func (s *Server) routes() []Route {
 		{Method: "POST", Path: PathBackfills, Need: RoleOperate, Action: "start backfill", handle: s.backfill},
 		{Method: "POST", Path: PathMigration, Need: RoleOperate, Action: "start migration", handle: s.migration},
 	}
+	return append(routes, s.codecRoutes()...)
 }
 
 // record is what one request did, for its audit line.
@@ -144,6 +152,9 @@ func recordOf(r *http.Request) *record {
 // whatever its outcome (refused ones included).
 func (s *Server) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(rt.Path, "/codec/") {
+			s.allowOrigin(w, r) // so a browser sees a refusal as one, not as a CORS error
+		}
 		rec := &record{action: rt.Action, caller: Caller{Name: "unauthenticated"}}
 		r = r.WithContext(context.WithValue(r.Context(), recordKey{}, rec))
 		if rt.Action != "" {

@@ -33,6 +33,7 @@ const (
 
 type serveFlags struct {
 	listen, tokens, pipelines, tlsCert, tlsKey, connections string
+	codecOrigin                                             string
 }
 
 const serveLong = `Serve the Pipeline Service HTTP API (JSON, under /v1):
@@ -44,6 +45,9 @@ const serveLong = `Serve the Pipeline Service HTTP API (JSON, under /v1):
   GET  /v1/approvals                                 runs awaiting approval, soonest deadline first
   POST /v1/backfills, POST /v1/migrations            start from a body in the contract's shape
   GET  /healthz, /readyz, /metrics, /v1/openapi.json
+  POST /codec/decode, /codec/encode                  Temporal's codec server protocol, with the
+                                                     codec keys (--codec-keys) and --tokens: a
+                                                     read token decodes, an operate token encodes
 
 --tokens FILE is YAML: tokens: [{name, role: read|operate, sha256}], the hex SHA-256
 of each bearer token (echo -n "$TOKEN" | sha256sum). Requests send
@@ -70,6 +74,7 @@ func (a *App) serveCmd() *cobra.Command {
 	fl.StringVar(&f.pipelines, "pipelines", "", "directory of pipeline definition files (as for matih start pipeline -f) execute may start")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM), with --tls-key")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "private key (PEM) of --tls-cert")
+	fl.StringVar(&f.codecOrigin, "codec-cors-origin", "", "the Temporal Web UI origin (https://host:port) allowed to call /codec/decode from a browser")
 	connectionsFlag(fl, &f.connections)
 	return cmd
 }
@@ -149,6 +154,20 @@ func (a *App) serveOptions(f serveFlags) (api.Options, error) {
 	if opts.Connections, err = loadConnections(f.connections); err != nil {
 		return opts, err
 	}
+	ring, err := a.Conn.CodecRing()
+	if err != nil {
+		return opts, usageError{err}
+	}
+	if ring != nil {
+		opts.Codec = ring
+	}
+	if prof, err := a.Conn.LoadProfile(); err == nil {
+		opts.Namespace = prof.Namespace
+	}
+	if o := f.codecOrigin; o != "" && !strings.HasPrefix(o, "https://") && !strings.HasPrefix(o, "http://") {
+		return opts, usagef("--codec-cors-origin: expected https://host[:port], got %q", o)
+	}
+	opts.CodecOrigin = f.codecOrigin
 	return opts, nil
 }
 
