@@ -43,6 +43,15 @@ func TestTheREADMEListsEverySubcommandAndFlag(t *testing.T) {
 	}
 }
 
+// takesFlag tells whether the command, or one of its subcommands, takes the flag.
 func takesFlag(c *cobra.Command, name string) bool {
-	return c.Flags().Lookup(name) != nil || c.InheritedFlags().Lookup(name) != nil || c.PersistentFlags().Lookup(name) != nil
+	if c.Flags().Lookup(name) != nil || c.InheritedFlags().Lookup(name) != nil || c.PersistentFlags().Lookup(name) != nil {
+		return true
+	}
+	for _, sub := range c.Commands() {
+		if takesFlag(sub, name) {
+			return true
+		}
+	}
+	return false
 }
