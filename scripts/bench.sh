@@ -97,7 +97,7 @@ run_console() {
 }
 
 run_approval() {
-  say "==> approval round trip: the update to the next activity starting on the real worker (p50/p99 ms), and the worker's RSS"
+  say "==> approval round trip: the update to the next activity starting on the real worker (p50/p99 ms), the worker's RSS, and the codec's cost (encrypted / plain)"
   keep approval go test ./worker-pipeline/internal/integration -run '^$' -bench 'ApprovalRoundTrip' -benchtime 1x -timeout 20m
 }
 

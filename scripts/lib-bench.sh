@@ -20,6 +20,7 @@ status p50, API / full history scan (5,000 events, no worker)|BenchmarkStatusAtF
 approval to next activity started, p50 (ms)|BenchmarkApprovalRoundTrip:start-p50-ms|<= 150
 approval to next activity started, p99 (ms)|BenchmarkApprovalRoundTrip:start-p99-ms|
 approval p50 / the update'"'"'s own acknowledgement p50|BenchmarkApprovalRoundTrip:start/ack|
+approval p50 with payloads encrypted / without (same run)|BenchmarkApprovalRoundTripCodec:codec/plain|<= 1.1
 extraction rows/s / raw arrow-go Parquet write of the same rows|BenchmarkExtractAgainstRawParquet:extract/raw|>= 0.5
 extraction of 1M rows (rows/s)|BenchmarkExtractAgainstRawParquet:extract-rows/s|
 Iceberg load rows/s / raw arrow-go Parquet write of the same rows|BenchmarkLoadAgainstRawParquet:load/raw|>= 0.5

@@ -3,13 +3,17 @@ package integration
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
+	"github.com/matih/ops/shared/codec"
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/testkit"
 )
@@ -75,4 +79,60 @@ func nextActivity(b *testing.B, c client.Client, id string) (started, ended time
 	}
 	b.Fatalf("%s: no activity started and completed after the approval", id)
 	return started, ended
+}
+
+// BenchmarkApprovalRoundTripCodec is the approval round trip with every payload
+// encrypted (shared/codec) against the same without, measured in one run on two
+// stacks alike: the codec's cost is the ratio of their p50s (target at most 1.1).
+func BenchmarkApprovalRoundTripCodec(b *testing.B) {
+	n := testkit.EnvInt(b, "MATIH_BENCH_APPROVALS", 40, 1)
+	line, err := codec.NewKey("bench")
+	require.NoError(b, err)
+	keys := filepath.Join(b.TempDir(), "codec.keys")
+	require.NoError(b, os.WriteFile(keys, []byte(line+"\n"), 0o600))
+	ring, err := codec.LoadRing(keys)
+	require.NoError(b, err)
+	for i := 0; i < b.N; i++ {
+		plain := approvalRounds(b, nil, nil, n)
+		encrypted := approvalRounds(b, []string{codec.EnvKeys + "=" + keys}, codec.DataConverter(ring), n)
+		b.ReportMetric(plain, "plain-start-p50-ms")
+		b.ReportMetric(encrypted, "codec-start-p50-ms")
+		b.ReportMetric(encrypted/plain, "codec/plain")
+	}
+}
+
+// approvalRounds starts n low-quality runs on a stack of its own, approves them one
+// after another and returns the p50 from the update sent to the next activity's
+// start. env goes to the worker process, dc to the test's clients.
+func approvalRounds(b *testing.B, env []string, dc converter.DataConverter, n int) float64 {
+	s := newStackWithoutNotify(b, testkit.StartDevServer(b))
+	c := s.srv.Client
+	if dc != nil {
+		var err error
+		c, err = client.Dial(client.Options{HostPort: s.srv.HostPort, Namespace: contract.DefaultNamespace, DataConverter: dc})
+		require.NoError(b, err)
+		defer c.Close()
+	}
+	s.notified.start(b, c)
+	s.startWorker(b, env)
+	db, _ := s.source(b, 2000, 0.3)
+	runs := make([]client.WorkflowRun, n)
+	for k := range runs {
+		var err error
+		runs[k], err = c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: fmt.Sprintf("pipeline-codec-%03d", k), TaskQueue: contract.PipelineQueue},
+			contract.DataPipelineWorkflow, cfgFor(db, fmt.Sprintf("analytics.codec_%03d", k)))
+		require.NoError(b, err)
+	}
+	for _, r := range runs {
+		waitPhase(b, c, r.GetID(), contract.PhaseAwaitingApproval)
+	}
+	var starts []time.Duration
+	for _, r := range runs {
+		sent := time.Now()
+		approve(b, c, r.GetID(), "bench@bastion", "round trip")
+		require.NoError(b, r.Get(context.Background(), nil))
+		started, _ := nextActivity(b, c, r.GetID())
+		starts = append(starts, started.Sub(sent))
+	}
+	return testkit.QuantileMs(starts, 0.50)
 }
