@@ -80,8 +80,9 @@ func StartDevServer(t testing.TB) *DevServer {
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath: TemporalCLI(t),
 		ClientOptions: &client.Options{
-			Namespace: contract.DefaultNamespace,
-			Logger:    sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
+			DataConverter: dataConverter(t),
+			Namespace:     contract.DefaultNamespace,
+			Logger:        sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
 		},
 		LogLevel:  "error",
 		ExtraArgs: args,

@@ -45,7 +45,7 @@ func StartDurableDevServer(t testing.TB) *DurableDevServer {
 	d.HostPort, d.Namespace = "127.0.0.1:"+ports[0], contract.DefaultNamespace
 	// A lazy client connects on first use and reconnects after a restart: the same
 	// one serves the test and the readiness checks.
-	c, err := client.NewLazyClient(client.Options{HostPort: d.HostPort, Namespace: d.Namespace,
+	c, err := client.NewLazyClient(client.Options{HostPort: d.HostPort, Namespace: d.Namespace, DataConverter: dataConverter(t),
 		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 	if err != nil {
 		t.Fatalf("testkit: client for the durable dev server: %v", err)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	historypb "go.temporal.io/api/history/v1"
+
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -81,4 +83,47 @@ func NoSecretIn(t testing.TB, what, text string, secrets ...string) {
 			t.Errorf("a secret (%.4s...) appears in %s", s, what)
 		}
 	}
+}
+
+// PlainPayloads lists the payloads in m, at any depth, that are not encrypted by
+// shared/codec, as "field: encoding". Left out: search attributes, meant to stay
+// readable and never seen by the codec, and what the server writes itself (the
+// details "ACTIVITY_ID_NOT_STARTED" of an activity cancelled before it started).
+func PlainPayloads(m proto.Message) []string {
+	var out []string
+	plainPayloads(m.ProtoReflect(), "", &out)
+	return out
+}
+
+func plainPayloads(m protoreflect.Message, path string, out *[]string) {
+	switch v := m.Interface().(type) {
+	case *commonpb.SearchAttributes:
+		return
+	case *historypb.ActivityTaskCanceledEventAttributes:
+		if v.GetStartedEventId() == 0 {
+			return
+		}
+	case *commonpb.Payload:
+		if enc := string(v.GetMetadata()["encoding"]); enc != "binary/encrypted" {
+			*out = append(*out, path+": "+enc)
+		}
+		return
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		name := path + "." + string(fd.Name())
+		switch {
+		case fd.IsList() && fd.Message() != nil:
+			for i, l := 0, v.List(); i < l.Len(); i++ {
+				plainPayloads(l.Get(i).Message(), name, out)
+			}
+		case fd.IsMap() && fd.MapValue().Message() != nil:
+			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+				plainPayloads(mv.Message(), name, out)
+				return true
+			})
+		case !fd.IsList() && !fd.IsMap() && fd.Message() != nil:
+			plainPayloads(v.Message(), name, out)
+		}
+		return true
+	})
 }

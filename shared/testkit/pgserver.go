@@ -85,9 +85,10 @@ func StartPostgresServer(t testing.TB) *DevServer {
 	t.Logf("testkit: Temporal server on PostgreSQL (%s, %s) ready on %s in %s", db, visibilityDB, addr, time.Since(start).Round(time.Millisecond))
 
 	c, err := client.Dial(client.Options{
-		HostPort:  addr,
-		Namespace: contract.DefaultNamespace,
-		Logger:    sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
+		HostPort:      addr,
+		Namespace:     contract.DefaultNamespace,
+		DataConverter: dataConverter(t),
+		Logger:        sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
 	})
 	if err != nil {
 		t.Fatalf("testkit: dial the Temporal server on %s: %v", addr, err)

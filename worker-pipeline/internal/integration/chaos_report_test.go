@@ -16,7 +16,9 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/matih/ops/shared/codec"
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/testkit"
 )
 
 const runningStatus = enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
@@ -152,8 +154,8 @@ func (r *chaosReport) checkLate(c client.Client, pipes []*chaosPipeline) {
 // checkHistories looks for workflow tasks that failed, and for non-determinism
 // among them, in every run's history.
 func (r *chaosReport) checkHistories(t *testing.T, c client.Client, ids []string) {
-	failedTasks, nondeterministic := 0, 0
-	var causes []string
+	failedTasks, nondeterministic, payloadsPlain := 0, 0, 0
+	var causes, plain []string
 	for _, id := range ids {
 		it := c.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for it.HasNext() {
@@ -161,6 +163,12 @@ func (r *chaosReport) checkHistories(t *testing.T, c client.Client, ids []string
 			if err != nil {
 				r.add("histories readable", false, id+": "+err.Error())
 				return
+			}
+			if p := testkit.PlainPayloads(e); len(p) > 0 {
+				payloadsPlain += len(p)
+				if len(plain) < 5 {
+					plain = append(plain, fmt.Sprintf("%s event %d %s", id, e.GetEventId(), p[0]))
+				}
 			}
 			if a := e.GetWorkflowTaskFailedEventAttributes(); a != nil {
 				failedTasks++
@@ -172,6 +180,9 @@ func (r *chaosReport) checkHistories(t *testing.T, c client.Client, ids []string
 		}
 	}
 	r.add("no non-determinism", nondeterministic == 0, fmt.Sprintf("%d histories, %d failed workflow tasks, %d non-deterministic %s", len(ids), failedTasks, nondeterministic, strings.Join(causes, "; ")))
+	if os.Getenv(codec.EnvKeys) != "" {
+		r.add("every payload in history encrypted", payloadsPlain == 0, fmt.Sprintf("%d plain payloads (search attributes aside) %s", payloadsPlain, strings.Join(plain, "; ")))
+	}
 }
 
 // checkTables compares each pipeline's table with its source by key: a completed

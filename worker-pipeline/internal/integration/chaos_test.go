@@ -63,10 +63,14 @@ type chaosPipeline struct {
 // and approvals come twice, late, racing a cancel or malformed. Then every workflow
 // must have closed as expected, with no non-determinism, every table must hold
 // exactly its source's keys, and each migrated table must be migrated once or be
-// as it was.
+// as it was. Every payload is encrypted throughout, and history must hold none in
+// plain.
 func TestChaos(t *testing.T) {
 	size := chaosSizeFromEnv(t)
 	began := time.Now()
+	// Every payload is encrypted, as in production: the workers, the console, the
+	// API and this test's own client all read the key file it sets.
+	testkit.CodecKeys(t)
 	srv := testkit.StartDurableDevServer(t)
 	s3 := s3fake.Start(t, "lake")
 	s3proxy := testkit.StartFaultProxy(t, s3.Endpoint)
