@@ -4,10 +4,13 @@
 # dynamic config; promtool checks the Prometheus rules and parses every dashboard
 # expression; kustomize (its Go API, as kubectl uses it) renders every kustomization
 # and each worker's per-build overlay, decoded strictly into the Kubernetes API
-# types; the Helm values agree with the server files; the scripts, setup.sh and
+# types, with the workers' hardening (restricted pods, secrets as files, network
+# policies) checked on the result; the Helm values agree with the server files;
+# systemd-analyze rates the sandbox of deploy/systemd/matih-worker@.service no worse
+# than the exposure level deploy/README.md records; the scripts, setup.sh and
 # es-index.sh pass shellcheck. Tools are installed the first time: the server into
 # ./bin (about 2 minutes), promtool into ./bin from Debian's prometheus package, and
-# jq and shellcheck from Debian's packages.
+# jq, shellcheck and systemd-analyze (package systemd) from Debian's packages.
 #
 #   scripts/check-deploy.sh
 set -euo pipefail
@@ -78,11 +81,29 @@ n=$(jq '.groups[0].rules | length' "$dash/dashboard-rules.yaml")
 "$PROMTOOL" check rules "$dash/dashboard-rules.yaml" >&2 \
   || die "promtool rejects an expression of deploy/grafana/matih-workers.json (above; expr_N is the Nth)"
 
-say "kustomize: every kustomization and each worker's per-build overlay, decoded strictly; Helm values; es-index.sh"
+say "kustomize: every kustomization and each worker's per-build overlay, decoded strictly and checked for the hardening; Helm values; es-index.sh"
 # The deploy/check tests that need no server (-short skips the one that starts the
 # workers: go test work runs it).
 go test -short -count=1 github.com/matih/ops/deploy/check >&2 \
   || die "deploy/check found problems in the deploy files (above)"
+
+UNIT=deploy/systemd/matih-worker@.service
+ensure_deb systemd-analyze systemd
+say "systemd-analyze security: $UNIT"
+# The exposure level deploy/README.md records is the most the unit may score (0 is
+# fully sandboxed, 10 not at all): a change that loosens the sandbox fails here
+# until the README says so.
+max=$(sed -n 's/.*exposure level \*\*\([0-9][0-9]*\.[0-9]\)\*\*.*/\1/p' deploy/README.md | head -n 1)
+[ -n "$max" ] || die "deploy/README.md records no exposure level for $UNIT (a line with 'exposure level **N.N**')"
+out=$(systemd-analyze security --offline=yes --no-pager "$UNIT" 2>&1) \
+  || die "systemd-analyze security cannot read $UNIT: $out"
+score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9][0-9]*\.[0-9]\).*/\1/p' <<<"$out")
+[ -n "$score" ] || die "systemd-analyze security printed no overall exposure level for $UNIT: $out"
+if ! awk -v s="$score" -v m="$max" 'BEGIN { exit !(s <= m) }'; then
+  grep '✗' <<<"$out" >&2 || true
+  die "$UNIT: exposure level $score, above the $max deploy/README.md records (the open settings above)"
+fi
+say "$UNIT: exposure level $score (at most $max)"
 
 ensure_shellcheck
 say "shellcheck on the scripts"

@@ -97,13 +97,69 @@ func TestEveryKustomizationRendersAndDecodesStrictly(t *testing.T) {
 			}
 		}
 	}
-	secrets, err := DecodeFile(filepath.Join(root, "secrets.example.yaml"))
+	example := perEnvironment(t)
+	var wantSecrets []string
+	for _, w := range workers {
+		wantSecrets = append(wantSecrets, w+"-secrets")
+	}
+	wantSecrets = append(wantSecrets, codecSecret)
+	slices.Sort(wantSecrets)
+	if !slices.Equal(example.secrets, wantSecrets) {
+		t.Errorf("secrets.example.yaml: Secrets %v, want one per worker and %s: %v", example.secrets, codecSecret, wantSecrets)
+	}
+	if !slices.Equal(example.configMaps, []string{dbCAConfigMap}) {
+		t.Errorf("secrets.example.yaml: ConfigMaps %v, want [%s]", example.configMaps, dbCAConfigMap)
+	}
+}
+
+// Objects each environment supplies beside the base, shown in secrets.example.yaml.
+const (
+	codecSecret   = "matih-codec-keys"
+	dbCAConfigMap = "matih-db-ca"
+)
+
+// example is secrets.example.yaml decoded: the names of its Secrets and ConfigMaps,
+// and each one's keys.
+type example struct {
+	secrets, configMaps []string
+	keys                map[string][]string // "Secret/name" or "ConfigMap/name" -> keys
+}
+
+func perEnvironment(t *testing.T) example {
+	t.Helper()
+	objs, err := DecodeFile(filepath.Join(k8sDir(t), "secrets.example.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(secrets) != len(workers) {
-		t.Errorf("secrets.example.yaml: want one Secret per worker, got %v", secrets)
+	ex := example{keys: map[string][]string{}}
+	for _, o := range objs {
+		if o.Namespace != workersNamespace {
+			t.Errorf("secrets.example.yaml: %s: namespace %q, want %q", o, o.Namespace, workersNamespace)
+		}
+		var keys []string
+		switch v := o.Value.(type) {
+		case *corev1.Secret:
+			ex.secrets = append(ex.secrets, o.Name)
+			for k := range v.StringData {
+				keys = append(keys, k)
+			}
+			for k := range v.Data {
+				keys = append(keys, k)
+			}
+		case *corev1.ConfigMap:
+			ex.configMaps = append(ex.configMaps, o.Name)
+			for k := range v.Data {
+				keys = append(keys, k)
+			}
+		default:
+			t.Errorf("secrets.example.yaml: %s: only Secrets and ConfigMaps belong there", o)
+		}
+		slices.Sort(keys)
+		ex.keys[o.Kind+"/"+o.Name] = keys
 	}
+	slices.Sort(ex.secrets)
+	slices.Sort(ex.configMaps)
+	return ex
 }
 
 func TestDecodeRefusesUnknownFieldsAndKinds(t *testing.T) {
@@ -112,6 +168,10 @@ func TestDecodeRefusesUnknownFieldsAndKinds(t *testing.T) {
 		"wrong type":    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: [1]}\n",
 		"unmapped kind": "apiVersion: v1\nkind: Service\nmetadata: {name: x}\n",
 		"old version":   "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: x}\n",
+		"policy field":  "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x}\nspec: {podSelector: {}, policyType: [Egress]}\n",
+		"policy port":   "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x}\nspec: {podSelector: {}, egress: [{ports: [{protocol: TCP, port: 53, portt: 54}]}]}\n",
+		"policy type":   "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x}\nspec: {podSelector: [a]}\n",
+		"beta policy":   "apiVersion: extensions/v1beta1\nkind: NetworkPolicy\nmetadata: {name: x}\n",
 	} {
 		if _, err := Decode([]byte(doc)); err == nil {
 			t.Errorf("%s: decoded without error", name)
@@ -179,21 +239,16 @@ func container(t *testing.T, d *appsv1.Deployment) corev1.Container {
 // TestWorkerDirs checks each worker's kustomization on its own: one Deployment named
 // after the worker, its build ID from the pod label, a grace period longer than
 // the drain, and only references to objects the base (ConfigMaps) or the secrets
-// example define.
+// example (Secrets, the CA ConfigMap) define.
 func TestWorkerDirs(t *testing.T) {
 	base := render(t, k8sDir(t))
 	var baseConfigMaps []string
 	for _, o := range byKind(base, "ConfigMap") {
 		baseConfigMaps = append(baseConfigMaps, o.Name)
 	}
-	secretObjs, err := DecodeFile(filepath.Join(k8sDir(t), "secrets.example.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var secrets []string
-	for _, o := range secretObjs {
-		secrets = append(secrets, o.Name)
-	}
+	ex := perEnvironment(t)
+	secrets := ex.secrets
+	baseConfigMaps = append(baseConfigMaps, ex.configMaps...)
 	for _, w := range workers {
 		t.Run(w, func(t *testing.T) {
 			objs := render(t, filepath.Join(k8sDir(t), "workers", w))
@@ -218,7 +273,7 @@ func TestWorkerDirs(t *testing.T) {
 			refs := podReferences(d)
 			for _, cm := range refs.configMaps {
 				if !slices.Contains(baseConfigMaps, cm) {
-					t.Errorf("mounts ConfigMap %q, which the base does not define (it has %v)", cm, baseConfigMaps)
+					t.Errorf("mounts ConfigMap %q, which neither the base nor secrets.example.yaml defines (they have %v)", cm, baseConfigMaps)
 				}
 			}
 			for _, s := range refs.secrets {
