@@ -20,7 +20,11 @@ import (
 func (a *App) act(ctx context.Context, action, workflowID, reason string, do func(data.Source) error) error {
 	var err error
 	if a.ReadOnly {
-		err = fmt.Errorf("%w: read-only mode: %s not sent", data.ErrRefused, action)
+		why := "read-only mode"
+		if a.ReadOnlyWhy != "" {
+			why = a.ReadOnlyWhy
+		}
+		err = fmt.Errorf("%w: %s: %s not sent", data.ErrRefused, why, action)
 	} else {
 		var src data.Source
 		if src, err = a.Source(ctx); err == nil {

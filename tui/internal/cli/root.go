@@ -42,10 +42,12 @@ const EnvReadOnly = "MATIH_READ_ONLY"
 
 // App holds the global flags and the lazily dialled source.
 type App struct {
-	Conn      temporalclient.Config
-	Output    string
-	ReadOnly  bool
-	AuditPath string
+	Conn     temporalclient.Config
+	Output   string
+	ReadOnly bool
+	// ReadOnlyWhy says why, when the reason is not --read-only (an SSH read key).
+	ReadOnlyWhy string
+	AuditPath   string
 
 	In       io.Reader
 	Out, Err io.Writer

@@ -34,6 +34,7 @@ const (
 type serveFlags struct {
 	listen, tokens, pipelines, tlsCert, tlsKey, connections string
 	codecOrigin                                             string
+	ssh                                                     sshFlags
 }
 
 const serveLong = `Serve the Pipeline Service HTTP API (JSON, under /v1):
@@ -64,7 +65,7 @@ An Idempotency-Key header makes a retried start answer the first one (24 h, per 
 // serveCmd hosts the Pipeline Service API for the pipeline service, dashboards and scripts.
 func (a *App) serveCmd() *cobra.Command {
 	var f serveFlags
-	cmd := &cobra.Command{Use: "serve [--listen ADDR] [--tokens FILE] [--pipelines DIR] [--tls-cert F --tls-key F]",
+	cmd := &cobra.Command{Use: "serve [--listen ADDR] [--tokens FILE] [--pipelines DIR] [--tls-cert F --tls-key F] [--ssh ADDR --operate-keys F --read-keys F]",
 		Short: "serve the Pipeline Service HTTP API (execute, signal, status, list) with tokens and roles",
 		Long:  serveLong, Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), f) }}
@@ -75,6 +76,7 @@ func (a *App) serveCmd() *cobra.Command {
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM), with --tls-key")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "private key (PEM) of --tls-cert")
 	fl.StringVar(&f.codecOrigin, "codec-cors-origin", "", "the Temporal Web UI origin (https://host:port) allowed to call /codec/decode from a browser")
+	f.ssh.register(fl)
 	connectionsFlag(fl, &f.connections)
 	return cmd
 }
@@ -104,6 +106,13 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	sshDone := func() error { return nil }
+	if f.ssh.addr != "" {
+		if sshDone, err = a.startSSH(ctx, f.ssh); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	done := make(chan error, 1)
 	go func() {
 		if tlsConf != nil {
@@ -125,7 +134,7 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
+	return sshDone()
 }
 
 // serveOptions reads --tokens, --pipelines and --connections and refuses a tokenless server on a

@@ -165,8 +165,8 @@ func runAction(src data.Source, opts Options, action, id, reason string) tea.Cmd
 }
 
 // readOnlyText says why an action key did nothing.
-func readOnlyText(action string) string {
-	return "read-only console (started with --read-only): " + action + " is not offered, nothing was sent"
+func readOnlyText(why, action string) string {
+	return "read-only console (" + why + "): " + action + " is not offered, nothing was sent"
 }
 
 // refuseReadOnly records the refusal; no API call is made.
@@ -174,7 +174,7 @@ func refuseReadOnly(opts Options, action, id string) tea.Cmd {
 	return func() tea.Msg {
 		err := fmt.Errorf("%w: read-only mode: %s not sent", data.ErrRefused, action)
 		logAudit(opts, action, id, "", err)
-		return flashMsg{text: readOnlyText(action), isErr: true}
+		return flashMsg{text: readOnlyText(opts.ReadOnlyWhy, action), isErr: true}
 	}
 }
 

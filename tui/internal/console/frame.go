@@ -129,7 +129,7 @@ func (m *Model) helpView() string {
 	h.ShowAll = true
 	how := "Approve a waiting run: select it, press a, type a reason, press enter."
 	if !m.e.acts() {
-		how = "This console is read-only (started with --read-only): it offers no action."
+		how = "This console is read-only (" + m.e.opts.ReadOnlyWhy + "): it offers no action."
 	}
 	return m.e.st.Header.Render(m.top().title()) + "\n\n" + h.View(m.currentHelp()) + "\n\n" +
 		m.e.st.Dim.Render(how+"\nPress ? or esc to close this help.")

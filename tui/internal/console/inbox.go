@@ -56,7 +56,7 @@ func (v *inboxView) hint(e *env) string {
 	case len(v.runs) == 0:
 		return ""
 	case !e.acts():
-		return "read-only console (started with --read-only): decide from one that may act"
+		return "read-only console (" + e.opts.ReadOnlyWhy + "): decide from one that may act"
 	}
 	return "a approve · r reject the selected run · esc all workflows"
 }

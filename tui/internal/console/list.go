@@ -170,7 +170,7 @@ func (l *listView) hint(e *env) string {
 	case !sel.waiting:
 		return ""
 	case !e.acts():
-		return "this run waits for a human; this console is read-only (started with --read-only)"
+		return "this run waits for a human; this console is read-only (" + e.opts.ReadOnlyWhy + ")"
 	}
 	return "this run waits for a human: a approve · r reject · enter details"
 }

@@ -5,6 +5,7 @@
 package console
 
 import (
+	"github.com/charmbracelet/lipgloss"
 	"os"
 	"time"
 
@@ -22,7 +23,13 @@ import (
 
 // Options configure the console.
 type Options struct {
-	ReadOnly  bool
+	ReadOnly bool
+	// ReadOnlyWhy says why the console is read-only (default "started with
+	// --read-only"); over SSH, that the key may only look.
+	ReadOnlyWhy string
+	// Renderer draws for this console's terminal (one per SSH session); nil is the
+	// process's own.
+	Renderer *lipgloss.Renderer
 	Identity  string
 	Audit     *audit.Log
 	Clipboard func(string) error
@@ -63,7 +70,10 @@ func New(src data.Source, opts Options) *Model {
 	if os.Getenv("NO_COLOR") != "" { // https://no-color.org
 		opts.NoColor = true
 	}
-	e := &env{src: src, opts: opts, k: keys.Default(), st: styles.New(opts.NoColor)}
+	if opts.ReadOnlyWhy == "" {
+		opts.ReadOnlyWhy = "started with --read-only"
+	}
+	e := &env{src: src, opts: opts, k: keys.Default(), st: styles.NewWith(opts.Renderer, opts.NoColor)}
 	m := &Model{e: e, help: help.New(), width: 80, height: 24}
 	m.stack = []view{views[viewList].make("")}
 	m.resize()
@@ -194,7 +204,7 @@ func (m *Model) startAction(action string) tea.Cmd {
 		return nil
 	}
 	if m.e.opts.ReadOnly {
-		m.flash, m.flashErr = readOnlyText(action), true
+		m.flash, m.flashErr = readOnlyText(m.e.opts.ReadOnlyWhy, action), true
 		return refuseReadOnly(m.e.opts, action, sel.id)
 	}
 	m.dialog = newDialog(action, sel.id)

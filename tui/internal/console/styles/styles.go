@@ -13,8 +13,12 @@ type Styles struct {
 	NoColor                                             bool
 }
 
-// New returns the styles; noColor drops every colour.
-func New(noColor bool) Styles {
+// New returns the styles for this process's terminal; noColor drops every colour.
+func New(noColor bool) Styles { return NewWith(nil, noColor) }
+
+// NewWith returns the styles drawn by r (one SSH session's terminal; nil is this
+// process's); noColor drops every colour.
+func NewWith(r *lipgloss.Renderer, noColor bool) Styles {
 	c := func(s lipgloss.Style, fg string) lipgloss.Style {
 		if noColor {
 			return s
@@ -22,6 +26,9 @@ func New(noColor bool) Styles {
 		return s.Foreground(lipgloss.ANSIColor(ansi(fg)))
 	}
 	base := lipgloss.NewStyle()
+	if r != nil {
+		base = r.NewStyle()
+	}
 	s := Styles{
 		Title:     c(base.Bold(true), "cyan"),
 		TabActive: base.Bold(true).Reverse(true),
