@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	gossh "golang.org/x/crypto/ssh"
+
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/ssh"
@@ -111,7 +113,7 @@ func fingerprint(key ssh.PublicKey) string {
 	if key == nil {
 		return ""
 	}
-	return key.Type()
+	return gossh.FingerprintSHA256(key)
 }
 
 // Serve listens until ctx ends, then closes the sessions.
