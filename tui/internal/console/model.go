@@ -29,7 +29,7 @@ type Options struct {
 	ReadOnlyWhy string
 	// Renderer draws for this console's terminal (one per SSH session); nil is the
 	// process's own.
-	Renderer *lipgloss.Renderer
+	Renderer  *lipgloss.Renderer
 	Identity  string
 	Audit     *audit.Log
 	Clipboard func(string) error
