@@ -152,7 +152,7 @@ func inboxLine(w data.Waiting, now time.Time, selected bool, width int) string {
 	if c := w.FirstFailing; c != nil {
 		check = fmt.Sprintf("%s %.0f%%", sanitize.Text(c.Name), c.Ratio*100)
 	}
-	age := status.FormatDuration(now.Sub(w.StartedAt))
+	age := coarse(now.Sub(w.StartedAt))
 	s := mark + pad(left, 8) + " " + pad(score, 10) + " " + pad(check, 28) + " " + pad(age, 6) + " "
 	return fit(s+compactID(sanitize.Text(w.WorkflowID), max(8, width-len([]rune(s)))), width)
 }

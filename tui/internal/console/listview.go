@@ -7,7 +7,6 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 
-	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/tui/internal/console/styles"
 	"github.com/matih/ops/tui/internal/data"
 	"github.com/matih/ops/tui/internal/present"
@@ -202,7 +201,7 @@ func (c columns) row(r data.Row, now time.Time, selected bool, st styles.Styles)
 	if !selected {
 		stat, phase = st.Status(r.Status).Render(stat), st.Status(r.Phase).Render(phase)
 	}
-	return s + stat + " " + phase + " " + pad(prog, 11) + " " + started + " " + status.FormatDuration(end.Sub(r.StartedAt))
+	return s + stat + " " + phase + " " + pad(prog, 11) + " " + started + " " + coarse(end.Sub(r.StartedAt))
 }
 
 func shortType(t string) string {

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/matih/ops/shared/status"
 )
 
 // fit cuts a (possibly styled) line to width cells.
@@ -78,4 +80,19 @@ func compactID(id string, width int) string {
 		id = id[:loc[0]]
 	}
 	return middle(id, width)
+}
+
+// coarse renders a duration that a list shows for every row and every refresh: to
+// the second under a minute, to the minute above ("3m", "2h 5m"). A minute-precise
+// duration changes once a minute, so an idle console redraws a row (and sends its
+// bytes over SSH) once a minute, not at every refresh.
+func coarse(d time.Duration) string {
+	if d < time.Minute {
+		return status.FormatDuration(d)
+	}
+	d = d.Truncate(time.Minute)
+	if h, m := int(d.Hours()), int(d.Minutes())%60; h > 0 {
+		return fmt.Sprintf("%dh %dm", h, m)
+	}
+	return fmt.Sprintf("%dm", int(d.Minutes()))
 }
