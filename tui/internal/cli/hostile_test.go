@@ -22,7 +22,7 @@ func TestHostileTextNeverReachesTheTerminal(t *testing.T) {
 		Phase: contract.PhaseLoading, Progress: &p, StartedAt: now.Add(-time.Minute), TaskQueue: contract.PipelineQueue}}
 	hostiletest.Poison(&rows[0])
 	var out bytes.Buffer
-	rowTable(&out, rows, now)
+	rowTable(&out, rows, now, true)
 	require.NoError(t, hostiletest.Unclean(out.String()), "ls")
 
 	doc := status.Document{WorkflowID: "w", RunID: "r", WorkflowType: contract.DataPipelineWorkflow, TaskQueue: contract.PipelineQueue,

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -141,18 +140,11 @@ func (a *App) lsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rows, err := listAll(cmd.Context(), src, data.And(sq, query), limit)
+			err = a.streamRows(cmd.Context(), src, data.And(sq, query), limit)
 			if err != nil && query != "" && data.IsInvalidQuery(err) {
 				return fmt.Errorf("--query: %w", err)
 			}
-			if err != nil {
-				return err
-			}
-			if a.Output == "json" {
-				return a.json(rows)
-			}
-			rowTable(a.Out, rows, time.Now())
-			return nil
+			return err
 		}}
 	cmd.Flags().StringVarP(&query, "query", "q", "", "visibility query, e.g. \"PipelinePhase = 'AWAITING_APPROVAL'\"")
 	cmd.Flags().StringVarP(&st, "status", "s", "all", "running, awaiting, failed, completed or all")
@@ -160,29 +152,12 @@ func (a *App) lsCmd() *cobra.Command {
 	return cmd
 }
 
-func listAll(ctx context.Context, src data.Source, q string, limit int) ([]data.Row, error) {
-	rows := []data.Row{}
-	var token []byte
-	for {
-		size := 1000 // the server's usual maximum: fewer round trips
-		if limit > 0 && limit-len(rows) < size {
-			size = limit - len(rows)
-		}
-		p, err := src.List(ctx, q, size, token)
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, p.Rows...)
-		token = p.NextToken
-		if token == nil || (limit > 0 && len(rows) >= limit) {
-			return rows, nil
-		}
-	}
-}
-
-func rowTable(w io.Writer, rows []data.Row, now time.Time) {
+// rowTable writes rows as an aligned table, with the header line when header is set.
+func rowTable(w io.Writer, rows []data.Row, now time.Time, header bool) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTYPE\tSTATUS\tPHASE\tPROGRESS\tSTARTED\tDURATION")
+	if header {
+		fmt.Fprintln(tw, "ID\tTYPE\tSTATUS\tPHASE\tPROGRESS\tSTARTED\tDURATION")
+	}
 	for _, r := range rows {
 		prog := "-"
 		if r.Progress != nil {

@@ -78,7 +78,7 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	err := root.ExecuteContext(context.Background())
 	app.Close()
 	if err != nil {
-		printError(errOut, err, app.Output == "json")
+		printError(errOut, err, app.Output != "table")
 	}
 	return ExitCode(err)
 }
@@ -157,18 +157,24 @@ func (a *App) Root() *cobra.Command {
 	a.Conn.RegisterFlags(fs)
 	pf := root.PersistentFlags()
 	pf.AddGoFlagSet(fs)
-	pf.StringVarP(&a.Output, "output", "o", "table", "output format: table or json")
+	pf.StringVarP(&a.Output, "output", "o", "table", "output format: table, json, or jsonl (ls: one object per line)")
 	var asJSON bool
 	pf.BoolVar(&asJSON, "json", false, "same as -o json")
 	pf.BoolVar(&a.ReadOnly, "read-only", os.Getenv(EnvReadOnly) == "1" || os.Getenv(EnvReadOnly) == "true", "refuse every action (env "+EnvReadOnly+"=1)")
 	pf.StringVar(&a.AuditPath, "audit-log", audit.DefaultPath(), "append-only log of actions (env "+audit.EnvPath+")")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if asJSON {
 			a.Output = "json"
 		}
-		if a.Output != "table" && a.Output != "json" {
-			return usagef("--output: expected table or json, got %q", a.Output)
+		switch a.Output {
+		case "table", "json":
+		case "jsonl":
+			if cmd.Name() != "ls" {
+				return usagef("--output jsonl: only ls writes one object per line; use -o json")
+			}
+		default:
+			return usagef("--output: expected table, json or jsonl, got %q", a.Output)
 		}
 		return nil
 	}

@@ -127,7 +127,7 @@ func (a *App) sshCommand(s ssh.Session, p sshserve.Person, args []string) int {
 	err := root.ExecuteContext(s.Context())
 	sub.Close()
 	if err != nil {
-		printError(s.Stderr(), err, sub.Output == "json")
+		printError(s.Stderr(), err, sub.Output != "table")
 	}
 	return ExitCode(err)
 }
