@@ -219,3 +219,25 @@ func TestTheServerRunsOneStatementPerEntryEvenPastTheChecker(t *testing.T) {
 		assert.Equal(t, "1", testkit.Psql(t, dsn, `SELECT count(*) FROM customers`), "customers survives: %s", bypass)
 	}
 }
+
+// A failing assertion is reported by its index and SQLSTATE, never by the server's
+// message, which can quote a value the assertion read (the report goes to history).
+func TestAFailingAssertionReportsNoValue(t *testing.T) {
+	ctx := context.Background()
+	dsn, cfg := setup(t)
+	testkit.Psql(t, dsn, `CREATE TABLE users (pw text); INSERT INTO users VALUES ('hunter2-secret')`)
+	b := &Backend{Connections: conns}
+	ref, err := b.Backup(ctx, cfg)
+	require.NoError(t, err)
+	_, err = b.Apply(ctx, cfg)
+	require.NoError(t, err)
+	cfg.Assertions = []string{"SELECT (SELECT pw FROM users LIMIT 1)::int = 1", "SELECT 1", "SELECT false"}
+	pv, err := b.PostValidate(ctx, cfg, ref)
+	require.NoError(t, err)
+	assert.False(t, pv.Passed)
+	all := strings.Join(pv.Failures, "\n")
+	assert.NotContains(t, all, "hunter2")
+	assert.Contains(t, all, "assertions[0]: failed with SQLSTATE 22P02")
+	assert.Contains(t, all, "assertions[1]: expected one boolean column")
+	assert.Contains(t, all, "assertions[2]: returned false")
+}

@@ -2,7 +2,11 @@ package pgmigrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/jackc/pgx/v5"
 
@@ -121,19 +125,37 @@ func checkData(ctx context.Context, tx pgx.Tx, tbl table, backup contract.Backup
 }
 
 // runAssertion runs one query that must return a single true; it runs in a
-// savepoint so a failing query does not end the read-only transaction.
+// savepoint so a failing query does not end the read-only transaction. A query that
+// fails is reported by its SQLSTATE only: the database's message can quote a value
+// (`(SELECT pw FROM users LIMIT 1)::int` fails with the password in it), and the
+// report goes into history.
 func runAssertion(ctx context.Context, tx pgx.Tx, i int, sql string) string {
 	sp, err := tx.Begin(ctx)
 	if err != nil {
-		return fmt.Sprintf("assertions[%d]: %v", i, err)
+		return fmt.Sprintf("assertions[%d]: %s", i, assertionError(err))
 	}
 	defer sp.Rollback(context.WithoutCancel(ctx))
 	var ok *bool
 	if err := sp.QueryRow(ctx, sql).Scan(&ok); err != nil {
-		return fmt.Sprintf("assertions[%d]: %v", i, err)
+		return fmt.Sprintf("assertions[%d]: %s", i, assertionError(err))
 	}
 	if ok == nil || !*ok {
 		return fmt.Sprintf("assertions[%d]: returned false: %s", i, abbreviate(sql))
 	}
 	return ""
+}
+
+// assertionError says why an assertion did not run without the server's message:
+// its SQLSTATE, or that the query did not give one boolean.
+func assertionError(err error) string {
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &pe):
+		return "failed with SQLSTATE " + pe.Code + " (the server's message is not reported: it can quote data)"
+	case errors.Is(err, pgx.ErrNoRows):
+		return "returned no row: expected one boolean"
+	case strings.Contains(err.Error(), "can't scan") || strings.Contains(err.Error(), "cannot scan") || strings.Contains(err.Error(), "number of field descriptions"):
+		return "expected one boolean column"
+	}
+	return "did not run (" + err.Error() + ")"
 }
