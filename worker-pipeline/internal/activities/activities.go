@@ -32,6 +32,8 @@ type Activities struct {
 	Loader      *lakehouse.Loader
 	Partitions  *partition.Processor // process_partition, for DataBackfillWorkflow
 	Store       *staging.Store       // the staging store every process of the queue shares
+	DAGs        contract.AllowList   // the DAGs transform_dag may name (--airflow-dags)
+	Namespaces  contract.AllowList   // the Iceberg namespaces loads may write; empty: any
 }
 
 // Register registers every activity under its contract name.
@@ -73,6 +75,9 @@ func (a *Activities) TriggerAirflowDAG(ctx context.Context, in contract.Transfor
 	if a.Airflow == nil {
 		return contract.TransformResult{}, retry.Classify(contract.Invalid("transform_dag",
 			"no DAG, or a worker started with --airflow-url: %q is set but this worker has no Airflow configured", in.DAGID))
+	}
+	if err := a.DAGs.Check("transform_dag", in.DAGID); err != nil {
+		return contract.TransformResult{}, retry.Classify(err)
 	}
 	poll := a.AirflowPoll
 	if poll <= 0 {
@@ -136,6 +141,9 @@ func (a *Activities) DeleteStaging(ctx context.Context, in contract.StagingClean
 // LoadToIceberg appends the staged data in one commit; a retry that finds its
 // idempotency key returns the recorded result.
 func (a *Activities) LoadToIceberg(ctx context.Context, in contract.LoadInput) (contract.LoadResult, error) {
+	if err := contract.CheckNamespace(a.Namespaces, "destination.table", in.Destination.Table); err != nil {
+		return contract.LoadResult{}, retry.Classify(err)
+	}
 	stop := heartbeatEvery(ctx, 5*time.Second, "loading")
 	defer stop()
 	res, err := a.Loader.Load(ctx, in)

@@ -37,6 +37,11 @@ type Worker struct {
 	AirflowURL  string
 	AirflowAPI  string
 	AirflowPoll time.Duration
+	// AirflowDAGs and IcebergNamespaces are what workflow input may name: the DAGs
+	// it may trigger, the namespaces it may write.
+	AirflowDAGs       string
+	IcebergNamespaces string
+	dags, namespaces  contract.AllowList
 	// conns is the connections file as Validate read it; Build uses that, so what
 	// was checked is what runs.
 	conns *connections.Registry
@@ -56,6 +61,8 @@ func (w *Worker) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&w.AirflowURL, "airflow-url", "", "Airflow base URL; empty means pipelines with a transform_dag are refused (env MATIH_AIRFLOW_URL)")
 	fs.StringVar(&w.AirflowAPI, "airflow-api", "v1", "Airflow REST API: v1 (Airflow 2) or v2 (Airflow 3) (env MATIH_AIRFLOW_API)")
 	fs.DurationVar(&w.AirflowPoll, "airflow-poll", 10*time.Second, "how often a running DAG run is polled (env MATIH_AIRFLOW_POLL)")
+	fs.StringVar(&w.AirflowDAGs, "airflow-dags", "", "the DAGs a pipeline's transform_dag may name, comma-separated, a trailing * for a prefix; required with --airflow-url (env MATIH_AIRFLOW_DAGS)")
+	fs.StringVar(&w.IcebergNamespaces, "iceberg-namespaces", "", "the Iceberg namespaces pipelines and backfills may write, comma-separated, a trailing * for a prefix; empty: any the catalog has (env MATIH_ICEBERG_NAMESPACES)")
 }
 
 // Secret reads NAME from the environment, or the file named by NAME_FILE.
@@ -99,6 +106,16 @@ func (w *Worker) Validate() error {
 			return err
 		}
 	}
+	var err error
+	if w.dags, err = contract.ParseAllowList("--airflow-dags", w.AirflowDAGs); err != nil {
+		return err
+	}
+	if w.AirflowURL != "" && w.dags.Empty() {
+		return fmt.Errorf("--airflow-dags: with --airflow-url, name the DAGs pipelines may trigger (e.g. enrich,matih_*): otherwise input could trigger, and cancel, any DAG the token reaches")
+	}
+	if w.namespaces, err = contract.ParseAllowList("--iceberg-namespaces", w.IcebergNamespaces); err != nil {
+		return err
+	}
 	conns, err := connections.Load(w.Connections)
 	if err != nil {
 		return err
@@ -126,6 +143,8 @@ func (w *Worker) Build(ctx context.Context) (*activities.Activities, func(), err
 		Checker:     &quality.Checker{Store: store},
 		AirflowPoll: w.AirflowPoll,
 		Store:       store,
+		DAGs:        w.dags,
+		Namespaces:  w.namespaces,
 	}
 	if w.AirflowURL != "" {
 		c, err := w.airflowClient()
@@ -148,7 +167,7 @@ func (w *Worker) Build(ctx context.Context) (*activities.Activities, func(), err
 		return nil, nil, err
 	}
 	acts.Loader = &lakehouse.Loader{Catalog: cat, Store: store}
-	acts.Partitions = &partition.Processor{Extractor: acts.Extractor, Writer: &lakehouse.PartitionWriter{Catalog: cat, Store: store}}
+	acts.Partitions = &partition.Processor{Extractor: acts.Extractor, Writer: &lakehouse.PartitionWriter{Catalog: cat, Store: store}, Namespaces: w.namespaces}
 	return acts, func() { closeCat(); _ = store.Close() }, nil
 }
 

@@ -35,6 +35,9 @@ func TestBadSettingsNameTheFlag(t *testing.T) {
 		"key=value":       {"--catalog-uri", "host=db user=u"},
 		"at most 20s":     {"--airflow-poll", "1m"},
 		"http(s) URL":     {"--catalog-type", "rest", "--catalog-uri", "/tmp/x"},
+		"--airflow-dags: with --airflow-url, name the DAGs": {"--airflow-url", "http://x"},
+		"--airflow-dags: \"*\"":                             {"--airflow-url", "http://x", "--airflow-dags", "*"},
+		"--iceberg-namespaces":                              {"--iceberg-namespaces", "a*b"},
 	}
 	for want, args := range cases {
 		err := parsed(t, args...).Validate()

@@ -93,7 +93,7 @@ func TestChaos(t *testing.T) {
 	rig := &chaosRig{srv: srv, airflow: afproxy, s3: s3proxy, pg: pg}
 	rig.pipeline = newFleet(t, srv.Client, workerBin, env, "--address", srv.HostPort, "--stop-timeout", "1s", "--connections", connsFile,
 		"--data-dir", "data", "--staging-url", stagingURL, "--catalog-uri", catalogDB, "--warehouse", "s3://lake/warehouse",
-		"--airflow-url", afproxy.URL, "--airflow-poll", "200ms", "--log-level", "warn")
+		"--airflow-url", afproxy.URL, "--airflow-poll", "200ms", "--airflow-dags", "enrich", "--log-level", "warn")
 	rig.pipeline.start(2)
 	rig.infra = startInfra(t, srv.Client, srv.HostPort, testkit.ConnectionsFile(t, t.TempDir(), migConns...), nil)
 	rig.notify, rig.channels = startNotify(t, srv.Client, srv.HostPort)

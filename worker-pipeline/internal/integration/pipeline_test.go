@@ -87,7 +87,8 @@ func TestAirflowContract(t *testing.T) {
 	})
 	defer af.Close()
 	s.startWorker(t, []string{"MATIH_AIRFLOW_USERNAME=" + af.User, "MATIH_AIRFLOW_PASSWORD=" + af.Password},
-		"--airflow-url", af.URL, "--airflow-poll", "100ms")
+		"--airflow-url", af.URL, "--airflow-poll", "100ms", "--airflow-dags", "sales_transform,writes_nothing,broken,forbidden",
+		"--iceberg-namespaces", "analytics")
 	db, want := s.source(t, 500, 0)
 	ctx := context.Background()
 
@@ -145,6 +146,24 @@ func TestAirflowContract(t *testing.T) {
 		assert.Equal(t, "AirflowRunFailed", app.Type())
 		assert.Contains(t, app.Error(), "clean_orders")
 		s.notified.waitCount(t, contract.ActivityNotifyFailure, before+1, "one failure notification")
+	})
+	t.Run("a DAG or a namespace the worker does not list is refused, and nothing reaches Airflow", func(t *testing.T) {
+		before := af.Triggers
+		cfg := cfgFor(db, "analytics.af_other")
+		cfg.TransformDAG = "finance_payroll"
+		err := s.start(t, "pipeline-af-other-dag", cfg).Get(ctx, nil)
+		var app *temporal.ApplicationError
+		require.True(t, errors.As(err, &app), "%v", err)
+		assert.Equal(t, contract.ErrTypeValidation, app.Type())
+		assert.Contains(t, app.Error(), "transform_dag")
+		assert.Contains(t, app.Error(), "sales_transform, writes_nothing")
+		assert.Equal(t, before, af.Triggers, "no DAG run was created")
+
+		cfg = cfgFor(db, "finance.payroll")
+		err = s.start(t, "pipeline-other-namespace", cfg).Get(ctx, nil)
+		require.True(t, errors.As(err, &app), "%v", err)
+		assert.Contains(t, app.Error(), "destination.table")
+		assert.Contains(t, app.Error(), "analytics")
 	})
 	t.Run("401 is PermissionDenied, not retried", func(t *testing.T) {
 		cfg := cfgFor(db, "analytics.af_denied")

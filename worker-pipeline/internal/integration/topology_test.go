@@ -77,7 +77,7 @@ func TestTwoWorkerProcessesShareOnlyTheirConfiguration(t *testing.T) {
 		cwd, addr := t.TempDir(), testkit.FreeAddr(t)
 		args := []string{"--address", srv.HostPort, "--http-addr", addr, "--stop-timeout", "1s", "--connections", connsFile,
 			"--data-dir", "data", "--staging-url", stagingURL, "--catalog-uri", catalogDB, "--warehouse", "s3://lake/warehouse",
-			"--airflow-url", af.URL, "--airflow-poll", "200ms", "--log-level", "warn"}
+			"--airflow-url", af.URL, "--airflow-poll", "200ms", "--airflow-dags", "enrich", "--log-level", "warn"}
 		p := testkit.StartIn(t, cwd, bin, args, env, cwd)
 		p.WaitReady(t, addr, 30*time.Second)
 		testkit.PromoteReady(t, srv.Client, addr)

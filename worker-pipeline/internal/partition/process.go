@@ -31,6 +31,8 @@ type Processor struct {
 	Writer    *lakehouse.PartitionWriter
 	// HeartbeatEvery is how often a long partition heartbeats (default 5 s).
 	HeartbeatEvery time.Duration
+	// Namespaces are the Iceberg namespaces a backfill may write; empty: any.
+	Namespaces contract.AllowList
 }
 
 // ProcessPartition processes a batch in order. Each finished partition is recorded in
@@ -203,6 +205,9 @@ func (p *Processor) prepare(ctx context.Context, in contract.PartitionBatch) (*j
 		return nil, err
 	}
 	in.Source = src
+	if err := contract.CheckNamespace(p.Namespaces, "destination.table", in.Destination.Table); err != nil {
+		return nil, err
+	}
 	if _, err := lakehouse.Ident(in.Destination.Table); err != nil {
 		return nil, err
 	}
