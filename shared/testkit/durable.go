@@ -65,6 +65,15 @@ func (d *DurableDevServer) Restart(down time.Duration) {
 	d.start()
 }
 
+// Down kills the server (SIGKILL) and leaves it down until Up.
+func (d *DurableDevServer) Down() { d.proc.Kill() }
+
+// Up starts the server again from its file, on the same port.
+func (d *DurableDevServer) Up() {
+	d.t.Helper()
+	d.start()
+}
+
 // start runs the server and waits until its frontend answers a health check.
 func (d *DurableDevServer) start() {
 	d.t.Helper()

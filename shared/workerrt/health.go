@@ -19,7 +19,8 @@ import (
 type health struct {
 	ready    atomic.Bool
 	draining atomic.Bool
-	version  string // "deployment=… build_id=…", shown by /readyz
+	waiting  atomic.Pointer[string] // why the worker is not polling yet, while it waits
+	version  string                 // "deployment=… build_id=…", shown by /readyz
 }
 
 func newHealth(v worker.WorkerDeploymentVersion) *health {
@@ -49,6 +50,8 @@ func (h *health) mux(reg *prometheus.Registry) *http.ServeMux {
 			http.Error(w, "draining "+h.version, http.StatusServiceUnavailable)
 		case h.ready.Load():
 			fmt.Fprintln(w, "ready "+h.version)
+		case h.waiting.Load() != nil:
+			http.Error(w, "waiting: "+*h.waiting.Load()+" "+h.version, http.StatusServiceUnavailable)
 		default:
 			http.Error(w, "not polling yet "+h.version, http.StatusServiceUnavailable)
 		}
@@ -92,3 +95,6 @@ func (h *health) polling(ctx context.Context, c client.Client, queue, identity s
 	}
 	return false
 }
+
+// setWaiting says why the worker is not polling yet (nil: it no longer waits).
+func (h *health) setWaiting(why *string) { h.waiting.Store(why) }

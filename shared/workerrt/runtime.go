@@ -44,6 +44,8 @@ type Spec struct {
 	Workflows func(reg worker.WorkflowRegistry)
 	// Setup builds the worker's dependencies and registers its activities (and any
 	// workflows Workflows does not). The returned cleanup runs after the worker stopped.
+	// Setup is tried again, with backoff, while it fails (a backend not up yet), so
+	// it must register activities only once everything it opens has opened.
 	Setup func(ctx context.Context, env Env, reg worker.Registry) (cleanup func(), err error)
 	// LogHandler, if set, wraps the process's log handler (for a library's messages
 	// that need another level). The wrapped logger is also slog's default.
@@ -199,10 +201,14 @@ func RunWith(ctx context.Context, spec Spec, o Options) error {
 	identity := fmt.Sprintf("%s@%d@%s", spec.Name, os.Getpid(), host)
 	handler := metrics.NewHandler(reg)
 	var namespace string
-	c, err := temporalclient.Dial(ctx, o.Temporal, logger, func(co *client.Options) {
-		co.MetricsHandler = handler
-		co.Identity = identity
-		namespace = co.Namespace
+	c, err := untilUp(ctx, logger, health, "Temporal", func() (client.Client, error) {
+		return temporalclient.Dial(ctx, o.Temporal, logger, func(co *client.Options) {
+			co.MetricsHandler = handler
+			co.Identity = identity
+			namespace = co.Namespace
+		})
+	}, func(err error) bool {
+		return errors.Is(err, temporalclient.ErrUnreachable) || errors.Is(err, temporalclient.ErrNamespaceNotFound)
 	})
 	if err != nil {
 		return err
@@ -229,7 +235,11 @@ func RunWith(ctx context.Context, spec Spec, o Options) error {
 	if spec.Workflows != nil {
 		spec.Workflows(rec)
 	}
-	cleanup, err := spec.Setup(ctx, Env{Client: c, Logger: logger}, rec)
+	// Setup opens the worker's backends (catalog, staging): what fails there after
+	// the settings were checked is mostly a backend not up yet, so it is tried again.
+	cleanup, err := untilUp(ctx, logger, health, "its backends", func() (func(), error) {
+		return spec.Setup(ctx, Env{Client: c, Logger: logger}, rec)
+	}, func(error) bool { return true })
 	if err != nil {
 		return err
 	}
@@ -249,6 +259,46 @@ func RunWith(ctx context.Context, spec Spec, o Options) error {
 	w.Stop()
 	logger.Info("worker stopped")
 	return nil
+}
+
+// Start-up backoff: a worker whose server or backends are down at start waits for
+// them (not ready on /readyz, saying why) instead of exiting into a crash loop.
+const (
+	firstRetry = time.Second
+	maxRetry   = 10 * time.Second
+	logEvery   = 30 * time.Second
+)
+
+// untilUp calls try until it succeeds, ctx ends, or it fails with an error retry
+// does not take, waiting longer after each failure (up to maxRetry) and logging why
+// at once and then every logEvery.
+func untilUp[T any](ctx context.Context, logger *slog.Logger, h *health, what string, try func() (T, error), retry func(error) bool) (T, error) {
+	wait, lastLog := firstRetry, time.Time{}
+	for {
+		v, err := try()
+		if err == nil {
+			if !lastLog.IsZero() {
+				logger.Info("up: " + what + " answered")
+			}
+			h.setWaiting(nil)
+			return v, nil
+		}
+		if !retry(err) {
+			return v, err
+		}
+		why := what + ": " + err.Error()
+		h.setWaiting(&why)
+		if time.Since(lastLog) >= logEvery {
+			logger.Warn("waiting for "+what+" before polling", "error", err, "next_try_in", wait)
+			lastLog = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return v, fmt.Errorf("stopped while waiting for %s: %w", what, err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, maxRetry)
+	}
 }
 
 func shutdownHTTP(srv *http.Server) {

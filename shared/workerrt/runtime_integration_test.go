@@ -141,16 +141,44 @@ func TestWorkerRuntimeAgainstDevServer(t *testing.T) {
 	assert.Equal(t, 0, code, "HTTP listener closed after stop")
 }
 
-func TestUnreachableServerFailsFastWithAddress(t *testing.T) {
-	addr := testkit.FreeAddr(t)
-	spec := Spec{Name: "worker-test", TaskQueue: "q", Setup: func(context.Context, Env, worker.Registry) (func(), error) { return nil, nil }}
-	opts, err := Parse(spec, []string{"--address", addr, "--http-addr", testkit.FreeAddr(t)}, io.Discard)
+// A worker started while its server is down waits for it: not ready, saying why, and
+// polling within one backoff step of the server coming up, instead of exiting into
+// a crash loop.
+func TestAWorkerStartedBeforeItsServerWaitsForIt(t *testing.T) {
+	srv := testkit.StartDurableDevServer(t)
+	srv.Down()
+	httpAddr := testkit.FreeAddr(t)
+	spec := Spec{Name: "worker-test", TaskQueue: "waits", Setup: func(context.Context, Env, worker.Registry) (func(), error) { return nil, nil }}
+	opts, err := Parse(spec, []string{"--address", srv.HostPort, "--http-addr", httpAddr, "--stop-timeout", "1s", "--log-level", "error"}, io.Discard)
 	require.NoError(t, err)
-	start := time.Now()
-	err = RunWith(context.Background(), spec, opts)
-	require.Error(t, err)
-	assert.Less(t, time.Since(start), 6*time.Second)
-	assert.Contains(t, err.Error(), "unreachable at "+addr)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- RunWith(ctx, spec, opts) }()
+
+	var code int
+	var body string
+	require.Eventually(t, func() bool {
+		code, body = get(t, "http://"+httpAddr+"/readyz")
+		return code == http.StatusServiceUnavailable
+	}, 10*time.Second, 100*time.Millisecond)
+	assert.Contains(t, body, "waiting: Temporal:")
+	time.Sleep(3 * time.Second)
+	select {
+	case err := <-done:
+		t.Fatalf("the worker gave up while the server was down: %v", err)
+	default:
+	}
+
+	srv.Up()
+	up := time.Now()
+	require.Eventually(t, func() bool {
+		code, _ = get(t, "http://"+httpAddr+"/readyz")
+		return code == http.StatusOK
+	}, 30*time.Second, 100*time.Millisecond, "ready once the server is up")
+	t.Logf("ready %s after the server came up", time.Since(up).Round(100*time.Millisecond))
+	assert.Less(t, time.Since(up), maxRetry+10*time.Second, "within one backoff step (and the readiness check)")
+	cancel()
+	assert.NoError(t, <-done)
 }
 
 // sample returns the value of the first sample of metric carrying all labels, or "".
