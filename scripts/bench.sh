@@ -30,6 +30,8 @@
 #                               under the load and faults of scripts/chaos.sh --short
 #                               (about 3 minutes)
 #   scripts/bench.sh report     print the table again from the last outputs
+#   scripts/bench.sh report --record
+#                               and put it, dated, into docs/benchmarks.md, newest first
 #
 # Every run keeps its output in .data/bench/NAME.txt and ends with one table of the
 # figures and ratios from those outputs; "all" clears them first, so its table is
@@ -42,7 +44,18 @@ cd "$ROOT"
 case "${1:-all}" in -h|--help) usage_of "$0"; exit 0;; esac
 OUT="$DATA/bench"
 mkdir -p "$OUT"
-case "${1:-all}" in report) report; exit 0;; all) rm -f "$OUT"/*.txt;; esac
+case "${1:-all}" in
+  report)
+    report
+    if [ "${2:-}" = --record ]; then
+      table=$(mktemp)
+      report >"$table"
+      record_in_docs "$ROOT/docs/benchmarks.md" "" "## $(date -u +%Y-%m-%d): the benchmark table (recorded by scripts/bench.sh report --record)" "$table"
+      rm -f "$table"
+    fi
+    exit 0 ;;
+  all) rm -f "$OUT"/*.txt ;;
+esac
 ensure_temporal_cli
 
 # keep NAME CMD... runs a benchmark, showing its output and keeping it for the table.

@@ -9,17 +9,22 @@
 #
 #   scripts/chaos.sh           200 pipelines, a backfill of 500 partitions, 4 minutes of faults
 #   scripts/chaos.sh --short   20 pipelines, 100 partitions, 1 minute
+#   scripts/chaos.sh [--short] --record   and, when every check passes, put the dated
+#                                         table into docs/chaos.md, newest first
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 mode=full
-case "${1:-}" in
-  -h|--help) usage_of "$0"; exit 0 ;;
-  --short) mode=short ;;
-  "") ;;
-  *) die "unknown option '$1' (expected --short or nothing)" ;;
-esac
+record=0
+for arg in "$@"; do
+  case "$arg" in
+    -h|--help) usage_of "$0"; exit 0 ;;
+    --short) mode=short ;;
+    --record) record=1 ;;
+    *) die "unknown option '$arg' (expected --short and/or --record)" ;;
+  esac
+done
 ensure_temporal_cli
 # The run stops and starts this cluster, so it is always the local one.
 MATIH_TEST_PG_DSN=$("$ROOT/scripts/postgres.sh" dsn) || die "PostgreSQL could not be started"
@@ -35,4 +40,7 @@ rc=0
   go test -count=1 -timeout 30m -run '^TestChaos$' -v ./internal/integration) >"$DATA/chaos-$mode.log" 2>&1 || rc=$?
 if [ -f "$report" ]; then cat "$report"; else tail -40 "$DATA/chaos-$mode.log" >&2; fi
 [ $rc -eq 0 ] || say "chaos ($mode) failed; the log is $DATA/chaos-$mode.log, the workers' logs are in $logs"
+if [ $rc -eq 0 ] && [ $record = 1 ]; then
+  record_in_docs "$ROOT/docs/chaos.md" "## Runs, newest first" "### $(date -u +%Y-%m-%d): the $mode run ($(nproc) cores, recorded by scripts/chaos.sh --record)" "$report"
+fi
 exit $rc

@@ -54,3 +54,19 @@ ensure_deb() {
     || { $sudo apt-get update -q >/dev/null 2>&1 && $sudo apt-get install -y -q "$2" >/dev/null 2>&1; } \
     || die "could not install $2 (apt-get install $2)"
 }
+
+# record_in_docs FILE ANCHOR HEADING BODY_FILE puts HEADING and the contents of
+# BODY_FILE into the docs page FILE, newest first: right after the line ANCHOR, or,
+# with ANCHOR empty, before the page's first "## " heading.
+record_in_docs() {
+  local file=$1 anchor=$2 heading=$3 body=$4 tmp
+  [ -f "$file" ] || die "record: $file is missing"
+  tmp=$(mktemp)
+  awk -v anchor="$anchor" -v heading="$heading" -v body="$body" '
+    function put() { print heading; print ""; while ((getline l < body) > 0) print l; close(body); done = 1 }
+    !done && anchor == "" && /^## / { put(); print "" }
+    { print }
+    !done && anchor != "" && $0 == anchor { print ""; put() }
+  ' "$file" >"$tmp" && mv "$tmp" "$file"
+  say "recorded in $file: $heading"
+}
