@@ -90,6 +90,8 @@ run_api() {
   ensure_deb wrk wrk
   say "==> GET status at 5,000 events, with and without a worker, vs a full history scan (p50/p99 ms), and under wrk (req/s)"
   keep api go -C tui test ./internal/cli -run '^$' -bench 'StatusAtFiveThousandEvents' -benchtime 200x -timeout 20m
+  say "==> GET status with payloads encrypted / plain, two stacks in one run (p50)"
+  keep api-codec go -C tui test ./internal/cli -run '^$' -bench 'StatusCodec' -benchtime 1x -timeout 20m
 }
 
 run_backfill_commits() {

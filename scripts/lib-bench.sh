@@ -21,6 +21,7 @@ approval to next activity started, p50 (ms)|BenchmarkApprovalRoundTrip:start-p50
 approval to next activity started, p99 (ms)|BenchmarkApprovalRoundTrip:start-p99-ms|
 approval p50 / the update'"'"'s own acknowledgement p50|BenchmarkApprovalRoundTrip:start/ack|
 approval p50 with payloads encrypted / without (same run)|BenchmarkApprovalRoundTripCodec:codec/plain|<= 1.1
+status API p50 with payloads encrypted / without (same run)|BenchmarkStatusCodec:codec/plain|<= 1.1
 extraction rows/s / raw arrow-go Parquet write of the same rows|BenchmarkExtractAgainstRawParquet:extract/raw|>= 0.5
 extraction of 1M rows (rows/s)|BenchmarkExtractAgainstRawParquet:extract-rows/s|
 Iceberg load rows/s / raw arrow-go Parquet write of the same rows|BenchmarkLoadAgainstRawParquet:load/raw|>= 0.5

@@ -27,7 +27,7 @@ func dataConverter(t testing.TB) converter.DataConverter {
 // CodecKeys writes a fresh key file (0600) for a test and sets MATIH_CODEC_KEYS to
 // it, so the dev servers' clients started after it, and every process the test
 // starts, encrypt every payload.
-func CodecKeys(t *testing.T) string {
+func CodecKeys(t testing.TB) string {
 	line, err := codec.NewKey("test")
 	if err != nil {
 		t.Fatal(err)
