@@ -96,6 +96,9 @@ type AuditEntry struct {
 	Reason   string
 	// Err is nil when the request succeeded.
 	Err error
+	// Sending marks the line written before the request is acted on: a request
+	// whose line cannot be written is refused, so everything acted on has a line.
+	Sending bool
 }
 
 // Auditor writes audit entries; an error is logged, and the request still answers.

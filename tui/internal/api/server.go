@@ -174,6 +174,13 @@ func (s *Server) wrap(rt Route) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		if rt.Action != "" && s.opts.Auditor != nil {
+			if err := s.opts.Auditor.Audit(AuditEntry{Identity: c.Name, Action: rt.Action, Workflow: r.URL.Path, Sending: true}); err != nil {
+				s.opts.Logger.Error("audit log", "err", err, "action", rt.Action, "path", r.URL.Path)
+				writeError(w, r, fail(http.StatusServiceUnavailable, CodeUnavailable, "the audit log cannot be written, so nothing was done; try again once it can"))
+				return
+			}
+		}
 		rt.handle(w, r, c)
 	})
 }

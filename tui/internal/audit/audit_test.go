@@ -2,10 +2,14 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -44,4 +48,49 @@ func TestDefaultPathHonoursEnv(t *testing.T) {
 	t.Setenv(EnvPath, "")
 	t.Setenv("XDG_STATE_HOME", "/state")
 	assert.Equal(t, "/state/matih/audit.log", DefaultPath())
+}
+
+func TestTheChainFindsALineChangedRemovedOrInserted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	l := &Log{Path: path}
+	for _, a := range []string{"approve", "reject", "cancel", "approve"} {
+		require.NoError(t, l.Append(Entry{Identity: "ana@matih", Action: a, Workflow: "wf", Outcome: "ok"}))
+	}
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	n, err := Verify(bytes.NewReader(raw))
+	require.NoError(t, err)
+	assert.Equal(t, 4, n)
+
+	lines := strings.SplitAfter(string(raw), "\n")
+	changed := strings.Replace(string(raw), `"action":"reject"`, `"action":"approve"`, 1)
+	_, err = Verify(strings.NewReader(changed))
+	assert.ErrorContains(t, err, "line 3:", "the line after the changed one no longer matches")
+	removed := lines[0] + lines[2] + lines[3]
+	_, err = Verify(strings.NewReader(removed))
+	assert.ErrorContains(t, err, "line 2:")
+	inserted := lines[0] + lines[1] + lines[1] + lines[2] + lines[3]
+	_, err = Verify(strings.NewReader(inserted))
+	assert.ErrorContains(t, err, "line 3:")
+}
+
+func TestProcessesAppendingAtOnceKeepTheChain(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := &Log{Path: path} // one Log each, as separate processes have
+			for j := range 25 {
+				assert.NoError(t, l.Append(Entry{Identity: fmt.Sprintf("p%d", i), Action: "approve", Workflow: fmt.Sprint(j), Outcome: "ok"}))
+			}
+		}()
+	}
+	wg.Wait()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	n, err := Verify(bytes.NewReader(raw))
+	require.NoError(t, err)
+	assert.Equal(t, 200, n)
 }

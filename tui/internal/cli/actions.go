@@ -16,22 +16,26 @@ import (
 )
 
 // act runs one action: refuses it in read-only mode without calling the API, runs it
-// otherwise, and appends the outcome to the audit log either way.
+// otherwise, and appends the outcome to the audit log either way. The action is sent
+// only once a line saying so is in the audit log.
 func (a *App) act(ctx context.Context, action, workflowID, reason string, do func(data.Source) error) error {
 	var err error
+	log := &audit.Log{Path: a.AuditPath}
+	intent := audit.Entry{Identity: a.Identity, Action: action, Workflow: workflowID, Reason: reason, Outcome: audit.Sending}
 	if a.ReadOnly {
 		why := "read-only mode"
 		if a.ReadOnlyWhy != "" {
 			why = a.ReadOnlyWhy
 		}
 		err = fmt.Errorf("%w: %s: %s not sent", data.ErrRefused, why, action)
+	} else if aerr := log.Append(intent); aerr != nil {
+		return fmt.Errorf("%s not sent: it could not be recorded first: %w", action, aerr)
 	} else {
 		var src data.Source
 		if src, err = a.Source(ctx); err == nil {
 			err = do(src)
 		}
 	}
-	log := &audit.Log{Path: a.AuditPath}
 	if aerr := log.Append(audit.Entry{Identity: a.Identity, Action: action, Workflow: workflowID, Reason: reason, Outcome: audit.Outcome(err)}); aerr != nil {
 		fmt.Fprintln(a.Err, "matih: warning: "+aerr.Error())
 	}

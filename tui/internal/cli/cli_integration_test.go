@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matih/ops/tui/internal/audit"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -134,7 +136,12 @@ func TestSubcommandsAgainstDevServer(t *testing.T) {
 
 	lines, err := os.ReadFile(auditPath)
 	require.NoError(t, err)
-	assert.Equal(t, 6, strings.Count(string(lines), "\n"), string(lines))
+	// Each action sent has its line before (outcome "sending") and after; the
+	// read-only refusal sent nothing, so it has one. The chain verifies.
+	assert.Equal(t, 11, strings.Count(string(lines), "\n"), string(lines))
+	n, err := audit.Verify(strings.NewReader(string(lines)))
+	require.NoError(t, err)
+	assert.Equal(t, 11, n)
 	assert.Contains(t, string(lines), `"action":"approve","workflow":"`+id+`","reason":"known gap in source","outcome":"ok"`)
 	assert.Contains(t, string(lines), `"outcome":"error: refused: read-only mode: approve not sent"`)
 }

@@ -177,5 +177,9 @@ type apiAudit struct {
 }
 
 func (a apiAudit) Audit(e api.AuditEntry) error {
-	return a.log.Append(audit.Entry{Identity: e.Identity, Action: e.Action, Workflow: e.Workflow, Reason: e.Reason, Outcome: audit.Outcome(e.Err)})
+	outcome := audit.Outcome(e.Err)
+	if e.Sending {
+		outcome = audit.Sending
+	}
+	return a.log.Append(audit.Entry{Identity: e.Identity, Action: e.Action, Workflow: e.Workflow, Reason: e.Reason, Outcome: outcome})
 }

@@ -56,7 +56,7 @@ func (a *App) startSSH(ctx context.Context, f sshFlags) (func() error, error) {
 		f.hostKey = filepath.Join(datadir.Default(), "ssh_host_ed25519_key")
 	}
 	srv, err := sshserve.New(sshserve.Options{Addr: f.addr, HostKeyPath: f.hostKey, Keys: keys, IdleTimeout: f.idle, MaxSessions: f.maxSessions,
-		Console: a.sshConsole, Command: a.sshCommand, Logger: slog.New(slog.NewTextHandler(a.Err, nil))})
+		Console: a.sshConsole, Command: a.sshCommand, Logger: slog.New(slog.NewTextHandler(a.Err, nil)), Audit: a.sshAudit})
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +75,14 @@ func dash(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// sshAudit records a session's start or end in the server's audit log.
+func (a *App) sshAudit(what string, p sshserve.Person, client string) {
+	log := &audit.Log{Path: a.AuditPath}
+	if err := log.Append(audit.Entry{Identity: p.Name, Action: what, Session: p.Fingerprint, Client: client, Outcome: "ok"}); err != nil {
+		fmt.Fprintln(a.Err, "matih serve: warning: "+err.Error())
+	}
 }
 
 // asPerson is this server's App acting as the key's person: the server's Temporal

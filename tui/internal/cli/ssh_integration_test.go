@@ -122,6 +122,8 @@ func TestTheSSHKeyIsThePerson(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(audit), `"identity":"ana@matih"`)
 	assert.NotContains(t, string(audit), "mallory")
+	assert.Contains(t, string(audit), `"action":"ssh session start"`)
+	assert.Contains(t, string(audit), `"session":"SHA256:`, "sessions are recorded by key fingerprint")
 
 	// Revoked: ana's key leaves the operate file; the next command is refused.
 	require.NoError(t, os.WriteFile(operate, []byte("# nobody acts\n"), 0o600))

@@ -148,6 +148,11 @@ func runAction(src data.Source, opts Options, action, id, reason string) tea.Cmd
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), data.ActionTimeout+callTimeout)
 		defer cancel()
+		if opts.Audit != nil {
+			if err := opts.Audit.Append(audit.Entry{Identity: opts.Identity, Action: action, Workflow: id, Reason: reason, Outcome: audit.Sending}); err != nil {
+				return actionMsg{action: action, id: id, err: fmt.Errorf("not sent: it could not be recorded first: %w", err)}
+			}
+		}
 		var err error
 		switch action {
 		case actApprove, actReject:

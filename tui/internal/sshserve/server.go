@@ -35,6 +35,9 @@ type Options struct {
 	// MaxSessions caps concurrent sessions; 0 means 50.
 	MaxSessions int
 	Logger      *slog.Logger
+	// Audit records each session's start and end (what, the person, the client's
+	// address); nil records nothing.
+	Audit func(what string, p Person, client string)
 }
 
 type personKey struct{}
@@ -91,8 +94,18 @@ func handle(o Options, s ssh.Session) {
 		return
 	}
 	start := time.Now()
-	log := o.Logger.With("identity", p.Name, "role", p.Role, "fingerprint", p.Fingerprint, "client", s.RemoteAddr().String())
-	defer func() { log.Info("ssh session ended", "took", time.Since(start).Round(time.Millisecond)) }()
+	client := s.RemoteAddr().String()
+	log := o.Logger.With("identity", p.Name, "role", p.Role, "fingerprint", p.Fingerprint, "client", client)
+	audit := func(what string) {
+		if o.Audit != nil {
+			o.Audit(what, p, client)
+		}
+	}
+	audit("ssh session start")
+	defer func() {
+		audit("ssh session end")
+		log.Info("ssh session ended", "took", time.Since(start).Round(time.Millisecond))
+	}()
 	if args := s.Command(); len(args) > 0 {
 		log.Info("ssh command", "command", args[0])
 		_ = s.Exit(o.Command(s, p, args))
