@@ -33,7 +33,7 @@ func (s *sweep) cliCases(good string) []cliCase {
 		{name: "ls with a hostile status", args: []string{"ls", "--status", hostileArg}, exit: 2, want: []string{"--status: expected running, awaiting, failed, completed or all"}},
 		{name: "ls with SQL in the query", args: []string{"ls", "--query", "WorkflowId = 'x'; DROP TABLE x"}, exit: 2, want: []string{"--query: invalid request: invalid query"}},
 		{name: "ls with an argument", args: []string{"ls", "orders"}, exit: 2, want: []string{"matih ls takes no arguments"}},
-		{name: "an unknown output format", args: []string{"-o", "xml", "ls"}, exit: 2, want: []string{`--output: expected table or json, got "xml"`}},
+		{name: "an unknown output format", args: []string{"-o", "xml", "ls"}, exit: 2, want: []string{`--output: expected table, json or jsonl, got "xml"`}},
 		{name: "status without an id", args: []string{"status"}, exit: 2, want: []string{"matih status needs exactly one workflow ID"}},
 		{name: "status of a 1,000-character id", args: []string{"status", long}, exit: 3, want: []string{"not found"}},
 		{name: "status of a 1,001-character id", args: []string{"status", long + "w"}, exit: 2, want: []string{"matih status: the workflow ID: expected 1-1000 printable ASCII characters"}},

@@ -43,6 +43,9 @@ type Options struct {
 	Namespace string
 	// CodecOrigin is the Web UI origin allowed to call the codec routes from a browser.
 	CodecOrigin string
+	// RatePerSecond and Burst bound each token's requests (0: the defaults).
+	RatePerSecond float64
+	Burst         int
 }
 
 // Server is the Pipeline Service API as an http.Handler.
@@ -51,6 +54,7 @@ type Server struct {
 	mux     *http.ServeMux
 	idem    *idemStore
 	metrics *httpMetrics
+	limits  *limiters
 }
 
 // New builds the API and registers its routes.
@@ -64,7 +68,8 @@ func New(opts Options) *Server {
 	if opts.Registry == nil {
 		opts.Registry = newRegistry()
 	}
-	s := &Server{opts: opts, mux: http.NewServeMux(), idem: newIdemStore(IdempotencyTTL, IdempotencyMaxKeys)}
+	s := &Server{opts: opts, mux: http.NewServeMux(), idem: newIdemStore(IdempotencyTTL, IdempotencyMaxKeys),
+		limits: newLimiters(opts.RatePerSecond, opts.Burst)}
 	s.metrics = newHTTPMetrics(opts.Registry)
 	seen := map[string]bool{}
 	for _, rt := range s.routes() {
@@ -170,6 +175,9 @@ func (s *Server) wrap(rt Route) http.Handler {
 			return
 		}
 		rec.caller = c
+		if s.opts.Tokens != nil && !s.limits.allow(w, r, c.Name) {
+			return
+		}
 		if err := s.authorize(c, rt.Need); err != nil {
 			writeError(w, r, err)
 			return

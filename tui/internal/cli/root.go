@@ -78,7 +78,7 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	err := root.ExecuteContext(context.Background())
 	app.Close()
 	if err != nil {
-		printError(errOut, err, app.Output != "table")
+		printError(errOut, err, app.Output == "json" || app.Output == "jsonl")
 	}
 	return ExitCode(err)
 }

@@ -35,6 +35,9 @@ type serveFlags struct {
 	listen, tokens, pipelines, tlsCert, tlsKey, connections string
 	codecOrigin                                             string
 	ssh                                                     sshFlags
+	insecureHTTP                                            bool
+	ratePerSecond                                           float64
+	burst                                                   int
 }
 
 const serveLong = `Serve the Pipeline Service HTTP API (JSON, under /v1):
@@ -76,6 +79,9 @@ func (a *App) serveCmd() *cobra.Command {
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM), with --tls-key")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "private key (PEM) of --tls-cert")
 	fl.StringVar(&f.codecOrigin, "codec-cors-origin", "", "the Temporal Web UI origin (https://host:port) allowed to call /codec/decode from a browser")
+	fl.BoolVar(&f.insecureHTTP, "insecure-http", false, "take --tokens over plain HTTP on a non-loopback --listen (only where TLS ends in front of this server)")
+	fl.Float64Var(&f.ratePerSecond, "rate", api.DefaultRatePerSecond, "requests a second each token may send (then 429 with Retry-After)")
+	fl.IntVar(&f.burst, "burst", api.DefaultBurst, "requests a token may send at once above --rate")
 	f.ssh.register(fl)
 	connectionsFlag(fl, &f.connections)
 	return cmd
@@ -153,6 +159,13 @@ func (a *App) serveOptions(f serveFlags) (api.Options, error) {
 	} else if !isLoopback(host) {
 		return opts, usagef("--listen %s: without --tokens matih serve listens on loopback only (127.0.0.1, ::1, localhost); pass --tokens FILE", f.listen)
 	}
+	if opts.Tokens != nil && !isLoopback(host) && f.tlsCert == "" && !f.insecureHTTP {
+		return opts, usagef("--listen %s: bearer tokens would travel in clear: pass --tls-cert and --tls-key, or --insecure-http where TLS ends in front of this server", f.listen)
+	}
+	if f.ratePerSecond < 0 || f.burst < 0 {
+		return opts, usagef("--rate and --burst: expected positive numbers, got %g and %d", f.ratePerSecond, f.burst)
+	}
+	opts.RatePerSecond, opts.Burst = f.ratePerSecond, f.burst
 	if f.pipelines != "" {
 		dir, err := loadPipelines(f.pipelines)
 		if err != nil {

@@ -45,6 +45,8 @@ func TestServeRefusesUnsafeSettings(t *testing.T) {
 		"bad tokens":                   {listen: "127.0.0.1:8080", tokens: writeConfig(t, "t.yaml", "tokens: [{name: a, role: root, sha256: x}]\n")},
 		"missing pipelines":            {listen: "127.0.0.1:8080", pipelines: filepath.Join(t.TempDir(), "none")},
 		"bad pipeline":                 {listen: "127.0.0.1:8080", pipelines: writePipelines(t, map[string]string{"x.yaml": "pipeline_id: x\n"})},
+		"tokens over plain HTTP":       {listen: "0.0.0.0:8080", tokens: writeTokens(t)},
+		"negative rate":                {listen: "127.0.0.1:8080", ratePerSecond: -1},
 		"duplicate pipeline": {listen: "127.0.0.1:8080", pipelines: writePipelines(t, map[string]string{
 			"a.yaml": lowQuality, "b.yml": lowQuality})},
 	} {
@@ -57,9 +59,9 @@ func TestServeRefusesUnsafeSettings(t *testing.T) {
 	_, err = serveTLS(serveFlags{tlsCert: "no-cert.pem", tlsKey: "no-key.pem"})
 	assert.Equal(t, ExitUsage, ExitCode(err))
 
-	opts, err := a.serveOptions(serveFlags{listen: "0.0.0.0:8080", tokens: writeTokens(t),
+	opts, err := a.serveOptions(serveFlags{listen: "0.0.0.0:8080", tokens: writeTokens(t), insecureHTTP: true,
 		pipelines: writePipelines(t, map[string]string{"sales.yaml": lowQuality, "README.md": "not a pipeline"})})
-	require.NoError(t, err, "with tokens any address will do")
+	require.NoError(t, err, "with tokens, and TLS ending in front, any address will do")
 	cfg, file, ok := opts.Pipelines.Lookup("sales")
 	require.True(t, ok)
 	assert.Equal(t, "sales.yaml", filepath.Base(file))

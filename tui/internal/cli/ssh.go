@@ -135,7 +135,7 @@ func (a *App) sshCommand(s ssh.Session, p sshserve.Person, args []string) int {
 	err := root.ExecuteContext(s.Context())
 	sub.Close()
 	if err != nil {
-		printError(s.Stderr(), err, sub.Output != "table")
+		printError(s.Stderr(), err, sub.Output == "json" || sub.Output == "jsonl")
 	}
 	return ExitCode(err)
 }
