@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/matih/ops/shared/contract"
@@ -15,15 +16,19 @@ type ExecutionParams struct {
 	ApprovalTimeout *contract.Duration `json:"approval_timeout,omitempty"`
 }
 
-// apply lays the overrides over cfg.
-func (p ExecutionParams) apply(cfg contract.PipelineConfig) contract.PipelineConfig {
+// apply lays the overrides over cfg. The quality bar may be raised, never lowered:
+// a lower one would let a caller switch off the human gate the definition asks for.
+func (p ExecutionParams) apply(cfg contract.PipelineConfig) (contract.PipelineConfig, error) {
 	if p.MinQualityScore != nil {
+		if *p.MinQualityScore < cfg.MinQualityScore {
+			return cfg, badRequest("min_quality_score", fmt.Sprintf("min_quality_score: may raise the definition's %.2f, never lower it, got %.2f", cfg.MinQualityScore, *p.MinQualityScore))
+		}
 		cfg.MinQualityScore = *p.MinQualityScore
 	}
 	if p.ApprovalTimeout != nil {
 		cfg.ApprovalTimeout = *p.ApprovalTimeout
 	}
-	return cfg
+	return cfg, nil
 }
 
 // DecodeExecutionParams reads an execute body; an empty body means no override.

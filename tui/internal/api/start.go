@@ -72,7 +72,9 @@ func (s *Server) buildPipeline(r *http.Request, body []byte, now time.Time) (Sta
 	if err != nil {
 		return StartRequest{}, source, err
 	}
-	cfg = params.apply(cfg)
+	if cfg, err = params.apply(cfg); err != nil {
+		return StartRequest{}, source, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return StartRequest{}, source, err
 	}

@@ -17,7 +17,7 @@ const executePath = "/v1/pipelines/orders-low-quality/execute"
 
 func TestExecute(t *testing.T) {
 	h := newHarness(t, testTokens(t))
-	w := h.do("POST", executePath, operateToken, `{"min_quality_score": 0.5, "approval_timeout": "2h"}`)
+	w := h.do("POST", executePath, operateToken, `{"min_quality_score": 0.95, "approval_timeout": "2h"}`)
 	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
 	a := decode[startAnswer](t, w)
 	assert.Equal(t, "pipeline-orders-low-quality-2026-02-12T03:04:05.600000", a.WorkflowID)
@@ -27,7 +27,7 @@ func TestExecute(t *testing.T) {
 	assert.Equal(t, contract.DataPipelineWorkflow, req.WorkflowType)
 	assert.Equal(t, contract.PipelineQueue, req.TaskQueue)
 	cfg := req.Input.(contract.PipelineConfig)
-	assert.Equal(t, 0.5, cfg.MinQualityScore)
+	assert.Equal(t, 0.95, cfg.MinQualityScore, "raised above the definition's 0.9")
 	assert.Equal(t, 2*time.Hour, cfg.ApprovalTimeout.D())
 	assert.Equal(t, lowQuality.Source, cfg.Source, "the definition file's source, never the caller's")
 	e := h.audit.last()
@@ -83,16 +83,16 @@ func TestBodyLimit(t *testing.T) {
 
 func TestIdempotencyKey(t *testing.T) {
 	h := newHarness(t, testTokens(t))
-	first := h.do("POST", executePath, operateToken, `{"min_quality_score":0.5}`, HeaderIdempotencyKey, "k-1")
+	first := h.do("POST", executePath, operateToken, `{"min_quality_score":0.95}`, HeaderIdempotencyKey, "k-1")
 	require.Equal(t, http.StatusAccepted, first.Code)
 	h.now = h.now.Add(time.Minute)
-	again := h.do("POST", executePath, operateToken, `{"min_quality_score":0.5}`, HeaderIdempotencyKey, "k-1")
+	again := h.do("POST", executePath, operateToken, `{"min_quality_score":0.95}`, HeaderIdempotencyKey, "k-1")
 	require.Equal(t, http.StatusAccepted, again.Code)
 	assert.Equal(t, first.Body.String(), again.Body.String(), "the retry answers the first start")
 	assert.Equal(t, "true", again.Header().Get("Idempotent-Replayed"))
 	assert.Equal(t, 1, h.be.starts)
 
-	w := h.do("POST", executePath, operateToken, `{"min_quality_score":0.6}`, HeaderIdempotencyKey, "k-1")
+	w := h.do("POST", executePath, operateToken, `{"min_quality_score":0.96}`, HeaderIdempotencyKey, "k-1")
 	assert.Equal(t, http.StatusConflict, w.Code, "the same key for another request")
 	w = h.do("POST", executePath, operateToken, "", HeaderIdempotencyKey, "bad key")
 	assertError(t, w, CodeBadRequest, HeaderIdempotencyKey)
@@ -166,4 +166,16 @@ func TestBackfillsAndMigrations(t *testing.T) {
 			assertError(t, w, CodeBadRequest, field)
 		}
 	}
+}
+
+// The gate cannot be switched off by its caller: an override may raise the quality
+// bar, never lower it.
+func TestAnExecuteMayNotLowerTheQualityBar(t *testing.T) {
+	h := newHarness(t, testTokens(t))
+	for _, body := range []string{`{"min_quality_score": 0}`, `{"min_quality_score": 0.89}`} {
+		w := h.do("POST", executePath, operateToken, body)
+		assertError(t, w, CodeBadRequest, "min_quality_score")
+		assert.Contains(t, w.Body.String(), "never lower it")
+	}
+	assert.Zero(t, h.be.starts)
 }
