@@ -1,6 +1,11 @@
 package contract
 
-import "time"
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
 
 // Source kinds an extraction can read from.
 const (
@@ -60,6 +65,27 @@ type PipelineConfig struct {
 	ApprovalTimeout Duration          `json:"approval_timeout,omitempty" yaml:"approval_timeout,omitempty"`
 	TransformDAG    string            `json:"transform_dag,omitempty" yaml:"transform_dag,omitempty"`
 	Destination     DestinationConfig `json:"destination" yaml:"destination"`
+	// Approvers, when set, are the only identities that may decide the approval gate
+	// (the API token's name, the SSH key's identity).
+	Approvers []string `json:"approvers,omitempty" yaml:"approvers,omitempty"`
+	// FourEyes refuses a decision by the identity that started the run.
+	FourEyes bool `json:"four_eyes,omitempty" yaml:"four_eyes,omitempty"`
+	// StartedBy is who started the run, as the server that started it knows them
+	// (`matih start`, the API, an SSH session): never taken from a caller's file or
+	// body. Empty for a run another client started.
+	StartedBy string `json:"started_by,omitempty" yaml:"started_by,omitempty"`
+}
+
+// DecisionAllowed refuses an approval gate decision by an identity the pipeline's
+// definition does not allow, or, under four-eyes, by the run's starter.
+func (c PipelineConfig) DecisionAllowed(approver string) error {
+	if len(c.Approvers) > 0 && !slices.Contains(c.Approvers, approver) {
+		return fmt.Errorf("%s may not decide this pipeline's approval: its approvers are %s", approver, strings.Join(c.Approvers, ", "))
+	}
+	if c.FourEyes && c.StartedBy != "" && approver == c.StartedBy {
+		return fmt.Errorf("four eyes: %s started this run and may not decide its approval", approver)
+	}
+	return nil
 }
 
 // DefaultApprovalTimeout is how long a low-quality run waits for a human (seed: 4 h).

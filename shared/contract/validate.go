@@ -198,6 +198,14 @@ func (c PipelineConfig) Validate() error {
 	if c.TransformDAG != "" && !idRe.MatchString(c.TransformDAG) {
 		return Invalid("transform_dag", "an Airflow DAG id, got %q", c.TransformDAG)
 	}
+	for i, a := range c.Approvers {
+		if strings.TrimSpace(a) == "" || len(a) > MaxApproverBytes {
+			return Invalid(fmt.Sprintf("approvers[%d]", i), "an identity (a token's name, an SSH key's identity), got %q", Trunc(a, 64))
+		}
+	}
+	if len(c.StartedBy) > MaxApproverBytes {
+		return Invalid("started_by", "at most %d bytes", MaxApproverBytes)
+	}
 	return ValidateIcebergTable("destination.table", c.Destination.Table)
 }
 

@@ -35,6 +35,17 @@ func MaintenanceStart(cfg contract.MaintenanceConfig, now time.Time) StartReques
 		TaskQueue: contract.InfraQueue, Input: cfg}
 }
 
+// StartedBy records who starts a pipeline, as this server knows them (the token's
+// name, the SSH key's identity), over whatever the file or body said: the
+// workflow's four-eyes rule refuses that identity's decision.
+func StartedBy(req StartRequest, identity string) StartRequest {
+	if cfg, ok := req.Input.(contract.PipelineConfig); ok {
+		cfg.StartedBy = identity
+		req.Input = cfg
+	}
+	return req
+}
+
 // builder turns a start request's body into the workflow to start, and says what
 // the audit line's reason is.
 type builder func(r *http.Request, body []byte, now time.Time) (req StartRequest, reason string, err error)
@@ -143,6 +154,7 @@ func (s *Server) startOnce(w http.ResponseWriter, r *http.Request, c Caller, bui
 		return nil
 	}
 	rec.workflow = req.WorkflowID
+	req = StartedBy(req, c.Name)
 	ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
 	defer cancel()
 	runID, err := s.opts.Backend.Start(ctx, c.Name, req)

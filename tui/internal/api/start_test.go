@@ -179,3 +179,12 @@ func TestAnExecuteMayNotLowerTheQualityBar(t *testing.T) {
 	}
 	assert.Zero(t, h.be.starts)
 }
+
+// The starter is the token's name, whatever the definition file says.
+func TestAnExecuteRecordsItsStarterFromTheToken(t *testing.T) {
+	h := newHarness(t, testTokens(t))
+	w := h.do("POST", executePath, operateToken, "")
+	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+	a := decode[startAnswer](t, w)
+	assert.Equal(t, "pipeline-service", h.be.started[a.WorkflowID].Input.(contract.PipelineConfig).StartedBy)
+}

@@ -47,6 +47,7 @@ func (a *App) startCmd() *cobra.Command {
 			if err := known.RequireKnown(req.Input); err != nil {
 				return usagef("%s: %v", file, err)
 			}
+			req = api.StartedBy(req, a.Identity)
 			err = a.act(cmd.Context(), "start "+args[0], req.WorkflowID, file, func(s data.Source) error {
 				_, err := s.Start(cmd.Context(), req)
 				return err

@@ -94,6 +94,9 @@ func (t *tracker) validateApproval(sig contract.ApprovalSignal) error {
 	if strings.TrimSpace(sig.Approver) == "" {
 		return errors.New("approver is required")
 	}
+	if err := t.mayDecide(sig.Approver); err != nil {
+		return err
+	}
 	if t.decision != nil {
 		return fmt.Errorf("already decided by %s", t.decision.Approver)
 	}
@@ -103,10 +106,18 @@ func (t *tracker) validateApproval(sig contract.ApprovalSignal) error {
 	return nil
 }
 
+// mayDecide applies the definition's approval authority (approvers, four eyes).
+func (t *tracker) mayDecide(approver string) error {
+	if t.authority == nil {
+		return nil
+	}
+	return t.authority(approver)
+}
+
 // decide applies the first decision taken while awaiting approval and reports
 // whether it did; any other (early, duplicate, or anonymous) is recorded and ignored.
 func (t *tracker) decide(ctx workflow.Context, sig contract.ApprovalSignal) bool {
-	if t.decision != nil || !t.awaiting || strings.TrimSpace(sig.Approver) == "" {
+	if t.decision != nil || !t.awaiting || strings.TrimSpace(sig.Approver) == "" || t.mayDecide(sig.Approver) != nil {
 		t.ignored = append(t.ignored, sig)
 		workflow.GetLogger(ctx).Info("approval ignored", "approver", sig.Approver, "phase", t.phase)
 		return false

@@ -72,6 +72,17 @@ func TestRecordHistories(t *testing.T) {
 	cfg.ApprovalTimeout = contract.Duration(2 * time.Second)
 	_ = start("timeout", cfg).Get(ctx, nil)
 
+	cfg = lowQuality()
+	cfg.Approvers, cfg.FourEyes, cfg.StartedBy = []string{"ana@matih", "bo@matih"}, true, "bo@matih"
+	run = start("authority", cfg)
+	waitPhase("authority", contract.PhaseAwaitingApproval)
+	require.NoError(t, c.SignalWorkflow(ctx, "authority", "", contract.SignalApproval, contract.ApprovalSignal{Approved: true, Approver: "bo@matih", Reason: "mine"}))
+	h, err = c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: "authority", UpdateName: contract.UpdateApproval,
+		Args: []any{contract.ApprovalSignal{Approved: true, Approver: "ana@matih", Reason: "checked"}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	require.NoError(t, err)
+	require.NoError(t, h.Get(ctx, nil))
+	_ = run.Get(ctx, nil)
+
 	f.score = 0.97
 	f.onTransform = func(actx context.Context) error {
 		_ = c.SignalWorkflow(ctx, "cancel-signal", "", contract.SignalCancel, contract.CancelSignal{RequestedBy: "oncall", Reason: "wrong day"})
@@ -93,7 +104,7 @@ func TestRecordHistories(t *testing.T) {
 	bad.MinQualityScore = 2
 	_ = start("invalid-config", bad).Get(ctx, nil)
 
-	for _, id := range []string{"happy", "approved", "rejected", "timeout", "cancel-signal", "cancel-temporal", "activity-failure", "invalid-config"} {
+	for _, id := range []string{"happy", "approved", "rejected", "timeout", "authority", "cancel-signal", "cancel-temporal", "activity-failure", "invalid-config"} {
 		writeHistory(t, c, id)
 	}
 }
@@ -101,7 +112,7 @@ func TestRecordHistories(t *testing.T) {
 // currentSet is the fixture set of the current code, in testdata/ (see
 // testkit.PinnedFixtures). A change to the workflow names a new set here, records
 // it, deletes the old one and names the old one's build in the README.
-const currentSet = "2026-12-06"
+const currentSet = "2026-12-06-authority"
 
 func writeHistory(t *testing.T, c client.Client, id string) {
 	testkit.WriteHistory(t, c, id, "", testkit.RecordPath(t, "testdata", currentSet, id))

@@ -14,7 +14,7 @@ import (
 // TestReplayRecordedHistories replays the current set, recorded from the current
 // code: the pipeline is Pinned, so no other code ever replays its runs.
 func TestReplayRecordedHistories(t *testing.T) {
-	files := testkit.PinnedFixtures(t, "testdata", currentSet, 8)
+	files := testkit.PinnedFixtures(t, "testdata", currentSet, 9)
 	for _, f := range files {
 		t.Run(f, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()

@@ -35,6 +35,8 @@ type tracker struct {
 	ignored    []contract.ApprovalSignal
 	cancelReq  *contract.CancelSignal
 	refused    signals.Refusals
+	// authority refuses a decision by an identity the definition does not allow.
+	authority func(approver string) error
 }
 
 // setPhase records a phase change and upserts the search attributes.

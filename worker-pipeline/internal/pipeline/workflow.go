@@ -43,6 +43,7 @@ func DataPipelineWorkflow(ctx workflow.Context, cfg contract.PipelineConfig) (co
 		return contract.PipelineResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeValidation, err)
 	}
 	r := &run{cfg: cfg, id: workflow.GetInfo(ctx).WorkflowExecution.ID}
+	r.authority = r.cfg.DecisionAllowed
 	r.started = workflow.Now(ctx)
 	if r.cfg.ApprovalTimeout <= 0 {
 		r.cfg.ApprovalTimeout = contract.Duration(contract.DefaultApprovalTimeout)
