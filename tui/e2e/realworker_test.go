@@ -73,6 +73,8 @@ func TestApproveRealPipelineInTmux(t *testing.T) {
 	dir := t.TempDir()
 	out, err := exec.Command(demoData, "--out", filepath.Join(dir, ".data/demo/orders-dirty.db"), "--rows", "2000", "--null-rate", "0.25").CombinedOutput()
 	require.NoError(t, err, string(out))
+	out, err = exec.Command(demoData, "--out", filepath.Join(dir, ".data/demo/orders-clean.db"), "--rows", "2000", "--null-rate", "0").CombinedOutput()
+	require.NoError(t, err, string(out))
 	// The example's connections, as scripts/dev.sh installs them.
 	examples := filepath.Join(testkit.RepoRoot(t), "worker-pipeline", "examples")
 	conns, err := os.ReadFile(filepath.Join(examples, "connections.yaml"))
@@ -117,4 +119,22 @@ func TestApproveRealPipelineInTmux(t *testing.T) {
 	assert.Equal(t, "nulls in amount are a known upstream gap", res.ApprovalReason)
 	assert.Contains(t, res.Approver, "@")
 	assert.Positive(t, res.RowsProcessed)
+
+	// The example backfill, then its grid's data as a script reads it.
+	out, err = exec.Command(bin, append(conn, "start", "backfill", "-f", filepath.Join(examples, "orders-backfill.yaml"))...).CombinedOutput()
+	require.NoError(t, err, string(out))
+	bf := strings.TrimSpace(string(out))
+	out, err = exec.Command(bin, append(conn, "watch", bf)...).CombinedOutput()
+	require.NoError(t, err, string(out))
+	out, err = exec.Command(bin, append(conn, "-o", "json", "backfill", bf)...).Output()
+	require.NoError(t, err, string(out))
+	var grid struct {
+		Status     string
+		Partitions status.PartitionSummary
+	}
+	require.NoError(t, json.Unmarshal(out, &grid), string(out))
+	assert.Equal(t, status.WorkflowCompleted, grid.Status)
+	assert.Equal(t, 30, grid.Partitions.Total, "January, one partition a day")
+	assert.Equal(t, 30, grid.Partitions.Done+grid.Partitions.Skipped)
+	assert.Zero(t, grid.Partitions.Failed)
 }

@@ -38,7 +38,7 @@ func (f *sshFlags) register(fl *pflag.FlagSet) {
 
 // sshCommands are the subcommands an SSH client may run; each runs as the key's
 // person, under the key's role.
-var sshCommands = map[string]bool{"ls": true, "inbox": true, "status": true, "failures": true, "watch": true, "queues": true,
+var sshCommands = map[string]bool{"ls": true, "inbox": true, "status": true, "failures": true, "watch": true, "queues": true, "backfill": true,
 	"ping": true, "version": true, "approve": true, "reject": true, "cancel": true}
 
 // sshFlagsAllowed are the only flags an SSH client may pass: none that names a
@@ -142,7 +142,7 @@ func (a *App) sshCommand(s ssh.Session, p sshserve.Person, args []string) int {
 
 func sshAllowed(args []string) error {
 	if !sshCommands[args[0]] {
-		return fmt.Errorf("%q is not offered over SSH (offered: ls, inbox, status, failures, watch, queues, ping, version, approve, reject, cancel)", args[0])
+		return fmt.Errorf("%q is not offered over SSH (offered: ls, inbox, status, backfill, failures, watch, queues, ping, version, approve, reject, cancel)", args[0])
 	}
 	for _, arg := range args[1:] {
 		if !strings.HasPrefix(arg, "-") || arg == "-" {

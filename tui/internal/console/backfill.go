@@ -403,9 +403,9 @@ func count(n int) string {
 
 func (v *backfillView) hint(*env) string {
 	if v.span > 1 {
-		return ": a cell partly done · enter: run details · matih status ID -o json for scripts"
+		return ": a cell partly done · enter: run details · matih backfill ID -o json"
 	}
-	return "enter: run details · matih status ID -o json for scripts"
+	return "enter: run details · matih backfill ID -o json for scripts"
 }
 
 func (v *backfillView) help(e *env) help.KeyMap { return backfillHelp{k: e.k} }
