@@ -159,9 +159,8 @@ func TestAWorkerStartedBeforeItsServerWaitsForIt(t *testing.T) {
 	var body string
 	require.Eventually(t, func() bool {
 		code, body = get(t, "http://"+httpAddr+"/readyz")
-		return code == http.StatusServiceUnavailable
-	}, 10*time.Second, 100*time.Millisecond)
-	assert.Contains(t, body, "waiting: Temporal:")
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "waiting: Temporal:")
+	}, 15*time.Second, 100*time.Millisecond, "not ready, saying it waits for Temporal: %d %s", code, body)
 	time.Sleep(3 * time.Second)
 	select {
 	case err := <-done:
