@@ -16,12 +16,13 @@ type ExecutionParams struct {
 	ApprovalTimeout *contract.Duration `json:"approval_timeout,omitempty"`
 }
 
-// apply lays the overrides over cfg. The quality bar may be raised, never lowered:
-// a lower one would let a caller switch off the human gate the definition asks for.
-func (p ExecutionParams) apply(cfg contract.PipelineConfig) (contract.PipelineConfig, error) {
+// apply lays the overrides over cfg. The quality bar may be raised, and lowered only
+// with the override-quality scope: a lower one lets a caller switch off the human
+// gate the definition asks for.
+func (p ExecutionParams) apply(cfg contract.PipelineConfig, mayLower bool) (contract.PipelineConfig, error) {
 	if p.MinQualityScore != nil {
-		if *p.MinQualityScore < cfg.MinQualityScore {
-			return cfg, badRequest("min_quality_score", fmt.Sprintf("min_quality_score: may raise the definition's %.2f, never lower it, got %.2f", cfg.MinQualityScore, *p.MinQualityScore))
+		if *p.MinQualityScore < cfg.MinQualityScore && !mayLower {
+			return cfg, badRequest("min_quality_score", fmt.Sprintf("min_quality_score: may raise the definition's %.2f, never lower it without the override-quality scope, got %.2f", cfg.MinQualityScore, *p.MinQualityScore))
 		}
 		cfg.MinQualityScore = *p.MinQualityScore
 	}

@@ -11,8 +11,8 @@ import (
 
 // The routes of Temporal's codec server protocol: the Temporal CLI
 // (--codec-endpoint) and the Web UI post payloads here to see them decoded, as
-// the person their token names. Decoding needs a read token, encoding (inputs a
-// person sends) an operate token; without --tokens neither is served, since the
+// the person their token names. Decoding needs the read scope, encoding (inputs a
+// person sends) the execute scope; without --tokens neither is served, since the
 // decoded payloads are what encryption keeps from namespace readers.
 const (
 	PathCodecEncode = "/codec/encode"
@@ -29,8 +29,8 @@ type PayloadCodec interface {
 
 func (s *Server) codecRoutes() []Route {
 	return []Route{
-		{Method: "POST", Path: PathCodecEncode, Need: RoleOperate, handle: s.codec(true)},
-		{Method: "POST", Path: PathCodecDecode, Need: RoleRead, handle: s.codec(false)},
+		{Method: "POST", Path: PathCodecEncode, Need: ScopeExecute, handle: s.codec(true)},
+		{Method: "POST", Path: PathCodecDecode, Need: ScopeRead, handle: s.codec(false)},
 		{Method: "OPTIONS", Path: PathCodecEncode, handle: s.codecPreflight},
 		{Method: "OPTIONS", Path: PathCodecDecode, handle: s.codecPreflight},
 	}

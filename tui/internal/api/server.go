@@ -102,7 +102,7 @@ func (s *Server) Mutating() bool { return s.opts.Tokens != nil && !s.opts.ReadOn
 type Route struct {
 	Method string
 	Path   string
-	Need   Role
+	Need   Scope
 	Action string
 	handle func(http.ResponseWriter, *http.Request, Caller)
 }
@@ -128,13 +128,13 @@ func (s *Server) routes() []Route {
 		{Method: "GET", Path: "/readyz", handle: s.readyz},
 		{Method: "GET", Path: "/metrics", handle: s.serveMetrics},
 		{Method: "GET", Path: PathOpenAPI, handle: serveOpenAPI},
-		{Method: "GET", Path: PathWorkflows, Need: RoleRead, handle: s.list},
-		{Method: "GET", Path: PathStatus, Need: RoleRead, handle: s.status},
-		{Method: "GET", Path: PathApprovals, Need: RoleRead, handle: s.approvals},
-		{Method: "POST", Path: PathSignal, Need: RoleOperate, Action: "signal", handle: s.signal},
-		{Method: "POST", Path: PathExecute, Need: RoleOperate, Action: "start pipeline", handle: s.execute},
-		{Method: "POST", Path: PathBackfills, Need: RoleOperate, Action: "start backfill", handle: s.backfill},
-		{Method: "POST", Path: PathMigration, Need: RoleOperate, Action: "start migration", handle: s.migration},
+		{Method: "GET", Path: PathWorkflows, Need: ScopeRead, handle: s.list},
+		{Method: "GET", Path: PathStatus, Need: ScopeRead, handle: s.status},
+		{Method: "GET", Path: PathApprovals, Need: ScopeRead, handle: s.approvals},
+		{Method: "POST", Path: PathSignal, Need: scopeSignal, Action: "signal", handle: s.signal},
+		{Method: "POST", Path: PathExecute, Need: ScopeExecute, Action: "start pipeline", handle: s.execute},
+		{Method: "POST", Path: PathBackfills, Need: ScopeBackfill, Action: "start backfill", handle: s.backfill},
+		{Method: "POST", Path: PathMigration, Need: ScopeMigrate, Action: "start migration", handle: s.migration},
 	}
 	return append(routes, s.codecRoutes()...)
 }
@@ -165,7 +165,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 		if rt.Action != "" {
 			defer s.audit(r, rec)
 		}
-		if rt.Need == RoleNone {
+		if rt.Need == ScopeNone {
 			rt.handle(w, r, Caller{})
 			return
 		}
@@ -193,14 +193,15 @@ func (s *Server) wrap(rt Route) http.Handler {
 	})
 }
 
-func (s *Server) authorize(c Caller, need Role) error {
+func (s *Server) authorize(c Caller, need Scope) error {
+	mutating := need != ScopeRead && need != ScopeNone
 	switch {
-	case need == RoleOperate && s.opts.Tokens == nil:
+	case mutating && s.opts.Tokens == nil:
 		return fail(http.StatusForbidden, CodeForbidden, "this server runs without --tokens and serves GET only")
-	case need == RoleOperate && s.opts.ReadOnly:
+	case mutating && s.opts.ReadOnly:
 		return fail(http.StatusForbidden, CodeForbidden, "this server runs --read-only and serves GET only")
-	case !c.Role.allows(need):
-		return fail(http.StatusForbidden, CodeForbidden, "token "+c.Name+" has role "+string(c.Role)+"; this route needs "+string(need))
+	case !c.Has(need):
+		return fail(http.StatusForbidden, CodeForbidden, "token "+c.Name+" has scopes "+c.scopeList()+"; this route needs "+string(need))
 	}
 	return nil
 }

@@ -38,6 +38,9 @@ func (s *Server) signal(w http.ResponseWriter, r *http.Request, c Caller) {
 		return
 	}
 	sig, err := DecodeSignal(body, c.Name)
+	if err == nil {
+		err = mayAct(c, id, sig.Name)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -63,4 +66,20 @@ func (s *Server) signal(w http.ResponseWriter, r *http.Request, c Caller) {
 		}
 		writeJSON(w, http.StatusAccepted, cancelAnswer{WorkflowID: id, Name: sig.Name, RequestedBy: c.Name, Status: "CANCEL_REQUESTED"})
 	}
+}
+
+// mayAct checks the scope a signal needs, and refuses cancelling a notification
+// delivery: a cancelled delivery silences the page it carries.
+func mayAct(c Caller, id, signal string) error {
+	need := ScopeApprove
+	if signal == contract.SignalCancel {
+		need = ScopeCancel
+		if contract.IsDeliveryWorkflowID(id) {
+			return fail(http.StatusForbidden, CodeForbidden, "notification deliveries are not cancelled through the API: cancel the run that sent it")
+		}
+	}
+	if !c.Has(need) {
+		return fail(http.StatusForbidden, CodeForbidden, "token "+c.Name+" has scopes "+c.scopeList()+"; a "+signal+" signal needs "+string(need))
+	}
+	return nil
 }

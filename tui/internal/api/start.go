@@ -48,21 +48,21 @@ func StartedBy(req StartRequest, identity string) StartRequest {
 
 // builder turns a start request's body into the workflow to start, and says what
 // the audit line's reason is.
-type builder func(r *http.Request, body []byte, now time.Time) (req StartRequest, reason string, err error)
+type builder func(r *http.Request, c Caller, body []byte, now time.Time) (req StartRequest, reason string, err error)
 
 func (s *Server) execute(w http.ResponseWriter, r *http.Request, c Caller) {
 	s.start(w, r, c, s.buildPipeline)
 }
 
 func (s *Server) backfill(w http.ResponseWriter, r *http.Request, c Caller) {
-	s.start(w, r, c, func(_ *http.Request, body []byte, now time.Time) (StartRequest, string, error) {
+	s.start(w, r, c, func(_ *http.Request, _ Caller, body []byte, now time.Time) (StartRequest, string, error) {
 		cfg, err := DecodeBackfill(body)
 		return BackfillStart(cfg, now), "POST " + PathBackfills, err
 	})
 }
 
 func (s *Server) migration(w http.ResponseWriter, r *http.Request, c Caller) {
-	s.start(w, r, c, func(_ *http.Request, body []byte, _ time.Time) (StartRequest, string, error) {
+	s.start(w, r, c, func(_ *http.Request, _ Caller, body []byte, _ time.Time) (StartRequest, string, error) {
 		cfg, err := DecodeMigration(body)
 		return MigrationStart(cfg), "POST " + PathMigration, err
 	})
@@ -70,7 +70,7 @@ func (s *Server) migration(w http.ResponseWriter, r *http.Request, c Caller) {
 
 // buildPipeline lays the body's overrides over the operator's definition file and
 // validates the result with the contract's own checks.
-func (s *Server) buildPipeline(r *http.Request, body []byte, now time.Time) (StartRequest, string, error) {
+func (s *Server) buildPipeline(r *http.Request, c Caller, body []byte, now time.Time) (StartRequest, string, error) {
 	id := r.PathValue("pipelineId")
 	if s.opts.Pipelines == nil {
 		return StartRequest{}, "", fail(http.StatusNotFound, CodeNotFound, "unknown pipeline "+quote(id, 128)+": this server has no --pipelines directory")
@@ -83,7 +83,7 @@ func (s *Server) buildPipeline(r *http.Request, body []byte, now time.Time) (Sta
 	if err != nil {
 		return StartRequest{}, source, err
 	}
-	if cfg, err = params.apply(cfg); err != nil {
+	if cfg, err = params.apply(cfg, c.Has(ScopeOverrideQuality)); err != nil {
 		return StartRequest{}, source, err
 	}
 	if err := cfg.Validate(); err != nil {
@@ -143,7 +143,7 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request, c Caller, build b
 // startOnce builds and starts the workflow and answers; it returns the answer when
 // the start succeeded.
 func (s *Server) startOnce(w http.ResponseWriter, r *http.Request, c Caller, build builder, body []byte) *startAnswer {
-	req, reason, err := build(r, body, s.opts.Now())
+	req, reason, err := build(r, c, body, s.opts.Now())
 	if err == nil {
 		err = s.opts.Connections.RequireKnown(req.Input)
 	}

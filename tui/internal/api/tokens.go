@@ -14,7 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Role is what a token may do.
+// Role is a named set of scopes (see roleScopes), as earlier tokens files give.
 type Role string
 
 // Roles: read may only GET; operate may also execute, signal and start.
@@ -24,24 +24,16 @@ const (
 	RoleOperate Role = "operate"
 )
 
-func (r Role) allows(need Role) bool {
-	switch need {
-	case RoleNone:
-		return true
-	case RoleRead:
-		return r == RoleRead || r == RoleOperate
-	}
-	return r == need
-}
-
 // Token is one entry of the tokens file. Only the SHA-256 of the bearer token is
 // stored, so the file is no secret worth stealing.
 type Token struct {
-	Name   string `yaml:"name"`
-	Role   Role   `yaml:"role"`
-	SHA256 string `yaml:"sha256"`
+	Name   string  `yaml:"name"`
+	Role   Role    `yaml:"role,omitempty"`
+	Scopes []Scope `yaml:"scopes,omitempty"`
+	SHA256 string  `yaml:"sha256"`
 
 	digest []byte
+	scopes map[Scope]bool
 }
 
 // Tokens is the parsed tokens file.
@@ -83,9 +75,11 @@ func ParseTokens(raw []byte) (*Tokens, error) {
 		if !tokenNameRe.MatchString(t.Name) {
 			return nil, fmt.Errorf("%s.name: expected 1-64 letters, digits, '.', '_', '@' or '-', got %q", at, t.Name)
 		}
-		if t.Role != RoleRead && t.Role != RoleOperate {
-			return nil, fmt.Errorf("%s.role: expected read or operate, got %q", at, t.Role)
+		granted, err := scopesOf(at, t.Role, t.Scopes)
+		if err != nil {
+			return nil, err
 		}
+		f.Tokens[i].scopes = granted
 		d, err := hex.DecodeString(strings.ToLower(t.SHA256))
 		if err != nil || len(d) != sha256.Size {
 			return nil, fmt.Errorf("%s.sha256: expected 64 hex digits (sha256sum of the token), got %d characters", at, len(t.SHA256))
@@ -119,14 +113,14 @@ func (ts *Tokens) lookup(bearer string) (Token, bool) {
 	return found, ok == 1
 }
 
-// Caller is who a request comes from.
+// Caller is who a request comes from, and the scopes its token grants.
 type Caller struct {
-	Name string
-	Role Role
+	Name   string
+	scopes map[Scope]bool
 }
 
 // anonymous is the caller of a server without tokens: read-only, by design.
-var anonymous = Caller{Name: "anonymous", Role: RoleRead}
+var anonymous = Caller{Name: "anonymous", scopes: map[Scope]bool{ScopeRead: true}}
 
 // authenticate finds the caller: without tokens, everyone is anonymous and reads;
 // with tokens, a request needs a known bearer token (401 otherwise).
@@ -146,5 +140,5 @@ func (ts *Tokens) authenticate(r *http.Request) (Caller, error) {
 	if !ok {
 		return Caller{}, fail(http.StatusUnauthorized, CodeUnauthorized, "unknown token")
 	}
-	return Caller{Name: t.Name, Role: t.Role}, nil
+	return Caller{Name: t.Name, scopes: t.scopes}, nil
 }

@@ -53,9 +53,11 @@ const serveLong = `Serve the Pipeline Service HTTP API (JSON, under /v1):
                                                      codec keys (--codec-keys) and --tokens: a
                                                      read token decodes, an operate token encodes
 
---tokens FILE is YAML: tokens: [{name, role: read|operate, sha256}], the hex SHA-256
-of each bearer token (echo -n "$TOKEN" | sha256sum). Requests send
-Authorization: Bearer <token>; read may GET, operate may also POST. The token's name
+--tokens FILE is YAML: tokens: [{name, scopes: [...], sha256}], the hex SHA-256 of
+each bearer token (echo -n "$TOKEN" | sha256sum). Scopes: read, execute, approve,
+cancel, backfill, migrate, override-quality; role: read or role: operate stand for
+[read] and every scope but override-quality. Requests send
+Authorization: Bearer <token>. The token's name
 is the approver or requested_by recorded in Temporal and in the audit log.
 Without --tokens the server listens on loopback only and serves GET only.
 
