@@ -12,6 +12,9 @@
 #   scripts/dev.sh down                  stop exactly what `up` started
 #   scripts/dev.sh status                show each part
 #   scripts/dev.sh install               only install the Temporal CLI into ./bin
+#   scripts/dev.sh env                   print the exports with which a shell reaches the stack:
+#                                        eval "$(scripts/dev.sh env)", then bin/temporal and
+#                                        bin/matih work against it
 #
 # Environment: MATIH_DEV_PORT (Temporal frontend, default 7233), MATIH_DEV_UI_PORT (8233).
 set -euo pipefail
@@ -215,12 +218,24 @@ status() {
   done
 }
 
+# print_env writes the exports of this stack: the address and namespace every client
+# reads (the Temporal CLI and matih alike), the audit log beside the stack's data, and
+# the codec keys when the workers were started with them.
+print_env() {
+  printf 'export TEMPORAL_ADDRESS=%q\n' "$ADDR"
+  printf 'export TEMPORAL_NAMESPACE=%q\n' "$NAMESPACE"
+  printf 'export MATIH_AUDIT_LOG=%q\n' "$DATA/audit.log"
+  if [ -n "${MATIH_CODEC_KEYS:-}" ]; then printf 'export MATIH_CODEC_KEYS=%q\n' "$MATIH_CODEC_KEYS"; fi
+  printf 'export PATH=%q:"$PATH"\n' "$BIN"
+}
+
 case "${1:-up}" in
   up) shift || true; up "$@" ;;
   --no-console|--postgres) up "$@" ;;
   down) down ;;
   status) status ;;
   install) ensure_temporal_cli; say "Temporal CLI: $("$TEMPORAL" --version)" ;;
+  env) print_env ;;
   -h|--help|help) usage ;;
   *) say "unknown command '$1'"; usage; exit 2 ;;
 esac
