@@ -145,7 +145,7 @@ destination: {table: analytics.sales}
 	assert.Equal(t, contract.StatusCompleted, res.Status)
 	assert.Equal(t, "quality gap known and accepted", res.ApprovalReason)
 	assert.Contains(t, res.Approver, "@")
-	assert.Contains(t, res.Approver, "(ssh 10.1.2.3)")
+	assert.Contains(t, res.Approver, "(local, unverified; ssh 10.1.2.3)", "a local identity is labelled unverified")
 
 	audit, err := os.ReadFile(auditPath)
 	require.NoError(t, err)

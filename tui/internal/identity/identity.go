@@ -1,5 +1,8 @@
-// Package identity says who is acting: user@host, plus the SSH client address when the
-// console runs over SSH on a bastion, so approvals and audit lines name a person.
+// Package identity says who is acting in a local matih: user@host, plus the SSH client
+// address when it runs in an SSH login on a bastion. Both are what the machine's
+// account and environment say, which anyone with a shell there can set, so the
+// identity is labelled unverified wherever it is recorded; `matih serve --ssh`, where
+// the key is the person, is the verified way.
 package identity
 
 import (
@@ -8,7 +11,8 @@ import (
 	"strings"
 )
 
-// Current returns "user@host" or "user@host (ssh 10.0.0.5)".
+// Current returns "user@host (local, unverified)" or
+// "user@host (local, unverified; ssh 10.0.0.5)".
 func Current() string {
 	return Format(userName(), hostName(), os.Getenv("SSH_CLIENT"), os.Getenv("SSH_CONNECTION"))
 }
@@ -16,15 +20,15 @@ func Current() string {
 // Format builds the identity from its parts; SSH_CLIENT is "addr port lport" and
 // SSH_CONNECTION "addr port laddr lport": the first field is the client address.
 func Format(userName, host, sshClient, sshConnection string) string {
-	id := userName + "@" + host
+	id := userName + "@" + host + " (local, unverified"
 	ssh := sshClient
 	if ssh == "" {
 		ssh = sshConnection
 	}
 	if f := strings.Fields(ssh); len(f) > 0 {
-		id += " (ssh " + f[0] + ")"
+		id += "; ssh " + f[0]
 	}
-	return id
+	return id + ")"
 }
 
 func userName() string {
