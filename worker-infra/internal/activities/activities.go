@@ -35,6 +35,9 @@ type Activities struct {
 	Postgres Migrator
 	Iceberg  Migrator
 	Tables   Maintainer
+	// Namespaces are the Iceberg namespaces maintenance and migrations may touch
+	// (--iceberg-namespaces); empty: any.
+	Namespaces contract.AllowList
 }
 
 // NewPostgres returns the PostgreSQL backend over the worker's connections, wired
@@ -72,12 +75,22 @@ func (a *Activities) backend(target string) (Migrator, error) {
 	return m, nil
 }
 
+// migrator is the backend of a migration, once its table is one this worker may touch.
+func (a *Activities) migrator(cfg contract.MigrationConfig) (Migrator, error) {
+	if cfg.Target == contract.TargetIceberg {
+		if err := contract.CheckNamespace(a.Namespaces, "table", cfg.Table); err != nil {
+			return nil, err
+		}
+	}
+	return a.backend(cfg.Target)
+}
+
 // ValidateMigration is validate_migration: pre-flight checks and a dry run.
 func (a *Activities) ValidateMigration(ctx context.Context, cfg contract.MigrationConfig) error {
 	if err := cfg.Validate(); err != nil {
 		return retry.Classify(err)
 	}
-	m, err := a.backend(cfg.Target)
+	m, err := a.migrator(cfg)
 	if err != nil {
 		return retry.Classify(err)
 	}
@@ -86,7 +99,7 @@ func (a *Activities) ValidateMigration(ctx context.Context, cfg contract.Migrati
 
 // CreateBackup is create_backup.
 func (a *Activities) CreateBackup(ctx context.Context, cfg contract.MigrationConfig) (contract.BackupRef, error) {
-	m, err := a.backend(cfg.Target)
+	m, err := a.migrator(cfg)
 	if err != nil {
 		return contract.BackupRef{}, retry.Classify(err)
 	}
@@ -96,7 +109,7 @@ func (a *Activities) CreateBackup(ctx context.Context, cfg contract.MigrationCon
 
 // ApplyMigration is apply_migration.
 func (a *Activities) ApplyMigration(ctx context.Context, cfg contract.MigrationConfig) (contract.ApplyResult, error) {
-	m, err := a.backend(cfg.Target)
+	m, err := a.migrator(cfg)
 	if err != nil {
 		return contract.ApplyResult{}, retry.Classify(err)
 	}
@@ -106,7 +119,7 @@ func (a *Activities) ApplyMigration(ctx context.Context, cfg contract.MigrationC
 
 // ValidatePostMigration is validate_post_migration.
 func (a *Activities) ValidatePostMigration(ctx context.Context, cfg contract.MigrationConfig, backup contract.BackupRef) (contract.PostValidation, error) {
-	m, err := a.backend(cfg.Target)
+	m, err := a.migrator(cfg)
 	if err != nil {
 		return contract.PostValidation{}, retry.Classify(err)
 	}
@@ -132,6 +145,9 @@ func (a *Activities) CompactIcebergTable(ctx context.Context, req contract.Compa
 	if err := contract.ValidateIcebergTable("table", req.Table); err != nil {
 		return contract.CompactionResult{}, retry.Classify(err)
 	}
+	if err := contract.CheckNamespace(a.Namespaces, "table", req.Table); err != nil {
+		return contract.CompactionResult{}, retry.Classify(err)
+	}
 	res, err := a.Tables.Compact(ctx, req)
 	return res, retry.Classify(err)
 }
@@ -143,6 +159,9 @@ func (a *Activities) ExpireIcebergSnapshots(ctx context.Context, req contract.Ex
 	}
 	if err := contract.ValidateIcebergTable("table", req.Table); err != nil {
 		return contract.CompactionResult{}, retry.Classify(fmt.Errorf("expire: %w", err))
+	}
+	if err := contract.CheckNamespace(a.Namespaces, "table", req.Table); err != nil {
+		return contract.CompactionResult{}, retry.Classify(err)
 	}
 	res, err := a.Tables.Expire(ctx, req)
 	return res, retry.Classify(err)

@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -85,4 +86,39 @@ func TestCompactionNeedsACatalogAndAQualifiedTable(t *testing.T) {
 	e := env(&Activities{})
 	_, err := e.ExecuteActivity(contract.ActivityCompactIcebergTable, contract.CompactionRequest{Table: "orders"})
 	assert.Equal(t, contract.ErrTypeValidation, appErr(t, err).Type())
+}
+
+// fakeTables counts the maintenance calls that reached the catalog.
+type fakeTables struct{ calls int }
+
+func (f *fakeTables) Compact(_ context.Context, _ contract.CompactionRequest) (contract.CompactionResult, error) {
+	f.calls++
+	return contract.CompactionResult{}, nil
+}
+
+func (f *fakeTables) Expire(_ context.Context, _ contract.ExpiryRequest) (contract.CompactionResult, error) {
+	f.calls++
+	return contract.CompactionResult{}, nil
+}
+
+// A table outside --iceberg-namespaces is refused before the catalog is touched,
+// by maintenance and by Iceberg migrations alike.
+func TestATableOutsideTheAllowedNamespacesIsRefused(t *testing.T) {
+	allowed, err := contract.ParseAllowList("--iceberg-namespaces", "analytics,lake_*")
+	require.NoError(t, err)
+	tables := &fakeTables{}
+	e := env(&Activities{Tables: tables, Postgres: NewPostgres(nil), Namespaces: allowed})
+	_, err = e.ExecuteActivity(contract.ActivityCompactIcebergTable, contract.CompactionRequest{Table: "finance.payroll"})
+	ae := appErr(t, err)
+	assert.Equal(t, contract.ErrTypeValidation, ae.Type())
+	assert.Contains(t, err.Error(), "analytics,lake_*")
+	_, err = e.ExecuteActivity(contract.ActivityExpireIcebergSnapshots, contract.ExpiryRequest{Table: "finance.payroll"})
+	appErr(t, err)
+	_, err = e.ExecuteActivity(contract.ActivityCreateBackup, contract.MigrationConfig{MigrationID: "m1", Target: contract.TargetIceberg, Table: "finance.payroll"})
+	assert.Contains(t, appErr(t, err).Error(), "a table in a namespace this worker writes")
+	assert.Zero(t, tables.calls)
+
+	_, err = e.ExecuteActivity(contract.ActivityCompactIcebergTable, contract.CompactionRequest{Table: "lake_raw.clicks"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, tables.calls)
 }

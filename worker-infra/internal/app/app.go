@@ -34,6 +34,9 @@ type Config struct {
 	Warehouse   string
 	S3          objstore.Settings
 	Connections string
+	// IcebergNamespaces are the namespaces maintenance and Iceberg migrations may
+	// touch; empty: any the catalog has.
+	IcebergNamespaces string
 }
 
 // Flags registers --catalog-uri, --warehouse and the S3 settings (env MATIH_CATALOG_URI,
@@ -43,6 +46,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Warehouse, "warehouse", DefaultWarehouse, "Iceberg warehouse: a folder (relative: inside --data-dir), file:// or s3:// URL (env MATIH_WAREHOUSE)")
 	c.S3.RegisterFlags(fs)
 	connections.Flags(fs, &c.Connections)
+	fs.StringVar(&c.IcebergNamespaces, "iceberg-namespaces", "", "the Iceberg namespaces maintenance and migrations may touch, comma-separated, a trailing * for a prefix; empty: any (env MATIH_ICEBERG_NAMESPACES)")
 }
 
 // Validate checks the settings before the worker connects.
@@ -54,6 +58,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--warehouse: expected a folder, a file:// or an s3:// URL")
 	}
 	if _, err := connections.Load(c.Connections); err != nil {
+		return err
+	}
+	if _, err := contract.ParseAllowList("--iceberg-namespaces", c.IcebergNamespaces); err != nil {
 		return err
 	}
 	return c.S3.Validate()
@@ -90,13 +97,18 @@ func (c *Config) Activities(ctx context.Context) (*activities.Activities, func()
 	if err != nil {
 		return nil, nil, err
 	}
+	namespaces, err := contract.ParseAllowList("--iceberg-namespaces", c.IcebergNamespaces)
+	if err != nil {
+		return nil, nil, err
+	}
 	cat, closeCat, err := icebergops.Open(c.CatalogURI, c.Warehouse, c.S3.IcebergProps())
 	if err != nil {
 		return nil, nil, err
 	}
 	return &activities.Activities{
-		Postgres: activities.NewPostgres(conns),
-		Iceberg:  &icebergops.Backend{Catalog: cat},
-		Tables:   &icebergops.Maintainer{Catalog: cat, Heartbeat: activity.RecordHeartbeat},
+		Postgres:   activities.NewPostgres(conns),
+		Iceberg:    &icebergops.Backend{Catalog: cat},
+		Tables:     &icebergops.Maintainer{Catalog: cat, Heartbeat: activity.RecordHeartbeat},
+		Namespaces: namespaces,
 	}, closeCat, nil
 }
