@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aymanbagabas/go-osc52/v2"
+
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/ssh"
@@ -113,7 +115,8 @@ func (a *App) sshConsole(s ssh.Session, p sshserve.Person, r *lipgloss.Renderer)
 	}
 	return console.New(&dialingSource{app: sub}, console.Options{ReadOnly: sub.ReadOnly, ReadOnlyWhy: sub.ReadOnlyWhy, Identity: p.Name,
 		Audit: &audit.Log{Path: a.AuditPath}, Renderer: r, NoColor: noColor, Server: "ssh " + p.Name + " (" + string(p.Role) + ")",
-		Clipboard: func(string) error { return fmt.Errorf("no clipboard over this SSH session") }})
+		// OSC 52 to this session's terminal, as the local console writes it to its own.
+		Clipboard: func(text string) error { _, err := osc52.New(text).WriteTo(s); return err }})
 }
 
 // sshCommand runs one scriptable command as the key's person and returns its exit
