@@ -13,6 +13,8 @@ backfill at scale (MATIH_BENCH_DAYS of hourly partitions), last / first 10,000 s
 backfill commits, last / first 10% speed, a commit per partition|BenchmarkBackfillCommits/batch=1:last/first-speed|
 backfill commits, last / first 10% speed, a commit per batch of 50|BenchmarkBackfillCommits/batch=50:last/first-speed|>= 0.8
 console first rows, matih ls / temporal workflow list|BenchmarkListingAgainstTemporalCLI:first-ratio|<= 1
+matih ls --limit 0 -o json / temporal workflow list -o json, 10,000 workflows (wall)|BenchmarkListingAgainstTemporalCLI:all-ratio|<= 1
+matih ls --limit 0 -o json peak RSS, 10,000 workflows (MiB)|BenchmarkListingAgainstTemporalCLI:lsall-peak-MiB|<= 64
 console key press + frame, 10,000 / 100 rows|BenchmarkKeyAndView/rows=10000:ns/op / BenchmarkKeyAndView/rows=100:ns/op|flat (near 1)
 console key press + frame, 100,000 / 100 rows|BenchmarkKeyAndView/rows=100000:ns/op / BenchmarkKeyAndView/rows=100:ns/op|flat (near 1)
 status p50, API / full history scan (5,000 events, worker up)|BenchmarkStatusAtFiveThousandEvents/api/with-worker:p50-ms / BenchmarkStatusAtFiveThousandEvents/history-scan/with-worker:p50-ms|< 1

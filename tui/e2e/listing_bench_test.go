@@ -3,9 +3,11 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"os/exec"
 	"sort"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,16 +49,29 @@ func startMany(b testing.TB, c client.Client, n int) {
 
 // median runs the command a few times and returns its median wall time.
 func median(b *testing.B, name string, args ...string) time.Duration {
+	d, _ := medianRSS(b, name, args...)
+	return d
+}
+
+// medianRSS runs the command a few times and returns its median wall time and the
+// largest peak resident memory (MiB) of the runs, as the kernel counted it.
+func medianRSS(b *testing.B, name string, args ...string) (time.Duration, float64) {
 	var d []time.Duration
+	var peak int64
 	for i := 0; i < 5; i++ {
 		start := time.Now()
-		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-			b.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		cmd := exec.Command(name, args...)
+		cmd.Stdout = io.Discard
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("%s %v: %v", name, args, err)
 		}
 		d = append(d, time.Since(start))
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			peak = max(peak, ru.Maxrss) // KiB on Linux
+		}
 	}
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	return d[len(d)/2]
+	return d[len(d)/2], float64(peak) / 1024
 }
 
 // BenchmarkListingAgainstTemporalCLI lists a namespace of 10,000 workflows with
@@ -72,8 +87,10 @@ func BenchmarkListingAgainstTemporalCLI(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		first := median(b, matih, append(conn, "ls", "--limit", "50", "-o", "json")...)
 		firstT := median(b, temporal, append([]string{"workflow", "list", "--limit", "50", "-o", "json"}, conn...)...)
-		all := median(b, matih, append(conn, "ls", "--limit", "0", "-o", "json")...)
-		allT := median(b, temporal, append([]string{"workflow", "list", "-o", "json"}, conn...)...)
+		all, rss := medianRSS(b, matih, append(conn, "ls", "--limit", "0", "-o", "json")...)
+		allT, rssT := medianRSS(b, temporal, append([]string{"workflow", "list", "-o", "json"}, conn...)...)
+		b.ReportMetric(rss, "lsall-peak-MiB")
+		b.ReportMetric(rssT, "temporalall-peak-MiB")
 		b.ReportMetric(float64(first)/float64(time.Millisecond), "ls50-ms")
 		b.ReportMetric(float64(firstT)/float64(time.Millisecond), "temporal50-ms")
 		b.ReportMetric(float64(first)/float64(firstT), "first-ratio")
