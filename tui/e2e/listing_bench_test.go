@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"sort"
 	"sync"
@@ -91,6 +92,13 @@ func BenchmarkListingAgainstTemporalCLI(b *testing.B) {
 		allT, rssT := medianRSS(b, temporal, append([]string{"workflow", "list", "-o", "json"}, conn...)...)
 		b.ReportMetric(rss, "lsall-peak-MiB")
 		b.ReportMetric(rssT, "temporalall-peak-MiB")
+		// MATIH_BENCH_BASELINE_MATIH names another matih binary (an older build) to
+		// measure beside this one, in the same run.
+		if old := os.Getenv("MATIH_BENCH_BASELINE_MATIH"); old != "" {
+			allOld, rssOld := medianRSS(b, old, append(conn, "ls", "--limit", "0", "-o", "json")...)
+			b.ReportMetric(float64(all)/float64(allOld), "lsall/baseline")
+			b.ReportMetric(rssOld, "baseline-lsall-peak-MiB")
+		}
 		b.ReportMetric(float64(first)/float64(time.Millisecond), "ls50-ms")
 		b.ReportMetric(float64(firstT)/float64(time.Millisecond), "temporal50-ms")
 		b.ReportMetric(float64(first)/float64(firstT), "first-ratio")
