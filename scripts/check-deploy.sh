@@ -87,23 +87,24 @@ say "kustomize: every kustomization and each worker's per-build overlay, decoded
 go test -short -count=1 github.com/matih/ops/deploy/check >&2 \
   || die "deploy/check found problems in the deploy files (above)"
 
-UNIT=deploy/systemd/matih-worker@.service
 ensure_deb systemd-analyze systemd
-say "systemd-analyze security: $UNIT"
-# The exposure level deploy/README.md records is the most the unit may score (0 is
-# fully sandboxed, 10 not at all): a change that loosens the sandbox fails here
-# until the README says so.
+# The exposure level deploy/README.md records is the most a unit may score (0 is
+# fully sandboxed, 10 not at all): a change that loosens a sandbox fails here until
+# the README says so.
 max=$(sed -n 's/.*exposure level \*\*\([0-9][0-9]*\.[0-9]\)\*\*.*/\1/p' deploy/README.md | head -n 1)
-[ -n "$max" ] || die "deploy/README.md records no exposure level for $UNIT (a line with 'exposure level **N.N**')"
-out=$(systemd-analyze security --offline=yes --no-pager "$UNIT" 2>&1) \
-  || die "systemd-analyze security cannot read $UNIT: $out"
-score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9][0-9]*\.[0-9]\).*/\1/p' <<<"$out")
-[ -n "$score" ] || die "systemd-analyze security printed no overall exposure level for $UNIT: $out"
-if ! awk -v s="$score" -v m="$max" 'BEGIN { exit !(s <= m) }'; then
-  grep '✗' <<<"$out" >&2 || true
-  die "$UNIT: exposure level $score, above the $max deploy/README.md records (the open settings above)"
-fi
-say "$UNIT: exposure level $score (at most $max)"
+[ -n "$max" ] || die "deploy/README.md records no exposure level (a line with 'exposure level **N.N**')"
+for UNIT in deploy/systemd/*.service; do
+  say "systemd-analyze security: $UNIT"
+  out=$(systemd-analyze security --offline=yes --no-pager "$UNIT" 2>&1) \
+    || die "systemd-analyze security cannot read $UNIT: $out"
+  score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9][0-9]*\.[0-9]\).*/\1/p' <<<"$out")
+  [ -n "$score" ] || die "systemd-analyze security printed no overall exposure level for $UNIT: $out"
+  if ! awk -v s="$score" -v m="$max" 'BEGIN { exit !(s <= m) }'; then
+    grep '✗' <<<"$out" >&2 || true
+    die "$UNIT: exposure level $score, above the $max deploy/README.md records (the open settings above)"
+  fi
+  say "$UNIT: exposure level $score (at most $max)"
+done
 
 ensure_shellcheck
 say "shellcheck on the scripts"
