@@ -1,0 +1,81 @@
+package console
+
+// The backfill grid's failure block: failed partitions grouped by their normalised
+// error, so a hundred partitions failing alike read as one line with a count.
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/tui/internal/data"
+	"github.com/matih/ops/tui/internal/present"
+	"github.com/matih/ops/tui/internal/sanitize"
+)
+
+// failureGroup is failed partitions with one normalised error.
+type failureGroup struct {
+	message string
+	keys    []string
+	count   int
+}
+
+func (v *backfillView) failureGroups() []failureGroup { return v.groups }
+
+// groupFailures groups the listed failures (the first 100) by normalised error,
+// largest first.
+func groupFailures(p *status.PartitionSummary) []failureGroup {
+	if p == nil {
+		return nil
+	}
+	by := map[string]*failureGroup{}
+	var order []string
+	for _, f := range p.Failures {
+		m := data.NormalizeMessage(f.Error)
+		g, ok := by[m]
+		if !ok {
+			g = &failureGroup{message: m}
+			by[m] = g
+			order = append(order, m)
+		}
+		g.count++
+		g.keys = append(g.keys, f.Partition.Key)
+	}
+	out := make([]failureGroup, 0, len(order))
+	for _, m := range order {
+		out = append(out, *by[m])
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].count > out[j].count })
+	return out
+}
+
+func (v *backfillView) failuresBlock(e *env) []string {
+	groups := v.failureGroups()
+	if len(groups) == 0 {
+		return nil
+	}
+	p := v.doc.Partitions
+	head := fmt.Sprintf("FAILED %s partitions", count(p.Failed))
+	if len(p.Failures) < p.Failed {
+		head += fmt.Sprintf(" (first %d listed)", len(p.Failures))
+	}
+	out := []string{e.st.Bad.Render(fit(head+" · ↑/↓ scroll", v.width))}
+	for _, g := range groups[v.failOffset:min(len(groups), v.failOffset+4)] {
+		keys := strings.Join(g.keys[:min(3, len(g.keys))], " ")
+		if len(g.keys) > 3 {
+			keys += " …"
+		}
+		out = append(out, fit(fmt.Sprintf("  %4d× %s · %s", g.count, present.OneLine(g.message), sanitize.Text(keys)), v.width))
+	}
+	return out
+}
+
+// count writes n with thousands separators: 100,000 reads at a glance.
+func count(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
