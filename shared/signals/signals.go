@@ -57,6 +57,10 @@ func ReceiveAsync(c workflow.ReceiveChannel, out any) (bool, error) {
 	return true, decode(raw, out)
 }
 
+// decode converts a signal's payload with the plain JSON converter. That is right
+// with encryption on too: the worker's configured converter (codec.DataConverter)
+// has already decrypted the payload when it filled the RawValue, so what is left is
+// JSON. TestSignalThroughCodec holds this.
 func decode(raw converter.RawValue, out any) error {
 	if raw.Payload() == nil {
 		return nil // a signal sent without input: out keeps its zero value
