@@ -49,7 +49,8 @@ say "render deploy/temporal/production.yaml with temporal-secrets.example.env"
 out=$(env -i PATH="$PATH" bash -c 'set -a; source deploy/temporal/temporal-secrets.example.env; set +a;
   exec "$0" --root "$1" --config deploy/temporal --env production render-config' "$TEMPORAL_SERVER" "$ROOT" 2>&1) \
   || die "the server cannot load deploy/temporal/production.yaml: $out"
-for want in 'temporal-db.internal:5432' 'temporal-es.internal:9200' 'temporal_visibility_v1_matih' '10.0.0.10'; do
+for want in 'temporal-db.internal:5432' 'temporal-es.internal:9200' 'temporal_visibility_v1_matih' '10.0.0.10' \
+  'auth.matih.internal/.well-known/jwks.json' '/etc/temporal/tls/frontend.pem' 'requireClientAuth: true'; do
   grep -q "$want" <<<"$out" || die "rendered config lacks $want: the template did not read the environment"
 done
 # The server masks passwords when it prints its config: that it loaded is what shows.

@@ -4,6 +4,11 @@
 # loads, with PostgreSQL for persistence and, since there is no Elasticsearch here, for
 # visibility too; the dev dynamic config (deploy/temporal/dynamicconfig-dev.yaml); the
 # namespace matih-pipelines and its search attributes, set up by deploy/temporal/setup.sh.
+# Secure, as production is: TLS with client certificates on the frontend and between
+# the services, and every call checked against a token's role by the server's JWT
+# claim mapper and default authorizer. The CA, certificates, signing key and a token
+# per role are made once under the state folder (scripts/lib-pki.sh); `env` prints
+# the operator's settings.
 # The server, its SQL tool and the Temporal CLI are installed into ./bin the first time
 # (a few minutes each), PostgreSQL is started with scripts/postgres.sh.
 #
@@ -22,7 +27,13 @@
 #   MATIH_TEMPORAL_FRONTEND_MEMBERSHIP_PORT, MATIH_TEMPORAL_HISTORY_MEMBERSHIP_PORT,
 #   MATIH_TEMPORAL_MATCHING_MEMBERSHIP_PORT, MATIH_TEMPORAL_WORKER_MEMBERSHIP_PORT
 #                              membership ports [6933, 6934, 6935, 6939]
+#   MATIH_TEMPORAL_INTERNAL_FRONTEND_PORT, MATIH_TEMPORAL_INTERNAL_FRONTEND_MEMBERSHIP_PORT
+#                              the internal frontend, for the server's own workers [7236, 6936]
 #   MATIH_TEMPORAL_METRICS_PORT  Prometheus metrics on 127.0.0.1 [9090]
+#   MATIH_TEMPORAL_JWKS_PORT   the token key set, served on 127.0.0.1 [7380]
+#   MATIH_TEMPORAL_SECURE      true [true], or false for plain gRPC with no authorization
+#                              (tests of other concerns only)
+#   MATIH_AUTH_BIN             a matih binary for the token commands [bin/matih, built if missing]
 #   MATIH_TEMPORAL_DB, MATIH_TEMPORAL_VISIBILITY_DB
 #                              the two databases [temporal_NAME, temporal_NAME_visibility]
 #   MATIH_TEMPORAL_SHARDS      history shards, fixed when the databases are first used [4]
@@ -33,6 +44,7 @@
 #                              runs `down` (a test binary killed at its timeout)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib-pki.sh"
 cd "$ROOT"
 
 TEMPORAL_SQL_TOOL="$BIN/temporal-sql-tool"
@@ -44,6 +56,10 @@ STATE=${MATIH_TEMPORAL_DIR:-$DATA/temporal-server/$NAME}
 PIDFILE="$STATE/server.pid"
 LOG="$STATE/server.log"
 ENVFILE="$STATE/env"   # what `env` prints, written once the server serves
+SECURE=${MATIH_TEMPORAL_SECURE:-true}
+PKI="$STATE/pki" AUTH_DIR="$STATE/auth" CREDS="$STATE/credentials"
+JWKS_PIDFILE="$STATE/jwks.pid"
+MATIH_AUTH_BIN=${MATIH_AUTH_BIN:-$BIN/matih}
 
 # The settings, each with its variable; lowercase NAME for the database defaults,
 # since PostgreSQL folds unquoted names to lowercase.
@@ -60,7 +76,10 @@ declare -A PORT=(
   [HISTORY_MEMBERSHIP]=${MATIH_TEMPORAL_HISTORY_MEMBERSHIP_PORT:-6934}
   [MATCHING_MEMBERSHIP]=${MATIH_TEMPORAL_MATCHING_MEMBERSHIP_PORT:-6935}
   [WORKER_MEMBERSHIP]=${MATIH_TEMPORAL_WORKER_MEMBERSHIP_PORT:-6939}
+  [INTERNAL_FRONTEND]=${MATIH_TEMPORAL_INTERNAL_FRONTEND_PORT:-7236}
+  [INTERNAL_FRONTEND_MEMBERSHIP]=${MATIH_TEMPORAL_INTERNAL_FRONTEND_MEMBERSHIP_PORT:-6936}
   [METRICS]=${MATIH_TEMPORAL_METRICS_PORT:-9090}
+  [JWKS]=${MATIH_TEMPORAL_JWKS_PORT:-7380}
 )
 ADDR="127.0.0.1:${PORT[FRONTEND]}"
 
@@ -112,19 +131,28 @@ server_env() {
   export POD_IP=127.0.0.1 TEMPORAL_BIND_IP=127.0.0.1 TEMPORAL_NUM_HISTORY_SHARDS=$SHARDS
   export TEMPORAL_METRICS_ADDRESS="127.0.0.1:${PORT[METRICS]}"
   export TEMPORAL_DYNAMIC_CONFIG="$ROOT/deploy/temporal/dynamicconfig-dev.yaml"
+  export TEMPORAL_SERVER_SECURE=$SECURE TEMPORAL_SERVER_TLS_DIR="$PKI"
+  export TEMPORAL_JWKS_URI="http://127.0.0.1:${PORT[JWKS]}/.well-known/jwks.json"
   local p
   for p in "${!PORT[@]}"; do
-    [ "$p" = METRICS ] || export "TEMPORAL_${p}_PORT=${PORT[$p]}"
+    case $p in METRICS|JWKS) ;; *) export "TEMPORAL_${p}_PORT=${PORT[$p]}" ;; esac
   done
 }
 
-cli() { ( clean_env; exec "$TEMPORAL" "$@" --address "$ADDR" ); }
+# admin_env exports what the CLI needs to reach this server as the cluster admin.
+admin_env() {
+  [ "$SECURE" = true ] || return 0
+  local line
+  while IFS= read -r line; do eval "export $line"; done < <(client_env admin operator)
+}
+
+cli() { ( clean_env; admin_env; exec "$TEMPORAL" "$@" --address "$ADDR" ); }
 
 # setup runs deploy/temporal/setup.sh's phase (schema or namespace), the same steps
 # as in production, with the tools from ./bin; its output goes to setup.log.
 setup() {
   ( clean_env
-    if [ "$1" = schema ]; then db_env; fi
+    if [ "$1" = schema ]; then db_env; else admin_env; fi
     export PATH="$BIN:$PATH" SCHEMA_DIR TEMPORAL_ADDRESS="$ADDR" NAMESPACE
     exec bash "$ROOT/deploy/temporal/setup.sh" "$1" ) >>"$STATE/setup.log" 2>&1
 }
@@ -156,6 +184,32 @@ check_settings() {
   [[ $DB =~ ^[a-z_][a-z0-9_]*$ && $VISIBILITY_DB =~ ^[a-z_][a-z0-9_]*$ ]] \
     || die "database names '$DB' and '$VISIBILITY_DB' must be lowercase letters, digits and _"
   [[ $SHARDS =~ ^[1-9][0-9]*$ ]] || die "MATIH_TEMPORAL_SHARDS '$SHARDS' is not a positive number"
+  [[ $SECURE == true || $SECURE == false ]] || die "MATIH_TEMPORAL_SECURE '$SECURE': expected true or false"
+}
+
+# start_jwks serves the token key set for the server's jwtKeyProvider, stopped with
+# the server.
+start_jwks() {
+  [ "$SECURE" = true ] || return 0
+  if [ -f "$JWKS_PIDFILE" ] && kill -0 "$(cat "$JWKS_PIDFILE")" 2>/dev/null; then return 0; fi
+  nohup "$MATIH_AUTH_BIN" auth serve-keys --dir "$AUTH_DIR" --listen "127.0.0.1:${PORT[JWKS]}" \
+    >>"$STATE/jwks.log" 2>&1 </dev/null &
+  echo $! >"$JWKS_PIDFILE"
+  local i
+  for i in $(seq 1 40); do
+    port_busy "${PORT[JWKS]}" && return 0
+    kill -0 "$(cat "$JWKS_PIDFILE")" 2>/dev/null || fail "the token key set server exited; log $STATE/jwks.log" "$STATE/jwks.log"
+    sleep 0.25
+  done
+  fail "the token key set server did not listen on 127.0.0.1:${PORT[JWKS]}" "$STATE/jwks.log"
+}
+
+stop_jwks() {
+  [ -f "$JWKS_PIDFILE" ] || return 0
+  local pid; pid=$(cat "$JWKS_PIDFILE")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  rm -f "$JWKS_PIDFILE"
 }
 
 # validate_dynamic_config fails on unknown keys or bad values: the server only warns
@@ -208,6 +262,13 @@ write_env() {
     printf 'MATIH_TEMPORAL_DB=%q\n' "$DB"
     printf 'MATIH_TEMPORAL_VISIBILITY_DB=%q\n' "$VISIBILITY_DB"
     printf 'MATIH_TEMPORAL_LOG=%q\n' "$LOG"
+    printf 'MATIH_TEMPORAL_SECURE=%q\n' "$SECURE"
+    if [ "$SECURE" = true ]; then
+      printf 'MATIH_TEMPORAL_PKI=%q\n' "$PKI"
+      printf 'MATIH_TEMPORAL_CREDENTIALS=%q\n' "$CREDS"
+      printf 'MATIH_AUTH_DIR=%q\n' "$AUTH_DIR"
+      client_env writer operator
+    fi
   } >"$ENVFILE"
 }
 
@@ -217,8 +278,9 @@ up() {
   mkdir -p "$STATE"
   if alive; then
     say "temporal-server $NAME: already running (pid $(cat "$PIDFILE")) on $ADDR"
-    wait_healthy; ensure_namespace; write_env; return 0
+    start_jwks; wait_healthy; ensure_namespace; write_env; return 0
   fi
+  stop_jwks # left by an earlier start that failed
   ensure_temporal_server
   ensure_temporal_sql_tool
   ensure_temporal_cli
@@ -236,12 +298,20 @@ up() {
   say "temporal-server $NAME: databases $DB and $VISIBILITY_DB (schemas from $TEMPORAL_SERVER_VERSION)"
   : >"$STATE/setup.log"
   setup schema || fail "could not set up the database schemas; see $STATE/setup.log" "$STATE/setup.log"
+  if [ "$SECURE" = true ]; then
+    say "temporal-server $NAME: TLS certificates and role tokens under $STATE"
+    ensure_pki
+    ensure_tokens
+    start_jwks
+  fi
 
   say "temporal-server $NAME: starting on $ADDR (log $LOG)"
   rm -f "$ENVFILE"
+  local open=(); [ "$SECURE" = true ] || open=(--allow-no-auth)
   # The subshell execs the server, so $! is the server's pid.
   ( clean_env; server_env
-    exec nohup "$TEMPORAL_SERVER" --root "$ROOT" --config deploy/temporal --env production --allow-no-auth start
+    exec nohup "$TEMPORAL_SERVER" --root "$ROOT" --config deploy/temporal --env production "${open[@]}" \
+      start --service frontend --service internal-frontend --service history --service matching --service worker
   ) >"$LOG" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
   watch_owner "$!"
@@ -254,7 +324,7 @@ up() {
 
 down() {
   if ! alive; then
-    rm -f "$PIDFILE" "$ENVFILE"; say "temporal-server $NAME: not running"; return 0
+    stop_jwks; rm -f "$PIDFILE" "$ENVFILE"; say "temporal-server $NAME: not running"; return 0
   fi
   local pid; pid=$(cat "$PIDFILE")
   kill -TERM "$pid" 2>/dev/null || true
@@ -263,6 +333,7 @@ down() {
     say "temporal-server $NAME: did not stop within 30s; killing pid $pid"
     kill -KILL "$pid" 2>/dev/null || true
   fi
+  stop_jwks
   rm -f "$PIDFILE" "$ENVFILE"
   say "temporal-server $NAME: stopped (pid $pid)"
 }

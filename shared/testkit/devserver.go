@@ -59,6 +59,9 @@ type DevServer struct {
 	HostPort  string
 	Namespace string
 	Client    client.Client
+	// Credentials is the secure server's state folder (its pki/ and credentials/);
+	// empty for the plain dev server.
+	Credentials string
 }
 
 // StartDevServer starts a dev server on a free port.

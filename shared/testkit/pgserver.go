@@ -1,6 +1,8 @@
 package testkit
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -26,7 +28,10 @@ var pgServerSeq atomic.Int64
 // scripts/temporal-server.sh for the test: the real server binary loading
 // deploy/temporal/production.yaml, persistence and visibility in two PostgreSQL
 // databases of its own, every port free, the matih namespace and search attributes.
-// When the test ends the server is stopped and both databases are dropped.
+// It is secure, as production is: TLS with client certificates, and a token's role
+// checked on every call. Its Client acts as the operator (role writer); ClientEnv
+// gives a process its own certificate and role. When the test ends the server is
+// stopped and both databases are dropped.
 //
 // The test is skipped only when MATIH_TEST_PG_DSN is unset and PostgreSQL cannot be
 // started here; with MATIH_TEST_PG_DSN set (scripts/test.sh and CI set it) every
@@ -39,11 +44,13 @@ func StartPostgresServer(t testing.TB) *DevServer {
 	// that a killed test left databases behind for.
 	name := fmt.Sprintf("t%d_%s_%d", os.Getpid(), strconv.FormatInt(time.Now().UnixNano(), 36), pgServerSeq.Add(1))
 	db, visibilityDB := "temporal_"+name, "temporal_"+name+"_visibility"
-	ports := freePorts(t, 9)
+	ports := freePorts(t, 12)
 	addr := "127.0.0.1:" + ports[0]
+	state := t.TempDir()
 	env := []string{
 		"MATIH_TEMPORAL_NAME=" + name,
-		"MATIH_TEMPORAL_DIR=" + t.TempDir(),
+		"MATIH_TEMPORAL_DIR=" + state,
+		"MATIH_AUTH_BIN=" + Build(t, matihPkg),
 		"MATIH_TEMPORAL_PG_DSN=" + admin,
 		// Should the test binary die before its cleanup (a timeout), the server
 		// stops with it; its databases stay, under names no later run reuses.
@@ -59,6 +66,9 @@ func StartPostgresServer(t testing.TB) *DevServer {
 		"MATIH_TEMPORAL_MATCHING_MEMBERSHIP_PORT=" + ports[6],
 		"MATIH_TEMPORAL_WORKER_MEMBERSHIP_PORT=" + ports[7],
 		"MATIH_TEMPORAL_METRICS_PORT=" + ports[8],
+		"MATIH_TEMPORAL_INTERNAL_FRONTEND_PORT=" + ports[9],
+		"MATIH_TEMPORAL_INTERNAL_FRONTEND_MEMBERSHIP_PORT=" + ports[10],
+		"MATIH_TEMPORAL_JWKS_PORT=" + ports[11],
 	}
 	script := filepath.Join(RepoRoot(t), "scripts", "temporal-server.sh")
 	run := func(cmd string) ([]byte, error) {
@@ -84,17 +94,9 @@ func StartPostgresServer(t testing.TB) *DevServer {
 	}
 	t.Logf("testkit: Temporal server on PostgreSQL (%s, %s) ready on %s in %s", db, visibilityDB, addr, time.Since(start).Round(time.Millisecond))
 
-	c, err := client.Dial(client.Options{
-		HostPort:      addr,
-		Namespace:     contract.DefaultNamespace,
-		DataConverter: dataConverter(t),
-		Logger:        sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
-	})
-	if err != nil {
-		t.Fatalf("testkit: dial the Temporal server on %s: %v", addr, err)
-	}
-	t.Cleanup(c.Close)
-	return &DevServer{HostPort: addr, Namespace: contract.DefaultNamespace, Client: c}
+	srv := &DevServer{HostPort: addr, Namespace: contract.DefaultNamespace, Credentials: state}
+	srv.Client = srv.Dial(t, "writer", "operator")
+	return srv
 }
 
 // pgServerAdminDSN is MATIH_TEST_PG_DSN, or the DSN of the local cluster that
@@ -149,4 +151,79 @@ func freePorts(t testing.TB, n int) []string {
 		t.Fatalf("testkit: found only %d free ports below 32768", len(ports))
 	}
 	return ports
+}
+
+// matihPkg holds `matih auth`, which issues the secure server's tokens.
+const matihPkg = "github.com/matih/ops/tui/cmd/matih"
+
+// ClientEnv returns the TEMPORAL_* variables with which a process reaches the
+// server as role (worker, reader, writer or admin), presenting the client
+// certificate cert (worker-pipeline, worker-infra, worker-notify, console, serve or
+// operator). It is empty for the plain dev server.
+func (s *DevServer) ClientEnv(t testing.TB, role, cert string) []string {
+	t.Helper()
+	if s.Credentials == "" {
+		return nil
+	}
+	pki := filepath.Join(s.Credentials, "pki")
+	return []string{
+		"TEMPORAL_TLS=true",
+		"TEMPORAL_TLS_SERVER_CA_CERT_PATH=" + filepath.Join(pki, "ca.pem"),
+		"TEMPORAL_TLS_SERVER_NAME=temporal-frontend",
+		"TEMPORAL_TLS_CLIENT_CERT_PATH=" + filepath.Join(pki, cert+".pem"),
+		"TEMPORAL_TLS_CLIENT_KEY_PATH=" + filepath.Join(pki, cert+".key"),
+		"TEMPORAL_API_KEY=" + s.Token(t, role),
+	}
+}
+
+// Token is the secure server's token for role.
+func (s *DevServer) Token(t testing.TB, role string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(s.Credentials, "credentials", role+".token"))
+	if err != nil {
+		t.Fatalf("testkit: the %s token: %v", role, err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// TLS is the client TLS configuration presenting cert; nil for the dev server.
+func (s *DevServer) TLS(t testing.TB, cert string) *tls.Config {
+	t.Helper()
+	if s.Credentials == "" {
+		return nil
+	}
+	pki := filepath.Join(s.Credentials, "pki")
+	pair, err := tls.LoadX509KeyPair(filepath.Join(pki, cert+".pem"), filepath.Join(pki, cert+".key"))
+	if err != nil {
+		t.Fatalf("testkit: client certificate %s: %v", cert, err)
+	}
+	caPEM, err := os.ReadFile(filepath.Join(pki, "ca.pem"))
+	if err != nil {
+		t.Fatalf("testkit: the server's CA: %v", err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	return &tls.Config{Certificates: []tls.Certificate{pair}, RootCAs: roots, ServerName: "temporal-frontend", MinVersion: tls.VersionTLS12}
+}
+
+// Dial returns a client acting as role with the certificate cert (any values on
+// the plain dev server), closed when the test ends.
+func (s *DevServer) Dial(t testing.TB, role, cert string) client.Client {
+	t.Helper()
+	opts := client.Options{
+		HostPort:      s.HostPort,
+		Namespace:     s.Namespace,
+		DataConverter: dataConverter(t),
+		Logger:        sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
+	}
+	if s.Credentials != "" {
+		opts.ConnectionOptions.TLS = s.TLS(t, cert)
+		opts.Credentials = client.NewAPIKeyStaticCredentials(s.Token(t, role))
+	}
+	c, err := client.Dial(opts)
+	if err != nil {
+		t.Fatalf("testkit: dial the Temporal server on %s as %s: %v", s.HostPort, role, err)
+	}
+	t.Cleanup(c.Close)
+	return c
 }

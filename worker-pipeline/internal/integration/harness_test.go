@@ -87,6 +87,8 @@ func (s *stack) startWorker(t testing.TB, env []string, flags ...string) *testki
 	addr := testkit.FreeAddr(t)
 	args := append([]string{"--address", s.srv.HostPort, "--http-addr", addr, "--stop-timeout", "2s",
 		"--staging-url", filepath.Join(s.dir, "staging"), "--data-dir", s.dir, "--connections", s.conns, "--catalog-uri", s.catalog, "--warehouse", s.warehouse, "--log-level", "warn"}, flags...)
+	// On the secure server the worker presents its own certificate and a worker token.
+	env = append(s.srv.ClientEnv(t, "worker", "worker-pipeline"), env...)
 	p := testkit.Start(t, testkit.Build(t, workerBin), args, env, s.dir)
 	p.WaitReady(t, addr, 30*time.Second)
 	testkit.PromoteReady(t, s.srv.Client, addr)

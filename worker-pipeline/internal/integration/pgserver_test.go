@@ -32,7 +32,8 @@ func TestPipelineOnPostgresServer(t *testing.T) {
 	defer cancel()
 
 	// The server runs on PostgreSQL, not the dev server's SQLite.
-	info, err := srv.Client.WorkflowService().GetClusterInfo(ctx, &workflowservice.GetClusterInfoRequest{})
+	// Cluster information is the admin's to read.
+	info, err := srv.Dial(t, "admin", "operator").WorkflowService().GetClusterInfo(ctx, &workflowservice.GetClusterInfoRequest{})
 	require.NoError(t, err)
 	assert.Equal(t, "postgres12", info.GetPersistenceStore())
 	assert.Equal(t, "postgres12", info.GetVisibilityStore())
@@ -46,7 +47,7 @@ func TestPipelineOnPostgresServer(t *testing.T) {
 	require.NoError(t, os.MkdirAll(notifyDir, 0o755))
 	notifyHTTP := testkit.FreeAddr(t)
 	notify := testkit.Start(t, testkit.Build(t, notifyBin), []string{"--address", srv.HostPort, "--http-addr", notifyHTTP,
-		"--stop-timeout", "2s", "--data-dir", notifyDir, "--log-level", "warn"}, nil, notifyDir)
+		"--stop-timeout", "2s", "--data-dir", notifyDir, "--log-level", "warn"}, srv.ClientEnv(t, "worker", "worker-notify"), notifyDir)
 	notify.WaitReady(t, notifyHTTP, 30*time.Second)
 	// Both workers run under Worker Versioning: each one's build becomes its
 	// deployment's current version (startWorker does it for the pipeline worker), or

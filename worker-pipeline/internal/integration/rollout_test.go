@@ -32,7 +32,7 @@ func (r *rollout) run(t *testing.T, env []string, args ...string) (string, bool)
 	t.Helper()
 	cmd := exec.Command(filepath.Join(testkit.RepoRoot(t), "scripts", "rollout.sh"), args...)
 	cmd.Env = append(os.Environ(), append([]string{"MATIH_DEV_DATA=" + r.data, "MATIH_VERSIONS_DIR=" + r.bins,
-		"TEMPORAL_ADDRESS=" + r.srv.HostPort, "TEMPORAL_NAMESPACE=" + r.srv.Namespace}, env...)...)
+		"TEMPORAL_ADDRESS=" + r.srv.HostPort, "TEMPORAL_NAMESPACE=" + r.srv.Namespace}, append(r.srv.ClientEnv(t, "writer", "operator"), env...)...)...)
 	out, err := cmd.CombinedOutput()
 	t.Logf("rollout.sh %s:\n%s", strings.Join(args, " "), out)
 	return string(out), err == nil
