@@ -105,15 +105,15 @@ start_worker() { # name
 }
 
 start_demos() {
-  [ -f "$DATA/demo/.started" ] && return
+  local marker; marker="$DATA/demo/.started-$(server_kind)" # each server gets its demo runs once
+  [ -f "$marker" ] && return
   [ -x "$BIN/matih" ] || { say "demo pipelines: console binary not built; skipping"; return; }
-  local f
   local kind f kf
   for kf in pipeline:orders-clean pipeline:orders-low-quality backfill:orders-backfill; do
     kind=${kf%%:*}; f=worker-pipeline/examples/${kf#*:}.yaml
     TEMPORAL_ADDRESS="$ADDR" TEMPORAL_NAMESPACE="$NAMESPACE" "$BIN/matih" start "$kind" -f "$f" >&2 || say "could not start $f"
   done
-  touch "$DATA/demo/.started"
+  touch "$marker"
 }
 
 # ensure_maintenance_schedule registers the nightly Iceberg maintenance of the demo
@@ -138,6 +138,18 @@ start_postgres_server() {
   echo postgres >"$DATA/server-kind"
 }
 
+# server_env exports what `temporal-server.sh env` says of the running server: on the
+# secure server, the CA, the operator's certificate and the writer token, with which
+# the CLI calls, the demo runs and the console act; each worker presents its own
+# certificate and the worker token (lib-workers.sh start_build).
+server_env() {
+  [ "$(server_kind)" = postgres ] || return 0
+  local line
+  while IFS= read -r line; do
+    case $line in TEMPORAL_*=*|MATIH_TEMPORAL_PKI=*|MATIH_TEMPORAL_CREDENTIALS=*) eval "export $line" ;; esac
+  done < <(MATIH_TEMPORAL_PORT="$PORT" "$ROOT/scripts/temporal-server.sh" env)
+}
+
 up() {
   local console=1 postgres=0 arg
   for arg in "$@"; do
@@ -153,6 +165,7 @@ up() {
   ensure_temporal_cli
   if [ $postgres = 1 ] || [ "$(server_kind)" = postgres ]; then
     start_postgres_server
+    server_env
   else
     start_temporal
     ensure_search_attributes
@@ -169,7 +182,7 @@ up() {
   if [ $console = 1 ] && [ -x "$BIN/matih" ]; then
     TEMPORAL_ADDRESS="$ADDR" TEMPORAL_NAMESPACE="$NAMESPACE" exec "$BIN/matih"
   fi
-  say "console: TEMPORAL_ADDRESS=$ADDR bin/matih"
+  say "console: eval \"\$(scripts/dev.sh env)\" && matih   (the same settings serve the stock temporal CLI)"
 }
 
 stop_one() { # name
@@ -222,8 +235,14 @@ status() {
 # reads (the Temporal CLI and matih alike), the audit log beside the stack's data, and
 # the codec keys when the workers were started with them.
 print_env() {
+  server_env
   printf 'export TEMPORAL_ADDRESS=%q\n' "$ADDR"
   printf 'export TEMPORAL_NAMESPACE=%q\n' "$NAMESPACE"
+  local v
+  for v in TEMPORAL_TLS TEMPORAL_TLS_SERVER_CA_CERT_PATH TEMPORAL_TLS_SERVER_NAME TEMPORAL_TLS_CLIENT_CERT_PATH \
+    TEMPORAL_TLS_CLIENT_KEY_PATH TEMPORAL_API_KEY MATIH_TEMPORAL_PKI MATIH_TEMPORAL_CREDENTIALS; do
+    if [ -n "${!v:-}" ]; then printf 'export %s=%q\n' "$v" "${!v}"; fi
+  done
   printf 'export MATIH_AUDIT_LOG=%q\n' "$DATA/audit.log"
   if [ -n "${MATIH_CODEC_KEYS:-}" ]; then printf 'export MATIH_CODEC_KEYS=%q\n' "$MATIH_CODEC_KEYS"; fi
   printf 'export PATH=%q:"$PATH"\n' "$BIN"

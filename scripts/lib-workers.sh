@@ -79,7 +79,13 @@ start_build() {
   port=${WORKER_PORT[$w]}
   while ! port_free "$port"; do port=$((port + 100)); done
   log="$DATA/logs/$w-$b.log"
-  MATIH_HTTP_ADDR="127.0.0.1:$port" MATIH_DATA_DIR="$DATA" MATIH_BUILD_ID="$b" \
+  local creds=()
+  if [ -n "${MATIH_TEMPORAL_PKI:-}" ]; then
+    # The secure server: the worker's own certificate and the worker token.
+    creds=("TEMPORAL_TLS_CLIENT_CERT_PATH=$MATIH_TEMPORAL_PKI/$w.pem" "TEMPORAL_TLS_CLIENT_KEY_PATH=$MATIH_TEMPORAL_PKI/$w.key"
+      "TEMPORAL_API_KEY=$(cat "$MATIH_TEMPORAL_CREDENTIALS/worker.token")")
+  fi
+  env "${creds[@]}" MATIH_HTTP_ADDR="127.0.0.1:$port" MATIH_DATA_DIR="$DATA" MATIH_BUILD_ID="$b" \
     nohup "$(worker_bin "$w" "$b")" >>"$log" 2>&1 &
   pid=$!
   echo "$pid" >"$dir/$b.pid"; echo "127.0.0.1:$port" >"$dir/$b.http"

@@ -6,8 +6,14 @@ BIN="$ROOT/bin"
 DATA="${MATIH_DEV_DATA:-$ROOT/.data}"  # the local stack's state; MATIH_DEV_DATA runs a second, separate stack
 TEMPORAL_CLI_VERSION="v1.5.1"   # Temporal CLI with Server 1.29.1
 TEMPORAL="$BIN/temporal"
-TEMPORAL_SERVER_VERSION="v1.29.1"  # the server the CLI's dev server embeds, for production-like checks
+# The production server: 1.30.9, the patched release of the 1.30 line. 1.29.1 (the
+# CLI's dev server) is reported with pgx CVE-2026-33815/33816 and grpc CVE-2026-33186,
+# an authorization bypass. Its module declares go 1.26.10, so its tools build with the
+# toolchain below; the project's own modules stay on the machine's Go.
+TEMPORAL_SERVER_VERSION="v1.30.9"
+TEMPORAL_SERVER_TOOLCHAIN="go1.27.3"
 TEMPORAL_SERVER="$BIN/temporal-server"
+TEMPORAL_SQL_TOOL="$BIN/temporal-sql-tool"
 export PATH="/usr/local/go/bin:$PATH"
 
 say()  { printf '%s\n' "$*" >&2; }
@@ -19,21 +25,37 @@ ensure_temporal_cli() { go_install_bin "github.com/temporalio/cli/cmd/temporal@$
 # usage_of prints a script's header comment (the lines after the shebang that start with #).
 usage_of() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$1"; }
 
-# go_install_bin PACKAGE@VERSION DEST installs one Go command as DEST, outside any
-# module (go.work plays no part), when DEST is missing.
+# go_install_bin PACKAGE@VERSION DEST [EXPECT [TOOLCHAIN]] installs one Go command as
+# DEST, outside any module (go.work plays no part), when DEST is missing, or when
+# EXPECT is given and `DEST --version` does not print it (an older pin). TOOLCHAIN
+# is the Go toolchain to build with [local].
 go_install_bin() {
-  local pkg=$1 dest=$2 tmp
-  if [ -x "$dest" ]; then return 0; fi
+  local pkg=$1 dest=$2 expect=${3:-} toolchain=${4:-local} tmp
+  if [ -x "$dest" ]; then
+    [ -z "$expect" ] && return 0
+    "$dest" --version 2>/dev/null | grep -qF "$expect" && return 0
+    say "$dest is not $expect: replacing it"
+  fi
   command -v go >/dev/null 2>&1 || die "Go is not installed (expected go on PATH)"
   say "installing $pkg into $(dirname "$dest") (takes a few minutes the first time)"
   mkdir -p "$(dirname "$dest")"
   tmp=$(mktemp -d)
-  GOBIN="$tmp" GOWORK=off GOFLAGS=-mod=mod go install "$pkg" || { rm -rf "$tmp"; die "could not install $pkg with go install"; }
+  GOBIN="$tmp" GOWORK=off GOFLAGS=-mod=mod GOTOOLCHAIN="$toolchain" go install "$pkg" || { rm -rf "$tmp"; die "could not install $pkg with go install"; }
   mv "$tmp/$(basename "${pkg%@*}")" "$dest"; rm -rf "$tmp"
 }
 
 # ensure_temporal_server installs the pinned Temporal server into ./bin when missing.
-ensure_temporal_server() { go_install_bin "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" "$TEMPORAL_SERVER"; }
+ensure_temporal_server() {
+  go_install_bin "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" "$TEMPORAL_SERVER" \
+    "version ${TEMPORAL_SERVER_VERSION#v}" "$TEMPORAL_SERVER_TOOLCHAIN"
+}
+
+# ensure_temporal_sql_tool installs the server release's schema tool into ./bin when
+# missing, pinned to the server's version so its schemas match the server.
+ensure_temporal_sql_tool() {
+  go_install_bin "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION" "$TEMPORAL_SQL_TOOL" \
+    "version ${TEMPORAL_SERVER_VERSION#v}" "$TEMPORAL_SERVER_TOOLCHAIN"
+}
 
 # ensure_shellcheck installs shellcheck from Debian's packages when it is missing.
 ensure_shellcheck() {

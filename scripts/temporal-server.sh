@@ -47,7 +47,6 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-pki.sh"
 cd "$ROOT"
 
-TEMPORAL_SQL_TOOL="$BIN/temporal-sql-tool"
 NAMESPACE=matih-pipelines
 
 NAME=${MATIH_TEMPORAL_NAME:-dev}
@@ -85,16 +84,14 @@ ADDR="127.0.0.1:${PORT[FRONTEND]}"
 
 usage() { usage_of "$0"; }
 
-# ensure_temporal_sql_tool installs the server release's schema tool into ./bin when
-# missing, pinned to the server's version so its schemas match the server.
-ensure_temporal_sql_tool() { go_install_bin "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION" "$TEMPORAL_SQL_TOOL"; }
+
 
 # schema_dir prints the release's schema/postgresql/v12 folder from the server module's
 # source, downloading it into the module cache when missing (outside any module, so
 # neither go.work nor a go.mod is involved).
 schema_dir() {
   local dir
-  dir=$(cd / && GOWORK=off GOFLAGS=-mod=mod go mod download -json "go.temporal.io/server@$TEMPORAL_SERVER_VERSION" \
+  dir=$(cd / && GOWORK=off GOFLAGS=-mod=mod GOTOOLCHAIN="$TEMPORAL_SERVER_TOOLCHAIN" go mod download -json "go.temporal.io/server@$TEMPORAL_SERVER_VERSION" \
     | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p') || true
   [ -d "$dir/schema/postgresql/v12/temporal/versioned" ] \
     || die "could not download go.temporal.io/server@$TEMPORAL_SERVER_VERSION for its SQL schemas"

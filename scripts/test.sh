@@ -43,6 +43,9 @@ alone_build() {
 
 setup_services() {
   ensure_temporal_cli || return 1
+  # Once, before the test binaries run in parallel and would each install them.
+  ensure_temporal_server || return 1
+  ensure_temporal_sql_tool || return 1
   if [ -z "${MATIH_TEST_PG_DSN:-}" ]; then
     MATIH_TEST_PG_DSN=$("$ROOT/scripts/postgres.sh" dsn) || { say "PostgreSQL could not be started"; return 1; }
     export MATIH_TEST_PG_DSN

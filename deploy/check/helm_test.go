@@ -102,6 +102,13 @@ func TestHelmValuesAgreeWithTheServerFiles(t *testing.T) {
 		{[]string{"elasticsearch", "version"}, fileMatch(t, production, `(?m)^\s+version: (v\d+)\s*$`)[1]},
 		{[]string{"elasticsearch", "visibilityIndex"}, fileMatch(t, production, `(?m)^\s+visibility: (\S+)\s*$`)[1]},
 		{[]string{"server", "config", "namespaces", "create"}, true},
+		{[]string{"server", "config", "tls", "frontend", "server", "requireClientAuth"}, true},
+		{[]string{"server", "config", "tls", "internode", "server", "requireClientAuth"}, true},
+		{[]string{"server", "config", "tls", "frontend", "client", "serverName"}, "temporal-frontend"},
+		{[]string{"server", "config", "authorization", "authorizer"}, "default"},
+		{[]string{"server", "config", "authorization", "claimMapper"}, "default"},
+		{[]string{"server", "config", "authorization", "permissionsClaimName"}, fileMatch(t, production, `(?m)^\s+permissionsClaimName: (\S+)\s*$`)[1]},
+		{[]string{"server", "internalFrontend", "enabled"}, true},
 		{[]string{"server", "config", "namespaces", "namespace", "0", "name"}, contract.DefaultNamespace},
 		{[]string{"server", "config", "namespaces", "namespace", "0", "retention"}, fileMatch(t, setup, `RETENTION=\$\{RETENTION:-(\w+)\}`)[1]},
 	}

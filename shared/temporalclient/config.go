@@ -39,7 +39,7 @@ type Config struct {
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Address, "address", "", "Temporal frontend host:port (env TEMPORAL_ADDRESS, default "+contract.DefaultAddress+")")
 	fs.StringVar(&c.Namespace, "namespace", "", "Temporal namespace (env TEMPORAL_NAMESPACE, default "+contract.DefaultNamespace+")")
-	fs.StringVar(&c.APIKey, "api-key", "", "API key (env TEMPORAL_API_KEY); prefer the env var so it stays out of ps")
+	fs.StringVar(&c.APIKey, "api-key", "", "API key (env TEMPORAL_API_KEY, or a file named by TEMPORAL_API_KEY_FILE); prefer the env so it stays out of ps")
 	fs.BoolVar(&c.TLS, "tls", false, "use TLS (env TEMPORAL_TLS)")
 	fs.StringVar(&c.TLSCertPath, "tls-cert-path", "", "client certificate for mTLS (env TEMPORAL_TLS_CLIENT_CERT_PATH)")
 	fs.StringVar(&c.TLSKeyPath, "tls-key-path", "", "client key for mTLS (env TEMPORAL_TLS_CLIENT_KEY_PATH)")
@@ -91,6 +91,13 @@ func (c Config) LoadProfile() (envconfig.ClientConfigProfile, error) {
 	if c.APIKey != "" {
 		prof.APIKey = c.APIKey
 	}
+	if prof.APIKey == "" {
+		key, err := apiKeyFile()
+		if err != nil {
+			return prof, err
+		}
+		prof.APIKey = key
+	}
 	if c.TLS || c.TLSCertPath != "" || c.TLSKeyPath != "" || c.TLSCAPath != "" || c.TLSServerName != "" {
 		if prof.TLS == nil {
 			prof.TLS = &envconfig.ClientConfigTLS{}
@@ -139,6 +146,26 @@ func (c Config) ClientOptions() (client.Options, error) {
 		return client.Options{}, err
 	}
 	return opts, nil
+}
+
+// EnvAPIKeyFile names a file holding the API key, so a token mounted from a Secret
+// never has to sit in the environment.
+const EnvAPIKeyFile = "TEMPORAL_API_KEY_FILE"
+
+func apiKeyFile() (string, error) {
+	path := os.Getenv(EnvAPIKeyFile)
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", EnvAPIKeyFile, err)
+	}
+	key := strings.TrimSpace(string(b))
+	if key == "" || strings.ContainsAny(key, " \n\r\t") {
+		return "", fmt.Errorf("%s: %s must hold one token on one line", EnvAPIKeyFile, path)
+	}
+	return key, nil
 }
 
 func setIf(dst *string, v string) {

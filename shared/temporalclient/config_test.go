@@ -17,7 +17,7 @@ import (
 
 // clearEnv isolates a test from the machine's TEMPORAL_* settings and CLI profile.
 func clearEnv(t *testing.T) {
-	for _, k := range []string{"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY", "TEMPORAL_PROFILE", "TEMPORAL_TLS"} {
+	for _, k := range []string{"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY", "TEMPORAL_PROFILE", "TEMPORAL_TLS", EnvAPIKeyFile} {
 		t.Setenv(k, "")
 		os.Unsetenv(k)
 	}
@@ -103,4 +103,29 @@ func TestUnreachableAndMissingNamespace(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, ErrNamespaceNotFound))
 	assert.Contains(t, err.Error(), `"nope" does not exist`)
+}
+
+func TestAPIKeyFromFile(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "token")
+	require.NoError(t, os.WriteFile(file, []byte("eyJ.token.sig\n"), 0o600))
+	t.Setenv(EnvAPIKeyFile, file)
+	prof, err := Config{}.LoadProfile()
+	require.NoError(t, err)
+	assert.Equal(t, "eyJ.token.sig", prof.APIKey, "the file's token, its newline trimmed")
+
+	t.Setenv("TEMPORAL_API_KEY", "from-env")
+	prof, err = Config{}.LoadProfile()
+	require.NoError(t, err)
+	assert.Equal(t, "from-env", prof.APIKey, "TEMPORAL_API_KEY wins over the file")
+	os.Unsetenv("TEMPORAL_API_KEY")
+
+	t.Setenv(EnvAPIKeyFile, filepath.Join(dir, "missing"))
+	_, err = Config{}.LoadProfile()
+	assert.ErrorContains(t, err, EnvAPIKeyFile)
+	require.NoError(t, os.WriteFile(file, []byte("two tokens\n"), 0o600))
+	t.Setenv(EnvAPIKeyFile, file)
+	_, err = Config{}.LoadProfile()
+	assert.ErrorContains(t, err, "one token on one line")
 }
