@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/matih/ops/shared/contract"
@@ -210,10 +211,16 @@ func (s *DevServer) TLS(t testing.TB, cert string) *tls.Config {
 // the plain dev server), closed when the test ends.
 func (s *DevServer) Dial(t testing.TB, role, cert string) client.Client {
 	t.Helper()
+	return s.DialWith(t, role, cert, dataConverter(t))
+}
+
+// DialWith is Dial with the given data converter (nil: the SDK's default).
+func (s *DevServer) DialWith(t testing.TB, role, cert string, dc converter.DataConverter) client.Client {
+	t.Helper()
 	opts := client.Options{
 		HostPort:      s.HostPort,
 		Namespace:     s.Namespace,
-		DataConverter: dataConverter(t),
+		DataConverter: dc,
 		Logger:        sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
 	}
 	if s.Credentials != "" {

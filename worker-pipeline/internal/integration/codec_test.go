@@ -33,10 +33,7 @@ func keyFile(t *testing.T, name string, lines ...string) string {
 func codecClient(t *testing.T, s *stack, keys string) (client.Client, *codec.Ring) {
 	ring, err := codec.LoadRing(keys)
 	require.NoError(t, err)
-	c, err := client.Dial(client.Options{HostPort: s.srv.HostPort, Namespace: contract.DefaultNamespace, DataConverter: codec.DataConverter(ring)})
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
-	return c, ring
+	return s.srv.DialWith(t, "writer", "operator", codec.DataConverter(ring)), ring
 }
 
 // TestAnEncryptedRunShowsNoRowDataInHistoryAndSurvivesAKeyRotation runs a pipeline
@@ -48,6 +45,20 @@ func TestAnEncryptedRunShowsNoRowDataInHistoryAndSurvivesAKeyRotation(t *testing
 	if testing.Short() {
 		t.Skip("integration: worker process against a dev server")
 	}
+	encryptedRunScenario(t, testkit.StartDevServer(t))
+}
+
+// TestAnEncryptedRunOnTheSecureServer is the same run on the production-like server
+// with TLS and authorization on: the workers hold worker tokens, the operator
+// approves, and history read without the keys holds no row data.
+func TestAnEncryptedRunOnTheSecureServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration: worker process against the server on PostgreSQL")
+	}
+	encryptedRunScenario(t, testkit.StartPostgresServer(t))
+}
+
+func encryptedRunScenario(t *testing.T, srv *testkit.DevServer) {
 	k1, err := codec.NewKey("k1")
 	require.NoError(t, err)
 	k2, err := codec.NewKey("k2")
@@ -55,7 +66,7 @@ func TestAnEncryptedRunShowsNoRowDataInHistoryAndSurvivesAKeyRotation(t *testing
 	before := keyFile(t, "keys-1", k1)
 	after := keyFile(t, "keys-2", k1, k2)
 
-	s := newStackWithoutNotify(t, testkit.StartDevServer(t))
+	s := newStackWithoutNotify(t, srv)
 	c1, _ := codecClient(t, s, before)
 	s.notified.start(t, c1)
 	w := s.startWorker(t, []string{codec.EnvKeys + "=" + before})
