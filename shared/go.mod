@@ -17,7 +17,11 @@ require (
 	modernc.org/sqlite v1.62.0
 )
 
-require github.com/go-jose/go-jose/v4 v4.1.6 // indirect
+require (
+	github.com/go-jose/go-jose/v4 v4.1.6 // indirect
+	github.com/gorilla/websocket v1.5.3 // indirect
+	github.com/slack-go/slack v0.35.0 // indirect
+)
 
 require (
 	cloud.google.com/go v0.123.0 // indirect

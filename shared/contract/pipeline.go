@@ -79,6 +79,7 @@ type PipelineConfig struct {
 // DecisionAllowed refuses an approval gate decision by an identity the pipeline's
 // definition does not allow, or, under four-eyes, by the run's starter.
 func (c PipelineConfig) DecisionAllowed(approver string) error {
+	approver = ApproverPerson(approver)
 	if len(c.Approvers) > 0 && !slices.Contains(c.Approvers, approver) {
 		return fmt.Errorf("%s may not decide this pipeline's approval: its approvers are %s", approver, strings.Join(c.Approvers, ", "))
 	}

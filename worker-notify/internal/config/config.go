@@ -20,11 +20,13 @@ import (
 	"github.com/matih/ops/worker-notify/internal/route"
 	"github.com/matih/ops/worker-notify/internal/secret"
 	"github.com/matih/ops/worker-notify/internal/slack"
+	"github.com/matih/ops/worker-notify/internal/slackbot"
 )
 
 // Secret environment variables; each also has a _FILE form naming a file.
 const (
 	EnvSlackWebhook  = "MATIH_SLACK_WEBHOOK_URL"
+	EnvSlackBotToken = "MATIH_SLACK_BOT_TOKEN"
 	EnvSMTPPassword  = "MATIH_SMTP_PASSWORD"
 	EnvPagerDutyKey  = "MATIH_PAGERDUTY_ROUTING_KEY"
 	DefaultOutbox    = "outbox.jsonl" // inside the data directory
@@ -40,6 +42,11 @@ type Config struct {
 	SMTP         email.Config
 	smtpTo       string
 	HTTPTimeout  time.Duration
+	// SlackChannels, SlackAPIURL and WebUI configure the Slack bot (with
+	// MATIH_SLACK_BOT_TOKEN): the channel per severity, the Web API and the Open link.
+	SlackChannels string
+	SlackAPIURL   string
+	WebUI         string
 }
 
 // RegisterFlags binds the settings; the runtime also reads each as MATIH_<FLAG>.
@@ -54,6 +61,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SMTP.From, "smtp-from", "", "sender address (env MATIH_SMTP_FROM)")
 	fs.StringVar(&c.smtpTo, "smtp-to", "", "comma-separated recipient addresses (env MATIH_SMTP_TO)")
 	fs.StringVar(&c.SMTP.CAFile, "smtp-ca-file", "", "PEM CA certificate to trust for the relay, besides the system's (env MATIH_SMTP_CA_FILE)")
+	fs.StringVar(&c.SlackChannels, "slack-channels", "", "with MATIH_SLACK_BOT_TOKEN(_FILE): channel ids per severity, critical=C0123,warning=C0456, or one id for all (env MATIH_SLACK_CHANNELS)")
+	fs.StringVar(&c.SlackAPIURL, "slack-api-url", "https://slack.com/api/", "Slack Web API base URL (env MATIH_SLACK_API_URL)")
+	fs.StringVar(&c.WebUI, "web-ui-url", "", "the namespace in the Temporal Web UI, for the alert's Open button, e.g. https://temporal.example.com/namespaces/matih-pipelines (env MATIH_WEB_UI_URL)")
 	fs.DurationVar(&c.HTTPTimeout, "notify-timeout", DefaultHTTPLimit, "timeout of one Slack, PagerDuty or SMTP exchange (env MATIH_NOTIFY_TIMEOUT)")
 }
 
@@ -72,6 +82,9 @@ func (c *Config) Build(logger *slog.Logger) (*notify.Activities, error) {
 	if a.Slack, err = buildSlack(red, hc); err != nil {
 		return nil, err
 	}
+	if a.SlackBot, err = c.buildSlackBot(red, hc); err != nil {
+		return nil, err
+	}
 	if a.Email, err = c.buildEmail(red); err != nil {
 		return nil, err
 	}
@@ -79,7 +92,7 @@ func (c *Config) Build(logger *slog.Logger) (*notify.Activities, error) {
 		return nil, err
 	}
 	configured := map[string]bool{
-		channel.Outbox: true, channel.Slack: a.Slack != nil,
+		channel.Outbox: true, channel.Slack: a.Slack != nil || a.SlackBot != nil,
 		channel.Email: a.Email != nil, channel.PagerDuty: a.PagerDuty != nil,
 	}
 	a.Routing = route.Default(configured)
@@ -106,6 +119,32 @@ func buildSlack(red *secret.Redactor, hc *http.Client) (*slack.Webhook, error) {
 		return nil, fmt.Errorf("%s: %w", EnvSlackWebhook, err)
 	}
 	return w, nil
+}
+
+// buildSlackBot builds the bot when its token is set; it then replaces the webhook.
+func (c *Config) buildSlackBot(red *secret.Redactor, hc *http.Client) (*slackbot.Bot, error) {
+	token, err := secret.Load(EnvSlackBotToken)
+	if err != nil || token == "" {
+		if err == nil && c.SlackChannels != "" {
+			return nil, fmt.Errorf("--slack-channels: set %s (or %s_FILE) too, or drop the channels", EnvSlackBotToken, EnvSlackBotToken)
+		}
+		return nil, err
+	}
+	red.Add(token)
+	channels, err := slackbot.ParseChannels(c.SlackChannels)
+	if err != nil {
+		return nil, fmt.Errorf("--slack-channels: %w", err)
+	}
+	if c.WebUI != "" {
+		if u, err := url.Parse(c.WebUI); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("--web-ui-url: an http(s) URL expected, got %q", c.WebUI)
+		}
+	}
+	b, err := slackbot.New(slackbot.Config{Token: token, Channels: channels, WebUI: c.WebUI, APIURL: c.SlackAPIURL}, hc, time.Now)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvSlackBotToken, err)
+	}
+	return b, nil
 }
 
 func (c *Config) buildEmail(red *secret.Redactor) (*email.Sender, error) {

@@ -19,13 +19,17 @@ import (
 	"github.com/matih/ops/worker-notify/internal/route"
 	"github.com/matih/ops/worker-notify/internal/secret"
 	"github.com/matih/ops/worker-notify/internal/slack"
+	"github.com/matih/ops/worker-notify/internal/slackbot"
 )
 
 // Activities holds the channels; a nil channel is not configured.
 type Activities struct {
-	Routing   route.Routing
-	Outbox    *outbox.Outbox
-	Slack     *slack.Webhook
+	Routing route.Routing
+	Outbox  *outbox.Outbox
+	Slack   *slack.Webhook
+	// SlackBot, when configured, replaces the webhook: quality alerts carry Approve
+	// and Reject, and a decision changes the alert to its outcome.
+	SlackBot  *slackbot.Bot
 	Email     *email.Sender
 	PagerDuty *pagerduty.Client
 	Redactor  *secret.Redactor
@@ -51,9 +55,16 @@ func (a *Activities) NotifyQualityIssue(ctx context.Context, n contract.QualityI
 	if err != nil {
 		return contract.NotificationResult{}, retry.Classify(err)
 	}
-	steps := a.routedSteps(m, n.Decision == "")
+	steps := a.routedSteps(m, n.Decision == "", &n)
 	if n.Decision != "" {
 		steps = append(steps, a.resolveSteps(m.WorkflowID, contract.KindQualityIssue)...)
+		if a.SlackBot != nil && !slices.ContainsFunc(steps, func(s step) bool { return s.channel == channel.Slack }) {
+			// The follow-up's routing may skip Slack; the alert is closed all the same.
+			steps = append(steps, step{channel.Slack + ":decided", channel.Slack, func(ctx context.Context) error {
+				_, err := a.SlackBot.Decided(ctx, n)
+				return err
+			}})
+		}
 	}
 	return a.run(ctx, m, steps)
 }
@@ -65,7 +76,7 @@ func (a *Activities) NotifyPipelineCompletion(ctx context.Context, n contract.Co
 	if err != nil {
 		return contract.NotificationResult{}, retry.Classify(err)
 	}
-	steps := a.routedSteps(m, false)
+	steps := a.routedSteps(m, false, nil)
 	if n.Status != contract.StatusFailed {
 		steps = append(steps, a.resolveSteps(m.WorkflowID, contract.KindFailure, contract.KindQualityIssue)...)
 	}
@@ -78,7 +89,7 @@ func (a *Activities) NotifyFailure(ctx context.Context, n contract.FailureNotifi
 	if err != nil {
 		return contract.NotificationResult{}, retry.Classify(err)
 	}
-	return a.run(ctx, m, a.routedSteps(m, true))
+	return a.run(ctx, m, a.routedSteps(m, true, nil))
 }
 
 // run prepends the outbox, which records every notification, and delivers.
@@ -102,11 +113,14 @@ func (a *Activities) run(ctx context.Context, m channel.Message, steps []step) (
 }
 
 // routedSteps are the deliveries the routing asks for; page says whether a routed
-// PagerDuty opens an incident (completions and decisions never do).
-func (a *Activities) routedSteps(m channel.Message, page bool) []step {
+// PagerDuty opens an incident (completions and decisions never do). quality is the
+// quality notification being sent, if it is one: the Slack bot asks or closes.
+func (a *Activities) routedSteps(m channel.Message, page bool, quality *contract.QualityIssueNotification) []step {
 	var steps []step
 	for _, c := range a.Routing.Channels(m.PipelineID, m.Severity) {
 		switch {
+		case c == channel.Slack && a.SlackBot != nil:
+			steps = append(steps, step{c, c, func(ctx context.Context) error { return a.botSend(ctx, m, quality) }})
 		case c == channel.Slack && a.Slack != nil:
 			steps = append(steps, step{c, c, func(ctx context.Context) error { return a.Slack.Send(ctx, m) }})
 		case c == channel.Email && a.Email != nil:
@@ -121,6 +135,21 @@ func (a *Activities) routedSteps(m channel.Message, page bool) []step {
 		}
 	}
 	return steps
+}
+
+// botSend posts through the Slack bot: an interactive alert for a quality issue,
+// the alert changed to its outcome for a decision (a new message when the alert is
+// not found), the plain message otherwise.
+func (a *Activities) botSend(ctx context.Context, m channel.Message, quality *contract.QualityIssueNotification) error {
+	switch {
+	case quality != nil && quality.Decision == "":
+		return a.SlackBot.AskApproval(ctx, m, *quality)
+	case quality != nil:
+		if updated, err := a.SlackBot.Decided(ctx, *quality); updated || err != nil {
+			return err
+		}
+	}
+	return a.SlackBot.Send(ctx, m)
 }
 
 // resolveSteps close the incidents of a workflow's event kinds when PagerDuty is set.
