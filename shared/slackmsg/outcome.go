@@ -16,7 +16,10 @@ import (
 
 // OutcomeText is the plain-text fallback of the outcome.
 func OutcomeText(pipelineID, decision, approver string) string {
-	s := fmt.Sprintf("Pipeline %s: quality gate %s", pipelineID, decisionWord(decision))
+	s := "Quality gate " + decisionWord(decision)
+	if pipelineID != "" {
+		s = fmt.Sprintf("Pipeline %s: quality gate %s", pipelineID, decisionWord(decision))
+	}
 	if approver != "" {
 		s += " by " + approver
 	}

@@ -38,6 +38,7 @@ type serveFlags struct {
 	insecureHTTP                                            bool
 	ratePerSecond                                           float64
 	burst                                                   int
+	slack                                                   slackFlags
 }
 
 const serveLong = `Serve the Pipeline Service HTTP API (JSON, under /v1):
@@ -49,6 +50,9 @@ const serveLong = `Serve the Pipeline Service HTTP API (JSON, under /v1):
   GET  /v1/approvals                                 runs awaiting approval, soonest deadline first
   POST /v1/backfills, POST /v1/migrations            start from a body in the contract's shape
   GET  /healthz, /readyz, /metrics, /v1/openapi.json
+  POST /v1/slack/interactions                        Slack's interactivity requests (--slack-users):
+                                                     Approve/Reject on the quality alert, as the
+                                                     person the file maps the Slack user to
   POST /codec/decode, /codec/encode                  Temporal's codec server protocol, with the
                                                      codec keys (--codec-keys) and --tokens: a
                                                      read token decodes, an operate token encodes
@@ -85,6 +89,7 @@ func (a *App) serveCmd() *cobra.Command {
 	fl.Float64Var(&f.ratePerSecond, "rate", api.DefaultRatePerSecond, "requests a second each token may send (then 429 with Retry-After)")
 	fl.IntVar(&f.burst, "burst", api.DefaultBurst, "requests a token may send at once above --rate")
 	f.ssh.register(fl)
+	f.slack.register(fl)
 	connectionsFlag(fl, &f.connections)
 	return cmd
 }
@@ -103,11 +108,15 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 	backend := &apiBackend{dial: a.Source}
 	opts.Backend = backend
 	handler := api.New(opts)
+	slackRoute, err := a.slackHandler(f.slack, opts, backend)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", f.listen, err)
 	}
-	srv := &http.Server{Handler: handler, TLSConfig: tlsConf, ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+	srv := &http.Server{Handler: withSlack(handler, slackRoute), TLSConfig: tlsConf, ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: serveReadHeaderTimeout, ReadTimeout: serveReadTimeout, WriteTimeout: serveWriteTimeout, IdleTimeout: serveIdleTimeout}
 	a.serveBanner(ln.Addr().String(), f, opts, handler.Mutating())
 	go a.connectInBackground(backend)
@@ -138,6 +147,9 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	if slackRoute != nil {
+		slackRoute.Wait() // decisions Slack was already answered for
 	}
 	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
