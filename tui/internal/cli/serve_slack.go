@@ -80,6 +80,17 @@ func (a *App) slackHandler(f slackFlags, opts api.Options, backend api.Backend) 
 		Decide: func(ctx context.Context, identity, workflowID string, d contract.ApprovalSignal) error {
 			return backend.Approve(ctx, identity, workflowID, d)
 		},
+		Decided: func(ctx context.Context, workflowID string) (string, error) {
+			doc, err := backend.Status(ctx, workflowID, "")
+			if err != nil || doc.Approval == nil || !doc.Approval.Decided {
+				return "", err
+			}
+			verb := "rejected"
+			if doc.Approval.Approved {
+				verb = "approved"
+			}
+			return fmt.Sprintf("%s (%s)", doc.Approval.Approver, verb), nil
+		},
 		Audit: func(e slackapprove.Event) {
 			if err := log.Append(audit.Entry{Identity: e.Identity, Action: e.Action, Workflow: e.Workflow, Reason: e.Reason, Outcome: audit.Outcome(e.Err)}); err != nil {
 				opts.Logger.Warn("audit log", "err", err, "action", e.Action)

@@ -40,6 +40,9 @@ const replayWindow = 5 * time.Minute
 // Decider sends a decision as identity, through the `approval` update.
 type Decider func(ctx context.Context, identity, workflowID string, d contract.ApprovalSignal) error
 
+// Lookup tells who decided a run that took no decision from Slack ("" if nobody).
+type Lookup func(ctx context.Context, workflowID string) (decided string, err error)
+
 // Event is one interaction for the audit trail.
 type Event struct {
 	Identity, Action, Workflow, Reason string
@@ -53,6 +56,7 @@ type Options struct {
 	APIURL        string // Slack's Web API; empty: https://slack.com/api/
 	Users         Users
 	Decide        Decider
+	Decided       Lookup // optional: names the earlier decision in a refusal
 	Audit         func(Event)
 	Logger        *slog.Logger
 	HTTPClient    *http.Client

@@ -117,9 +117,22 @@ func (h *Handler) submit(w http.ResponseWriter, cb slack.InteractionCallback) {
 		err := h.opts.Decide(ctx, approver, m.Workflow, contract.ApprovalSignal{Approved: m.Approve, Approver: approver, Reason: reason})
 		h.opts.Audit(Event{Identity: approver, Action: action, Workflow: m.Workflow, Reason: reason, Err: err})
 		if err != nil {
-			h.tell(ctx, m.ResponseURL, fmt.Sprintf("Not %s: %v", map[bool]string{true: "approved", false: "rejected"}[m.Approve], err))
+			h.tell(ctx, m.ResponseURL, h.refusal(ctx, m, err))
 			return
 		}
 		h.outcome(ctx, m, approver, reason)
 	})
+}
+
+// refusal says why a decision was not taken, naming the earlier decision when there
+// was one: a run no longer waiting was decided by someone, or timed out.
+func (h *Handler) refusal(ctx context.Context, m meta, err error) string {
+	msg := fmt.Sprintf("Not %s: %v.", map[bool]string{true: "approved", false: "rejected"}[m.Approve], err)
+	if h.opts.Decided == nil || strings.Contains(err.Error(), "already decided by") {
+		return msg
+	}
+	if who, lerr := h.opts.Decided(ctx, m.Workflow); lerr == nil && who != "" {
+		msg += " This run is no longer waiting: it was already decided by " + who + "."
+	}
+	return msg
 }
