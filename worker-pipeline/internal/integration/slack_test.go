@@ -17,7 +17,6 @@ import (
 	"github.com/matih/ops/shared/testkit"
 )
 
-
 // TestApprovalsFromTheSlackAlert runs the real stack (dev server, pipeline and
 // notify worker processes, matih serve) against Slack's contract server: a
 // low-quality run posts an interactive alert; Approve in Slack completes it with
