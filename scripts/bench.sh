@@ -112,7 +112,7 @@ run_console() {
 }
 
 run_approval() {
-  say "==> approval round trip: the update to the next activity starting on the real worker (p50/p99 ms), the worker's RSS, and the codec's cost (encrypted / plain)"
+  say "==> approval round trip: the update to the next activity starting on the real worker (p50/p99 ms), the worker's RSS, the codec's cost (encrypted / plain), and Slack beside the console (slack/console)"
   keep approval go test ./worker-pipeline/internal/integration -run '^$' -bench 'ApprovalRoundTrip' -benchtime 1x -timeout 20m
 }
 

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -83,7 +84,7 @@ func TestApprovalsFromTheSlackAlert(t *testing.T) {
 }
 
 // startServeWithSlack runs matih serve with the Slack route; it returns the route's URL.
-func startServeWithSlack(t *testing.T, srv *testkit.DevServer, slack *testkit.SlackServer, dir string) string {
+func startServeWithSlack(t testing.TB, srv *testkit.DevServer, slack *testkit.SlackServer, dir string) string {
 	users := filepath.Join(dir, "slack-users.yaml")
 	require.NoError(t, os.WriteFile(users, []byte("users:\n  - {slack: U0ANA, identity: ana@matih, scopes: [read, approve]}\n"), 0o600))
 	addr := testkit.FreeAddr(t)
@@ -112,7 +113,7 @@ func startServeWithSlack(t *testing.T, srv *testkit.DevServer, slack *testkit.Sl
 }
 
 // waitAlert waits for the run's interactive alert in the channel.
-func waitAlert(t *testing.T, slack *testkit.SlackServer, id string) testkit.SlackMessage {
+func waitAlert(t testing.TB, slack *testkit.SlackServer, id string) testkit.SlackMessage {
 	var found testkit.SlackMessage
 	require.Eventually(t, func() bool {
 		for _, m := range slack.Messages("C0ALERTS") {
@@ -154,4 +155,63 @@ func slackDecide(t *testing.T, slack *testkit.SlackServer, target string, u test
 	resp = slack.Submit(t, target, u, trigger, contract.SlackReasonBlock, contract.SlackReasonAction, reason)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// BenchmarkApprovalRoundTripSlack measures an approval from the Slack alert beside
+// the console's, on one stack in one run: from the modal's submission reaching
+// matih serve to the next activity of the run starting on the real worker, and the
+// same from the console's update. Runs alternate between the two. It also reports
+// the click's answer and the modal opening (Slack allows 3 s).
+func BenchmarkApprovalRoundTripSlack(b *testing.B) {
+	n := testkit.EnvInt(b, "MATIH_BENCH_APPROVALS", 40, 2)
+	srv := testkit.StartDevServer(b)
+	slack := testkit.StartSlackServer(b, "C0ALERTS")
+	s := newStackWithoutNotify(b, srv)
+	dir := b.TempDir()
+	notifyHTTP := testkit.FreeAddr(b)
+	notify := testkit.Start(b, testkit.Build(b, notifyBin), []string{"--address", srv.HostPort, "--http-addr", notifyHTTP,
+		"--stop-timeout", "2s", "--data-dir", dir, "--log-level", "warn", "--slack-channels", "C0ALERTS", "--slack-api-url", slack.URL},
+		[]string{"MATIH_SLACK_BOT_TOKEN=" + slack.Token}, dir)
+	notify.WaitReady(b, notifyHTTP, 30*time.Second)
+	testkit.PromoteReady(b, srv.Client, notifyHTTP)
+	s.startWorker(b, nil)
+	target := startServeWithSlack(b, srv, slack, dir)
+	db, _ := s.source(b, 2000, 0.3)
+	ana := testkit.SlackUser{ID: "U0ANA", Name: "ana"}
+	for i := 0; i < b.N; i++ {
+		var fromSlack, fromConsole, answers, modals []time.Duration
+		for k := 0; k < n; k++ {
+			id := fmt.Sprintf("pipeline-slack-bench-%d-%03d", i, k)
+			run := s.start(b, id, cfgFor(db, fmt.Sprintf("analytics.slack_bench_%d_%03d", i, k)))
+			if k%2 == 1 {
+				waitPhase(b, srv.Client, id, contract.PhaseAwaitingApproval)
+				sent := time.Now()
+				approve(b, srv.Client, id, "bench@bastion", "round trip")
+				require.NoError(b, run.Get(context.Background(), nil))
+				started, _ := nextActivity(b, srv.Client, id)
+				fromConsole = append(fromConsole, started.Sub(sent))
+				continue
+			}
+			alert := waitAlert(b, slack, id)
+			clicked := time.Now()
+			trigger, resp := slack.Click(b, target, ana, contract.SlackActionApprove, alert)
+			answers = append(answers, time.Since(clicked))
+			resp.Body.Close()
+			require.Eventually(b, func() bool { _, ok := slack.View(trigger); return ok }, 5*time.Second, 2*time.Millisecond)
+			modals = append(modals, time.Since(clicked))
+			sent := time.Now()
+			resp = slack.Submit(b, target, ana, trigger, contract.SlackReasonBlock, contract.SlackReasonAction, "round trip")
+			resp.Body.Close()
+			require.NoError(b, run.Get(context.Background(), nil))
+			started, _ := nextActivity(b, srv.Client, id)
+			fromSlack = append(fromSlack, started.Sub(sent))
+		}
+		b.ReportMetric(testkit.QuantileMs(fromSlack, 0.50), "slack-start-p50-ms")
+		b.ReportMetric(testkit.QuantileMs(fromSlack, 0.99), "slack-start-p99-ms")
+		b.ReportMetric(testkit.QuantileMs(fromConsole, 0.50), "console-start-p50-ms")
+		b.ReportMetric(testkit.QuantileMs(fromConsole, 0.99), "console-start-p99-ms")
+		b.ReportMetric(testkit.QuantileMs(fromSlack, 0.50)/testkit.QuantileMs(fromConsole, 0.50), "slack/console")
+		b.ReportMetric(testkit.QuantileMs(answers, 0.99), "click-answer-p99-ms")
+		b.ReportMetric(testkit.QuantileMs(modals, 0.99), "modal-open-p99-ms")
+	}
 }
