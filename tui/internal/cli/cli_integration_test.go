@@ -114,9 +114,21 @@ func TestSubcommandsAgainstDevServer(t *testing.T) {
 
 	r = matih(t, srv, auditPath, "queues", "--json")
 	require.Equal(t, ExitOK, r.code, r.stder)
-	var qs []map[string]any
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &qs), "--json is -o json")
-	assert.Len(t, qs, 3)
+	var fleet struct {
+		Queues []struct {
+			Name            string         `json:"name"`
+			Running         int64          `json:"running"`
+			WorkflowBacklog map[string]any `json:"workflowBacklog"`
+		} `json:"queues"`
+		Deployments []map[string]any `json:"deployments"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &fleet), "--json is -o json")
+	assert.Len(t, fleet.Queues, 3)
+	for _, q := range fleet.Queues {
+		assert.NotNil(t, q.WorkflowBacklog, "%s reports its backlog", q.Name)
+		assert.GreaterOrEqual(t, q.Running, int64(0))
+	}
+	assert.NotNil(t, fleet.Deployments)
 
 	r = matih(t, srv, auditPath, "status", "no-such-workflow")
 	assert.Equal(t, ExitNotFound, r.code, r.stder)

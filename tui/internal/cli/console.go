@@ -114,6 +114,14 @@ func (d *dialingSource) Queues(ctx context.Context, also ...string) ([]data.Queu
 	return s.Queues(ctx, also...)
 }
 
+func (d *dialingSource) Deployments(ctx context.Context) ([]data.Deployment, error) {
+	s, err := d.src(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Deployments(ctx)
+}
+
 func (d *dialingSource) Ping(ctx context.Context) (data.ServerInfo, error) {
 	s, err := d.src(ctx)
 	if err != nil {

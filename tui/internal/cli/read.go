@@ -71,26 +71,26 @@ func (a *App) pingCmd() *cobra.Command {
 }
 
 func (a *App) queuesCmd() *cobra.Command {
-	return &cobra.Command{Use: "queues", Short: "pollers of our queues and of any queue running workflows wait on", Args: noArgs,
+	return &cobra.Command{Use: "queues", Short: "the fleet: queues (pollers, backlog, running runs) and worker deployments (versions, drainage, pinned runs)", Args: noArgs,
+		Long: "Every MATIH queue and any queue running workflows wait on, with its pollers, backlog and running\n" +
+			"workflows; a queue with running workflows and no live poller (silent for 3 minutes) is marked '!'.\n" +
+			"Then each worker deployment: current and ramping build, and each version's pollers, drainage and\n" +
+			"open runs pinned to it. -o json prints {queues, deployments}.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			src, err := a.Source(cmd.Context())
 			if err != nil {
 				return err
 			}
-			// Any queue running workflows sit on, not only ours: one no worker polls is
-			// where runs wait forever.
-			also, err := data.RunningQueues(cmd.Context(), src)
-			if err != nil {
-				return err
-			}
-			qs, err := src.Queues(cmd.Context(), also...)
+			f, err := data.LoadFleet(cmd.Context(), src)
 			if err != nil {
 				return err
 			}
 			if a.Output == "json" {
-				return a.json(qs)
+				return a.json(f)
 			}
-			a.queueTable(qs)
+			for _, l := range present.Fleet(f, time.Now()) {
+				fmt.Fprintln(a.Out, l.Text)
+			}
 			return nil
 		}}
 }

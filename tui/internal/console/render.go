@@ -8,7 +8,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/matih/ops/shared/status"
+	"github.com/matih/ops/tui/internal/present"
 )
 
 // fit cuts a (possibly styled) line to width cells.
@@ -82,17 +82,6 @@ func compactID(id string, width int) string {
 	return middle(id, width)
 }
 
-// coarse renders a duration that a list shows for every row and every refresh: to
-// the second under a minute, to the minute above ("3m", "2h 5m"). A minute-precise
-// duration changes once a minute, so an idle console redraws a row (and sends its
-// bytes over SSH) once a minute, not at every refresh.
-func coarse(d time.Duration) string {
-	if d < time.Minute {
-		return status.FormatDuration(d)
-	}
-	d = d.Truncate(time.Minute)
-	if h, m := int(d.Hours()), int(d.Minutes())%60; h > 0 {
-		return fmt.Sprintf("%dh %dm", h, m)
-	}
-	return fmt.Sprintf("%dm", int(d.Minutes()))
-}
+// coarse is present.Coarse: a duration to the second under a minute, to the minute
+// above, so an idle console redraws a row once a minute.
+func coarse(d time.Duration) string { return present.Coarse(d) }

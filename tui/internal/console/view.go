@@ -66,6 +66,7 @@ var views = map[string]registration{
 	viewInbox:    {make: func(string) view { return newInboxView() }},
 	viewFailures: {make: func(string) view { return newFailuresView() }},
 	viewBackfill: {make: func(id string) view { return newBackfillView(id) }, key: &backfillKey, forType: contract.DataBackfillWorkflow},
+	viewFleet:    {make: func(string) view { return newFleetView() }, key: &fleetKey},
 }
 
 // viewKeys are the keys registered views bring to the list, in name order.

@@ -35,6 +35,21 @@ type Queue struct {
 	Name            string   `json:"name"`
 	WorkflowPollers []Poller `json:"workflowPollers"`
 	ActivityPollers []Poller `json:"activityPollers"`
+	// WorkflowBacklog and ActivityBacklog are the server's task statistics, when
+	// it reports them.
+	WorkflowBacklog *Backlog `json:"workflowBacklog,omitempty"`
+	ActivityBacklog *Backlog `json:"activityBacklog,omitempty"`
+	// Running is how many running workflows are on the queue (-1: not counted).
+	Running int64 `json:"running"`
+}
+
+// Backlog is a task queue type's statistics: tasks waiting, the oldest one's age,
+// and the rates tasks are added and dispatched at (per second).
+type Backlog struct {
+	Count        int64         `json:"count"`
+	Age          time.Duration `json:"ageNanos"`
+	AddRate      float32       `json:"addRate"`
+	DispatchRate float32       `json:"dispatchRate"`
 }
 
 // ServerInfo is what `matih ping` prints.
@@ -63,6 +78,9 @@ type Source interface {
 	// Queues describes our three task queues and any others named, with their pollers.
 	Queues(ctx context.Context, also ...string) ([]Queue, error)
 	Ping(ctx context.Context) (ServerInfo, error)
+	// Deployments describes the namespace's worker deployments: routing, versions,
+	// drainage and the open runs pinned to each version.
+	Deployments(ctx context.Context) ([]Deployment, error)
 }
 
 // StartRequest starts one workflow of a known type with a validated input (built

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
+
 	"github.com/matih/ops/shared/statusread"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -164,26 +166,40 @@ func (t *Temporal) Start(ctx context.Context, req StartRequest) (string, error) 
 	return run.GetID(), nil
 }
 
-// Queues describes the pollers of the three MATIH queues.
+// Queues describes the MATIH queues and the others named: pollers, backlog
+// statistics, and the running workflows on each.
 func (t *Temporal) Queues(ctx context.Context, also ...string) ([]Queue, error) {
 	var out []Queue
 	for _, name := range QueueNames(also) {
 		q := Queue{Name: name, WorkflowPollers: []Poller{}, ActivityPollers: []Poller{}}
 		for _, typ := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
-			resp, err := t.Client.DescribeTaskQueue(ctx, name, typ)
+			resp, err := t.Client.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
+				Namespace: t.Namespace, TaskQueue: &taskqueuepb.TaskQueue{Name: name, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+				TaskQueueType: typ, ReportStats: true})
 			if err != nil {
 				return nil, Classify(err)
 			}
+			var pollers []Poller
 			for _, p := range resp.GetPollers() {
-				pl := Poller{Identity: p.GetIdentity(), LastAccessTime: p.GetLastAccessTime().AsTime().UTC(),
-					Deployment: p.GetDeploymentOptions().GetDeploymentName(), BuildID: p.GetDeploymentOptions().GetBuildId()}
-				if typ == enumspb.TASK_QUEUE_TYPE_WORKFLOW {
-					q.WorkflowPollers = append(q.WorkflowPollers, pl)
-				} else {
-					q.ActivityPollers = append(q.ActivityPollers, pl)
-				}
+				pollers = append(pollers, Poller{Identity: p.GetIdentity(), LastAccessTime: p.GetLastAccessTime().AsTime().UTC(),
+					Deployment: p.GetDeploymentOptions().GetDeploymentName(), BuildID: p.GetDeploymentOptions().GetBuildId()})
+			}
+			var backlog *Backlog
+			if st := resp.GetStats(); st != nil {
+				backlog = &Backlog{Count: st.GetApproximateBacklogCount(), Age: st.GetApproximateBacklogAge().AsDuration(),
+					AddRate: st.GetTasksAddRate(), DispatchRate: st.GetTasksDispatchRate()}
+			}
+			if typ == enumspb.TASK_QUEUE_TYPE_WORKFLOW {
+				q.WorkflowPollers, q.WorkflowBacklog = append(q.WorkflowPollers, pollers...), backlog
+			} else {
+				q.ActivityPollers, q.ActivityBacklog = append(q.ActivityPollers, pollers...), backlog
 			}
 		}
+		running, err := t.count(ctx, fmt.Sprintf("ExecutionStatus = 'Running' AND TaskQueue = '%s'", quoteValue(name)))
+		if err != nil {
+			return nil, err
+		}
+		q.Running = running
 		out = append(out, q)
 	}
 	return out, nil

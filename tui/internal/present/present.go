@@ -4,8 +4,11 @@
 package present
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
+	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/tui/internal/sanitize"
 )
 
@@ -48,4 +51,19 @@ func ConfirmMatches(id, typed string) bool {
 		return true
 	}
 	return len(shown) >= 6 && typed == string(shown[len(shown)-6:])
+}
+
+// Coarse renders a duration that a list shows for every row and every refresh: to
+// the second under a minute, to the minute above ("3m", "2h 5m"). A minute-precise
+// duration changes once a minute, so an idle console redraws a row (and sends its
+// bytes over SSH) once a minute, not at every refresh.
+func Coarse(d time.Duration) string {
+	if d < time.Minute {
+		return status.FormatDuration(d)
+	}
+	d = d.Truncate(time.Minute)
+	if h, m := int(d.Hours()), int(d.Minutes())%60; h > 0 {
+		return fmt.Sprintf("%dh %dm", h, m)
+	}
+	return fmt.Sprintf("%dm", int(d.Minutes()))
 }

@@ -35,6 +35,8 @@ type Fake struct {
 	Failed []data.Failure
 	// Err, when set, is what every call fails with (an expired key, a denial...).
 	Err error
+	// DeploymentList is what Deployments answers.
+	DeploymentList []data.Deployment
 }
 
 var _ data.Source = (*Fake)(nil)
@@ -199,7 +201,6 @@ func (f *Fake) Start(_ context.Context, req data.StartRequest) (string, error) {
 	return req.WorkflowID, f.call("start %s", req.WorkflowID)
 }
 
-// Queues reports no pollers.
 // Queues lists QueueList when set, else our queues, each polled; other queues named
 // are polled by no one.
 func (f *Fake) Queues(_ context.Context, also ...string) ([]data.Queue, error) {
@@ -215,6 +216,11 @@ func (f *Fake) Queues(_ context.Context, also ...string) ([]data.Queue, error) {
 		out = append(out, data.Queue{Name: q, WorkflowPollers: p, ActivityPollers: p})
 	}
 	return out, f.call("queues")
+}
+
+// Deployments answers DeploymentList.
+func (f *Fake) Deployments(context.Context) ([]data.Deployment, error) {
+	return f.DeploymentList, f.call("deployments")
 }
 
 // Ping reports a fake server.
