@@ -43,6 +43,9 @@ type Options struct {
 	Namespace string
 	// CodecOrigin is the Web UI origin allowed to call the codec routes from a browser.
 	CodecOrigin string
+	// Groups expands `group:NAME` in a pipeline's approvers at start; nil refuses such
+	// an entry.
+	Groups Groups
 	// RatePerSecond and Burst bound each token's requests (0: the defaults).
 	RatePerSecond float64
 	Burst         int

@@ -37,13 +37,19 @@ func MaintenanceStart(cfg contract.MaintenanceConfig, now time.Time) StartReques
 
 // StartedBy records who starts a pipeline, as this server knows them (the token's
 // name, the SSH key's identity), over whatever the file or body said: the
-// workflow's four-eyes rule refuses that identity's decision.
-func StartedBy(req StartRequest, identity string) StartRequest {
+// workflow's four-eyes rule refuses that identity's decision. It expands the
+// approvers' groups with groups (nil: no groups file), so the run names the people.
+func StartedBy(req StartRequest, identity string, groups Groups) (StartRequest, error) {
 	if cfg, ok := req.Input.(contract.PipelineConfig); ok {
 		cfg.StartedBy = identity
+		approvers, err := groups.Expand(cfg.Approvers)
+		if err != nil {
+			return req, err
+		}
+		cfg.Approvers = approvers
 		req.Input = cfg
 	}
-	return req
+	return req, nil
 }
 
 // builder turns a start request's body into the workflow to start, and says what
@@ -154,7 +160,10 @@ func (s *Server) startOnce(w http.ResponseWriter, r *http.Request, c Caller, bui
 		return nil
 	}
 	rec.workflow = req.WorkflowID
-	req = StartedBy(req, c.Name)
+	if req, err = StartedBy(req, c.Name, s.opts.Groups); err != nil {
+		writeError(w, r, err)
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
 	defer cancel()
 	runID, err := s.opts.Backend.Start(ctx, c.Name, req)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/temporalclient"
+	"github.com/matih/ops/tui/internal/api"
 	"github.com/matih/ops/tui/internal/audit"
 	"github.com/matih/ops/tui/internal/data"
 	"github.com/matih/ops/tui/internal/identity"
@@ -48,6 +49,8 @@ type App struct {
 	// ReadOnlyWhy says why, when the reason is not --read-only (an SSH read key).
 	ReadOnlyWhy string
 	AuditPath   string
+	// GroupsPath is the approver groups file (--groups, MATIH_GROUPS).
+	GroupsPath string
 
 	In       io.Reader
 	Out, Err io.Writer
@@ -60,6 +63,21 @@ type App struct {
 }
 
 type usageError struct{ error }
+
+// EnvGroups names the approver groups file.
+const EnvGroups = "MATIH_GROUPS"
+
+// groups loads the approver groups file; nil when none is configured.
+func (a *App) groups() (api.Groups, error) {
+	if a.GroupsPath == "" {
+		return nil, nil
+	}
+	g, err := api.LoadGroups(a.GroupsPath)
+	if err != nil {
+		return nil, usagef("--groups: %v", err)
+	}
+	return g, nil
+}
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
@@ -162,6 +180,7 @@ func (a *App) Root() *cobra.Command {
 	pf.BoolVar(&asJSON, "json", false, "same as -o json")
 	pf.BoolVar(&a.ReadOnly, "read-only", os.Getenv(EnvReadOnly) == "1" || os.Getenv(EnvReadOnly) == "true", "refuse every action (env "+EnvReadOnly+"=1)")
 	pf.StringVar(&a.AuditPath, "audit-log", audit.DefaultPath(), "append-only log of actions (env "+audit.EnvPath+")")
+	pf.StringVar(&a.GroupsPath, "groups", os.Getenv(EnvGroups), "approver groups file: `group:NAME` in a pipeline's approvers becomes its members at start (env "+EnvGroups+")")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if asJSON {

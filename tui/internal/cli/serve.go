@@ -162,6 +162,10 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 func (a *App) serveOptions(f serveFlags) (api.Options, error) {
 	opts := api.Options{ReadOnly: a.ReadOnly, Auditor: apiAudit{log: &audit.Log{Path: a.AuditPath}},
 		Logger: slog.New(slog.NewTextHandler(a.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	var err error
+	if opts.Groups, err = a.groups(); err != nil {
+		return opts, err
+	}
 	host, _, err := net.SplitHostPort(f.listen)
 	if err != nil {
 		return opts, usagef("--listen: expected host:port, got %q", f.listen)

@@ -47,7 +47,13 @@ func (a *App) startCmd() *cobra.Command {
 			if err := known.RequireKnown(req.Input); err != nil {
 				return usagef("%s: %v", file, err)
 			}
-			req = api.StartedBy(req, a.Identity)
+			groups, err := a.groups()
+			if err != nil {
+				return err
+			}
+			if req, err = api.StartedBy(req, a.Identity, groups); err != nil {
+				return usagef("%s: %v", file, err)
+			}
 			err = a.act(cmd.Context(), "start "+args[0], req.WorkflowID, file, func(s data.Source) error {
 				_, err := s.Start(cmd.Context(), req)
 				return err
