@@ -3,6 +3,7 @@ package data
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"go.temporal.io/api/workflowservice/v1"
@@ -72,6 +73,7 @@ func (t *Temporal) Deployments(ctx context.Context) ([]Deployment, error) {
 		}
 		out = append(out, d)
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 

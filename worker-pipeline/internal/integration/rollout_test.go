@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,6 +126,11 @@ func rolloutScenario(t *testing.T, s *stack) {
 	assert.Contains(t, out, "pinned to matih-worker-pipeline.build-a")
 	assert.Contains(t, out, "build-b is current")
 
+	// The fleet shows both versions, A with the two runs pinned to it.
+	fleet := pipelineVersions(t, s.srv)
+	assert.Equal(t, int64(2), fleet["build-a"], "A's open runs: the waiting pipeline and the paused backfill")
+	assert.Contains(t, fleet, "build-b")
+
 	fresh := s.start(t, "pipeline-rollout-fresh", cfgFor(clean, "analytics.rollout_fresh"))
 	var res contract.PipelineResult
 	require.NoError(t, fresh.Get(ctx, &res))
@@ -147,6 +153,7 @@ func rolloutScenario(t *testing.T, s *stack) {
 		noWorkflowTaskFailed(t, c, id)
 	}
 
+	assert.Equal(t, int64(0), pipelineVersions(t, s.srv)["build-a"], "A's pinned runs fell to zero as they finished")
 	out, ok = r.run(t, nil, "drain", "worker-pipeline", "build-a", "--timeout", "2m")
 	require.True(t, ok, out)
 	assert.Contains(t, out, "build-a reports drained")
@@ -163,4 +170,33 @@ func rolloutScenario(t *testing.T, s *stack) {
 	out, ok = r.run(t, nil, "status", "worker-pipeline")
 	require.True(t, ok, out)
 	assert.Contains(t, out, "current  build-a")
+}
+
+// pipelineVersions is `matih queues -o json`'s open runs pinned to each build of
+// the pipeline worker's deployment.
+func pipelineVersions(t *testing.T, srv *testkit.DevServer) map[string]int64 {
+	t.Helper()
+	cmd := exec.Command(testkit.Build(t, matihBin), "queues", "-o", "json", "--address", srv.HostPort, "--namespace", srv.Namespace)
+	cmd.Env = append(os.Environ(), srv.ClientEnv(t, "reader", "console")...)
+	out, err := cmd.Output()
+	require.NoError(t, err, "matih queues: %s", out)
+	var fleet struct {
+		Deployments []struct {
+			Name     string `json:"name"`
+			Versions []struct {
+				BuildID    string `json:"buildId"`
+				PinnedOpen int64  `json:"pinnedOpen"`
+			} `json:"versions"`
+		} `json:"deployments"`
+	}
+	require.NoError(t, json.Unmarshal(out, &fleet))
+	got := map[string]int64{}
+	for _, d := range fleet.Deployments {
+		if d.Name == "matih-worker-pipeline" {
+			for _, v := range d.Versions {
+				got[v.BuildID] = v.PinnedOpen
+			}
+		}
+	}
+	return got
 }
