@@ -5,6 +5,10 @@
 #   scripts/bench.sh            every benchmark
 #   scripts/bench.sh extract    extraction of a 1M-row SQLite table to staged Parquet,
 #                               vs a raw arrow-go Parquet write of the same rows
+#   scripts/bench.sh extract-pg a PostgreSQL table (MATIH_BENCH_PG_ROWS, default 1M, 8 typed
+#                               columns) read three ways in one run: COPY ... TO STDOUT (FORMAT
+#                               binary) to nothing (the anchor), psql \copy to CSV, and
+#                               extract_data to staged Parquet, with its ratios; about a minute
 #   scripts/bench.sh load       the load of those rows into an Iceberg table, vs the same
 #                               raw write
 #   scripts/bench.sh backfill   DataBackfillWorkflow vs the seed's loop vs the no-op
@@ -70,6 +74,11 @@ run_extract() {
   keep extract go test ./worker-pipeline/internal/extract -run '^$' -bench 'Extract1M|ExtractAgainstRawParquet' -benchtime 1x
 }
 
+run_extract_pg() {
+  say "==> extraction of a PostgreSQL table: extract_data vs COPY binary (the anchor) vs psql \\copy to CSV (rows/s)"
+  keep extract-pg go test ./worker-pipeline/internal/extract -run '^$' -bench 'ExtractPostgres' -benchtime 1x -timeout 30m
+}
+
 run_load() {
   say "==> load of 1M staged rows into an Iceberg table (rows/s) vs a raw Parquet write of them"
   keep load go test ./worker-pipeline/internal/lakehouse -run '^$' -bench 'LoadAgainstRawParquet' -benchtime 1x
@@ -123,10 +132,11 @@ case "${1:-all}" in
   backfill-commits) run_backfill_commits ;;
   backfill-scale) run_backfill_scale ;;
   extract) run_extract ;;
+  extract-pg) run_extract_pg ;;
   load) run_load ;;
   workers) run_workers ;;
   backfill) run_backfill ;;
-  all) run_extract; run_load; run_approval; run_api; run_console; run_backfill; run_backfill_commits; run_backfill_scale; run_workers ;;
-  *) die "unknown benchmark '$1' (expected extract, load, workers, approval, api, console, backfill, backfill-commits, backfill-scale or report)" ;;
+  all) run_extract; run_extract_pg; run_load; run_approval; run_api; run_console; run_backfill; run_backfill_commits; run_backfill_scale; run_workers ;;
+  *) die "unknown benchmark '$1' (expected extract, extract-pg, load, workers, approval, api, console, backfill, backfill-commits, backfill-scale or report)" ;;
 esac
 report

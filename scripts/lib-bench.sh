@@ -26,6 +26,9 @@ approval p50 with payloads encrypted / without (same run)|BenchmarkApprovalRound
 status API p50 with payloads encrypted / without (same run)|BenchmarkStatusCodec:codec/plain|<= 1.1
 extraction rows/s / raw arrow-go Parquet write of the same rows|BenchmarkExtractAgainstRawParquet:extract/raw|>= 0.5
 extraction of 1M rows (rows/s)|BenchmarkExtractAgainstRawParquet:extract-rows/s|
+PostgreSQL extraction rows/s / COPY binary to nothing|BenchmarkExtractPostgres:extract/copy|>= 0.5
+PostgreSQL extraction rows/s / psql copy to CSV|BenchmarkExtractPostgres:extract/psql|> 1
+PostgreSQL extraction (rows/s)|BenchmarkExtractPostgres:extract-rows/s|
 Iceberg load rows/s / raw arrow-go Parquet write of the same rows|BenchmarkLoadAgainstRawParquet:load/raw|>= 0.5
 Iceberg load of 1M rows (rows/s)|BenchmarkLoadAgainstRawParquet:load-rows/s|
 worker-pipeline RSS idle (MiB)|BenchmarkApprovalRoundTrip:worker-idle-MiB|

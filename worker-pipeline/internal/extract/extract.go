@@ -103,7 +103,12 @@ func (e *Extractor) Extract(ctx context.Context, in contract.ExtractInput, resum
 	if err := e.clearAfter(ctx, dir, len(resume.Files)); err != nil {
 		return contract.ExtractionResult{}, err
 	}
-	p, err := e.stream(ctx, db, in.Source.Kind, withOffset(in.Source.Kind, textTimes(in.Source.Kind, q, schema), resume.Rows), schema, dir, resume, beat)
+	q = withOffset(in.Source.Kind, textTimes(in.Source.Kind, q, schema), resume.Rows)
+	read := e.stream
+	if in.Source.Kind == contract.SourcePostgres {
+		read = e.streamPostgres
+	}
+	p, err := read(ctx, db, q, schema, dir, resume, beat)
 	if err != nil {
 		return contract.ExtractionResult{}, err
 	}
@@ -166,7 +171,8 @@ func (e *Extractor) clearAfter(ctx context.Context, dir string, keep int) error 
 
 // stream reads q and writes its rows through a sink; on any error the file being
 // written is removed, so only complete files remain.
-func (e *Extractor) stream(ctx context.Context, db *sql.DB, kind, q string, schema *arrow.Schema, dir string, p Progress, beat func(Progress)) (Progress, error) {
+func (e *Extractor) stream(ctx context.Context, db *sql.DB, q string, schema *arrow.Schema, dir string, p Progress, beat func(Progress)) (Progress, error) {
+	const kind = contract.SourceSQLite
 	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		return p, fmt.Errorf("query %s source: %w", kind, err)

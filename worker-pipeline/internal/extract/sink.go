@@ -99,6 +99,12 @@ func (s *sink) add(vals []any) error {
 			return contract.Invalid("source", "column %q row %d: %v", s.schema.Field(i).Name, s.row(), err)
 		}
 	}
+	return s.rowDone()
+}
+
+// rowDone counts a row whose values are in the builders, and sends the batch when
+// it is full.
+func (s *sink) rowDone() error {
 	s.read++
 	s.inBatch++
 	if s.inBatch >= min(s.batchRows, s.rowsPerFile-s.inFile) {

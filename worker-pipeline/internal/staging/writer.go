@@ -86,8 +86,7 @@ func (w *Writer) open() error {
 		cancel()
 		return fmt.Errorf("create staging file %s: %w", w.store.URLOf(key), err)
 	}
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(64*1024))
-	fw, err := pqarrow.NewFileWriter(w.schema, bw, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	fw, err := pqarrow.NewFileWriter(w.schema, bw, writerProps(w.schema), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		cancel()
 		_ = bw.Close()
@@ -95,6 +94,21 @@ func (w *Writer) open() error {
 	}
 	w.cur, w.curKey, w.abort, w.curRows = fw, key, cancel, 0
 	return nil
+}
+
+// writerProps are the staged files' Parquet settings: Snappy, 64K-row groups, and
+// dictionary encoding only where values repeat. Integer, float and timestamp
+// columns of extracted tables are mostly keys, amounts and instants: a dictionary
+// of them is built, outgrows its page and is dropped, costing a hash per value.
+func writerProps(schema *arrow.Schema) *parquet.WriterProperties {
+	opts := []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(64 * 1024)}
+	for _, f := range schema.Fields() {
+		switch f.Type.ID() {
+		case arrow.INT64, arrow.FLOAT64, arrow.TIMESTAMP:
+			opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
+		}
+	}
+	return parquet.NewWriterProperties(opts...)
 }
 
 func (w *Writer) closeCurrent() error {
