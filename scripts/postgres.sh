@@ -38,6 +38,10 @@ start_pg() {
     pg_createcluster 15 main >&2
     cluster="15 main"
   fi
+  # Tests run several Temporal servers (a cluster is seven processes) and workers at
+  # once, each with its connection pools: 100, the default, is not enough.
+  # shellcheck disable=SC2086
+  as_postgres "pg_conftool $cluster set max_connections 400" >&2 || log "could not raise max_connections"
   log "starting cluster $cluster"
   # shellcheck disable=SC2086
   pg_ctlcluster --skip-systemctl-redirect $cluster start >&2 || pg_ctlcluster $cluster start >&2

@@ -17,6 +17,13 @@
 #   scripts/temporal-server.sh down     stop the server `up` started (SIGTERM, SIGKILL after 30s)
 #   scripts/temporal-server.sh status   whether it answers, its persistence and visibility stores
 #   scripts/temporal-server.sh env      TEMPORAL_ADDRESS=... lines for other scripts
+#   scripts/temporal-server.sh cluster up|down|status
+#                                       the same server as separate processes, one per
+#                                       service (two frontends, two history hosts, matching,
+#                                       the internal frontend and worker), behind haproxy on
+#                                       the frontend port (scripts/lib-cluster.sh)
+#   scripts/temporal-server.sh cluster kill|start NODE
+#                                       SIGKILL one node, or start it again (faults)
 #
 # Environment, for running several servers side by side (defaults in brackets):
 #   MATIH_TEMPORAL_NAME        instance name [dev]; pid, logs in .data/temporal-server/NAME/
@@ -118,6 +125,9 @@ db_env() {
   export TEMPORAL_DB_HOST=${hostport%:*} TEMPORAL_DB_PORT=5432
   [[ $hostport == *:* ]] && TEMPORAL_DB_PORT=${hostport##*:}
   export TEMPORAL_DB_NAME=$DB TEMPORAL_DB_TLS=false
+  # Tests run several servers on one PostgreSQL: small pools (a cluster's seven
+  # processes take less each, see lib-cluster.sh).
+  export TEMPORAL_DB_MAX_CONNS=10
   export TEMPORAL_VISIBILITY_STORE=postgres TEMPORAL_VISIBILITY_DB_NAME=$VISIBILITY_DB
 }
 
@@ -352,11 +362,25 @@ status() {
   done
 }
 
+source "$ROOT/scripts/lib-cluster.sh"
+
+cluster() {
+  case "${1:-}" in
+    up) cluster_up ;;
+    down) cluster_down ;;
+    status) cluster_status ;;
+    kill) [ -n "${2:-}" ] || die "cluster kill NODE: name one of ${CLUSTER_NODES[*]}"; cluster_ports; node_ports "$2" >/dev/null; node_kill "$2" KILL; say "cluster node $2: killed" ;;
+    start) [ -n "${2:-}" ] || die "cluster start NODE: name one of ${CLUSTER_NODES[*]}"; cluster_ports; node_ports "$2" >/dev/null; check_settings; PG_DSN=${MATIH_TEMPORAL_PG_DSN:-$("$ROOT/scripts/postgres.sh" dsn)}; node_start "$2"; wait_joined "$2"; say "cluster node $2: started" ;;
+    *) die "cluster: expected up, down, status, kill NODE or start NODE" ;;
+  esac
+}
+
 case "${1:-}" in
   up) up ;;
+  cluster) shift; cluster "$@" ;;
   down) down ;;
   status) status ;;
-  env) if alive && [ -f "$ENVFILE" ]; then cat "$ENVFILE"; else printf 'TEMPORAL_ADDRESS=%s\nTEMPORAL_NAMESPACE=%s\n' "$ADDR" "$NAMESPACE"; fi ;;
+  env) if { alive || node_alive fe1; } && [ -f "$ENVFILE" ]; then cat "$ENVFILE"; else printf 'TEMPORAL_ADDRESS=%s\nTEMPORAL_NAMESPACE=%s\n' "$ADDR" "$NAMESPACE"; fi ;;
   -h|--help|help) usage ;;
   *) say "unknown command '${1:-}' (expected up, down, status or env)"; usage >&2; exit 2 ;;
 esac

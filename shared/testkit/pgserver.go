@@ -40,12 +40,23 @@ var pgServerSeq atomic.Int64
 // bin/ (a few minutes).
 func StartPostgresServer(t testing.TB) *DevServer {
 	t.Helper()
+	srv, _ := startPostgres(t, false)
+	return srv
+}
+
+// serverScript runs scripts/temporal-server.sh with one instance's settings.
+type serverScript func(args ...string) ([]byte, error)
+
+// startPostgres starts scripts/temporal-server.sh's server (up) or cluster
+// (cluster up) on free ports and databases of its own.
+func startPostgres(t testing.TB, cluster bool) (*DevServer, serverScript) {
+	t.Helper()
 	admin := pgServerAdminDSN(t)
 	// Unique across the test binaries `go test` runs in parallel, and across runs
 	// that a killed test left databases behind for.
 	name := fmt.Sprintf("t%d_%s_%d", os.Getpid(), strconv.FormatInt(time.Now().UnixNano(), 36), pgServerSeq.Add(1))
 	db, visibilityDB := "temporal_"+name, "temporal_"+name+"_visibility"
-	ports := freePorts(t, 12)
+	ports := freePorts(t, 12+21)
 	addr := "127.0.0.1:" + ports[0]
 	state := t.TempDir()
 	env := []string{
@@ -70,18 +81,23 @@ func StartPostgresServer(t testing.TB) *DevServer {
 		"MATIH_TEMPORAL_INTERNAL_FRONTEND_PORT=" + ports[9],
 		"MATIH_TEMPORAL_INTERNAL_FRONTEND_MEMBERSHIP_PORT=" + ports[10],
 		"MATIH_TEMPORAL_JWKS_PORT=" + ports[11],
+		"MATIH_TEMPORAL_CLUSTER_PORTS=" + strings.Join(ports[12:], ","),
 	}
 	script := filepath.Join(RepoRoot(t), "scripts", "temporal-server.sh")
-	run := func(cmd string) ([]byte, error) {
-		c := exec.Command(script, cmd)
+	run := func(args ...string) ([]byte, error) {
+		c := exec.Command(script, args...)
 		c.Env = append(os.Environ(), env...)
 		return c.CombinedOutput()
+	}
+	up, down := []string{"up"}, []string{"down"}
+	if cluster {
+		up, down = []string{"cluster", "up"}, []string{"cluster", "down"}
 	}
 	// Registered before `up`, so a server that started but never became ready is
 	// stopped too.
 	t.Cleanup(func() {
-		if out, err := run("down"); err != nil {
-			t.Errorf("testkit: scripts/temporal-server.sh down: %v\n%s", err, out)
+		if out, err := run(down...); err != nil {
+			t.Errorf("testkit: scripts/temporal-server.sh %s: %v\n%s", strings.Join(down, " "), err, out)
 		}
 		for _, name := range []string{db, visibilityDB} {
 			if err := adminExec(admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
@@ -90,14 +106,15 @@ func StartPostgresServer(t testing.TB) *DevServer {
 		}
 	})
 	start := time.Now()
-	if out, err := run("up"); err != nil {
-		t.Fatalf("testkit: scripts/temporal-server.sh up: %v\n%s", err, out)
+	if out, err := run(up...); err != nil {
+		t.Fatalf("testkit: scripts/temporal-server.sh %s: %v\n%s", strings.Join(up, " "), err, out)
 	}
-	t.Logf("testkit: Temporal server on PostgreSQL (%s, %s) ready on %s in %s", db, visibilityDB, addr, time.Since(start).Round(time.Millisecond))
+	t.Logf("testkit: Temporal %s on PostgreSQL (%s, %s) ready on %s in %s", map[bool]string{false: "server", true: "cluster"}[cluster],
+		db, visibilityDB, addr, time.Since(start).Round(time.Millisecond))
 
 	srv := &DevServer{HostPort: addr, Namespace: contract.DefaultNamespace, Credentials: state}
 	srv.Client = srv.Dial(t, "writer", "operator")
-	return srv
+	return srv, run
 }
 
 // pgServerAdminDSN is MATIH_TEST_PG_DSN, or the DSN of the local cluster that
