@@ -90,6 +90,14 @@ func (d *dialingSource) Cancel(ctx context.Context, id string, sig contract.Canc
 	return s.Cancel(ctx, id, sig)
 }
 
+func (d *dialingSource) Pause(ctx context.Context, id string, sig contract.PauseSignal, resume bool) error {
+	s, err := d.src(ctx)
+	if err != nil {
+		return err
+	}
+	return s.Pause(ctx, id, sig, resume)
+}
+
 func (d *dialingSource) Terminate(ctx context.Context, id, reason string) error {
 	s, err := d.src(ctx)
 	if err != nil {

@@ -340,15 +340,29 @@ func (v *backfillView) hint(*env) string {
 	return "enter: run details · matih backfill ID -o json for scripts"
 }
 
-func (v *backfillView) help(e *env) help.KeyMap { return backfillHelp{k: e.k} }
+func (v *backfillView) help(e *env) help.KeyMap {
+	running := v.doc != nil && v.doc.Status == status.WorkflowRunning
+	return backfillHelp{k: e.k, acts: e.acts() && running}
+}
 
-// backfillHelp is the grid's keymap.
-type backfillHelp struct{ k keys.KeyMap }
+// backfillHelp is the grid's keymap; acts offers pause, resume and cancel on a
+// running backfill in a console that may act.
+type backfillHelp struct {
+	k    keys.KeyMap
+	acts bool
+}
 
 func (h backfillHelp) ShortHelp() []key.Binding {
+	if h.acts {
+		return []key.Binding{h.k.Pause, h.k.Resume, h.k.Cancel, h.k.Open, h.k.Back, h.k.Help, h.k.Quit}
+	}
 	return []key.Binding{h.k.Down, h.k.Open, h.k.Refresh, h.k.Back, h.k.Help, h.k.Quit}
 }
 
 func (h backfillHelp) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{h.k.Up, h.k.Down, h.k.Refresh}, {h.k.Open, h.k.Copy, h.k.Back, h.k.Help, h.k.Quit}}
+	nav := [][]key.Binding{{h.k.Up, h.k.Down, h.k.Refresh}, {h.k.Open, h.k.Copy, h.k.Back, h.k.Help, h.k.Quit}}
+	if h.acts {
+		nav = append(nav, []key.Binding{h.k.Pause, h.k.Resume, h.k.Cancel, h.k.Terminate})
+	}
+	return nav
 }

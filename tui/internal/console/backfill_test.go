@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -141,4 +142,35 @@ func BenchmarkGridView(b *testing.B) {
 func send(m *Model, msg tea.Msg) {
 	_, cmd := m.Update(msg)
 	drive(m, cmd)
+}
+
+// Pause and resume from the grid send the backfill's signals as the console's
+// identity, with the typed reason or a default, and are audited; a read-only
+// console sends nothing.
+func TestTheGridPausesAndResumesTheBackfill(t *testing.T) {
+	fk := gridFake(backfillDoc(30, 20, 2, 3))
+	m, auditPath := newTestModel(t, fk, nil)
+	send(m, tea.KeyMsg{Type: tea.KeyEnter})
+	require.Equal(t, viewBackfill, topName(m))
+	assert.Contains(t, m.View(), "p pause • u resume • c cancel run")
+
+	press(m, "p")
+	assert.Contains(t, m.View(), "Pause this backfill (partitions in flight finish)")
+	press(m, "source maintenance", "enter")
+	press(m, "u", "enter")
+	calls := strings.Join(fk.Calls, "\n")
+	assert.Contains(t, calls, "pause "+gridID+" by=ana@bastion (ssh 10.0.0.5) reason=source maintenance")
+	assert.Contains(t, calls, "resume "+gridID+" by=ana@bastion (ssh 10.0.0.5) reason="+DefaultResumeReason)
+	logged, err := os.ReadFile(auditPath)
+	require.NoError(t, err)
+	assert.Contains(t, string(logged), `"action":"pause"`)
+	assert.Contains(t, string(logged), `"action":"resume"`)
+
+	ro := gridFake(backfillDoc(30, 20, 2, 3))
+	m, _ = newTestModel(t, ro, func(o *Options) { o.ReadOnly, o.ReadOnlyWhy = true, "--read-only" })
+	send(m, tea.KeyMsg{Type: tea.KeyEnter})
+	assert.NotContains(t, m.View(), "p pause", "a read-only console offers no action")
+	press(m, "p")
+	assert.Contains(t, m.View(), "read-only console (--read-only): pause is not offered, nothing was sent")
+	assert.NotContains(t, strings.Join(ro.Calls, "\n"), "pause "+gridID)
 }

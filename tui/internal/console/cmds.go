@@ -161,6 +161,8 @@ func runAction(src data.Source, opts Options, action, id, reason string) tea.Cmd
 			err = src.Cancel(ctx, id, contract.CancelSignal{RequestedBy: opts.Identity, Reason: reason})
 		case actTerminate:
 			err = src.Terminate(ctx, id, reason)
+		case actPause, actResume:
+			err = src.Pause(ctx, id, contract.PauseSignal{RequestedBy: opts.Identity, Reason: reason}, action == actResume)
 		default:
 			err = fmt.Errorf("unknown action %q", action)
 		}

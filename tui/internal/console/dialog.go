@@ -17,6 +17,14 @@ const (
 	actReject    = "reject"
 	actCancel    = "cancel"
 	actTerminate = "terminate"
+	actPause     = "pause"
+	actResume    = "resume"
+)
+
+// Default reasons recorded when a pause or resume is confirmed without one.
+const (
+	DefaultPauseReason  = "paused from the console"
+	DefaultResumeReason = "resumed from the console"
 )
 
 // DefaultCancelReason is recorded when a cancel is confirmed without a reason.
@@ -58,8 +66,14 @@ func (d *dialog) multi() bool { return d.confirm != nil }
 
 func (d *dialog) reasonText() string {
 	r := strings.TrimSpace(d.reason.Value())
-	if r == "" && d.action == actCancel {
+	switch {
+	case r != "":
+	case d.action == actCancel:
 		return DefaultCancelReason
+	case d.action == actPause:
+		return DefaultPauseReason
+	case d.action == actResume:
+		return DefaultResumeReason
 	}
 	return r
 }
@@ -110,7 +124,10 @@ func (d *dialog) validate() string {
 	if d.confirm != nil && !present.ConfirmMatches(d.id, strings.TrimSpace(d.confirm.Value())) {
 		return "type the workflow id or its last 6 characters to confirm"
 	}
-	if d.action != actCancel && strings.TrimSpace(d.reason.Value()) == "" {
+	if optionalReason(d.action) {
+		return ""
+	}
+	if strings.TrimSpace(d.reason.Value()) == "" {
 		return "a reason is required"
 	}
 	return ""
@@ -124,6 +141,8 @@ func (d *dialog) view(e *env) string {
 		actReject:    "Reject this run (it stops without loading)",
 		actCancel:    "Cancel this run (it cleans up and stops)",
 		actTerminate: "Terminate this run at once (no cleanup)",
+		actPause:     "Pause this backfill (partitions in flight finish)",
+		actResume:    "Resume this backfill",
 	}[d.action]
 	lines := []string{st.Title.Render(title), middle(id, 56), ""}
 	if d.note != "" {
@@ -146,4 +165,9 @@ func (d *dialog) view(e *env) string {
 	}
 	lines = append(lines, st.Dim.Render("enter submit · esc close · as "+sanitize.Text(e.opts.Identity)))
 	return st.Dialog.Render(strings.Join(lines, "\n"))
+}
+
+// optionalReason tells the actions that record a default reason when given none.
+func optionalReason(action string) bool {
+	return action == actCancel || action == actPause || action == actResume
 }

@@ -5,14 +5,16 @@
 package console
 
 import (
-	"github.com/charmbracelet/lipgloss"
 	"os"
 	"time"
+
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/tui/internal/audit"
 	"github.com/matih/ops/tui/internal/console/keys"
 	"github.com/matih/ops/tui/internal/console/styles"
@@ -188,6 +190,13 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.startAction(actCancel)
 	case key.Matches(msg, k.Terminate):
 		return m.startAction(actTerminate)
+	case key.Matches(msg, k.Pause, k.Resume):
+		if sel, ok := m.top().selection(); ok && sel.typ == contract.DataBackfillWorkflow {
+			if key.Matches(msg, k.Pause) {
+				return m.startAction(actPause)
+			}
+			return m.startAction(actResume)
+		}
 	case key.Matches(msg, k.Copy):
 		if sel, ok := m.top().selection(); ok {
 			return copyID(m.e.opts, sel.id)

@@ -72,6 +72,8 @@ type Source interface {
 	Approve(ctx context.Context, workflowID string, decision contract.ApprovalSignal) error
 	Cancel(ctx context.Context, workflowID string, sig contract.CancelSignal) error
 	Terminate(ctx context.Context, workflowID, reason string) error
+	// Pause sends the backfill's `pause` signal, or `resume` with resume set.
+	Pause(ctx context.Context, workflowID string, sig contract.PauseSignal, resume bool) error
 	Start(ctx context.Context, req StartRequest) (workflowID string, err error)
 	// Failures reads the runs closed in failure since a time, newest first.
 	Failures(ctx context.Context, since time.Time) ([]Failure, error)

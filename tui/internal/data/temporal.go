@@ -150,6 +150,16 @@ func (t *Temporal) Terminate(ctx context.Context, workflowID, reason string) err
 	return Classify(err)
 }
 
+// Pause signals a backfill to pause (or resume): it finishes the partitions in
+// flight and starts no new one until resumed.
+func (t *Temporal) Pause(ctx context.Context, workflowID string, sig contract.PauseSignal, resume bool) error {
+	name := contract.SignalPause
+	if resume {
+		name = contract.SignalResume
+	}
+	return Classify(t.Client.SignalWorkflow(ctx, workflowID, "", name, sig))
+}
+
 // Start starts a workflow; a second start with the same id is refused.
 func (t *Temporal) Start(ctx context.Context, req StartRequest) (string, error) {
 	run, err := t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: req.WorkflowID, TaskQueue: req.TaskQueue,

@@ -12,6 +12,7 @@ type KeyMap struct {
 	NextTab, PrevTab, Filter, Query, Inbox   key.Binding
 	Failures                                 key.Binding
 	Approve, Reject, Cancel, Terminate, Copy key.Binding
+	Pause, Resume                            key.Binding
 	Submit, Dismiss, NextField               key.Binding
 }
 
@@ -42,6 +43,8 @@ func Default() KeyMap {
 		Reject:    b("r", "reject", "r"),
 		Cancel:    b("c", "cancel run", "c"),
 		Terminate: b("T", "terminate", "T"),
+		Pause:     b("p", "pause", "p"),
+		Resume:    b("u", "resume", "u"),
 		Copy:      b("y", "copy id", "y"),
 		Submit:    b("enter", "submit", "enter"),
 		Dismiss:   b("esc", "close", "esc"),

@@ -191,6 +191,15 @@ func (f *Fake) Cancel(_ context.Context, id string, s contract.CancelSignal) err
 	return f.call("cancel %s by=%s reason=%s", id, s.RequestedBy, s.Reason)
 }
 
+// Pause records the request.
+func (f *Fake) Pause(_ context.Context, id string, s contract.PauseSignal, resume bool) error {
+	verb := "pause"
+	if resume {
+		verb = "resume"
+	}
+	return f.call("%s %s by=%s reason=%s", verb, id, s.RequestedBy, s.Reason)
+}
+
 // Terminate records the request.
 func (f *Fake) Terminate(_ context.Context, id, reason string) error {
 	return f.call("terminate %s reason=%s", id, reason)
