@@ -73,6 +73,9 @@ type Options struct {
 	DataDir       string
 	// BuildID names this build within the worker's Worker Deployment.
 	BuildID string
+	// Deployment is the Worker Deployment's name: matih-<worker>, or what the
+	// Temporal Worker Controller hands the pod (TEMPORAL_DEPLOYMENT_NAME).
+	Deployment string
 }
 
 // Main parses os.Args and runs the worker until a signal; it exits the process with
@@ -148,6 +151,9 @@ func Parse(spec Spec, args []string, stderr io.Writer) (Options, error) {
 	if _, err := newLogger(o.LogLevel, o.LogFormat); err != nil {
 		return o, usageError{err}
 	}
+	if err := o.fromController(spec, os.Getenv); err != nil {
+		return o, usageError{err}
+	}
 	if o.BuildID == "" {
 		o.BuildID = DefaultBuildID() // only now: without VCS stamping it hashes the binary
 	}
@@ -182,7 +188,10 @@ func Run(ctx context.Context, spec Spec, args []string, stderr io.Writer) error 
 func RunWith(ctx context.Context, spec Spec, o Options) error {
 	logger, _ := newLogger(o.LogLevel, o.LogFormat)
 	logger = installDefault(spec, logger.Handler())
-	version := deploymentOptions(spec, o.BuildID)
+	if o.Deployment == "" {
+		o.Deployment = DeploymentName(spec.Name)
+	}
+	version := deploymentOptions(o.Deployment, o.BuildID)
 	logger = logger.With("worker", spec.Name, "task_queue", spec.TaskQueue, "deployment", version.Version.DeploymentName, "build_id", o.BuildID)
 
 	reg := prometheus.NewRegistry()

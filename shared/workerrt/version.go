@@ -74,10 +74,45 @@ func executableHash() (string, error) {
 // deploymentOptions opts the worker into Worker Versioning. Every workflow type is
 // registered as Pinned (each package says why); the default covers any type that
 // does not say, so a forgotten one cannot silently auto-upgrade onto new code.
-func deploymentOptions(spec Spec, buildID string) worker.DeploymentOptions {
+func deploymentOptions(deployment, buildID string) worker.DeploymentOptions {
 	return worker.DeploymentOptions{
 		UseVersioning:             true,
-		Version:                   worker.WorkerDeploymentVersion{DeploymentName: DeploymentName(spec.Name), BuildID: buildID},
+		Version:                   worker.WorkerDeploymentVersion{DeploymentName: deployment, BuildID: buildID},
 		DefaultVersioningBehavior: workflow.VersioningBehaviorPinned,
 	}
+}
+
+// The variables the Temporal Worker Controller sets in each pod it runs.
+const (
+	EnvControllerDeployment = "TEMPORAL_DEPLOYMENT_NAME"
+	EnvControllerBuildID    = "TEMPORAL_WORKER_BUILD_ID"
+)
+
+// controllerDeploymentRe is the deployment name a pod of this worker may be handed:
+// its own, alone or with the Kubernetes namespace the controller adds after a '/'.
+func controllerDeploymentRe(worker string) *regexp.Regexp {
+	return regexp.MustCompile(`^` + regexp.QuoteMeta(DeploymentName(worker)) + `(/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)?$`)
+}
+
+// fromController takes the deployment name and build id from the controller's
+// variables when they are set. A deployment that is not this worker's (a manifest
+// that runs the pipeline image under the notify deployment) stops the start: its
+// tasks would never reach this code. A --build-id that disagrees with the
+// controller's is refused rather than silently overridden.
+func (o *Options) fromController(spec Spec, getenv func(string) string) error {
+	o.Deployment = DeploymentName(spec.Name)
+	if name := getenv(EnvControllerDeployment); name != "" {
+		if !controllerDeploymentRe(spec.Name).MatchString(name) {
+			return fmt.Errorf("%s=%q: this is the %s worker, whose deployment is %s (or %s/NAMESPACE under the Worker Controller)",
+				EnvControllerDeployment, name, spec.Name, DeploymentName(spec.Name), DeploymentName(spec.Name))
+		}
+		o.Deployment = name
+	}
+	if id := getenv(EnvControllerBuildID); id != "" {
+		if o.BuildID != "" && o.BuildID != id {
+			return fmt.Errorf("--build-id %q disagrees with %s=%q, which the Worker Controller set: drop one", o.BuildID, EnvControllerBuildID, id)
+		}
+		o.BuildID = id
+	}
+	return nil
 }
