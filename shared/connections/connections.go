@@ -48,6 +48,9 @@ type Connection struct {
 	PasswordFile string `json:"password_file,omitempty" yaml:"password_file,omitempty"`
 	// StatementTimeout bounds each source query on this connection ("30m").
 	StatementTimeout contract.Duration `json:"statement_timeout,omitempty" yaml:"statement_timeout,omitempty"`
+	// MaxParallel caps how many connections one extraction opens here (default 4):
+	// a source's parallelism is the team's wish, this is the database owner's limit.
+	MaxParallel int `json:"max_parallel,omitempty" yaml:"max_parallel,omitempty"`
 	// URL, Username, TokenEnv, TokenFile and Spark are a spark connection's: see
 	// SparkSettings. PasswordEnv and PasswordFile give its basic-auth password.
 	URL       string         `json:"url,omitempty" yaml:"url,omitempty"`
@@ -145,7 +148,7 @@ func fieldError(settings any, err error) string {
 		return fmt.Sprintf("expected a mapping of settings (kind, path, dsn ...), got %s", te.Value)
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return name + ": unknown field (expected kind, path, dsn, password_env, password_file, statement_timeout, url, username, token_env, token_file or spark)"
+		return name + ": unknown field (expected kind, path, dsn, password_env, password_file, statement_timeout, max_parallel, url, username, token_env, token_file or spark)"
 	}
 	// A field's own decoder failed (a duration) without saying which field: find
 	// the setting that fails alone.
@@ -212,7 +215,23 @@ func (c Connection) check() error {
 	if c.StatementTimeout < 0 {
 		return fmt.Errorf("connection %s: statement_timeout: expected a positive duration", c.Name)
 	}
+	if c.MaxParallel < 0 || c.MaxParallel > contract.MaxSourceParallelism {
+		return fmt.Errorf("connection %s: max_parallel: expected 0 (the default, %d) to %d, got %d", c.Name, DefaultMaxParallel, contract.MaxSourceParallelism, c.MaxParallel)
+	}
 	return nil
+}
+
+// DefaultMaxParallel is a connection's max_parallel when unset.
+const DefaultMaxParallel = 4
+
+// Parallel is how many ranges of a source with parallelism want this connection
+// reads at once.
+func (c Connection) Parallel(want int) int {
+	limit := c.MaxParallel
+	if limit == 0 {
+		limit = DefaultMaxParallel
+	}
+	return max(1, min(want, limit))
 }
 
 // Names lists the connections, sorted.

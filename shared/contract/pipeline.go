@@ -27,7 +27,14 @@ type SourceConfig struct {
 	Columns    []string `json:"columns,omitempty" yaml:"columns,omitempty"`
 	// Spark is the job of a spark source; see SparkJob.
 	Spark *SparkJob `json:"spark,omitempty" yaml:"spark,omitempty"`
+	// Parallelism reads a PostgreSQL table with an integer primary key as that many
+	// key ranges at once, each on its own connection (capped by the connection's
+	// max_parallel). 0 or 1 reads one stream.
+	Parallelism int `json:"parallelism,omitempty" yaml:"parallelism,omitempty"`
 }
+
+// MaxSourceParallelism bounds a source's parallelism.
+const MaxSourceParallelism = 16
 
 // DestinationConfig names the Iceberg table a pipeline loads into ("namespace.table").
 // The catalog and warehouse are the worker's configuration.

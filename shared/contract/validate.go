@@ -45,6 +45,9 @@ func (s SourceConfig) Validate(prefix string) error {
 	case s.Kind == SourcePostgres && dsnHasPassword(s.DSN):
 		return Invalid(prefix+".dsn", "no password: set PGPASSWORD or a .pgpass file on the worker so secrets stay out of workflow history")
 	}
+	if s.Parallelism < 0 || s.Parallelism > MaxSourceParallelism {
+		return Invalid(prefix+".parallelism", "0 to %d key ranges read at once, got %d", MaxSourceParallelism, s.Parallelism)
+	}
 	if s.Kind == SourceSpark || s.Spark != nil {
 		return s.validateSpark(prefix)
 	}

@@ -29,6 +29,24 @@ const (
 type Progress struct {
 	Files []string `json:"files"`
 	Rows  int64    `json:"rows"`
+	// After is the key of the last row in Files, for a key range read by key.
+	After *int64 `json:"after,omitempty"`
+	// Ranges are the key ranges of a parallel read, each with its own progress;
+	// Files and Rows then sum them.
+	Ranges []RangeProgress `json:"ranges,omitempty"`
+}
+
+// clone copies p deeply, for a heartbeat sent from another goroutine.
+func (p Progress) clone() Progress {
+	c := Progress{Files: slices.Clone(p.Files), Rows: p.Rows}
+	if p.After != nil {
+		a := *p.After
+		c.After = &a
+	}
+	for _, r := range p.Ranges {
+		c.Ranges = append(c.Ranges, RangeProgress{Lo: r.Lo, Hi: r.Hi, Done: r.Done, Progress: r.Progress.clone()})
+	}
+	return c
 }
 
 // Extractor stages SQL sources as Parquet in the staging store.
@@ -91,16 +109,31 @@ func (e *Extractor) Extract(ctx context.Context, in contract.ExtractInput, resum
 		return contract.ExtractionResult{}, err
 	}
 	defer db.Close()
-	q, ordered := Query(in.Source, UniqueOrder(ctx, db, in.Source))
+	order := UniqueOrder(ctx, db, in.Source)
+	q, ordered := Query(in.Source, order)
 	cols, err := Probe(ctx, db, q)
 	if err != nil {
 		return contract.ExtractionResult{}, err
 	}
 	schema, desc := arrowSchema(cols)
-	if ok, err := e.Store.Exists(ctx, resume.Files); !ordered || err != nil || !ok || !within(dir, resume.Files) {
+	if key, col, ranges, ok := planRanges(ctx, db, in.Source, conn, order, schema); ok {
+		if len(resume.Ranges) == 0 || !e.resumable(ctx, dir, resume) {
+			resume = Progress{Ranges: ranges}
+		}
+		if err := e.clearExcept(ctx, dir, resume.Files); err != nil {
+			return contract.ExtractionResult{}, err
+		}
+		base, _ := Query(in.Source, "")
+		p, err := e.readRanges(ctx, db, base, key, col, schema, dir, resume, beat)
+		if err != nil {
+			return contract.ExtractionResult{}, err
+		}
+		return contract.ExtractionResult{OutputPath: e.Store.URLOf(dir), Files: p.Files, Rows: p.Rows, Schema: desc}, nil
+	}
+	if !ordered || len(resume.Ranges) > 0 || !e.resumable(ctx, dir, resume) {
 		resume = Progress{}
 	}
-	if err := e.clearAfter(ctx, dir, len(resume.Files)); err != nil {
+	if err := e.clearExcept(ctx, dir, resume.Files); err != nil {
 		return contract.ExtractionResult{}, err
 	}
 	q = withOffset(in.Source.Kind, textTimes(in.Source.Kind, q, schema), resume.Rows)
@@ -135,7 +168,7 @@ func (e *Extractor) keepBeating(ctx context.Context, resume Progress, beat func(
 	})
 	return func(p Progress) {
 		mu.Lock()
-		last = Progress{Files: slices.Clone(p.Files), Rows: p.Rows}
+		last = p.clone()
 		mu.Unlock()
 		beat(p)
 	}, stop
@@ -152,15 +185,21 @@ func within(prefix string, files []string) bool {
 	return true
 }
 
-// clearAfter removes files from an earlier attempt beyond the resume point, so the
-// prefix holds exactly what this attempt will report.
-func (e *Extractor) clearAfter(ctx context.Context, dir string, keep int) error {
+// resumable tells whether an earlier attempt's files are all there and this run's.
+func (e *Extractor) resumable(ctx context.Context, dir string, p Progress) bool {
+	ok, err := e.Store.Exists(ctx, p.Files)
+	return err == nil && ok && within(dir, p.Files)
+}
+
+// clearExcept removes the files an earlier attempt wrote beyond its resume point, so
+// the prefix holds exactly what this attempt will report.
+func (e *Extractor) clearExcept(ctx context.Context, dir string, keep []string) error {
 	files, err := e.Store.Files(ctx, dir)
 	if err != nil {
 		return err
 	}
-	for i, f := range files {
-		if i >= keep {
+	for _, f := range files {
+		if !slices.Contains(keep, f) {
 			if err := e.Store.Remove(ctx, f); err != nil {
 				return err
 			}
@@ -178,7 +217,7 @@ func (e *Extractor) stream(ctx context.Context, db *sql.DB, q string, schema *ar
 		return p, fmt.Errorf("query %s source: %w", kind, err)
 	}
 	defer rows.Close()
-	s := e.newSink(ctx, schema, dir, p, beat)
+	s := e.newSink(ctx, schema, dir, p, beat, plainSink)
 	vals := make([]any, len(schema.Fields()))
 	ptrs := make([]any, len(vals))
 	for i := range vals {

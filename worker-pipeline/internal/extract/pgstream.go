@@ -41,6 +41,11 @@ type decoder func(b array.Builder, v []byte) error
 // read-only session with its statement timeout) and fills the builders from the raw
 // wire values.
 func (e *Extractor) streamPostgres(ctx context.Context, db *sql.DB, q string, schema *arrow.Schema, dir string, p Progress, beat func(Progress)) (Progress, error) {
+	return e.readPostgres(ctx, db, q, schema, dir, p, beat, plainSink)
+}
+
+// readPostgres is streamPostgres with the sink's options (a key range's tag and key).
+func (e *Extractor) readPostgres(ctx context.Context, db *sql.DB, q string, schema *arrow.Schema, dir string, p Progress, beat func(Progress), opts sinkOpts) (Progress, error) {
 	c, err := db.Conn(ctx)
 	if err != nil {
 		return p, fmt.Errorf("connect to postgres source: %w", err)
@@ -62,7 +67,7 @@ func (e *Extractor) streamPostgres(ctx context.Context, db *sql.DB, q string, sc
 		for i, f := range fields {
 			decs[i] = decoderFor(f.DataTypeOID, f.Format)
 		}
-		s := e.newSink(ctx, schema, dir, p, beat)
+		s := e.newSink(ctx, schema, dir, p, beat, opts)
 		for rows.Next() {
 			for i, v := range rows.RawValues() {
 				b := s.bld.Field(i)

@@ -2,8 +2,13 @@ package extract
 
 import (
 	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -114,5 +119,102 @@ func TestEveryPostgresTypeReachesParquet(t *testing.T) {
 		if col != "id" {
 			assert.Equal(t, "(null)", got[col][1], "column %s null", col)
 		}
+	}
+}
+
+// stagedKeys reads the id column of staged files.
+func stagedKeys(t *testing.T, e *Extractor, files []string) []int64 {
+	t.Helper()
+	r, err := e.Store.NewReader(context.Background(), files)
+	require.NoError(t, err)
+	defer r.Release()
+	var keys []int64
+	for r.Next() {
+		rec := r.Record()
+		col := rec.Column(rec.Schema().FieldIndices("id")[0]).(*array.Int64)
+		keys = append(keys, col.Int64Values()...)
+	}
+	require.NoError(t, r.Err())
+	return keys
+}
+
+// TestAParallelReadResumesEachRangeByKey reads a table as four key ranges, stops
+// the read midway as a crash would, and resumes: the retry reads only what the
+// ranges had not finished, and the staged rows are the table's, each once.
+func TestAParallelReadResumesEachRangeByKey(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL")
+	}
+	dsn := testkit.PostgresDB(t)
+	testkit.Psql(t, dsn, `CREATE TABLE orders (id bigint PRIMARY KEY, amount numeric, note text);
+		INSERT INTO orders SELECT g, g * 1.5, 'n' || g FROM generate_series(1, 20000) g`)
+	reg := testkit.Connections(t, testkit.PostgresConn("pg", dsn))
+	e := &Extractor{Store: stagingtest.Store(t), Connections: reg, RowsPerFile: 1000, BatchRows: 250}
+	in := contract.ExtractInput{PipelineID: "par", RunID: "r", Source: contract.SourceConfig{Connection: "pg", Table: "orders", Parallelism: 4}}
+
+	// The first attempt dies once 6,000 rows are in complete files.
+	ctx, cancel := context.WithCancel(context.Background())
+	var last Progress
+	var mu sync.Mutex
+	_, err := e.Extract(ctx, in, Progress{}, func(p Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		last = p
+		if p.Rows >= 6000 {
+			cancel()
+		}
+	})
+	require.Error(t, err, "the first attempt was cut")
+	mu.Lock()
+	resume := last
+	mu.Unlock()
+	require.Len(t, resume.Ranges, 4)
+	require.Less(t, resume.Rows, int64(20000))
+	for _, r := range resume.Ranges {
+		assert.Equal(t, int64(len(r.Files))*1000, r.Rows, "a range's progress counts complete files only")
+	}
+
+	// Proof that the retry reads only what was not finished: the rows already in
+	// complete files leave the source. A retry that read them again would now miss them.
+	done := stagedKeys(t, e, resume.Files)
+	require.Len(t, done, int(resume.Rows))
+	var list []string
+	for _, k := range done {
+		list = append(list, strconv.FormatInt(k, 10))
+	}
+	testkit.Psql(t, dsn, "DELETE FROM orders WHERE id IN ("+strings.Join(list, ",")+")")
+
+	res, err := e.Extract(context.Background(), in, resume, nil)
+	require.NoError(t, err)
+	assert.Equal(t, int64(20000), res.Rows)
+	for _, f := range resume.Files {
+		assert.Contains(t, res.Files, f, "the first attempt's files are kept, not read again")
+	}
+	keys := stagedKeys(t, e, res.Files)
+	require.Len(t, keys, 20000, "no row doubled or lost")
+	slices.Sort(keys)
+	for i, k := range keys {
+		require.Equal(t, int64(i+1), k)
+	}
+	for _, f := range res.Files {
+		assert.Regexp(t, `/part-r0[0-3]-\d{5}\.parquet$`, f, "each range writes its own files")
+	}
+}
+
+// A table without an integer key, or a query, reads one stream whatever the
+// parallelism asked.
+func TestOnlyAnIntegerKeySplitsIntoRanges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL")
+	}
+	dsn := testkit.PostgresDB(t)
+	testkit.Psql(t, dsn, `CREATE TABLE tagged (tag text PRIMARY KEY); INSERT INTO tagged SELECT 't' || g FROM generate_series(1, 500) g`)
+	e := &Extractor{Store: stagingtest.Store(t), Connections: testkit.Connections(t, testkit.PostgresConn("pg", dsn)), RowsPerFile: 100}
+	res, err := e.Extract(context.Background(), contract.ExtractInput{PipelineID: "t", RunID: "r",
+		Source: contract.SourceConfig{Connection: "pg", Table: "tagged", Parallelism: 4}}, Progress{}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, int64(500), res.Rows)
+	for _, f := range res.Files {
+		assert.Regexp(t, `/part-\d{5}\.parquet$`, f)
 	}
 }

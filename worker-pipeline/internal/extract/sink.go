@@ -35,9 +35,22 @@ type sink struct {
 	p       Progress
 	werr    error // the first write error
 	beat    func(Progress)
+	// keyCol is the Int64 column whose last value in each finished file becomes
+	// Progress.After (-1: none); lastKey is that of the batch being written.
+	keyCol  int
+	lastKey int64
 }
 
-func (e *Extractor) newSink(ctx context.Context, schema *arrow.Schema, dir string, p Progress, beat func(Progress)) *sink {
+// sinkOpts place a sink's files: a tag in their names, and the key column that
+// makes its resume point a key.
+type sinkOpts struct {
+	tag    string
+	keyCol int
+}
+
+var plainSink = sinkOpts{keyCol: -1}
+
+func (e *Extractor) newSink(ctx context.Context, schema *arrow.Schema, dir string, p Progress, beat func(Progress), opts sinkOpts) *sink {
 	rowsPerFile, batchRows := e.RowsPerFile, int64(e.BatchRows)
 	if rowsPerFile <= 0 {
 		rowsPerFile = DefaultRowsPerFile
@@ -48,11 +61,16 @@ func (e *Extractor) newSink(ctx context.Context, schema *arrow.Schema, dir strin
 	s := &sink{ctx: ctx, schema: schema, bld: array.NewRecordBuilder(memory.DefaultAllocator, schema),
 		times: make([]timeParser, len(schema.Fields())), batchRows: batchRows, rowsPerFile: rowsPerFile,
 		resumed: p.Rows, w: e.Store.NewWriter(ctx, dir, schema, rowsPerFile, len(p.Files)),
-		batches: make(chan arrow.RecordBatch, 2), done: make(chan struct{}), p: p, beat: beat}
+		batches: make(chan arrow.RecordBatch, 2), done: make(chan struct{}), p: p, beat: beat, keyCol: opts.keyCol}
+	s.w.Tag = opts.tag
 	s.w.OnFileDone = func(path string, n int64) error {
 		s.mu.Lock()
 		s.p.Files = append(slices.Clip(s.p.Files), path)
 		s.p.Rows += n
+		if s.keyCol >= 0 {
+			after := s.lastKey
+			s.p.After = &after
+		}
 		s.mu.Unlock()
 		return nil
 	}
@@ -65,6 +83,13 @@ func (e *Extractor) newSink(ctx context.Context, schema *arrow.Schema, dir strin
 func (s *sink) write() {
 	defer close(s.done)
 	for rec := range s.batches {
+		if s.keyCol >= 0 && rec.NumRows() > 0 {
+			if keys, ok := rec.Column(s.keyCol).(*array.Int64); ok {
+				s.mu.Lock()
+				s.lastKey = keys.Value(keys.Len() - 1)
+				s.mu.Unlock()
+			}
+		}
 		if s.failed() == nil {
 			if err := s.w.Write(rec); err != nil {
 				s.mu.Lock()
@@ -87,7 +112,7 @@ func (s *sink) failed() error {
 func (s *sink) progress() Progress {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Progress{Files: slices.Clone(s.p.Files), Rows: s.p.Rows}
+	return s.p.clone()
 }
 
 // row is the 1-based number of the row being read, for error messages.

@@ -12,7 +12,11 @@ import (
 )
 
 // FileName is the name of the i-th staged file.
-func FileName(i int) string { return fmt.Sprintf("part-%05d.parquet", i) }
+func FileName(i int) string { return TaggedFileName("", i) }
+
+// TaggedFileName is the i-th file of a writer tagged tag ("r03-" for a key range), so
+// several writers can share one prefix.
+func TaggedFileName(tag string, i int) string { return fmt.Sprintf("part-%s%05d.parquet", tag, i) }
 
 // Writer writes record batches into numbered Parquet files of at most RowsPerFile
 // rows under one prefix. A file appears in the store only when it is closed whole:
@@ -21,6 +25,8 @@ type Writer struct {
 	ctx         context.Context
 	store       *Store
 	prefix      string
+	// Tag goes into the file names, for writers sharing a prefix.
+	Tag string
 	schema      *arrow.Schema
 	rowsPerFile int64
 
@@ -79,7 +85,7 @@ func (w *Writer) Abort() {
 }
 
 func (w *Writer) open() error {
-	key := w.prefix + FileName(w.next)
+	key := w.prefix + TaggedFileName(w.Tag, w.next)
 	ctx, cancel := context.WithCancel(w.ctx)
 	bw, err := w.store.loc.Bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/vnd.apache.parquet"})
 	if err != nil {
