@@ -22,11 +22,11 @@ func TaggedFileName(tag string, i int) string { return fmt.Sprintf("part-%s%05d.
 // rows under one prefix. A file appears in the store only when it is closed whole:
 // the store's writers commit on Close and discard on abort.
 type Writer struct {
-	ctx         context.Context
-	store       *Store
-	prefix      string
+	ctx    context.Context
+	store  *Store
+	prefix string
 	// Tag goes into the file names, for writers sharing a prefix.
-	Tag string
+	Tag         string
 	schema      *arrow.Schema
 	rowsPerFile int64
 
