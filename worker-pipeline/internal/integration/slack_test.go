@@ -81,6 +81,29 @@ func TestApprovalsFromTheSlackAlert(t *testing.T) {
 	}, 20*time.Second, 100*time.Millisecond, "the late clicker is told who decided")
 	require.NoError(t, console.Get(ctx, &res))
 	assert.Equal(t, "bob@bastion", res.Approver)
+
+	// Four eyes: ana started this run, so her click from Slack is refused and she is
+	// told why; the run still waits.
+	cfg := cfgFor(dirty, "analytics.slack_four_eyes")
+	cfg.FourEyes, cfg.StartedBy = true, "ana@matih"
+	own := s.start(t, "pipeline-slack-four-eyes", cfg)
+	slackDecide(t, slack, interactions, ana, contract.SlackActionApprove, waitAlert(t, slack, own.GetID()), "my own run")
+	require.Eventually(t, func() bool {
+		eph := slack.Ephemerals()
+		return len(eph) > 0 && strings.Contains(eph[len(eph)-1].Text, "four eyes: ana@matih started this run")
+	}, 20*time.Second, 100*time.Millisecond, "the starter is told the four-eyes rule")
+	doc := waitPhase(t, srv.Client, own.GetID(), contract.PhaseAwaitingApproval)
+	assert.False(t, doc.Approval.Decided, "the run still waits for someone else")
+	require.NoError(t, srv.Client.CancelWorkflow(ctx, own.GetID(), ""))
+
+	// Nobody decides in time: the alert says so and loses its buttons.
+	late := cfgFor(dirty, "analytics.slack_timeout")
+	late.ApprovalTimeout = contract.Duration(3 * time.Second)
+	timedOut := s.start(t, "pipeline-slack-timeout", late)
+	waitAlert(t, slack, timedOut.GetID())
+	require.NoError(t, timedOut.Get(ctx, &res))
+	assert.Equal(t, contract.StatusCancelled, res.Status)
+	waitDecided(t, slack, timedOut.GetID(), "rejected by approval timeout")
 }
 
 // startServeWithSlack runs matih serve with the Slack route; it returns the route's URL.
