@@ -47,6 +47,8 @@ var kinds = map[string]func() any{
 	"v1/Namespace":                           func() any { return &corev1.Namespace{} },
 	"v1/ConfigMap":                           func() any { return &corev1.ConfigMap{} },
 	"v1/Secret":                              func() any { return &corev1.Secret{} },
+	"v1/Service":                             func() any { return &corev1.Service{} },
+	"v1/PersistentVolumeClaim":               func() any { return &corev1.PersistentVolumeClaim{} },
 	"apps/v1/Deployment":                     func() any { return &appsv1.Deployment{} },
 	"policy/v1/PodDisruptionBudget":          func() any { return &policyv1.PodDisruptionBudget{} },
 	"autoscaling/v2/HorizontalPodAutoscaler": func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },

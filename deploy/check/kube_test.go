@@ -102,7 +102,7 @@ func TestEveryKustomizationRendersAndDecodesStrictly(t *testing.T) {
 	for _, w := range workers {
 		wantSecrets = append(wantSecrets, w+"-secrets")
 	}
-	wantSecrets = append(wantSecrets, codecSecret)
+	wantSecrets = append(wantSecrets, codecSecret, serveSecret)
 	slices.Sort(wantSecrets)
 	if !slices.Equal(example.secrets, wantSecrets) {
 		t.Errorf("secrets.example.yaml: Secrets %v, want one per worker and %s: %v", example.secrets, codecSecret, wantSecrets)
@@ -115,6 +115,7 @@ func TestEveryKustomizationRendersAndDecodesStrictly(t *testing.T) {
 // Objects each environment supplies beside the base, shown in secrets.example.yaml.
 const (
 	codecSecret   = "matih-codec-keys"
+	serveSecret   = "matih-serve-secrets"
 	dbCAConfigMap = "matih-db-ca"
 )
 
@@ -166,7 +167,7 @@ func TestDecodeRefusesUnknownFieldsAndKinds(t *testing.T) {
 	for name, doc := range map[string]string{
 		"unknown field": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replica: 2}\n",
 		"wrong type":    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: [1]}\n",
-		"unmapped kind": "apiVersion: v1\nkind: Service\nmetadata: {name: x}\n",
+		"unmapped kind": "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n",
 		"old version":   "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: x}\n",
 		"policy field":  "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x}\nspec: {podSelector: {}, policyType: [Egress]}\n",
 		"policy port":   "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x}\nspec: {podSelector: {}, egress: [{ports: [{protocol: TCP, port: 53, portt: 54}]}]}\n",
