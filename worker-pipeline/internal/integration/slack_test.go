@@ -28,18 +28,7 @@ func TestApprovalsFromTheSlackAlert(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration: worker processes, matih serve and Slack's contract server")
 	}
-	srv := testkit.StartDevServer(t)
-	slack := testkit.StartSlackServer(t, "C0ALERTS")
-	s := newStackWithoutNotify(t, srv)
-	dir := t.TempDir()
-	notifyHTTP := testkit.FreeAddr(t)
-	notify := testkit.Start(t, testkit.Build(t, notifyBin), []string{"--address", srv.HostPort, "--http-addr", notifyHTTP,
-		"--stop-timeout", "2s", "--data-dir", dir, "--log-level", "warn", "--slack-channels", "C0ALERTS", "--slack-api-url", slack.URL},
-		[]string{"MATIH_SLACK_BOT_TOKEN=" + slack.Token}, dir)
-	notify.WaitReady(t, notifyHTTP, 30*time.Second)
-	testkit.PromoteReady(t, srv.Client, notifyHTTP)
-	s.startWorker(t, nil)
-	interactions := startServeWithSlack(t, srv, slack, dir)
+	srv, slack, s, interactions := slackStack(t)
 
 	dirty, _ := s.source(t, 400, 0.3)
 	ana := testkit.SlackUser{ID: "U0ANA", Name: "ana"}
@@ -104,6 +93,24 @@ func TestApprovalsFromTheSlackAlert(t *testing.T) {
 	require.NoError(t, timedOut.Get(ctx, &res))
 	assert.Equal(t, contract.StatusCancelled, res.Status)
 	waitDecided(t, slack, timedOut.GetID(), "rejected by approval timeout")
+}
+
+// slackStack is a dev stack whose notify worker posts to Slack's contract server
+// with a bot token (channel C0ALERTS), the pipeline worker, and matih serve taking
+// the interactions at the returned URL.
+func slackStack(t testing.TB) (*testkit.DevServer, *testkit.SlackServer, *stack, string) {
+	srv := testkit.StartDevServer(t)
+	slack := testkit.StartSlackServer(t, "C0ALERTS")
+	s := newStackWithoutNotify(t, srv)
+	dir := t.TempDir()
+	notifyHTTP := testkit.FreeAddr(t)
+	notify := testkit.Start(t, testkit.Build(t, notifyBin), []string{"--address", srv.HostPort, "--http-addr", notifyHTTP,
+		"--stop-timeout", "2s", "--data-dir", dir, "--log-level", "warn", "--slack-channels", "C0ALERTS", "--slack-api-url", slack.URL},
+		[]string{"MATIH_SLACK_BOT_TOKEN=" + slack.Token}, dir)
+	notify.WaitReady(t, notifyHTTP, 30*time.Second)
+	testkit.PromoteReady(t, srv.Client, notifyHTTP)
+	s.startWorker(t, nil)
+	return srv, slack, s, startServeWithSlack(t, srv, slack, dir)
 }
 
 // startServeWithSlack runs matih serve with the Slack route; it returns the route's URL.
@@ -187,18 +194,7 @@ func slackDecide(t *testing.T, slack *testkit.SlackServer, target string, u test
 // the click's answer and the modal opening (Slack allows 3 s).
 func BenchmarkApprovalRoundTripSlack(b *testing.B) {
 	n := testkit.EnvInt(b, "MATIH_BENCH_APPROVALS", 40, 2)
-	srv := testkit.StartDevServer(b)
-	slack := testkit.StartSlackServer(b, "C0ALERTS")
-	s := newStackWithoutNotify(b, srv)
-	dir := b.TempDir()
-	notifyHTTP := testkit.FreeAddr(b)
-	notify := testkit.Start(b, testkit.Build(b, notifyBin), []string{"--address", srv.HostPort, "--http-addr", notifyHTTP,
-		"--stop-timeout", "2s", "--data-dir", dir, "--log-level", "warn", "--slack-channels", "C0ALERTS", "--slack-api-url", slack.URL},
-		[]string{"MATIH_SLACK_BOT_TOKEN=" + slack.Token}, dir)
-	notify.WaitReady(b, notifyHTTP, 30*time.Second)
-	testkit.PromoteReady(b, srv.Client, notifyHTTP)
-	s.startWorker(b, nil)
-	target := startServeWithSlack(b, srv, slack, dir)
+	srv, slack, s, target := slackStack(b)
 	db, _ := s.source(b, 2000, 0.3)
 	ana := testkit.SlackUser{ID: "U0ANA", Name: "ana"}
 	for i := 0; i < b.N; i++ {
