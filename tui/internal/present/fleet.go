@@ -109,7 +109,7 @@ func pollers(q data.Queue, now time.Time) (live, gone []pollerLine) {
 		case !p.LastAccessTime.IsZero() && age >= data.PollerGone:
 			gone = append(gone, pollerLine{text + "  gone: last poll " + Coarse(age) + " ago", Coarse(age)})
 		case !p.LastAccessTime.IsZero():
-			live = append(live, pollerLine{text + "  polled " + Coarse(age) + " ago", ""})
+			live = append(live, pollerLine{text + "  polled " + pollAge(age), ""})
 		default:
 			live = append(live, pollerLine{text, ""})
 		}
@@ -189,4 +189,14 @@ func orNone(s string) string {
 		return "none"
 	}
 	return sanitize.Text(s)
+}
+
+// pollAge is a live worker's last poll to the minute: an idle worker long-polls about
+// once a minute, so seconds would redraw the line (and send it over SSH) at every
+// refresh while saying nothing more.
+func pollAge(age time.Duration) string {
+	if age < time.Minute {
+		return "within 1m"
+	}
+	return Coarse(age) + " ago"
 }
