@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -111,8 +112,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		http.Error(w, "body: expected Slack's form-encoded interaction", http.StatusBadRequest)
+		return
+	}
 	var cb slack.InteractionCallback
-	if err := json.Unmarshal([]byte(formValue(body, "payload")), &cb); err != nil {
+	if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
 		http.Error(w, "payload: expected Slack's interaction JSON", http.StatusBadRequest)
 		return
 	}
@@ -158,20 +164,6 @@ func (h *Handler) verify(header http.Header, body []byte) error {
 	}
 	h.seen[sig] = now
 	return nil
-}
-
-// formValue reads one field of a form-encoded body.
-func formValue(body []byte, key string) string {
-	for _, kv := range strings.Split(string(body), "&") {
-		k, v, _ := strings.Cut(kv, "=")
-		if k == key {
-			s, err := urlUnescape(v)
-			if err == nil {
-				return s
-			}
-		}
-	}
-	return ""
 }
 
 // later runs work after Slack has its answer.

@@ -5,15 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/slack-go/slack"
 
 	"github.com/matih/ops/shared/contract"
 )
-
-var urlUnescape = url.QueryUnescape
 
 // meta travels in the modal's private_metadata, from the click to the submission.
 type meta struct {

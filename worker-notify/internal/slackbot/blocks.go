@@ -16,12 +16,6 @@ import (
 // maxChecks is how many failing checks the alert lists.
 const maxChecks = 8
 
-// OutcomeBlocks and OutcomeText are shared/slackmsg's, named here for the bot's readers.
-var (
-	OutcomeBlocks = slackmsg.OutcomeBlocks
-	OutcomeText   = slackmsg.OutcomeText
-)
-
 // approvalBlocks is the interactive alert: the run, its score against the minimum,
 // the time left, each failing check with its failed-row ratio (never a sample
 // value: those may be personal data), and Approve, Reject and Open.

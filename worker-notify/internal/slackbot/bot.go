@@ -19,6 +19,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/slackmsg"
 	"github.com/matih/ops/worker-notify/internal/channel"
 	slackwebhook "github.com/matih/ops/worker-notify/internal/slack"
 )
@@ -129,9 +130,9 @@ func (b *Bot) Decided(ctx context.Context, n contract.QualityIssueNotification) 
 	if err != nil || ts == "" {
 		return false, err
 	}
-	blocks := OutcomeBlocks(n.PipelineID, n.WorkflowID, n.Decision, n.Approver, n.Reason, b.now())
+	blocks := slackmsg.OutcomeBlocks(n.PipelineID, n.WorkflowID, n.Decision, n.Approver, n.Reason, b.now())
 	_, _, _, err = b.api.UpdateMessageContext(ctx, ch, ts,
-		slack.MsgOptionText(OutcomeText(n.PipelineID, n.Decision, n.Approver), false), slack.MsgOptionBlocks(blocks...),
+		slack.MsgOptionText(slackmsg.OutcomeText(n.PipelineID, n.Decision, n.Approver), false), slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: contract.SlackEventApproval,
 			EventPayload: map[string]any{"workflow_id": n.WorkflowID, "decision": n.Decision}}))
 	return err == nil, classify(err)
