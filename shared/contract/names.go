@@ -27,6 +27,18 @@ const (
 	NotificationDeliveryWorkflow = "NotificationDeliveryWorkflow"
 )
 
+// DeliveryNamespaceDivision is the TemporalNamespaceDivision search attribute every
+// NotificationDeliveryWorkflow is started with. Temporal leaves a division's
+// workflows out of every list and count whose query does not name
+// TemporalNamespaceDivision (so its own schedule workflows stay out of sight): the
+// console, matih ls, the stock CLI and the Web UI hide deliveries without a filter
+// of their own. DeliveriesQuery lists them.
+const DeliveryNamespaceDivision = "matih-notifications"
+
+// DeliveriesQuery is the visibility query that lists notification deliveries.
+const DeliveriesQuery = "TemporalNamespaceDivision = '" + DeliveryNamespaceDivision +
+	"' AND WorkflowType = '" + NotificationDeliveryWorkflow + "'"
+
 // Activity names, registered explicitly under these snake_case names.
 const (
 	ActivityExtractData       = "extract_data"

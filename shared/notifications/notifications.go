@@ -10,10 +10,14 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
 )
+
+// divisionKey is Temporal's own search attribute for workflows kept out of lists.
+var divisionKey = temporal.NewSearchAttributeKeyKeyword("TemporalNamespaceDivision")
 
 // DeliveryTimeout is how long a notification may wait for worker-notify.
 const DeliveryTimeout = 7 * 24 * time.Hour
@@ -50,6 +54,8 @@ func (s *Sender) Send(ctx workflow.Context, activity string, payload any) {
 		// Long enough for a notify worker that is down over a weekend; bounded, so
 		// an environment without one does not collect deliveries for ever.
 		WorkflowExecutionTimeout: DeliveryTimeout,
+		// Out of every list that does not ask for deliveries; see contract.
+		TypedSearchAttributes: temporal.NewSearchAttributes(divisionKey.ValueSet(contract.DeliveryNamespaceDivision)),
 	})
 	f := workflow.ExecuteChildWorkflow(cctx, contract.NotificationDeliveryWorkflow,
 		contract.NotificationRequest{Activity: activity, Payload: raw, After: s.last})

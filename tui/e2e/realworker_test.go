@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/matih/ops/shared/statusread"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -119,6 +120,15 @@ func TestApproveRealPipelineInTmux(t *testing.T) {
 	assert.Equal(t, "nulls in amount are a known upstream gap", res.ApprovalReason)
 	assert.Contains(t, res.Approver, "@")
 	assert.Positive(t, res.RowsProcessed)
+
+	// The run's deliveries exist, and matih ls lists the run without them.
+	deliveries, err := srv.Client.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: contract.DeliveriesQuery})
+	require.NoError(t, err)
+	assert.NotEmpty(t, deliveries.GetExecutions(), "the run's notifications were delivered by workflows of their own")
+	out, err = exec.Command(bin, append(conn, "ls", "--status", "all", "-o", "jsonl")...).Output()
+	require.NoError(t, err, string(out))
+	assert.Contains(t, string(out), id)
+	assert.NotContains(t, string(out), contract.NotificationDeliveryWorkflow, "matih ls lists runs, not their deliveries")
 
 	// The example backfill, then its grid's data as a script reads it.
 	out, err = exec.Command(bin, append(conn, "start", "backfill", "-f", filepath.Join(examples, "orders-backfill.yaml"))...).CombinedOutput()

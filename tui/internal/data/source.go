@@ -146,14 +146,6 @@ func StatusQuery(s string) (string, bool) {
 	return "", false
 }
 
-// hidden leaves out the deliveries of notifications (NotificationDeliveryWorkflow):
-// they belong to the runs that sent them, and listing them would put one to three
-// extra rows beside every run. `temporal workflow list` still shows them.
-const hidden = "WorkflowType != '" + contract.NotificationDeliveryWorkflow + "'"
-
-// Visible is query without the workflow types the console and matih ls leave out.
-func Visible(query string) string { return And(hidden, query) }
-
 // And joins two visibility queries.
 func And(a, b string) string {
 	switch {

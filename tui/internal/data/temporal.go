@@ -14,6 +14,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -47,16 +48,26 @@ type Temporal struct {
 
 var _ Source = (*Temporal)(nil)
 
+// undivided is a notification delivery started before deliveries carried their
+// namespace division (contract.DeliveryNamespaceDivision), which keeps the others
+// out of every list without a filter.
+func undivided(e *workflowpb.WorkflowExecutionInfo) bool {
+	return e.GetType().GetName() == contract.NotificationDeliveryWorkflow
+}
+
 // List reads one page of visibility.
 func (t *Temporal) List(ctx context.Context, query string, pageSize int, token []byte) (Page, error) {
 	resp, err := t.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		Namespace: t.Namespace, PageSize: int32(pageSize), NextPageToken: token, Query: Visible(query)})
+		Namespace: t.Namespace, PageSize: int32(pageSize), NextPageToken: token, Query: query})
 	if err != nil {
 		return Page{}, Classify(err)
 	}
 	page := Page{NextToken: resp.GetNextPageToken(), Rows: make([]Row, 0, len(resp.GetExecutions()))}
 	dc := converter.GetDefaultDataConverter() // search attributes are never encrypted
 	for _, e := range resp.GetExecutions() {
+		if undivided(e) {
+			continue
+		}
 		r := Row{WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(),
 			Type: e.GetType().GetName(), Status: status.StatusName(e.GetStatus()),
 			StartedAt: e.GetStartTime().AsTime().UTC(), TaskQueue: e.GetTaskQueue()}
@@ -80,7 +91,7 @@ func (t *Temporal) List(ctx context.Context, query string, pageSize int, token [
 
 // Count counts executions matching a query.
 func (t *Temporal) Count(ctx context.Context, query string) (int64, error) {
-	resp, err := t.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: t.Namespace, Query: Visible(query)})
+	resp, err := t.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: t.Namespace, Query: query})
 	if err != nil {
 		return 0, Classify(err)
 	}

@@ -31,11 +31,15 @@ func (t *Temporal) Failures(ctx context.Context, since time.Time) ([]Failure, er
 	var token []byte
 	for len(infos) < MaxFailures {
 		resp, err := t.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Namespace: t.Namespace, PageSize: 1000, NextPageToken: token, Query: Visible(FailedQuery(since))})
+			Namespace: t.Namespace, PageSize: 1000, NextPageToken: token, Query: FailedQuery(since)})
 		if err != nil {
 			return nil, Classify(err)
 		}
-		infos = append(infos, resp.GetExecutions()...)
+		for _, e := range resp.GetExecutions() {
+			if !undivided(e) {
+				infos = append(infos, e)
+			}
+		}
 		if token = resp.GetNextPageToken(); len(token) == 0 {
 			break
 		}

@@ -63,7 +63,7 @@ func deliveries(c client.Client, within time.Duration) (pages []*workflowservice
 		var token []byte
 		for {
 			resp, err := c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
-				Query: "WorkflowType = '" + contract.NotificationDeliveryWorkflow + "'", PageSize: 1000, NextPageToken: token})
+				Query: contract.DeliveriesQuery, PageSize: 1000, NextPageToken: token})
 			if err != nil {
 				break
 			}

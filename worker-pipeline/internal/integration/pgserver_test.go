@@ -85,6 +85,19 @@ func TestPipelineOnPostgresServer(t *testing.T) {
 		kinds := outboxKinds(t, filepath.Join(notifyDir, "outbox.jsonl"), run.GetID())
 		return kinds["quality_issue"] > 0 && kinds["completion"] > 0
 	}, 15*time.Second, 200*time.Millisecond, "the outbox lacks the quality issue or the completion")
+
+	// Its deliveries are listed only when asked for: their namespace division keeps
+	// them out of a list that does not name it, on PostgreSQL visibility too.
+	require.Eventually(t, func() bool {
+		resp, err := srv.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: contract.DeliveriesQuery})
+		return err == nil && len(resp.GetExecutions()) >= 2
+	}, 15*time.Second, 200*time.Millisecond, "visibility never listed the run's deliveries")
+	resp, err := srv.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{})
+	require.NoError(t, err)
+	require.NotEmpty(t, resp.GetExecutions())
+	for _, e := range resp.GetExecutions() {
+		assert.NotEqual(t, contract.NotificationDeliveryWorkflow, e.GetType().GetName(), "a list that did not ask for deliveries shows %s", e.GetExecution().GetWorkflowId())
+	}
 }
 
 // outboxKinds counts the outbox lines of one workflow by kind.
