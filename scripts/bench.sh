@@ -26,8 +26,11 @@
 #                               batches: speed first vs last 10,000, commits, snapshots,
 #                               metadata, history, carry, worker RSS (about 5 minutes;
 #                               MATIH_BENCH_DAYS=400 for a quick look)
-#   scripts/bench.sh console    console key press + frame at 100 to 100,000 rows, and
-#                               matih ls vs temporal workflow list over 10,000 workflows
+#   scripts/bench.sh console    console key press + frame at 100 to 100,000 rows;
+#                               matih ls vs temporal workflow list over 10,000 and
+#                               100,000 workflows; 20 idle consoles over SSH at 100,000
+#                               running (about 25 minutes; MATIH_BENCH_LIST_SIZES=10000
+#                               and MATIH_BENCH_SSH_RUNS=10000 for a quick look)
 #   scripts/bench.sh approval   approval round trip, from the update to the next activity
 #                               starting on the real worker (p50/p99), and the worker's RSS
 #   scripts/bench.sh workers    each worker's resident memory, idle and at its peak,
@@ -116,8 +119,12 @@ run_backfill_scale() {
 run_console() {
   say "==> console: key press + View at 100, 1,000, 10,000, 100,000 rows (ns/op; flat is the target)"
   keep console-keys go -C tui test ./internal/console -run '^$' -bench 'KeyAndView' -benchtime 2000x
-  say "==> matih ls vs temporal workflow list over 10,000 workflows (median of 5; ratio <= 1 is the target)"
-  keep console-listing go -C tui test ./e2e -run '^$' -bench 'ListingAgainstTemporalCLI' -benchtime 1x -timeout 20m
+  say "==> matih ls vs temporal workflow list over ${MATIH_BENCH_LIST_SIZES:-10000,100000} workflows (median of 5; ratio <= 1 and flat memory are the targets)"
+  MATIH_BENCH_LIST_SIZES=${MATIH_BENCH_LIST_SIZES:-10000,100000} \
+    keep console-listing go -C tui test ./e2e -run '^$' -bench 'ListingAgainstTemporalCLI' -benchtime 1x -timeout 40m
+  say "==> ${MATIH_BENCH_SSH_SESSIONS:-20} consoles over SSH at 80x24, ${MATIH_BENCH_SSH_RUNS:-100000} running, one moving its selection: bytes/s of the idle ones, matih serve's memory and CPU"
+  MATIH_BENCH_SSH_RUNS=${MATIH_BENCH_SSH_RUNS:-100000} \
+    keep console-ssh go -C tui test ./e2e -run '^$' -bench 'IdleConsolesOverSSH' -benchtime 1x -timeout 30m
 }
 
 run_approval() {

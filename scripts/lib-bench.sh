@@ -12,9 +12,16 @@ backfill, ideal wall / wall at 500 ms|BenchmarkBackfill:of-ideal@500ms|near 1
 backfill at scale (MATIH_BENCH_DAYS of hourly partitions), last / first 10,000 speed|BenchmarkBackfillScale:last/first|>= 0.8
 backfill commits, last / first 10% speed, a commit per partition|BenchmarkBackfillCommits/batch=1:last/first-speed|
 backfill commits, last / first 10% speed, a commit per batch of 50|BenchmarkBackfillCommits/batch=50:last/first-speed|>= 0.8
-console first rows, matih ls / temporal workflow list|BenchmarkListingAgainstTemporalCLI:first-ratio|<= 1
-matih ls --limit 0 -o json / temporal workflow list -o json, 10,000 workflows (wall)|BenchmarkListingAgainstTemporalCLI:all-ratio|<= 1
-matih ls --limit 0 -o json peak RSS, 10,000 workflows (MiB)|BenchmarkListingAgainstTemporalCLI:lsall-peak-MiB|<= 64
+console first rows, matih ls / temporal workflow list, 100,000 workflows|BenchmarkListingAgainstTemporalCLI/runs=100000:first-ratio|<= 1
+matih ls --limit 0 -o json / temporal workflow list -o json, 10,000 workflows (wall)|BenchmarkListingAgainstTemporalCLI/runs=10000:all-ratio|<= 1
+matih ls --limit 0 -o json / temporal workflow list -o json, 100,000 workflows (wall)|BenchmarkListingAgainstTemporalCLI/runs=100000:all-ratio|<= 1
+temporal workflow list with a WorkflowType filter / without, 100,000 workflows (what hiding deliveries by type cost)|BenchmarkListingAgainstTemporalCLI/runs=100000:typefilter-cost|
+matih ls --limit 0 -o json peak RSS, 10,000 workflows (MiB)|BenchmarkListingAgainstTemporalCLI/runs=10000:lsall-peak-MiB|<= 64
+matih ls --limit 0 -o json peak RSS, 100,000 workflows (MiB)|BenchmarkListingAgainstTemporalCLI/runs=100000:lsall-peak-MiB|<= 64, flat
+idle console redraw over SSH at 80x24, 100,000 running, busiest of 19 idle sessions (B/s)|BenchmarkIdleConsolesOverSSH:idle-max-B/s|<= 100
+console moving its selection twice a second beside them (B/s)|BenchmarkIdleConsolesOverSSH:active-B/s|
+matih serve with 20 SSH consoles: peak RSS (MiB)|BenchmarkIdleConsolesOverSSH:serve-peak-MiB|
+matih serve with 20 SSH consoles: CPU (% of one core)|BenchmarkIdleConsolesOverSSH:serve-cpu-%|
 console key press + frame, 10,000 / 100 rows|BenchmarkKeyAndView/rows=10000:ns/op / BenchmarkKeyAndView/rows=100:ns/op|flat (near 1)
 console key press + frame, 100,000 / 100 rows|BenchmarkKeyAndView/rows=100000:ns/op / BenchmarkKeyAndView/rows=100:ns/op|flat (near 1)
 status p50, API / full history scan (5,000 events, worker up)|BenchmarkStatusAtFiveThousandEvents/api/with-worker:p50-ms / BenchmarkStatusAtFiveThousandEvents/history-scan/with-worker:p50-ms|< 1

@@ -79,6 +79,7 @@ func TestBadFilesNameTheEntry(t *testing.T) {
 		"a: sqlite\n":                                             `connection "a": expected a mapping of settings`,
 		"../up:\n  kind: sqlite\n  path: x.db\n":                  `connection name "../up"`,
 		"a:\n  kind: postgres\n  dsn: \"host=h port=notaport\"\n": "cannot parse it as a PostgreSQL DSN",
+		"lake:\n  kind: spark\n  url: https://livy:8998\n  spark:\n    files: [s3a://j/]\n    sql_file: s3a://j/sql.py\n": "spark.allow_queries",
 	}
 	for body, want := range cases {
 		_, err := Load(write(t, body))

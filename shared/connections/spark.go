@@ -19,6 +19,11 @@ type SparkSettings struct {
 	Files []string `json:"files" yaml:"files"`
 	// SQLFile is the application that runs a query source (optional).
 	SQLFile string `json:"sql_file,omitempty" yaml:"sql_file,omitempty"`
+	// AllowQueries lets sources on this connection carry a query, which reaches the
+	// cluster's SQL with the job's grants. Off by default: a source names a table or a
+	// job file. Even on, a query calling JVM code (java_method, reflect) or reading a
+	// path (parquet.`s3a://…`) is refused.
+	AllowQueries bool `json:"allow_queries,omitempty" yaml:"allow_queries,omitempty"`
 	// StagingURL is how the cluster addresses the worker's staging store, when it
 	// differs from --staging-url (s3a://bucket/staging for s3://bucket/staging).
 	StagingURL string `json:"staging_url,omitempty" yaml:"staging_url,omitempty"`
@@ -62,6 +67,9 @@ func (c Connection) checkSpark() error {
 		if fu, err := url.Parse(f); err != nil || fu.Scheme == "" {
 			return fmt.Errorf("connection %s: spark: expected object-store URLs (s3a://bucket/jobs/) in files and sql_file, got %q", c.Name, f)
 		}
+	}
+	if s.SQLFile != "" && !s.AllowQueries {
+		return fmt.Errorf("connection %s: spark.sql_file runs the queries of workflow input: set spark.allow_queries: true to accept them, or remove sql_file", c.Name)
 	}
 	if s.StagingURL != "" {
 		if su, err := url.Parse(s.StagingURL); err != nil || su.Scheme == "" {

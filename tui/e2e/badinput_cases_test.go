@@ -187,6 +187,8 @@ func workerCases() []workerCase {
 		conn("a password in the dsn", "demo:\n  kind: postgres\n  dsn: postgres://etl:s3cret@db/sales\n", "connection demo: the dsn holds a password"),
 		conn("SQL in a name", "\"orders; DROP TABLE x\":\n  kind: sqlite\n  path: a.db\n", `connection name "orders; DROP TABLE x": expected a letter`),
 		conn("a hostile name", "\"\\e[2J\\u202e\":\n  kind: sqlite\n  path: a.db\n", `connection name "\x1b[2J\u202e": expected a letter`),
+		conn("a Spark SQL job without allow_queries", "lake:\n  kind: spark\n  url: https://livy.example:8998\n  spark:\n    files: [s3a://jobs/]\n    sql_file: s3a://jobs/sql.py\n",
+			"connection lake: spark.sql_file runs the queries of workflow input: set spark.allow_queries: true"),
 		conn("a 1,000-character name", strings.Repeat("c", 1000)+":\n  kind: sqlite\n  path: a.db\n", "(at most 64)"),
 	}
 }

@@ -49,7 +49,7 @@ destination: {table: analytics.low%d}
 		require.NoError(t, err)
 		ids = append(ids, strings.TrimSpace(string(out)))
 	}
-	startMany(t, srv.Client, listingRuns)
+	startMany(t, srv.Client, 0, 10_000)
 
 	x := newTmux(t, "scale", fmt.Sprintf("%s %s; sleep 60", bin, strings.Join(conn, " ")))
 	screen := x.waitFor(30*time.Second, "APPROVALS · 2 waiting", "a approve")

@@ -132,11 +132,20 @@ func (e *Extractor) sparkRequest(ctx context.Context, in contract.ExtractInput, 
 
 // SparkFile is the application a spark source runs on conn: its own file, which
 // must lie under the connection's spark.files, or the connection's SQL job for a
-// query. Anything else is a ValidationError naming the field, before any submission.
+// query, which the connection must allow (spark.allow_queries) and which may not
+// call JVM code or read paths (spark.RefusedInQuery). Anything else is a ValidationError naming the field, before any submission.
 func SparkFile(conn connections.Connection, src contract.SourceConfig) (string, error) {
 	file := ""
 	if src.Spark != nil {
 		file = src.Spark.File
+	}
+	if q := strings.TrimSpace(src.Query); q != "" {
+		if !conn.Spark.AllowQueries {
+			return "", contract.Invalid("source.query", "a table or a job file: connection %s takes no queries (spark.allow_queries is off)", conn.Name)
+		}
+		if what := spark.RefusedInQuery(q); what != "" {
+			return "", contract.Invalid("source.query", "a query without %s: it runs code or reads paths outside the connection's allow-lists", what)
+		}
 	}
 	switch {
 	case file != "" && !conn.AllowsFile(file):

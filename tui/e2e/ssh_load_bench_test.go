@@ -1,0 +1,208 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/matih/ops/shared/testkit"
+)
+
+// envInt reads a positive count from the environment, or def.
+func envInt(b *testing.B, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		b.Fatalf("%s: expected a positive count, got %q", name, v)
+	}
+	return n
+}
+
+// countingWriter counts what an SSH session sends its terminal.
+type countingWriter struct{ n atomic.Int64 }
+
+func (w *countingWriter) Write(p []byte) (int, error) { w.n.Add(int64(len(p))); return len(p), nil }
+
+// consoleSession is one person's console over SSH, at 80x24.
+type consoleSession struct {
+	client  *ssh.Client
+	session *ssh.Session
+	keys    io.WriteCloser
+	out     *countingWriter
+}
+
+func openConsole(b *testing.B, addr string, signer ssh.Signer) *consoleSession {
+	client, err := ssh.Dial("tcp", addr, &ssh.ClientConfig{User: "oncall", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := client.NewSession()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &consoleSession{client: client, session: s, out: &countingWriter{}}
+	s.Stdout, s.Stderr = c.out, c.out
+	if c.keys, err = s.StdinPipe(); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.RequestPty("xterm-256color", 24, 80, ssh.TerminalModes{}); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Shell(); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func (c *consoleSession) close() { _ = c.session.Close(); _ = c.client.Close() }
+
+// procStat reads a process's resident memory now and at its peak (MiB), and the CPU
+// time it has used (clock ticks of 1/100 s, Linux's USER_HZ).
+func procStat(b *testing.B, pid int) (rss, peak float64, ticks int64) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && (f[0] == "VmRSS:" || f[0] == "VmHWM:") {
+			kib, _ := strconv.ParseFloat(f[1], 64)
+			if f[0] == "VmRSS:" {
+				rss = kib / 1024
+			} else {
+				peak = kib / 1024
+			}
+		}
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:])) // fields from the state on
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return rss, peak, utime + stime
+}
+
+// startSSHServe runs `matih serve --ssh` as its own process, with one operate key,
+// and returns its SSH address and process.
+func startSSHServe(b *testing.B, matih string, srv *testkit.DevServer, signer ssh.Signer, sessions int) (string, *exec.Cmd) {
+	dir := b.TempDir()
+	keys := filepath.Join(dir, "operate_keys")
+	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))) + " oncall@matih\n"
+	if err := os.WriteFile(keys, []byte(line), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	addr := testkit.FreeAddr(b)
+	cmd := exec.Command(matih, "--address", srv.HostPort, "--namespace", srv.Namespace, "--audit-log", filepath.Join(dir, "audit.log"),
+		"serve", "--listen", testkit.FreeAddr(b), "--ssh", addr, "--operate-keys", keys, "--host-key", filepath.Join(dir, "host_key"),
+		"--ssh-max-sessions", strconv.Itoa(sessions+1))
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return addr, cmd
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("matih serve never listened on %s", addr)
+		}
+	}
+}
+
+// BenchmarkIdleConsolesOverSSH opens MATIH_BENCH_SSH_SESSIONS consoles (20) over SSH
+// at 80x24 on a namespace of MATIH_BENCH_SSH_RUNS running workflows (10,000) and, over
+// MATIH_BENCH_SSH_WINDOW seconds (60), counts what each sends while one person moves
+// the selection twice a second and the others only watch: the idle sessions' redraw
+// traffic (target: under 2 KB/s each over SSH, 100 B/s for the console), the active
+// one's, and matih serve's memory and CPU. Run it with scripts/bench.sh console.
+func BenchmarkIdleConsolesOverSSH(b *testing.B) {
+	runs := envInt(b, "MATIH_BENCH_SSH_RUNS", 10_000)
+	n := envInt(b, "MATIH_BENCH_SSH_SESSIONS", 20)
+	window := time.Duration(envInt(b, "MATIH_BENCH_SSH_WINDOW", 60)) * time.Second
+	matih := buildMatih(b)
+	srv := testkit.StartDevServer(b)
+	startMany(b, srv.Client, 0, runs)
+	seeded := time.Now()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr, serve := startSSHServe(b, matih, srv, signer, n)
+	for i := 0; i < b.N; i++ {
+		consoles := make([]*consoleSession, n)
+		for j := range consoles {
+			consoles[j] = openConsole(b, addr, signer)
+		}
+		// Durations under a minute tick every second, as they should: measure once the
+		// newest run is older than that, and every console has drawn its first screens.
+		time.Sleep(max(20*time.Second, time.Until(seeded.Add(70*time.Second))))
+		measureConsoles(b, consoles, serve.Process.Pid, window)
+		for _, c := range consoles {
+			c.close()
+		}
+	}
+}
+
+// measureConsoles counts each console's bytes over the window while consoles[0]
+// moves its selection, and reports the figures.
+func measureConsoles(b *testing.B, consoles []*consoleSession, pid int, window time.Duration) {
+	before := make([]int64, len(consoles))
+	for j, c := range consoles {
+		before[j] = c.out.n.Load()
+	}
+	_, _, ticks0 := procStat(b, pid)
+	start := time.Now()
+	keys := []string{"j", "k"}
+	for k := 0; time.Since(start) < window; k++ {
+		if _, err := io.WriteString(consoles[0].keys, keys[k%2]); err != nil {
+			b.Fatalf("the active console stopped taking keys: %v", err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	secs := time.Since(start).Seconds()
+	rss, peak, ticks1 := procStat(b, pid)
+	var idleMax, idleSum float64
+	for j, c := range consoles[1:] {
+		bps := float64(c.out.n.Load()-before[j+1]) / secs
+		idleMax, idleSum = max(idleMax, bps), idleSum+bps
+		if c.out.n.Load() == 0 {
+			b.Fatalf("console %d never drew", j+1)
+		}
+	}
+	active := float64(consoles[0].out.n.Load()-before[0]) / secs
+	if active == 0 {
+		b.Fatal("the active console drew nothing for its key presses")
+	}
+	b.ReportMetric(float64(len(consoles)), "sessions")
+	b.ReportMetric(idleMax, "idle-max-B/s")
+	b.ReportMetric(idleSum/float64(len(consoles)-1), "idle-mean-B/s")
+	b.ReportMetric(active, "active-B/s")
+	b.ReportMetric(rss, "serve-rss-MiB")
+	b.ReportMetric(peak, "serve-peak-MiB")
+	b.ReportMetric(float64(ticks1-ticks0)/secs, "serve-cpu-%")
+}
