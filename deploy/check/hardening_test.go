@@ -293,16 +293,17 @@ func checkDSN(t *testing.T, ex example, pod corev1.PodSpec, c corev1.Container, 
 	secretFile(t, ex, pod, c, what+" sslrootcert", ca, "ConfigMap")
 }
 
-// connectionsFile is files/connections.yaml, read for the paths it names; the
-// worker's own loader reads it in TestDatabaseSettingsWorkWithTheirFiles.
-func connectionsFile(t *testing.T) map[string]struct {
+// connectionsFile is the file of files/ a worker's MATIH_CONNECTIONS names, read for
+// the paths it names; the worker's own loader reads it in
+// TestDatabaseSettingsWorkWithTheirFiles.
+func connectionsFile(t *testing.T, path string) map[string]struct {
 	Kind         string `json:"kind"`
 	DSN          string `json:"dsn"`
 	PasswordEnv  string `json:"password_env"`
 	PasswordFile string `json:"password_file"`
 } {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(k8sDir(t), "files", "connections.yaml"))
+	b, err := os.ReadFile(filepath.Join(k8sDir(t), "files", filepath.Base(path)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +352,7 @@ func TestSecretsAreTheExamplesFiles(t *testing.T) {
 				if _, v, _, ok := mountOf(pod, c, path); !ok || v == nil || v.ConfigMap == nil || v.ConfigMap.Name != "worker-connections" {
 					t.Errorf("MATIH_CONNECTIONS %q is not in the worker-connections ConfigMap's mount", path)
 				}
-				for name, conn := range connectionsFile(t) {
+				for name, conn := range connectionsFile(t, path) {
 					if conn.Kind != "postgres" {
 						continue
 					}
@@ -508,7 +509,8 @@ func TestDatabaseSettingsWorkWithTheirFiles(t *testing.T) {
 			_, d := renderBuild(t, w)
 			c := container(t, d)
 			// The connections file, through the workers' loader.
-			b, err := os.ReadFile(filepath.Join(k8sDir(t), "files", "connections.yaml"))
+			file := filepath.Base(envValue(c, "MATIH_CONNECTIONS"))
+			b, err := os.ReadFile(filepath.Join(k8sDir(t), "files", file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -518,7 +520,7 @@ func TestDatabaseSettingsWorkWithTheirFiles(t *testing.T) {
 			}
 			reg, err := connections.Load(conns)
 			if err != nil {
-				t.Fatalf("files/connections.yaml with the example's files: %v", err)
+				t.Fatalf("files/%s with the example's files: %v", file, err)
 			}
 			for _, name := range reg.Names() {
 				conn, err := reg.Get("connection", name)

@@ -51,6 +51,9 @@ type Connection struct {
 	// MaxParallel caps how many connections one extraction opens here (default 4):
 	// a source's parallelism is the team's wish, this is the database owner's limit.
 	MaxParallel int `json:"max_parallel,omitempty" yaml:"max_parallel,omitempty"`
+	// Use says what the connection is for: [extract] (the default) or [migrate],
+	// never both, so extraction and migrations log in as different database roles.
+	Use []string `json:"use,omitempty" yaml:"use,omitempty,flow"`
 	// URL, Username, TokenEnv, TokenFile and Spark are a spark connection's: see
 	// SparkSettings. PasswordEnv and PasswordFile give its basic-auth password.
 	URL       string         `json:"url,omitempty" yaml:"url,omitempty"`
@@ -211,6 +214,9 @@ func (c Connection) check() error {
 	}
 	if c.Kind != Spark && (c.URL != "" || c.Spark != nil || c.TokenEnv != "" || c.TokenFile != "" || c.Username != "") {
 		return fmt.Errorf("connection %s: url, username, token_env, token_file and spark are for spark connections only", c.Name)
+	}
+	if err := c.checkUse(); err != nil {
+		return err
 	}
 	if c.StatementTimeout < 0 {
 		return fmt.Errorf("connection %s: statement_timeout: expected a positive duration", c.Name)

@@ -11,7 +11,7 @@ import (
 )
 
 func TestRequireKnownNamesTheFieldAndTheKnownConnections(t *testing.T) {
-	r, err := New(Connection{Name: "orders", Kind: SQLite, Path: "/data/orders.db"}, Connection{Name: "sales", Kind: Postgres, DSN: "postgres://etl@db/sales"})
+	r, err := New(Connection{Name: "orders", Kind: SQLite, Path: "/data/orders.db"}, Connection{Name: "sales", Kind: Postgres, DSN: "postgres://etl@db/sales", Use: []string{UseMigrate}})
 	require.NoError(t, err)
 	cases := []struct {
 		name, field string

@@ -21,6 +21,13 @@ func PostgresConn(name, dsn string) connections.Connection {
 	return connections.Connection{Name: name, Kind: connections.Postgres, DSN: dsn}
 }
 
+// MigrateConn is a postgres connection for migrations (use: [migrate]).
+func MigrateConn(name, dsn string) connections.Connection {
+	c := PostgresConn(name, dsn)
+	c.Use = []string{connections.UseMigrate}
+	return c
+}
+
 // Connections builds a registry of conns, failing the test on a bad one.
 func Connections(t testing.TB, conns ...connections.Connection) *connections.Registry {
 	t.Helper()

@@ -189,6 +189,8 @@ func workerCases() []workerCase {
 		conn("a hostile name", "\"\\e[2J\\u202e\":\n  kind: sqlite\n  path: a.db\n", `connection name "\x1b[2J\u202e": expected a letter`),
 		conn("a Spark SQL job without allow_queries", "lake:\n  kind: spark\n  url: https://livy.example:8998\n  spark:\n    files: [s3a://jobs/]\n    sql_file: s3a://jobs/sql.py\n",
 			"connection lake: spark.sql_file runs the queries of workflow input: set spark.allow_queries: true"),
+		conn("one login for extraction and migrations", "sales:\n  kind: postgres\n  dsn: postgres://etl@db/sales\n  use: [extract, migrate]\n",
+			"connection sales: use: one of [extract] or [migrate], not both"),
 		conn("a 1,000-character name", strings.Repeat("c", 1000)+":\n  kind: sqlite\n  path: a.db\n", "(at most 64)"),
 	}
 }

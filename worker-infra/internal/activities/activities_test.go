@@ -60,7 +60,7 @@ func TestUnservedTargetIsRefused(t *testing.T) {
 }
 
 func TestADSNInTheInputIsRefusedAndAnUnknownConnectionNamed(t *testing.T) {
-	e := env(&Activities{Postgres: NewPostgres(testkit.Connections(t, testkit.PostgresConn("sales", "postgres://u@127.0.0.1:1/db")))})
+	e := env(&Activities{Postgres: NewPostgres(testkit.Connections(t, testkit.MigrateConn("sales", "postgres://u@127.0.0.1:1/db")))})
 	_, err := e.ExecuteActivity(contract.ActivityApplyMigration, contract.MigrationConfig{
 		MigrationID: "m1", Target: contract.TargetPostgres, DSN: "postgres://u@127.0.0.1:1/db", Table: "t", Statements: []string{"ALTER TABLE t ADD COLUMN x int"},
 	})
@@ -74,7 +74,7 @@ func TestADSNInTheInputIsRefusedAndAnUnknownConnectionNamed(t *testing.T) {
 }
 
 func TestUnreachableDatabaseIsRetryable(t *testing.T) {
-	e := env(&Activities{Postgres: NewPostgres(testkit.Connections(t, testkit.PostgresConn("down", "postgres://u@127.0.0.1:1/db?connect_timeout=2")))})
+	e := env(&Activities{Postgres: NewPostgres(testkit.Connections(t, testkit.MigrateConn("down", "postgres://u@127.0.0.1:1/db?connect_timeout=2")))})
 	_, err := e.ExecuteActivity(contract.ActivityApplyMigration, contract.MigrationConfig{
 		MigrationID: "m1", Target: contract.TargetPostgres, Connection: "down", Table: "t", Statements: []string{"ALTER TABLE t ADD COLUMN x int"},
 	})

@@ -125,7 +125,7 @@ const targetDB = "orders_db"
 // seed creates the test's database and makes it the worker's targetDB connection.
 func (e *env) seed(t *testing.T) string {
 	dsn := seedDB(t)
-	e.acts.Postgres.(*pgmigrate.Backend).Connections = testkit.Connections(t, testkit.PostgresConn(targetDB, dsn))
+	e.acts.Postgres.(*pgmigrate.Backend).Connections = testkit.Connections(t, testkit.MigrateConn(targetDB, dsn))
 	return dsn
 }
 

@@ -57,6 +57,9 @@ func (b *Backend) connect(ctx context.Context, name, dsn string) (*pgx.Conn, err
 	if err != nil {
 		return nil, err
 	}
+	if err := c.RequireFor("connection", connections.UseMigrate); err != nil {
+		return nil, err
+	}
 	if c.Kind != connections.Postgres {
 		return nil, contract.Invalid("connection", "a postgres connection; %s is %s", c.Name, c.Kind)
 	}

@@ -28,7 +28,7 @@ func setup(t *testing.T) (string, contract.MigrationConfig) {
 	t.Helper()
 	dsn := testkit.PostgresDB(t)
 	testkit.Psql(t, dsn, seedSQL)
-	conns = testkit.Connections(t, testkit.PostgresConn("target", dsn))
+	conns = testkit.Connections(t, testkit.MigrateConn("target", dsn))
 	return dsn, contract.MigrationConfig{
 		MigrationID: "m_add_note", Target: contract.TargetPostgres, Connection: "target", Table: "orders",
 		Statements:      []string{"ALTER TABLE orders ADD COLUMN note text", "UPDATE orders SET counter = counter + 1"},

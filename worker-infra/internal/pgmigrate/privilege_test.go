@@ -35,7 +35,7 @@ func leastPrivilege(t *testing.T, dsn string) *Backend {
 	env := "PW_" + strings.ToUpper(role)
 	t.Setenv(env, "pw-"+role)
 	u := "postgres://" + role + dsn[strings.Index(dsn, "@"):]
-	reg, err := connections.New(connections.Connection{Name: "least", Kind: connections.Postgres, DSN: u, PasswordEnv: env})
+	reg, err := connections.New(connections.Connection{Name: "least", Kind: connections.Postgres, DSN: u, PasswordEnv: env, Use: []string{connections.UseMigrate}})
 	require.NoError(t, err)
 	return &Backend{Connections: reg}
 }

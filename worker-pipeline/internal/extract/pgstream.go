@@ -54,7 +54,14 @@ func (e *Extractor) readPostgres(ctx context.Context, db *sql.DB, q string, sche
 	out := p
 	err = c.Raw(func(dc any) error {
 		conn := dc.(*stdlib.Conn).Conn()
-		rows, err := conn.Query(ctx, q, binaryOIDs)
+		// An explicit READ ONLY transaction: the session's default could be changed
+		// by a statement before this one; this cannot be, once it has begun.
+		tx, err := conn.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+		if err != nil {
+			return fmt.Errorf("begin read-only transaction: %w", ClassifySourceError(err))
+		}
+		defer tx.Rollback(context.WithoutCancel(ctx))
+		rows, err := tx.Query(ctx, q, binaryOIDs)
 		if err != nil {
 			return fmt.Errorf("query postgres source: %w", ClassifySourceError(err))
 		}

@@ -68,6 +68,23 @@ func TestQuerySourcesCannotWrite(t *testing.T) {
 		require.Error(t, err, q)
 	}
 	assert.Equal(t, "2", testkit.Psql(t, dsn, "SELECT count(*) FROM orders"), "nothing was written or dropped")
+
+	// Behind PgBouncer DSNs often ask for the simple protocol, which runs a string of
+	// several statements: a query closing the probe's parenthesis, committing, and
+	// turning the session read-write. Extraction speaks the extended protocol and
+	// reads in READ ONLY transactions whatever the DSN says.
+	bouncer := testkit.PostgresConn("bouncer", dsn+"&default_query_exec_mode=simple_protocol")
+	if !strings.Contains(dsn, "?") {
+		bouncer.DSN = dsn + "?default_query_exec_mode=simple_protocol"
+	}
+	e.Connections = testkit.Connections(t, bouncer)
+	escape := "SELECT 1 AS x) AS probe LIMIT 0; COMMIT; SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE; COMMIT; " +
+		"CREATE TABLE pwned (x int); UPDATE orders SET amount = 0; SELECT * FROM (SELECT 1 AS x"
+	_, err := e.Extract(context.Background(), contract.ExtractInput{PipelineID: "pg", RunID: "b",
+		Source: contract.SourceConfig{Connection: "bouncer", Query: escape}}, Progress{}, nil)
+	require.Error(t, err)
+	assert.Equal(t, "f", testkit.Psql(t, dsn, "SELECT to_regclass('pwned') IS NOT NULL"), "no table was created")
+	assert.Equal(t, "30", testkit.Psql(t, dsn, "SELECT sum(amount)::int FROM orders"), "no row was changed")
 }
 
 // TestEveryPostgresTypeReachesParquet extracts one row of every type a source

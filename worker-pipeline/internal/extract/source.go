@@ -8,12 +8,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/apache/arrow-go/v18/arrow"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -31,6 +33,9 @@ func Resolve(reg *connections.Registry, src contract.SourceConfig) (contract.Sou
 	}
 	conn, err := reg.Get("source.connection", src.Connection)
 	if err != nil {
+		return src, conn, err
+	}
+	if err := conn.RequireFor("source.connection", connections.UseExtract); err != nil {
 		return src, conn, err
 	}
 	if src.Kind != "" && src.Kind != conn.Kind {
@@ -72,6 +77,12 @@ func Open(ctx context.Context, conn connections.Connection) (*sql.DB, error) {
 			return nil, err
 		}
 		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+		// The extended protocol whatever the DSN asks (PgBouncer setups often ask for
+		// simple_protocol): the server then refuses a query string holding several
+		// statements, so a source query cannot close the probe's parenthesis and go
+		// on. Describe-then-execute keeps no prepared statements, which a transaction
+		// pooler could not follow.
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeDescribeExec
 		cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(conn.Timeout().Milliseconds(), 10)
 		db = stdlib.OpenDB(*cfg)
 	default:
@@ -179,9 +190,15 @@ func textTimes(kind, q string, schema *arrow.Schema) string {
 	return fmt.Sprintf("SELECT %s FROM (%s) AS src", strings.Join(exprs, ", "), q)
 }
 
-// Probe checks that the source accepts q and returns its columns, reading no rows.
+// Probe checks that the source accepts q and returns its columns, reading no rows,
+// in a READ ONLY transaction on PostgreSQL.
 func Probe(ctx context.Context, db *sql.DB, q string) ([]*sql.ColumnType, error) {
-	rows, err := db.QueryContext(ctx, "SELECT * FROM ("+q+") AS probe LIMIT 0")
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: isPostgres(db)})
+	if err != nil {
+		return nil, fmt.Errorf("begin read-only transaction: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, "SELECT * FROM ("+q+") AS probe LIMIT 0")
 	if err != nil {
 		return nil, ClassifySourceError(err)
 	}
@@ -191,6 +208,13 @@ func Probe(ctx context.Context, db *sql.DB, q string) ([]*sql.ColumnType, error)
 		return nil, err
 	}
 	return cols, rows.Err()
+}
+
+// isPostgres tells a PostgreSQL source from a SQLite one, whose driver has no
+// read-only transactions (its connections are read-only: mode=ro, query_only).
+func isPostgres(db *sql.DB) bool {
+	_, ok := db.Driver().(*stdlib.Driver)
+	return ok
 }
 
 // ClassifySourceError tells a query the source refuses (syntax, unknown table or
