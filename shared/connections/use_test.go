@@ -15,7 +15,7 @@ import (
 func TestConnectionsSayWhatTheyAreFor(t *testing.T) {
 	for body, want := range map[string]string{
 		"a:\n  kind: postgres\n  dsn: postgres://etl@db/sales\n  use: [extract, migrate]\n": "not both",
-		"a:\n  kind: sqlite\n  path: a.db\n  use: [migrate]\n":                             "migrate is for postgres connections",
+		"a:\n  kind: sqlite\n  path: a.db\n  use: [migrate]\n":                              "migrate is for postgres connections",
 		"a:\n  kind: postgres\n  dsn: postgres://etl@db/sales\n  use: [write]\n":            `expected [extract] or [migrate], got "write"`,
 		"a:\n  kind: postgres\n  dsn: postgres://etl@db/sales\n  use: migrate\n":            "use: expected",
 	} {
