@@ -54,6 +54,8 @@ type Connection struct {
 	// Use says what the connection is for: [extract] (the default) or [migrate],
 	// never both, so extraction and migrations log in as different database roles.
 	Use []string `json:"use,omitempty" yaml:"use,omitempty,flow"`
+	// Migrate widens what migrations on a use: [migrate] connection may do.
+	Migrate *MigrateSettings `json:"migrate,omitempty" yaml:"migrate,omitempty"`
 	// URL, Username, TokenEnv, TokenFile and Spark are a spark connection's: see
 	// SparkSettings. PasswordEnv and PasswordFile give its basic-auth password.
 	URL       string         `json:"url,omitempty" yaml:"url,omitempty"`

@@ -12,7 +12,26 @@ const (
 	UseMigrate = "migrate" // changed by schema migrations
 )
 
+// MigrateSettings are what a migrate connection's owner allows beyond a statement
+// on one table: each touches more than the table, so each is off by default.
+type MigrateSettings struct {
+	ForeignKeys bool `json:"foreign_keys,omitempty" yaml:"foreign_keys,omitempty"` // REFERENCES other tables
+	RowSecurity bool `json:"row_security,omitempty" yaml:"row_security,omitempty"` // ENABLE/DISABLE/FORCE ROW LEVEL SECURITY
+	Triggers    bool `json:"triggers,omitempty" yaml:"triggers,omitempty"`         // ENABLE/DISABLE TRIGGER
+}
+
+// MigrateAllows is the connection's migrate settings, all off when it has none.
+func (c Connection) MigrateAllows() MigrateSettings {
+	if c.Migrate == nil {
+		return MigrateSettings{}
+	}
+	return *c.Migrate
+}
+
 func (c Connection) checkUse() error {
+	if c.Migrate != nil && !c.For(UseMigrate) {
+		return fmt.Errorf("connection %s: migrate: settings for migrations, on a connection with use: [migrate]", c.Name)
+	}
 	switch {
 	case len(c.Use) > 1:
 		return fmt.Errorf("connection %s: use: one of [extract] or [migrate], not both: give migrations a database login of their own, got %v", c.Name, c.Use)

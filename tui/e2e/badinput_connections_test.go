@@ -71,6 +71,16 @@ func (s *sweep) unknownConnectionRefused(t *testing.T, dir, workersConns string)
 	assertNamed(t, errOut, "source.connection", "a connection the workers define (demo_orders_clean, demo_orders_dirty", `got "warehouse_prod"`)
 	assert.Empty(t, out, "no workflow id printed")
 
+	// A migration on extraction's login: the connection is not for migrations.
+	m := strings.Replace(goodMigration, "connection: sales", "connection: demo_orders_dirty", 1)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "m.yaml"), []byte(m), 0o600))
+	cmd = exec.Command(s.matih, append(s.conn(filepath.Join(dir, "audit.log")), "start", "migration", "-f", "m.yaml", "--connections", workersConns)...)
+	cmd.Dir = dir
+	code, out, errOut = exitCode(t, cmd)
+	assert.Equal(t, 2, code, "exit code; stderr: %.500s", errOut)
+	assertNamed(t, errOut, "connection", "a connection for migrate (use: [migrate]); demo_orders_dirty is for extract")
+	assert.Empty(t, out, "no workflow id printed")
+
 	cmd = exec.Command(s.matih, append(s.conn(filepath.Join(dir, "audit.log")), "start", "pipeline", "-f", "p.yaml", "--connections", "missing.yaml")...)
 	cmd.Dir = dir
 	code, _, errOut = exitCode(t, cmd)

@@ -1,140 +1,85 @@
 package pgmigrate
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/worker-infra/internal/ddlcheck"
 )
 
-// Statement forms a migration may use, each with the position of the table it
-// changes. Anything else is refused: a migration changes exactly one declared table.
-var forms = []*regexp.Regexp{
-	regexp.MustCompile(`(?is)^alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?(` + nameRe + `)`),
-	regexp.MustCompile(`(?is)^create\s+(?:unique\s+)?index\s+(?:if\s+not\s+exists\s+)?(?:` + nameRe + `\s+)?on\s+(?:only\s+)?(` + nameRe + `)`),
-	regexp.MustCompile(`(?is)^comment\s+on\s+table\s+(` + nameRe + `)\s+is\s`),
-	regexp.MustCompile(`(?is)^comment\s+on\s+column\s+(` + nameRe + `)\.(?:` + identRe + `)\s+is\s`),
-	regexp.MustCompile(`(?is)^update\s+(?:only\s+)?(` + nameRe + `)\s+set\s`),
+// policy is what the migration's connection allows beyond one table's statements.
+func (b *Backend) policy(name string) ddlcheck.Policy {
+	c, err := b.Connections.Get("connection", name)
+	if err != nil {
+		return ddlcheck.Policy{} // connect has refused it already
+	}
+	m := c.MigrateAllows()
+	return ddlcheck.Policy{ForeignKeys: m.ForeignKeys, RowSecurity: m.RowSecurity, Triggers: m.Triggers}
 }
 
-var renameRe = regexp.MustCompile(`(?is)^alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?` + nameRe + `\s+(?:rename\s+to|set\s+schema)\s`)
-
-const (
-	identRe = `(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`
-	nameRe  = identRe + `(?:\.` + identRe + `)?`
-)
-
-// statementTarget returns the table name a statement changes, as written.
-func statementTarget(i int, stmt string) (string, error) {
-	s := strings.TrimSpace(stmt)
-	s = strings.TrimSpace(strings.TrimSuffix(s, ";"))
-	if hasTopLevelSemicolon(s) {
-		return "", contract.Invalid(fmt.Sprintf("statements[%d]", i), "one statement per entry (found ';' inside)")
-	}
-	if regexp.MustCompile(`(?is)^create\s+(?:unique\s+)?index\s+concurrently`).MatchString(s) {
-		return "", contract.Invalid(fmt.Sprintf("statements[%d]", i), "no CREATE INDEX CONCURRENTLY: the migration runs in one transaction")
-	}
-	if renameRe.MatchString(s) {
-		return "", contract.Invalid(fmt.Sprintf("statements[%d]", i), "no RENAME TO or SET SCHEMA of the table itself: backup and restore follow its name")
-	}
-	for _, re := range forms {
-		if m := re.FindStringSubmatch(s); m != nil {
-			return m[1], nil
+// checkTargets checks each statement with PostgreSQL's grammar (ddlcheck) and
+// refuses one that changes, or reads, anything but the declared table, resolved by
+// OID in the target database.
+func checkTargets(ctx context.Context, conn *pgx.Conn, cfg contract.MigrationConfig, tbl table, p ddlcheck.Policy) error {
+	for i, s := range cfg.Statements {
+		field := fmt.Sprintf("statements[%d]", i)
+		st, err := ddlcheck.Check(s, p)
+		if err != nil {
+			return contract.Invalid(field, "%s", err.Error())
+		}
+		target := st.Table
+		if st.Index != "" {
+			if target, err = indexTable(ctx, conn, st.Index); err != nil {
+				return contract.Invalid(field, "%s", err.Error())
+			}
+		}
+		if same, err := sameTable(ctx, conn, tbl, target); err != nil || !same {
+			return orInvalid(err, field, "a statement on the declared table %s, but it targets %s", tbl, target)
+		}
+		for _, rel := range st.Relations {
+			if same, err := sameTable(ctx, conn, tbl, rel); err != nil || !same {
+				return orInvalid(err, field, "a statement that reads only the declared table %s, but it names %s", tbl, rel)
+			}
 		}
 	}
-	return "", contract.Invalid(fmt.Sprintf("statements[%d]", i),
-		"ALTER TABLE, CREATE [UNIQUE] INDEX ... ON, COMMENT ON TABLE/COLUMN or UPDATE on the declared table, got %q", abbreviate(s))
+	return nil
 }
 
-// hasTopLevelSemicolon finds a ';' outside quotes, dollar quotes and comments. It
-// only gives an early, friendly error: each statement runs through the extended
-// protocol (execOne), where the server itself refuses a string of several commands.
-func hasTopLevelSemicolon(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\'' && escapeStringStart(s, i):
-			j, ok := escapeStringEnd(s, i+1)
-			if !ok {
-				return false
-			}
-			i = j
-		case c == '\'' || c == '"':
-			j := strings.IndexByte(s[i+1:], c)
-			if j < 0 {
-				return false
-			}
-			i += j + 1
-		case c == '/' && strings.HasPrefix(s[i:], "/*"):
-			// Block comments nest in PostgreSQL; a quote inside one means nothing.
-			depth, j := 1, i+2
-			for ; j < len(s) && depth > 0; j++ {
-				switch {
-				case strings.HasPrefix(s[j:], "/*"):
-					depth, j = depth+1, j+1
-				case strings.HasPrefix(s[j:], "*/"):
-					depth, j = depth-1, j+1
-				}
-			}
-			if depth > 0 {
-				return false
-			}
-			i = j - 1
-		case c == '-' && strings.HasPrefix(s[i:], "--"):
-			j := strings.IndexByte(s[i:], '\n')
-			if j < 0 {
-				return false
-			}
-			i += j
-		case c == '$':
-			if tag := dollarTagRe.FindString(s[i:]); tag != "" {
-				j := strings.Index(s[i+len(tag):], tag)
-				if j < 0 {
-					return false
-				}
-				i += len(tag) + j + len(tag) - 1
-			}
-		case c == ';':
-			return true
-		}
+// orInvalid is err when the lookup failed, else the ValidationError.
+func orInvalid(err error, field, format string, args ...any) error {
+	if err != nil {
+		return err
 	}
-	return false
+	return contract.Invalid(field, format, args...)
 }
 
-// dollarTagRe is a dollar-quote tag: $$ or $tag$, the tag an identifier without $.
-var dollarTagRe = regexp.MustCompile(`^\$(?:[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)?\$`)
+// sameTable tells whether name resolves to tbl.
+func sameTable(ctx context.Context, conn *pgx.Conn, tbl table, name string) (bool, error) {
+	got, ok, err := resolveTable(ctx, conn, name)
+	return ok && got.oid == tbl.oid, err
+}
 
-// escapeStringStart tells whether the quote at i opens an E'...' string: an E or e
-// right before it that is not the end of a longer word.
-func escapeStringStart(s string, i int) bool {
-	if i == 0 || (s[i-1] != 'E' && s[i-1] != 'e') {
-		return false
+// indexTable is the table an index belongs to, as a quoted name.
+func indexTable(ctx context.Context, conn *pgx.Conn, index string) (string, error) {
+	var name *string
+	err := conn.QueryRow(ctx, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i
+		JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE i.indexrelid = to_regclass($1)`, index).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && name == nil) {
+		return "", fmt.Errorf("DROP INDEX of an index of the declared table; %s was not found", index)
 	}
-	return i == 1 || !isWordByte(s[i-2])
-}
-
-func isWordByte(c byte) bool {
-	return c == '_' || c == '$' || c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-}
-
-// escapeStringEnd returns the index of the quote that closes an E'...' string whose
-// text starts at i: a backslash escapes the next byte, and ” is a quote.
-func escapeStringEnd(s string, i int) (int, bool) {
-	for ; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case '\'':
-			if i+1 < len(s) && s[i+1] == '\'' {
-				i++
-				continue
-			}
-			return i, true
-		}
+	if err != nil {
+		return "", fmt.Errorf("look up index %s: %w", index, err)
 	}
-	return 0, false
+	return *name, nil
 }
 
+// abbreviate shortens a statement for an error message.
 func abbreviate(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 60 {

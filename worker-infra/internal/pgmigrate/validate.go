@@ -13,7 +13,7 @@ import (
 var schemaNameRe = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
 // Validate checks a migration without changing anything: the table exists, every
-// statement targets it, the backup schema is free, the migration was never applied,
+// statement is one a migration may run (ddlcheck) and touches only that table, the backup schema is free, the migration was never applied,
 // and the DDL runs (in a transaction that is rolled back).
 func (b *Backend) Validate(ctx context.Context, cfg contract.MigrationConfig) error {
 	if err := cfg.Validate(); err != nil {
@@ -37,7 +37,7 @@ func (b *Backend) Validate(ctx context.Context, cfg contract.MigrationConfig) er
 	if tbl.relkind != "r" {
 		return contract.Invalid("table", "a plain table; %s is partitioned, and a restore would lose its partitions", tbl)
 	}
-	if err := checkTargets(ctx, conn, cfg, tbl); err != nil {
+	if err := checkTargets(ctx, conn, cfg, tbl, b.policy(cfg.Connection)); err != nil {
 		return err
 	}
 	if err := checkRestorable(ctx, conn, tbl); err != nil {
@@ -47,25 +47,6 @@ func (b *Backend) Validate(ctx context.Context, cfg contract.MigrationConfig) er
 		return err
 	}
 	return dryRun(ctx, conn, cfg, tbl)
-}
-
-// checkTargets refuses a statement that changes anything but the declared table.
-func checkTargets(ctx context.Context, conn *pgx.Conn, cfg contract.MigrationConfig, tbl table) error {
-	for i, s := range cfg.Statements {
-		name, err := statementTarget(i, s)
-		if err != nil {
-			return err
-		}
-		got, ok, err := resolveTable(ctx, conn, name)
-		if err != nil {
-			return err
-		}
-		if !ok || got.oid != tbl.oid {
-			return contract.Invalid(fmt.Sprintf("statements[%d]", i),
-				"a statement on the declared table %s, but it targets %s", tbl, name)
-		}
-	}
-	return nil
 }
 
 // checkFree refuses a migration whose backup schema exists, that the ledger already
