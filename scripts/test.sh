@@ -59,7 +59,8 @@ FUZZ_TARGETS=(
   "tui ./internal/api FuzzDecodeBodies"
   "tui ./internal/sanitize FuzzText"
   "tui ./internal/cli FuzzBuildStart"
-  "worker-infra ./internal/pgmigrate FuzzStatementChecker"
+  "worker-infra ./internal/ddlcheck FuzzCheck"
+  "worker-pipeline ./internal/spark FuzzRefusedInQuery"
 )
 # A run that stops on "context deadline exceeded" without writing a failing input
 # is the fuzzer's own coordinator timing out on a loaded machine (golang/go#75804, fixed in Go 1.27),
