@@ -31,6 +31,9 @@
 #                               100,000 workflows; 20 idle consoles over SSH at 100,000
 #                               running (about 25 minutes; MATIH_BENCH_LIST_SIZES=10000
 #                               and MATIH_BENCH_SSH_RUNS=10000 for a quick look)
+#   scripts/bench.sh quality    the unique quality check over 50,000,000 keys under a
+#                               64 MiB setting: what it adds to peak RSS, keys/s (about
+#                               1 minute; MATIH_BENCH_UNIQUE_KEYS=5000000 for a quick look)
 #   scripts/bench.sh approval   approval round trip, from the update to the next activity
 #                               starting on the real worker (p50/p99), and the worker's RSS
 #   scripts/bench.sh workers    each worker's resident memory, idle and at its peak,
@@ -127,6 +130,11 @@ run_console() {
     keep console-ssh go -C tui test ./e2e -run '^$' -bench 'IdleConsolesOverSSH' -benchtime 1x -timeout 30m
 }
 
+run_quality() {
+  say "==> unique check over ${MATIH_BENCH_UNIQUE_KEYS:-50000000} keys, ${MATIH_BENCH_UNIQUE_MIB:-64} MiB setting: peak RSS it adds / the setting (<= 1), keys/s"
+  keep quality go test ./worker-pipeline/internal/quality -run '^$' -bench 'UniqueCheck' -benchtime 1x -timeout 30m
+}
+
 run_approval() {
   say "==> approval round trip: the update to the next activity starting on the real worker (p50/p99 ms), the worker's RSS, the codec's cost (encrypted / plain), and Slack beside the console (slack/console)"
   keep approval go test ./worker-pipeline/internal/integration -run '^$' -bench 'ApprovalRoundTrip' -benchtime 1x -timeout 20m
@@ -136,6 +144,7 @@ case "${1:-all}" in
   api) run_api ;;
   approval) run_approval ;;
   console) run_console ;;
+  quality) run_quality ;;
   backfill-commits) run_backfill_commits ;;
   backfill-scale) run_backfill_scale ;;
   extract) run_extract ;;
@@ -143,7 +152,7 @@ case "${1:-all}" in
   load) run_load ;;
   workers) run_workers ;;
   backfill) run_backfill ;;
-  all) run_extract; run_extract_pg; run_load; run_approval; run_api; run_console; run_backfill; run_backfill_commits; run_backfill_scale; run_workers ;;
-  *) die "unknown benchmark '$1' (expected extract, extract-pg, load, workers, approval, api, console, backfill, backfill-commits, backfill-scale or report)" ;;
+  all) run_extract; run_extract_pg; run_quality; run_load; run_approval; run_api; run_console; run_backfill; run_backfill_commits; run_backfill_scale; run_workers ;;
+  *) die "unknown benchmark '$1' (expected extract, extract-pg, quality, load, workers, approval, api, console, backfill, backfill-commits, backfill-scale or report)" ;;
 esac
 report

@@ -12,6 +12,8 @@ backfill, ideal wall / wall at 500 ms|BenchmarkBackfill:of-ideal@500ms|near 1
 backfill at scale (MATIH_BENCH_DAYS of hourly partitions), last / first 10,000 speed|BenchmarkBackfillScale:last/first|>= 0.8
 backfill commits, last / first 10% speed, a commit per partition|BenchmarkBackfillCommits/batch=1:last/first-speed|
 backfill commits, last / first 10% speed, a commit per batch of 50|BenchmarkBackfillCommits/batch=50:last/first-speed|>= 0.8
+unique check over 50,000,000 keys: peak RSS it adds / its 64 MiB setting|BenchmarkUniqueCheck:check-rss/setting|<= 1
+unique check over 50,000,000 keys (keys/s)|BenchmarkUniqueCheck:keys/s|
 console first rows, matih ls / temporal workflow list, 100,000 workflows|BenchmarkListingAgainstTemporalCLI/runs=100000:first-ratio|<= 1
 matih ls --limit 0 -o json / temporal workflow list -o json, 10,000 workflows (wall)|BenchmarkListingAgainstTemporalCLI/runs=10000:all-ratio|<= 1
 matih ls --limit 0 -o json / temporal workflow list -o json, 100,000 workflows (wall)|BenchmarkListingAgainstTemporalCLI/runs=100000:all-ratio|<= 1

@@ -13,6 +13,7 @@ import (
 
 	"github.com/matih/ops/shared/connections"
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/datadir"
 	"github.com/matih/ops/shared/objstore"
 	"github.com/matih/ops/worker-pipeline/internal/activities"
 	"github.com/matih/ops/worker-pipeline/internal/airflow"
@@ -41,6 +42,8 @@ type Worker struct {
 	// it may trigger, the namespaces it may write.
 	AirflowDAGs       string
 	IcebergNamespaces string
+	// UniqueMemoryMiB bounds one unique quality check's memory before it spills.
+	UniqueMemoryMiB int64
 	dags, namespaces  contract.AllowList
 	// conns is the connections file as Validate read it; Build uses that, so what
 	// was checked is what runs.
@@ -62,6 +65,7 @@ func (w *Worker) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&w.AirflowAPI, "airflow-api", "v1", "Airflow REST API: v1 (Airflow 2) or v2 (Airflow 3) (env MATIH_AIRFLOW_API)")
 	fs.DurationVar(&w.AirflowPoll, "airflow-poll", 10*time.Second, "how often a running DAG run is polled (env MATIH_AIRFLOW_POLL)")
 	fs.StringVar(&w.AirflowDAGs, "airflow-dags", "", "the DAGs a pipeline's transform_dag may name, comma-separated, a trailing * for a prefix; required with --airflow-url (env MATIH_AIRFLOW_DAGS)")
+	fs.Int64Var(&w.UniqueMemoryMiB, "unique-memory-mib", quality.DefaultUniqueMemory>>20, "memory one unique quality check may use before it spills its keys to files in the data directory; --concurrency checks may run at once (env MATIH_UNIQUE_MEMORY_MIB)")
 	fs.StringVar(&w.IcebergNamespaces, "iceberg-namespaces", "", "the Iceberg namespaces pipelines and backfills may write, comma-separated, a trailing * for a prefix; empty: any the catalog has (env MATIH_ICEBERG_NAMESPACES)")
 }
 
@@ -97,6 +101,9 @@ func (w *Worker) Validate() error {
 		}
 	} else if !strings.HasPrefix(w.Catalog.URI, "http://") && !strings.HasPrefix(w.Catalog.URI, "https://") {
 		return fmt.Errorf("--catalog-uri: a REST catalog needs an http(s) URL, got %q", w.Catalog.URI)
+	}
+	if w.UniqueMemoryMiB < 16 || w.UniqueMemoryMiB > 64<<10 {
+		return fmt.Errorf("--unique-memory-mib: expected 16 to 65536, got %d", w.UniqueMemoryMiB)
 	}
 	if w.AirflowPoll > 20*time.Second {
 		return fmt.Errorf("--airflow-poll: expected at most 20s (the activity heartbeats on each poll, within its 30s heartbeat timeout), got %s", w.AirflowPoll)
@@ -140,7 +147,7 @@ func (w *Worker) Build(ctx context.Context) (*activities.Activities, func(), err
 	w.staging = store.URL()
 	acts := &activities.Activities{
 		Extractor:   &extract.Extractor{Store: store, Connections: w.conns, RowsPerFile: w.RowsPerFile},
-		Checker:     &quality.Checker{Store: store},
+		Checker:     &quality.Checker{Store: store, UniqueMemory: w.UniqueMemoryMiB << 20, SpillDir: datadir.Resolve("quality-spill")},
 		AirflowPoll: w.AirflowPoll,
 		Store:       store,
 		DAGs:        w.dags,

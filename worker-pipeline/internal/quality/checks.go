@@ -69,34 +69,6 @@ func (n *notNull) result(total int64) contract.CheckResult {
 		Detail: fmt.Sprintf("%d of %d rows have a null in %s", n.failed, total, strings.Join(n.names, ", "))}
 }
 
-type unique struct {
-	cols    []int
-	seen    map[string]struct{}
-	failed  int64
-	samples *sampler
-}
-
-func (u *unique) observe(rec arrow.RecordBatch) {
-	parts := make([]string, len(u.cols))
-	for i := 0; i < int(rec.NumRows()); i++ {
-		for j, c := range u.cols {
-			parts[j] = rec.Column(c).ValueStr(i)
-		}
-		k := strings.Join(parts, "\x1f")
-		if _, dup := u.seen[k]; dup {
-			u.failed++
-			u.samples.add(strings.Join(parts, ", "))
-			continue
-		}
-		u.seen[k] = struct{}{}
-	}
-}
-
-func (u *unique) result(total int64) contract.CheckResult {
-	return contract.CheckResult{Passed: u.failed == 0, FailedRows: u.failed, Samples: u.samples.vals,
-		Detail: fmt.Sprintf("%d duplicate rows among %d (%d distinct)", u.failed, total, len(u.seen))}
-}
-
 func isNumeric(t arrow.DataType) bool {
 	switch t.ID() {
 	case arrow.INT64, arrow.INT32, arrow.FLOAT64, arrow.FLOAT32:

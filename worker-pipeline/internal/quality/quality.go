@@ -5,6 +5,7 @@ package quality
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -22,6 +23,10 @@ type Checker struct {
 	Store      *staging.Store
 	Now        func() time.Time
 	MaxSamples int
+	// UniqueMemory bounds what one unique check holds in memory (default
+	// DefaultUniqueMemory); past it, keys spill to files under SpillDir.
+	UniqueMemory int64
+	SpillDir     string
 }
 
 // MissingDataError is staged data that is not there, or not what extraction
@@ -36,6 +41,12 @@ type evaluator interface {
 	observe(rec arrow.RecordBatch)
 	result(total int64) contract.CheckResult
 }
+
+// closer is an evaluator holding files, released when the scan ends however it ends.
+type closer interface{ close() }
+
+// finisher is an evaluator with work left after the scan (a spilled unique check).
+type finisher interface{ finish() error }
 
 // Run scans the staged files under in.OutputPath once, feeding every check. No
 // staged files, or a row count other than in.ExpectedRows, is a MissingDataError.
@@ -60,6 +71,13 @@ func (c *Checker) Run(ctx context.Context, in contract.QualityInput, beat func(r
 	}
 	defer rdr.Release()
 	evals := make([]evaluator, len(checks))
+	defer func() {
+		for _, e := range evals {
+			if c, ok := e.(closer); ok {
+				c.close()
+			}
+		}
+	}()
 	for i, chk := range checks {
 		if err := chk.Validate(fmt.Sprintf("quality_checks[%d]", i)); err != nil {
 			return contract.QualityResult{}, err
@@ -83,6 +101,13 @@ func (c *Checker) Run(ctx context.Context, in contract.QualityInput, beat func(r
 	if in.ExpectedRows != nil && *in.ExpectedRows != rdr.Rows {
 		return contract.QualityResult{}, &MissingDataError{Detail: fmt.Sprintf(
 			"extract_data reported %d rows but %s holds %d", *in.ExpectedRows, c.Store.URLOf(dir), rdr.Rows)}
+	}
+	for _, e := range evals {
+		if f, ok := e.(finisher); ok {
+			if err := f.finish(); err != nil {
+				return contract.QualityResult{}, err
+			}
+		}
 	}
 	return c.score(checks, evals, rdr.Rows), nil
 }
@@ -130,7 +155,11 @@ func (c *Checker) newEvaluator(i int, chk contract.QualityCheck, sc *arrow.Schem
 	case contract.CheckNotNull:
 		return &notNull{cols: cols, names: chk.Columns, samples: newSampler(samples)}, nil
 	case contract.CheckUnique:
-		return &unique{cols: cols, seen: map[string]struct{}{}, samples: newSampler(samples)}, nil
+		spill := c.SpillDir
+		if spill == "" {
+			spill = os.TempDir()
+		}
+		return newUnique(cols, c.UniqueMemory, spill, newSampler(samples)), nil
 	case contract.CheckAcceptedRange:
 		if !isNumeric(sc.Field(cols[0]).Type) {
 			return nil, contract.Invalid(field+".column", "a numeric column for accepted_range, %q is %s", chk.Column, sc.Field(cols[0]).Type)
