@@ -43,8 +43,8 @@ type Worker struct {
 	AirflowDAGs       string
 	IcebergNamespaces string
 	// UniqueMemoryMiB bounds one unique quality check's memory before it spills.
-	UniqueMemoryMiB int64
-	dags, namespaces  contract.AllowList
+	UniqueMemoryMiB  int64
+	dags, namespaces contract.AllowList
 	// conns is the connections file as Validate read it; Build uses that, so what
 	// was checked is what runs.
 	conns *connections.Registry
