@@ -114,6 +114,14 @@ func (d *dialingSource) Start(ctx context.Context, req data.StartRequest) (strin
 	return s.Start(ctx, req)
 }
 
+func (d *dialingSource) BackfillInput(ctx context.Context, id string) (contract.BackfillConfig, error) {
+	s, err := d.src(ctx)
+	if err != nil {
+		return contract.BackfillConfig{}, err
+	}
+	return s.BackfillInput(ctx, id)
+}
+
 func (d *dialingSource) Queues(ctx context.Context, also ...string) ([]data.Queue, error) {
 	s, err := d.src(ctx)
 	if err != nil {

@@ -342,19 +342,24 @@ func (v *backfillView) hint(*env) string {
 
 func (v *backfillView) help(e *env) help.KeyMap {
 	running := v.doc != nil && v.doc.Status == status.WorkflowRunning
-	return backfillHelp{k: e.k, acts: e.acts() && running}
+	_, rerun := v.rerunPlan()
+	return backfillHelp{k: e.k, acts: e.acts() && running, rerun: e.acts() && rerun}
 }
 
 // backfillHelp is the grid's keymap; acts offers pause, resume and cancel on a
-// running backfill in a console that may act.
+// running backfill in a console that may act, rerun the rerun of a closed one with
+// partitions left to do.
 type backfillHelp struct {
-	k    keys.KeyMap
-	acts bool
+	k           keys.KeyMap
+	acts, rerun bool
 }
 
 func (h backfillHelp) ShortHelp() []key.Binding {
-	if h.acts {
+	switch {
+	case h.acts:
 		return []key.Binding{h.k.Pause, h.k.Resume, h.k.Cancel, h.k.Open, h.k.Back, h.k.Help, h.k.Quit}
+	case h.rerun:
+		return []key.Binding{h.k.Rerun, h.k.Down, h.k.Open, h.k.Back, h.k.Help, h.k.Quit}
 	}
 	return []key.Binding{h.k.Down, h.k.Open, h.k.Refresh, h.k.Back, h.k.Help, h.k.Quit}
 }
@@ -363,6 +368,9 @@ func (h backfillHelp) FullHelp() [][]key.Binding {
 	nav := [][]key.Binding{{h.k.Up, h.k.Down, h.k.Refresh}, {h.k.Open, h.k.Copy, h.k.Back, h.k.Help, h.k.Quit}}
 	if h.acts {
 		nav = append(nav, []key.Binding{h.k.Pause, h.k.Resume, h.k.Cancel, h.k.Terminate})
+	}
+	if h.rerun {
+		nav = append(nav, []key.Binding{h.k.Rerun})
 	}
 	return nav
 }

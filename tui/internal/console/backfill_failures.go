@@ -16,9 +16,10 @@ import (
 
 // failureGroup is failed partitions with one normalised error.
 type failureGroup struct {
-	message string
-	keys    []string
-	count   int
+	message  string
+	keys     []string
+	count    int
+	attempts int // the most any of its partitions took
 }
 
 func (v *backfillView) failureGroups() []failureGroup { return v.groups }
@@ -41,6 +42,7 @@ func groupFailures(p *status.PartitionSummary) []failureGroup {
 		}
 		g.count++
 		g.keys = append(g.keys, f.Partition.Key)
+		g.attempts = max(g.attempts, f.Attempts)
 	}
 	out := make([]failureGroup, 0, len(order))
 	for _, m := range order {
@@ -66,9 +68,17 @@ func (v *backfillView) failuresBlock(e *env) []string {
 		if len(g.keys) > 3 {
 			keys += " …"
 		}
-		out = append(out, fit(fmt.Sprintf("  %4d× %s · %s", g.count, present.OneLine(g.message), sanitize.Text(keys)), v.width))
+		out = append(out, fit(fmt.Sprintf("  %4d× %s · %s · %s", g.count, present.OneLine(g.message), attempts(g.attempts), sanitize.Text(keys)), v.width))
 	}
 	return out
+}
+
+// attempts says how often a failed partition was tried before it was given up.
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return fmt.Sprintf("%d attempts", n)
 }
 
 // count writes n with thousands separators: 100,000 reads at a glance.

@@ -84,8 +84,8 @@ func TestTheGridGroupsFailedPartitionsByError(t *testing.T) {
 	m := openGrid(t, backfillDoc(30, 10, 9, 0))
 	out := m.View()
 	assert.Contains(t, out, "FAILED 9 partitions")
-	assert.Contains(t, out, "6× source row N: amount is not a number · p00010 p00011 p00013 …")
-	assert.Contains(t, out, "3× connection reset by peer · p00012 p00015 p00018")
+	assert.Contains(t, out, "6× source row N: amount is not a number · 3 attempts · p00010 p00011")
+	assert.Contains(t, out, "3× connection reset by peer · 3 attempts · p00012 p00015 p00018")
 }
 
 func TestALargeBackfillSummarisesIntoCellsThatFit(t *testing.T) {

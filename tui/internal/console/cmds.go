@@ -72,6 +72,7 @@ type docTickMsg struct{ gen int }
 type actionMsg struct {
 	action, id string
 	err        error
+	started    string // the workflow an action started (a rerun)
 }
 
 type flashMsg struct {
@@ -144,7 +145,7 @@ func docTick(d time.Duration, gen int) tea.Cmd {
 }
 
 // runAction performs an action and records it in the audit log.
-func runAction(src data.Source, opts Options, action, id, reason string) tea.Cmd {
+func runAction(src data.Source, opts Options, action, id, reason, reprocess string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), data.ActionTimeout+callTimeout)
 		defer cancel()
@@ -154,6 +155,7 @@ func runAction(src data.Source, opts Options, action, id, reason string) tea.Cmd
 			}
 		}
 		var err error
+		var started string
 		switch action {
 		case actApprove, actReject:
 			err = src.Approve(ctx, id, contract.ApprovalSignal{Approved: action == actApprove, Approver: opts.Identity, Reason: reason})
@@ -163,11 +165,13 @@ func runAction(src data.Source, opts Options, action, id, reason string) tea.Cmd
 			err = src.Terminate(ctx, id, reason)
 		case actPause, actResume:
 			err = src.Pause(ctx, id, contract.PauseSignal{RequestedBy: opts.Identity, Reason: reason}, action == actResume)
+		case actRerun:
+			started, err = rerunBackfill(ctx, src, id, reprocess, opts.Now())
 		default:
 			err = fmt.Errorf("unknown action %q", action)
 		}
 		logAudit(opts, action, id, reason, err)
-		return actionMsg{action: action, id: id, err: err}
+		return actionMsg{action: action, id: id, err: err, started: started}
 	}
 }
 

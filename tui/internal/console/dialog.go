@@ -19,6 +19,7 @@ const (
 	actTerminate = "terminate"
 	actPause     = "pause"
 	actResume    = "resume"
+	actRerun     = "rerun"
 )
 
 // Default reasons recorded when a pause or resume is confirmed without one.
@@ -26,6 +27,9 @@ const (
 	DefaultPauseReason  = "paused from the console"
 	DefaultResumeReason = "resumed from the console"
 )
+
+// DefaultRerunReason is recorded when a rerun is confirmed without a reason.
+const DefaultRerunReason = "rerun from the console"
 
 // DefaultCancelReason is recorded when a cancel is confirmed without a reason.
 const DefaultCancelReason = "cancelled from the console"
@@ -41,6 +45,8 @@ type dialog struct {
 	err       string
 	note      string
 	submitted bool
+	// reprocess is a rerun's mode, as its preview said.
+	reprocess string
 }
 
 func newDialog(action, id string) *dialog {
@@ -74,6 +80,8 @@ func (d *dialog) reasonText() string {
 		return DefaultPauseReason
 	case d.action == actResume:
 		return DefaultResumeReason
+	case d.action == actRerun:
+		return DefaultRerunReason
 	}
 	return r
 }
@@ -143,6 +151,7 @@ func (d *dialog) view(e *env) string {
 		actTerminate: "Terminate this run at once (no cleanup)",
 		actPause:     "Pause this backfill (partitions in flight finish)",
 		actResume:    "Resume this backfill",
+		actRerun:     "Rerun what this backfill left undone",
 	}[d.action]
 	lines := []string{st.Title.Render(title), middle(id, 56), ""}
 	if d.note != "" {
@@ -156,7 +165,7 @@ func (d *dialog) view(e *env) string {
 		lines = append(lines, st.Dim.Render("to confirm, type the id or its last 6 characters: "+tail), d.confirm.View())
 	}
 	hint := "why? (required, recorded with your name)"
-	if d.action == actCancel {
+	if optionalReason(d.action) {
 		hint = "why? (optional)"
 	}
 	lines = append(lines, st.Dim.Render(hint), d.reason.View(), "")
@@ -169,5 +178,5 @@ func (d *dialog) view(e *env) string {
 
 // optionalReason tells the actions that record a default reason when given none.
 func optionalReason(action string) bool {
-	return action == actCancel || action == actPause || action == actResume
+	return action == actCancel || action == actPause || action == actResume || action == actRerun
 }

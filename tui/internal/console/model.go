@@ -197,6 +197,10 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			}
 			return m.startAction(actResume)
 		}
+	case key.Matches(msg, k.Rerun):
+		if v, ok := m.top().(*backfillView); ok {
+			return m.startRerun(v)
+		}
 	case key.Matches(msg, k.Copy):
 		if sel, ok := m.top().selection(); ok {
 			return copyID(m.e.opts, sel.id)
@@ -223,6 +227,20 @@ func (m *Model) startAction(action string) tea.Cmd {
 	return nil
 }
 
+// startRerun opens the rerun dialog with its preview, or says why there is none.
+func (m *Model) startRerun(v *backfillView) tea.Cmd {
+	plan, ok := v.rerunPlan()
+	if !ok {
+		m.flash, m.flashErr = "nothing to rerun: the backfill is still running, or left no partition failed or undone", true
+		return nil
+	}
+	cmd := m.startAction(actRerun)
+	if m.dialog != nil {
+		m.dialog.note, m.dialog.reprocess = plan.preview(), plan.reprocess
+	}
+	return cmd
+}
+
 func (m *Model) dialogKey(msg tea.KeyMsg) tea.Cmd {
 	done, cmd := m.dialog.update(m.e, msg)
 	if !done {
@@ -235,7 +253,7 @@ func (m *Model) dialogKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	m.flash, m.flashErr = "sending "+d.action+" for "+sanitize.Text(d.id)+" …", false
-	return runAction(m.e.src, m.e.opts, d.action, d.id, d.reasonText())
+	return runAction(m.e.src, m.e.opts, d.action, d.id, d.reasonText(), d.reprocess)
 }
 
 // actionDone says what happened and refreshes every open view.
@@ -246,6 +264,9 @@ func (m *Model) actionDone(msg actionMsg) tea.Cmd {
 		m.flash, m.flashErr = msg.action+" failed: "+present.OneLine(msg.err.Error())+" ("+middle(id, 24)+")", true
 	} else {
 		m.flash, m.flashErr = doneText(msg.action)+" "+id+" as "+m.e.opts.Identity, false
+		if msg.started != "" { // the new run is what to look for next
+			m.flash = msg.action + " started: " + sanitize.Text(msg.started) + " as " + m.e.opts.Identity
+		}
 	}
 	cmds := make([]tea.Cmd, 0, len(m.stack))
 	for _, v := range m.stack {

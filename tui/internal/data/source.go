@@ -75,6 +75,8 @@ type Source interface {
 	// Pause sends the backfill's `pause` signal, or `resume` with resume set.
 	Pause(ctx context.Context, workflowID string, sig contract.PauseSignal, resume bool) error
 	Start(ctx context.Context, req StartRequest) (workflowID string, err error)
+	// BackfillInput is a backfill's input as its latest run was started with.
+	BackfillInput(ctx context.Context, workflowID string) (contract.BackfillConfig, error)
 	// Failures reads the runs closed in failure since a time, newest first.
 	Failures(ctx context.Context, since time.Time) ([]Failure, error)
 	// Queues describes our three task queues and any others named, with their pollers.

@@ -171,6 +171,32 @@ func (t *Temporal) Pause(ctx context.Context, workflowID string, sig contract.Pa
 	return Classify(t.Client.SignalWorkflow(ctx, workflowID, "", name, sig))
 }
 
+// BackfillInput reads the input of the backfill's latest run from its first history
+// event (one event, decoded with the client's converter: the codec's keys decrypt it).
+func (t *Temporal) BackfillInput(ctx context.Context, workflowID string) (contract.BackfillConfig, error) {
+	var cfg contract.BackfillConfig
+	it := t.Client.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	if !it.HasNext() {
+		return cfg, fmt.Errorf("%w: %s has no history", ErrNotFound, workflowID)
+	}
+	ev, err := it.Next()
+	if err != nil {
+		return cfg, Classify(err)
+	}
+	started := ev.GetWorkflowExecutionStartedEventAttributes()
+	if started == nil || started.GetWorkflowType().GetName() != contract.DataBackfillWorkflow {
+		return cfg, fmt.Errorf("%w: %s is not a %s", ErrRefused, workflowID, contract.DataBackfillWorkflow)
+	}
+	dc := t.DataConverter
+	if dc == nil {
+		dc = converter.GetDefaultDataConverter()
+	}
+	if err := dc.FromPayloads(started.GetInput(), &cfg); err != nil {
+		return cfg, fmt.Errorf("read the input of %s: %w", workflowID, err)
+	}
+	return cfg, nil
+}
+
 // Start starts a workflow; a second start with the same id is refused.
 func (t *Temporal) Start(ctx context.Context, req StartRequest) (string, error) {
 	run, err := t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: req.WorkflowID, TaskQueue: req.TaskQueue,

@@ -12,7 +12,7 @@ type KeyMap struct {
 	NextTab, PrevTab, Filter, Query, Inbox   key.Binding
 	Failures                                 key.Binding
 	Approve, Reject, Cancel, Terminate, Copy key.Binding
-	Pause, Resume                            key.Binding
+	Pause, Resume, Rerun                     key.Binding
 	Submit, Dismiss, NextField               key.Binding
 }
 
@@ -45,6 +45,7 @@ func Default() KeyMap {
 		Terminate: b("T", "terminate", "T"),
 		Pause:     b("p", "pause", "p"),
 		Resume:    b("u", "resume", "u"),
+		Rerun:     b("R", "rerun failed", "R"),
 		Copy:      b("y", "copy id", "y"),
 		Submit:    b("enter", "submit", "enter"),
 		Dismiss:   b("esc", "close", "esc"),

@@ -37,6 +37,10 @@ type Fake struct {
 	Err error
 	// DeploymentList is what Deployments answers.
 	DeploymentList []data.Deployment
+	// BackfillInputs are the inputs BackfillInput answers, by workflow id.
+	BackfillInputs map[string]contract.BackfillConfig
+	// Started are the start requests, in order.
+	Started []data.StartRequest
 }
 
 var _ data.Source = (*Fake)(nil)
@@ -207,7 +211,27 @@ func (f *Fake) Terminate(_ context.Context, id, reason string) error {
 
 // Start records the request.
 func (f *Fake) Start(_ context.Context, req data.StartRequest) (string, error) {
-	return req.WorkflowID, f.call("start %s", req.WorkflowID)
+	if err := f.call("start %s", req.WorkflowID); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Started = append(f.Started, req)
+	return req.WorkflowID, nil
+}
+
+// BackfillInput answers from BackfillInputs.
+func (f *Fake) BackfillInput(_ context.Context, id string) (contract.BackfillConfig, error) {
+	if err := f.call("backfill input %s", id); err != nil {
+		return contract.BackfillConfig{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cfg, ok := f.BackfillInputs[id]
+	if !ok {
+		return cfg, fmt.Errorf("%w: %s", data.ErrNotFound, id)
+	}
+	return cfg, nil
 }
 
 // Queues lists QueueList when set, else our queues, each polled; other queues named
