@@ -116,6 +116,11 @@ func (e *Extractor) Extract(ctx context.Context, in contract.ExtractInput, resum
 		return contract.ExtractionResult{}, err
 	}
 	schema, desc := arrowSchema(cols)
+	if in.Source.Kind == contract.SourcePostgres {
+		if schema, desc, err = pgSchema(cols); err != nil {
+			return contract.ExtractionResult{}, err
+		}
+	}
 	if key, col, ranges, ok := planRanges(ctx, db, in.Source, conn, order, schema); ok {
 		if len(resume.Ranges) == 0 || !e.resumable(ctx, dir, resume) {
 			resume = Progress{Ranges: ranges}

@@ -32,6 +32,13 @@ var binaryOIDs = pgx.QueryResultFormatsByOID{
 	pgtype.DateOID: pgx.BinaryFormatCode, pgtype.TimestampOID: pgx.BinaryFormatCode, pgtype.TimestamptzOID: pgx.BinaryFormatCode,
 	pgtype.TextOID: pgx.BinaryFormatCode, pgtype.VarcharOID: pgx.BinaryFormatCode, pgtype.BPCharOID: pgx.BinaryFormatCode,
 	pgtype.NameOID: pgx.BinaryFormatCode, pgtype.NumericOID: pgx.BinaryFormatCode,
+	pgtype.UUIDOID: pgx.BinaryFormatCode, pgtype.ByteaOID: pgx.BinaryFormatCode, pgtype.JSONBOID: pgx.BinaryFormatCode,
+	pgtype.JSONOID: pgx.BinaryFormatCode, pgtype.Int2ArrayOID: pgx.BinaryFormatCode, pgtype.Int4ArrayOID: pgx.BinaryFormatCode,
+	pgtype.Int8ArrayOID: pgx.BinaryFormatCode, pgtype.Float4ArrayOID: pgx.BinaryFormatCode, pgtype.Float8ArrayOID: pgx.BinaryFormatCode,
+	pgtype.NumericArrayOID: pgx.BinaryFormatCode, pgtype.BoolArrayOID: pgx.BinaryFormatCode, pgtype.DateArrayOID: pgx.BinaryFormatCode,
+	pgtype.TimestampArrayOID: pgx.BinaryFormatCode, pgtype.TimestamptzArrayOID: pgx.BinaryFormatCode,
+	pgtype.TextArrayOID: pgx.BinaryFormatCode, pgtype.VarcharArrayOID: pgx.BinaryFormatCode,
+	pgtype.BPCharArrayOID: pgx.BinaryFormatCode, pgtype.UUIDArrayOID: pgx.BinaryFormatCode,
 }
 
 // decoder appends one non-null raw value to a builder.
@@ -207,7 +214,7 @@ func decoderFor(oid uint32, format int16) decoder {
 			return nil
 		}
 	}
-	return nil
+	return moreDecoder(oid)
 }
 
 // numericFloat reads PostgreSQL's binary numeric (base-10000 digits with a weight

@@ -97,12 +97,12 @@ func TestEveryPostgresTypeReachesParquet(t *testing.T) {
 	dsn := testkit.PostgresDB(t)
 	testkit.Psql(t, dsn, `CREATE TABLE typed (id int PRIMARY KEY, small smallint, big bigint, price numeric(12,4), neg numeric,
 		ratio real, score double precision, name text, code varchar(8), flag char(3), ok boolean, day date,
-		at timestamp, atz timestamptz, uid uuid, doc jsonb, raw bytea, tags text[]);
+		at timestamp, atz timestamptz, uid uuid, doc jsonb, raw bytea, tags text[], ints int[], nums numeric[], js json);
 	INSERT INTO typed VALUES
 	  (1, -7, 9007199254740993, 1234.5678, -0.000123, 1.5, -2.25, 'Ana López', 'EU-1', 'ab', true, '2026-02-12',
 	   '2026-02-12 03:04:05.123456', '2026-02-12 03:04:05.654321+02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
-	   '{"k": [1, 2]}', '\xdeadbeef', '{x,y}'),
-	  (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`)
+	   '{"k": [1, 2]}', '\xdeadbeef', '{x,NULL,"y z"}', '{7,-8}', '{1.5}', '[1, "a"]'),
+	  (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`)
 	e := &Extractor{Store: stagingtest.Store(t), Connections: testkit.Connections(t, testkit.PostgresConn("pg", dsn))}
 	res, err := e.Extract(context.Background(), contract.ExtractInput{PipelineID: "typed", RunID: "r",
 		Source: contract.SourceConfig{Connection: "pg", Table: "typed"}}, Progress{}, nil)
@@ -129,7 +129,7 @@ func TestEveryPostgresTypeReachesParquet(t *testing.T) {
 		"id": "1", "small": "-7", "big": "9007199254740993", "price": "1234.5678", "neg": "-0.000123", "ratio": "1.5",
 		"score": "-2.25", "name": "Ana López", "code": "EU-1", "flag": "ab ", "ok": "true", "day": "2026-02-12",
 		"at": "2026-02-12T03:04:05.123456Z", "atz": "2026-02-12T01:04:05.654321Z", "uid": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
-		"doc": `{"k": [1, 2]}`, "raw": `\xdeadbeef`, "tags": "{x,y}",
+		"doc": `{"k": [1, 2]}`, "raw": `3q2+7w==`, "tags": `["x",null,"y z"]`, "ints": "[7,-8]", "nums": "[1.5]", "js": `[1, "a"]`,
 	}
 	for col, v := range want {
 		assert.Equal(t, v, got[col][0], "column %s", col)
