@@ -5,10 +5,11 @@
 #   scripts/bench.sh            every benchmark
 #   scripts/bench.sh extract    extraction of a 1M-row SQLite table to staged Parquet,
 #                               vs a raw arrow-go Parquet write of the same rows
-#   scripts/bench.sh extract-pg a PostgreSQL table (MATIH_BENCH_PG_ROWS, default 1M, 8 typed
+#   scripts/bench.sh extract-pg a PostgreSQL table (MATIH_BENCH_PG_ROWS, default 10M, 8 typed
 #                               columns) read three ways in one run: COPY ... TO STDOUT (FORMAT
 #                               binary) to nothing (the anchor), psql \copy to CSV, and
-#                               extract_data to staged Parquet, with its ratios; about a minute
+#                               extract_data to staged Parquet, with its ratios and peak RSS;
+#                               about 5 minutes (MATIH_BENCH_PG_ROWS=1000000 for a quick look)
 #   scripts/bench.sh load       the load of those rows into an Iceberg table, vs the same
 #                               raw write
 #   scripts/bench.sh backfill   DataBackfillWorkflow vs the seed's loop vs the no-op
@@ -82,7 +83,8 @@ run_extract() {
 
 run_extract_pg() {
   say "==> extraction of a PostgreSQL table: extract_data vs COPY binary (the anchor) vs psql \\copy to CSV (rows/s)"
-  keep extract-pg go test ./worker-pipeline/internal/extract -run '^$' -bench 'ExtractPostgres' -benchtime 1x -timeout 30m
+  MATIH_BENCH_PG_ROWS=${MATIH_BENCH_PG_ROWS:-10000000} \
+    keep extract-pg go test ./worker-pipeline/internal/extract -run '^$' -bench 'ExtractPostgres' -benchtime 1x -timeout 60m
 }
 
 run_load() {

@@ -38,6 +38,7 @@ extraction of 1M rows (rows/s)|BenchmarkExtractAgainstRawParquet:extract-rows/s|
 PostgreSQL extraction rows/s / COPY binary to nothing|BenchmarkExtractPostgres:extract/copy|>= 0.5
 PostgreSQL extraction rows/s / psql copy to CSV|BenchmarkExtractPostgres:extract/psql|> 1
 PostgreSQL extraction (rows/s)|BenchmarkExtractPostgres:extract-rows/s|
+PostgreSQL extraction peak RSS, every reader in one process (MiB)|BenchmarkExtractPostgres:peak-rss-MiB|<= 256
 Iceberg load rows/s / raw arrow-go Parquet write of the same rows|BenchmarkLoadAgainstRawParquet:load/raw|>= 0.5
 Iceberg load of 1M rows (rows/s)|BenchmarkLoadAgainstRawParquet:load-rows/s|
 worker-pipeline RSS idle (MiB)|BenchmarkApprovalRoundTrip:worker-idle-MiB|

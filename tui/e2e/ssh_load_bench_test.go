@@ -21,19 +21,6 @@ import (
 	"github.com/matih/ops/shared/testkit"
 )
 
-// envInt reads a positive count from the environment, or def.
-func envInt(b *testing.B, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		b.Fatalf("%s: expected a positive count, got %q", name, v)
-	}
-	return n
-}
-
 // countingWriter counts what an SSH session sends its terminal.
 type countingWriter struct{ n atomic.Int64 }
 
@@ -76,21 +63,7 @@ func (c *consoleSession) close() { _ = c.session.Close(); _ = c.client.Close() }
 // procStat reads a process's resident memory now and at its peak (MiB), and the CPU
 // time it has used (clock ticks of 1/100 s, Linux's USER_HZ).
 func procStat(b *testing.B, pid int) (rss, peak float64, ticks int64) {
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && (f[0] == "VmRSS:" || f[0] == "VmHWM:") {
-			kib, _ := strconv.ParseFloat(f[1], 64)
-			if f[0] == "VmRSS:" {
-				rss = kib / 1024
-			} else {
-				peak = kib / 1024
-			}
-		}
-	}
+	now, hwm := testkit.Resident(b, pid)
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		b.Fatal(err)
@@ -98,7 +71,7 @@ func procStat(b *testing.B, pid int) (rss, peak float64, ticks int64) {
 	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:])) // fields from the state on
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return rss, peak, utime + stime
+	return float64(now) / (1 << 20), float64(hwm) / (1 << 20), utime + stime
 }
 
 // startSSHServe runs `matih serve --ssh` as its own process, with one operate key,
@@ -137,9 +110,9 @@ func startSSHServe(b *testing.B, matih string, srv *testkit.DevServer, signer ss
 // traffic (target: under 2 KB/s each over SSH, 100 B/s for the console), the active
 // one's, and matih serve's memory and CPU. Run it with scripts/bench.sh console.
 func BenchmarkIdleConsolesOverSSH(b *testing.B) {
-	runs := envInt(b, "MATIH_BENCH_SSH_RUNS", 10_000)
-	n := envInt(b, "MATIH_BENCH_SSH_SESSIONS", 20)
-	window := time.Duration(envInt(b, "MATIH_BENCH_SSH_WINDOW", 60)) * time.Second
+	runs := testkit.EnvInt(b, "MATIH_BENCH_SSH_RUNS", 10_000, 1)
+	n := testkit.EnvInt(b, "MATIH_BENCH_SSH_SESSIONS", 20, 2)
+	window := time.Duration(testkit.EnvInt(b, "MATIH_BENCH_SSH_WINDOW", 60, 5)) * time.Second
 	matih := buildMatih(b)
 	srv := testkit.StartDevServer(b)
 	startMany(b, srv.Client, 0, runs)

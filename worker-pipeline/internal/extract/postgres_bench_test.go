@@ -68,6 +68,8 @@ func BenchmarkExtractPostgres(b *testing.B) {
 		b.ReportMetric(extract, "extract-rows/s")
 		b.ReportMetric(extract/anchor, "extract/copy")
 		b.ReportMetric(extract/csv, "extract/psql")
+		_, peak := testkit.Resident(b, os.Getpid()) // the readers, the builders and the Parquet writer
+		b.ReportMetric(float64(peak)/(1<<20), "peak-rss-MiB")
 	}
 }
 

@@ -2,14 +2,14 @@ package quality
 
 import (
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/matih/ops/shared/testkit"
 )
 
 // BenchmarkUniqueCheck runs the unique check over MATIH_BENCH_UNIQUE_KEYS keys
@@ -18,8 +18,8 @@ import (
 // peak RSS against the setting (target: at most 1) and keys/s.
 // Run it alone with scripts/bench.sh quality: the peak is the process's.
 func BenchmarkUniqueCheck(b *testing.B) {
-	n := envCount(b, "MATIH_BENCH_UNIQUE_KEYS", 50_000_000)
-	mib := envCount(b, "MATIH_BENCH_UNIQUE_MIB", 64)
+	n := testkit.EnvInt(b, "MATIH_BENCH_UNIQUE_KEYS", 50_000_000, 1000)
+	mib := testkit.EnvInt(b, "MATIH_BENCH_UNIQUE_MIB", 64, 16)
 	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "region", Type: arrow.BinaryTypes.String}}, nil)
 	base := peakRSSMiB(b) // the test process before the check: not the check's
 	for i := 0; i < b.N; i++ {
@@ -59,30 +59,8 @@ func BenchmarkUniqueCheck(b *testing.B) {
 	}
 }
 
-func envCount(b *testing.B, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		b.Fatalf("%s: expected a positive count, got %q", name, v)
-	}
-	return n
-}
-
 // peakRSSMiB is this process's peak resident memory (VmHWM).
 func peakRSSMiB(b *testing.B) float64 {
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			kib, _ := strconv.ParseFloat(f[1], 64)
-			return kib / 1024
-		}
-	}
-	b.Fatal("no VmHWM in /proc/self/status")
-	return 0
+	_, peak := testkit.Resident(b, os.Getpid())
+	return float64(peak) / (1 << 20)
 }
