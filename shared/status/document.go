@@ -54,10 +54,14 @@ type Approval struct {
 
 // Document is the status of one workflow execution.
 type Document struct {
-	WorkflowID      string     `json:"workflowId"`
-	RunID           string     `json:"runId"`
-	WorkflowType    string     `json:"workflowType,omitempty"`
-	TaskQueue       string     `json:"taskQueue,omitempty"`
+	WorkflowID   string `json:"workflowId"`
+	RunID        string `json:"runId"`
+	WorkflowType string `json:"workflowType,omitempty"`
+	TaskQueue    string `json:"taskQueue,omitempty"`
+	// Version is the worker deployment version the run is on (deployment:build),
+	// and Pinned says it stays there to its end (Worker Versioning).
+	Version         string     `json:"version,omitempty"`
+	Pinned          bool       `json:"pinned,omitempty"`
 	Status          string     `json:"status"`
 	Phase           string     `json:"phase,omitempty"`
 	StartedAt       time.Time  `json:"startedAt"`

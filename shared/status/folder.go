@@ -107,6 +107,10 @@ func header(doc *Document, desc *workflowservice.DescribeWorkflowExecutionRespon
 	if q := info.GetTaskQueue(); q != "" {
 		doc.TaskQueue = q
 	}
+	if v := info.GetVersioningInfo(); v.GetDeploymentVersion().GetBuildId() != "" {
+		doc.Version = v.GetDeploymentVersion().GetDeploymentName() + ":" + v.GetDeploymentVersion().GetBuildId()
+		doc.Pinned = v.GetBehavior() == enumspb.VERSIONING_BEHAVIOR_PINNED
+	}
 	doc.Status = StatusName(info.GetStatus())
 	doc.StartedAt = info.GetStartTime().AsTime().UTC()
 	doc.HistoryLength = int(info.GetHistoryLength())

@@ -43,6 +43,14 @@ func newDetailView(id string) *detailView {
 	return &detailView{id: id, gen: detailGen}
 }
 
+// versionText is the worker version a run is on, and whether it stays there.
+func versionText(doc *status.Document) string {
+	if doc.Pinned {
+		return "pinned to " + sanitize.Text(doc.Version)
+	}
+	return "on " + sanitize.Text(doc.Version) + " (moves to the current version)"
+}
+
 func (d *detailView) init(e *env) tea.Cmd { return d.refresh(e) }
 
 func (d *detailView) title() string { return "Keys for the workflow detail" }
@@ -158,6 +166,9 @@ func (d *detailView) lines(e *env) []string {
 		st.Status(doc.Status).Render(sanitize.Text(doc.Status)) + "  phase " + st.Status(doc.Phase).Render(sanitize.Text(present.Dash(doc.Phase))) + fmt.Sprintf("  retries %d", doc.Retries),
 		fmt.Sprintf("started %s  duration %s", doc.StartedAt.Local().Format("2006-01-02 15:04:05"), status.FormatDuration(end.Sub(doc.StartedAt))),
 		"progress " + bar(doc.Progress, 20) + "  " + st.Dim.Render(sourceText(doc.ProgressSource)),
+	}
+	if doc.Version != "" {
+		out = append(out, fit(versionText(doc), d.width))
 	}
 	if doc.Stuck != "" {
 		out = append(out, st.Bad.Render("STUCK: "+sanitize.Text(doc.Stuck)))

@@ -577,3 +577,14 @@ func TestInboxOpensWhenARunStartsWaitingLater(t *testing.T) {
 	assert.Nil(t, cmd)
 	assert.Equal(t, viewList, topName(m), "a console already in use is not pulled away")
 }
+
+// The detail says which worker version a run is on, and whether it is pinned there.
+func TestDetailNamesTheVersionARunIsPinnedTo(t *testing.T) {
+	fk := demoFake()
+	doc := fk.Docs[waitingID]
+	doc.Version, doc.Pinned = "matih-worker-pipeline:2026-12-06.abc123", true
+	fk.Docs[waitingID] = doc
+	m, _ := newTestModel(t, fk, nil)
+	press(m, "enter")
+	assert.Contains(t, m.View(), "pinned to matih-worker-pipeline:2026-12-06.abc123")
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/statusread"
 	"github.com/matih/ops/shared/testkit"
 )
 
@@ -72,6 +74,10 @@ func TestPipelineOnPostgresServer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "matih-worker-pipeline", desc.GetWorkflowExecutionInfo().GetVersioningInfo().GetDeploymentVersion().GetDeploymentName(),
 		"the run was pinned to the pipeline worker's deployment")
+	final, err := statusread.Build(ctx, srv.Client, run.GetID(), "")
+	require.NoError(t, err)
+	assert.True(t, final.Pinned, "the status document says the run is pinned")
+	assert.True(t, strings.HasPrefix(final.Version, "matih-worker-pipeline:"), "and to which version: %q", final.Version)
 
 	// Visibility on PostgreSQL answers the console's queries on the custom attributes.
 	query := "PipelineId = 'orders' AND PipelinePhase = 'COMPLETED' AND QualityScore < 0.9"
