@@ -17,13 +17,17 @@ func TestTheWorkerControllersVariablesNameTheVersion(t *testing.T) {
 	assert.Empty(t, o.BuildID)
 
 	o = Options{}
-	require.NoError(t, o.fromController(spec, env(map[string]string{EnvControllerDeployment: "matih-worker-pipeline/matih-workers", EnvControllerBuildID: "5d8f2c1"})))
-	assert.Equal(t, "matih-worker-pipeline/matih-workers", o.Deployment)
+	require.NoError(t, o.fromController(spec, env(map[string]string{EnvControllerDeployment: "matih-workers/matih-worker-pipeline", EnvControllerBuildID: "5d8f2c1"})))
+	assert.Equal(t, "matih-workers/matih-worker-pipeline", o.Deployment)
 	assert.Equal(t, "5d8f2c1", o.BuildID)
 
+	// The controller names a deployment NAMESPACE/RESOURCE, never the other way round.
 	o = Options{}
-	err := o.fromController(spec, env(map[string]string{EnvControllerDeployment: "matih-worker-notify/matih-workers"}))
-	assert.ErrorContains(t, err, `TEMPORAL_DEPLOYMENT_NAME="matih-worker-notify/matih-workers": this is the worker-pipeline worker, whose deployment is matih-worker-pipeline`)
+	assert.Error(t, o.fromController(spec, env(map[string]string{EnvControllerDeployment: "matih-worker-pipeline/matih-workers"})))
+
+	o = Options{}
+	err := o.fromController(spec, env(map[string]string{EnvControllerDeployment: "matih-workers/matih-worker-notify"}))
+	assert.ErrorContains(t, err, `TEMPORAL_DEPLOYMENT_NAME="matih-workers/matih-worker-notify": this is the worker-pipeline worker, whose deployment is matih-worker-pipeline`)
 
 	o = Options{BuildID: "local-1"}
 	err = o.fromController(spec, env(map[string]string{EnvControllerBuildID: "5d8f2c1"}))

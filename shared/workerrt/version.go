@@ -89,9 +89,11 @@ const (
 )
 
 // controllerDeploymentRe is the deployment name a pod of this worker may be handed:
-// its own, alone or with the Kubernetes namespace the controller adds after a '/'.
+// its own, alone or after the Kubernetes namespace and a '/', as the controller
+// names a WorkerDeployment resource's deployment (NAMESPACE/RESOURCE; the resources
+// in deploy/kubernetes/controller are named after the deployment).
 func controllerDeploymentRe(worker string) *regexp.Regexp {
-	return regexp.MustCompile(`^` + regexp.QuoteMeta(DeploymentName(worker)) + `(/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)?$`)
+	return regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/)?` + regexp.QuoteMeta(DeploymentName(worker)) + `$`)
 }
 
 // fromController takes the deployment name and build id from the controller's
@@ -103,7 +105,7 @@ func (o *Options) fromController(spec Spec, getenv func(string) string) error {
 	o.Deployment = DeploymentName(spec.Name)
 	if name := getenv(EnvControllerDeployment); name != "" {
 		if !controllerDeploymentRe(spec.Name).MatchString(name) {
-			return fmt.Errorf("%s=%q: this is the %s worker, whose deployment is %s (or %s/NAMESPACE under the Worker Controller)",
+			return fmt.Errorf("%s=%q: this is the %s worker, whose deployment is %s (or NAMESPACE/%s under the Worker Controller)",
 				EnvControllerDeployment, name, spec.Name, DeploymentName(spec.Name), DeploymentName(spec.Name))
 		}
 		o.Deployment = name
