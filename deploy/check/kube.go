@@ -53,6 +53,9 @@ var kinds = map[string]func() any{
 	"policy/v1/PodDisruptionBudget":          func() any { return &policyv1.PodDisruptionBudget{} },
 	"autoscaling/v2/HorizontalPodAutoscaler": func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
 	"networking.k8s.io/v1/NetworkPolicy":     func() any { return &networkingv1.NetworkPolicy{} },
+	// The Temporal Worker Controller's resources: checked against its CRDs (crd.go).
+	"temporal.io/v1alpha1/WorkerDeployment": func() any { return &Custom{} },
+	"temporal.io/v1alpha1/Connection":       func() any { return &Custom{} },
 }
 
 // Decode decodes one object's YAML strictly: an unknown or duplicated field, a

@@ -102,7 +102,7 @@ func TestEveryKustomizationRendersAndDecodesStrictly(t *testing.T) {
 	for _, w := range workers {
 		wantSecrets = append(wantSecrets, w+"-secrets")
 	}
-	wantSecrets = append(wantSecrets, codecSecret, serveSecret)
+	wantSecrets = append(wantSecrets, codecSecret, serveSecret, controllerTLSSecret)
 	slices.Sort(wantSecrets)
 	if !slices.Equal(example.secrets, wantSecrets) {
 		t.Errorf("secrets.example.yaml: Secrets %v, want one per worker and %s: %v", example.secrets, codecSecret, wantSecrets)
@@ -114,9 +114,11 @@ func TestEveryKustomizationRendersAndDecodesStrictly(t *testing.T) {
 
 // Objects each environment supplies beside the base, shown in secrets.example.yaml.
 const (
-	codecSecret   = "matih-codec-keys"
-	serveSecret   = "matih-serve-secrets"
-	dbCAConfigMap = "matih-db-ca"
+	codecSecret = "matih-codec-keys"
+	serveSecret = "matih-serve-secrets"
+	// controllerTLSSecret is the Worker Controller Connection's client certificate.
+	controllerTLSSecret = "matih-worker-tls"
+	dbCAConfigMap       = "matih-db-ca"
 )
 
 // example is secrets.example.yaml decoded: the names of its Secrets and ConfigMaps,
