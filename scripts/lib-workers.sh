@@ -123,6 +123,38 @@ ramping_build() {
 
 # deployment_json WORKER prints `temporal worker deployment describe -o json`, or
 # nothing when the deployment does not exist yet.
+# ROLLOUT_IDENTITY is who these scripts change a deployment's routing as. While
+# rollout.sh changes it, the deployment's ManagerIdentity is this identity
+# (claim_routing), so nobody else's change (another operator, the Worker
+# Controller) lands in the middle, and nobody else's claim is overridden.
+ROLLOUT_IDENTITY=${MATIH_ROLLOUT_IDENTITY:-rollout.sh@${HOSTNAME:-localhost}}
+CLAIMED=""
+
+# claim_routing WORKER makes this script the deployment's manager until it exits,
+# however it exits; a deployment another identity manages is left alone.
+claim_routing() {
+  local w=$1 d mgr
+  d=$(deployment_of "$w")
+  mgr=$(deployment_json "$w" | jq -r '.managerIdentity // empty')
+  if [ -n "$mgr" ] && [ "$mgr" != "$ROLLOUT_IDENTITY" ]; then
+    die "$w: deployment $d is managed by '$mgr' (the Worker Controller, or another operator's rollout): nothing was changed. If that manager is gone for good: $TEMPORAL worker deployment manager-identity unset --deployment-name $d -y"
+  fi
+  [ "$CLAIMED" = "$d" ] && return 0
+  "$TEMPORAL" worker deployment manager-identity set --deployment-name "$d" --self --identity "$ROLLOUT_IDENTITY" -y >/dev/null \
+    || die "$w: could not claim deployment $d as $ROLLOUT_IDENTITY"
+  CLAIMED=$d
+  trap release_routing EXIT
+  say "$w: $d is managed by $ROLLOUT_IDENTITY until this rollout ends"
+}
+
+# release_routing gives the claimed deployment back (on exit, success or not).
+release_routing() {
+  [ -n "$CLAIMED" ] || return 0
+  "$TEMPORAL" worker deployment manager-identity unset --deployment-name "$CLAIMED" --identity "$ROLLOUT_IDENTITY" -y >/dev/null 2>&1 \
+    || say "could not release deployment $CLAIMED: unset it with $TEMPORAL worker deployment manager-identity unset --deployment-name $CLAIMED -y"
+  CLAIMED=""
+}
+
 deployment_json() {
   "$TEMPORAL" worker deployment describe --name "$(deployment_of "$1")" -o json 2>/dev/null || true
 }
@@ -138,7 +170,8 @@ current_build() {
 set_current() {
   local w=$1 b=$2 out i
   for i in $(seq 1 60); do
-    if out=$("$TEMPORAL" worker deployment set-current-version --deployment-name "$(deployment_of "$w")" --build-id "$b" -y 2>&1); then
+    if out=$("$TEMPORAL" worker deployment set-current-version --deployment-name "$(deployment_of "$w")" --build-id "$b" \
+      --identity "$ROLLOUT_IDENTITY" -y 2>&1); then
       break
     fi
     case "$out" in

@@ -23,6 +23,10 @@
 #   scripts/rollout.sh start|drain|rollback WORKER --k8s [--image IMAGE]
 #       the same on Kubernetes (kubectl): one Deployment per build, see deploy/README.md
 #
+# While it changes routing it is the deployment's manager (ManagerIdentity, as
+# MATIH_ROLLOUT_IDENTITY, default rollout.sh@HOST), released when it exits however it
+# exits; it refuses a deployment another identity manages (the Worker Controller).
+#
 # WORKER is worker-pipeline, worker-infra or worker-notify. The Temporal server comes
 # from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (default: the scripts/dev.sh stack).
 # Drainage is refreshed every few minutes by a production server; the dev stack's
@@ -61,13 +65,13 @@ ramp() { # WORKER BUILD PCT WATCH_SECONDS
   local w=$1 b=$2 pct=$3 watch=$4 d before now
   d=$(deployment_of "$w")
   before=$(workflow_task_failures "$w" "$b")
-  "$TEMPORAL" worker deployment set-ramping-version --deployment-name "$d" --build-id "$b" --percentage "$pct" -y >/dev/null \
+  "$TEMPORAL" worker deployment set-ramping-version --deployment-name "$d" --build-id "$b" --percentage "$pct" --identity "$ROLLOUT_IDENTITY" -y >/dev/null \
     || die "$w: could not ramp $b to $pct%"
   say "$w: ramping $pct% of new runs to $b; watching its workflow tasks for ${watch}s"
   for _ in $(seq 1 "$watch"); do
     now=$(workflow_task_failures "$w" "$b")
     if [ "$now" -gt "$before" ]; then
-      "$TEMPORAL" worker deployment set-ramping-version --deployment-name "$d" --delete -y >/dev/null || true
+      "$TEMPORAL" worker deployment set-ramping-version --deployment-name "$d" --delete --identity "$ROLLOUT_IDENTITY" -y >/dev/null || true
       die "$w: $((now - before)) workflow tasks failed on $b while ramping; ramp removed, $b is not current (log $DATA/logs/$w-$b.log)"
     fi
     sleep 1
@@ -87,6 +91,7 @@ start_local() { # WORKER BUILD RAMP WATCH
     stop_build "$w" "$b"
     die "$w: $b failed the replay gate (above): it would break runs it would have to continue; stopped it, ${current:-nothing} stays current"
   fi
+  claim_routing "$w"
   [ -n "$pct" ] && ramp "$w" "$b" "$pct" "$watch"
   if [ "$current" = "$b" ]; then say "$w: $b is already current"; else set_current "$w" "$b"; fi
   if [ -n "$current" ] && [ "$current" != "$b" ]; then
@@ -146,6 +151,7 @@ rollback() { # WORKER TO K8S FORCE
   local w=$1 prev=$2 k8s=$3 force=$4 current
   current=$(current_build "$w")
   [ -n "$current" ] || die "$w: no build is current; nothing to roll back"
+  claim_routing "$w"
   [ -n "$prev" ] || prev=$(previous_build "$w" "$current")
   [ -n "$prev" ] || die "$w: no build was current before $current; name one with --to BUILD"
   [ "$prev" != "$current" ] || die "$w: $prev is already current"
@@ -214,6 +220,7 @@ start_k8s() { # WORKER BUILD IMAGE
   for f in ${WORKER_FIXTURES[$w]}; do fixtures+=("/usr/share/matih/replay/$f"); done
   kubectl -n "$K8S_NS" exec "deployment/$w-$b" -- "/usr/local/bin/$w" replay --live --build-id "$b" "${fixtures[@]}" \
     || die "$w: $b failed the replay gate; it takes no traffic (delete it with: kubectl -n $K8S_NS delete -k $dir)"
+  claim_routing "$w"
   set_current "$w" "$b"
 }
 

@@ -50,6 +50,37 @@ func (r *rollout) stopAll() {
 	}
 }
 
+// temporal runs the stock CLI against the test server as the operator.
+func (r *rollout) temporal(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(testkit.TemporalCLI(t), args...)
+	cmd.Env = append(os.Environ(), append([]string{"TEMPORAL_ADDRESS=" + r.srv.HostPort, "TEMPORAL_NAMESPACE=" + r.srv.Namespace},
+		r.srv.ClientEnv(t, "writer", "operator")...)...)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "temporal %s: %s", strings.Join(args, " "), out)
+	return string(out)
+}
+
+// manager sets (or, empty, unsets) the pipeline deployment's ManagerIdentity.
+func (r *rollout) manager(t *testing.T, identity string) {
+	t.Helper()
+	if identity == "" {
+		r.temporal(t, "worker", "deployment", "manager-identity", "unset", "--deployment-name", "matih-worker-pipeline", "-y")
+		return
+	}
+	r.temporal(t, "worker", "deployment", "manager-identity", "set", "--deployment-name", "matih-worker-pipeline", "--manager-identity", identity, "-y")
+}
+
+// managerOf reads the pipeline deployment's ManagerIdentity.
+func (r *rollout) managerOf(t *testing.T) string {
+	t.Helper()
+	var d struct {
+		ManagerIdentity string `json:"managerIdentity"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.temporal(t, "worker", "deployment", "describe", "--name", "matih-worker-pipeline", "-o", "json")), &d))
+	return d.ManagerIdentity
+}
+
 func (r *rollout) alive(build string) bool {
 	_, err := os.Stat(filepath.Join(r.data, "workers", "worker-pipeline", build+".pid"))
 	return err == nil
@@ -159,8 +190,23 @@ func rolloutScenario(t *testing.T, s *stack) {
 	assert.Contains(t, out, "build-a reports drained")
 	assert.False(t, r.alive("build-a"), "A is stopped once drained")
 
+	// Another manager (the Worker Controller) holds the deployment: the rollback
+	// refuses to touch it, saying who does.
+	r.manager(t, "temporal-worker-controller")
+	out, ok = r.run(t, nil, "rollback", "worker-pipeline")
+	require.False(t, ok, out)
+	assert.Contains(t, out, "is managed by 'temporal-worker-controller'")
+	assert.Equal(t, "temporal-worker-controller", r.managerOf(t), "its claim stands")
+	r.manager(t, "")
+	// A rollback that fails after claiming the deployment gives it back.
+	out, ok = r.run(t, nil, "rollback", "worker-pipeline", "--to", "build-gone")
+	require.False(t, ok, out)
+	assert.Contains(t, out, "managed by rollout.sh@")
+	assert.Empty(t, r.managerOf(t), "released on failure")
+
 	out, ok = r.run(t, nil, "rollback", "worker-pipeline")
 	require.True(t, ok, out)
+	assert.Empty(t, r.managerOf(t), "released when done")
 	assert.Contains(t, out, "replay gate for build-a (the open runs that would continue on it)")
 	assert.Contains(t, out, "build-a is current")
 	back := s.start(t, "pipeline-rollout-back", cfgFor(clean, "analytics.rollout_back"))
