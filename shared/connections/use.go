@@ -2,9 +2,12 @@ package connections
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/matih/ops/shared/contract"
 )
+
+var functionNameRe = regexp.MustCompile(`^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$`)
 
 // What a connection is for (its use).
 const (
@@ -18,6 +21,10 @@ type MigrateSettings struct {
 	ForeignKeys bool `json:"foreign_keys,omitempty" yaml:"foreign_keys,omitempty"` // REFERENCES other tables
 	RowSecurity bool `json:"row_security,omitempty" yaml:"row_security,omitempty"` // ENABLE/DISABLE/FORCE ROW LEVEL SECURITY
 	Triggers    bool `json:"triggers,omitempty" yaml:"triggers,omitempty"`         // ENABLE/DISABLE TRIGGER
+	// Functions are functions beyond the built-in allow-list that statements may
+	// call here, by name (the database's own normalize_phone, or pg_sleep where a
+	// slow statement is wanted): the operator vouches for each.
+	Functions []string `json:"functions,omitempty" yaml:"functions,omitempty,flow"`
 }
 
 // MigrateAllows is the connection's migrate settings, all off when it has none.
@@ -31,6 +38,11 @@ func (c Connection) MigrateAllows() MigrateSettings {
 func (c Connection) checkUse() error {
 	if c.Migrate != nil && !c.For(UseMigrate) {
 		return fmt.Errorf("connection %s: migrate: settings for migrations, on a connection with use: [migrate]", c.Name)
+	}
+	for i, f := range c.MigrateAllows().Functions {
+		if !functionNameRe.MatchString(f) {
+			return fmt.Errorf("connection %s: migrate.functions[%d]: expected a function name (lower case, optionally schema.name), got %q", c.Name, i, f)
+		}
 	}
 	switch {
 	case len(c.Use) > 1:

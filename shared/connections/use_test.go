@@ -14,11 +14,12 @@ import (
 // is refused a connection for the other.
 func TestConnectionsSayWhatTheyAreFor(t *testing.T) {
 	for body, want := range map[string]string{
-		"a:\n  kind: postgres\n  dsn: postgres://etl@db/sales\n  use: [extract, migrate]\n":       "not both",
-		"a:\n  kind: sqlite\n  path: a.db\n  use: [migrate]\n":                                    "migrate is for postgres connections",
-		"a:\n  kind: postgres\n  dsn: postgres://etl@db/sales\n  use: [write]\n":                  `expected [extract] or [migrate], got "write"`,
-		"a:\n  kind: postgres\n  dsn: postgres://etl@db/sales\n  use: migrate\n":                  "use: expected",
-		"a:\n  kind: postgres\n  dsn: postgres://etl@db/sales\n  migrate: {foreign_keys: true}\n": "migrate: settings for migrations, on a connection with use: [migrate]",
+		"a:\n  kind: postgres\n  dsn: postgres://etl@db/sales\n  use: [extract, migrate]\n":                                   "not both",
+		"a:\n  kind: sqlite\n  path: a.db\n  use: [migrate]\n":                                                                "migrate is for postgres connections",
+		"a:\n  kind: postgres\n  dsn: postgres://etl@db/sales\n  use: [write]\n":                                              `expected [extract] or [migrate], got "write"`,
+		"a:\n  kind: postgres\n  dsn: postgres://etl@db/sales\n  use: migrate\n":                                              "use: expected",
+		"a:\n  kind: postgres\n  dsn: postgres://etl@db/sales\n  migrate: {foreign_keys: true}\n":                             "migrate: settings for migrations, on a connection with use: [migrate]",
+		"a:\n  kind: postgres\n  dsn: postgres://etl@db/sales\n  use: [migrate]\n  migrate: {functions: [\"pg_sleep(1)\"]}\n": "migrate.functions[0]: expected a function name",
 	} {
 		_, err := Load(write(t, body))
 		require.Error(t, err, body)

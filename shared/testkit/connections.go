@@ -28,6 +28,15 @@ func MigrateConn(name, dsn string) connections.Connection {
 	return c
 }
 
+// SlowMigrateConn is MigrateConn whose statements may also call pg_sleep (a test's
+// slow statement, to kill a worker in the middle of it) and to_regnamespace (a
+// statement that fails only once the backup schema exists).
+func SlowMigrateConn(name, dsn string) connections.Connection {
+	c := MigrateConn(name, dsn)
+	c.Migrate = &connections.MigrateSettings{Functions: []string{"pg_sleep", "to_regnamespace"}}
+	return c
+}
+
 // Connections builds a registry of conns, failing the test on a bad one.
 func Connections(t testing.TB, conns ...connections.Connection) *connections.Registry {
 	t.Helper()

@@ -125,7 +125,7 @@ const targetDB = "orders_db"
 // seed creates the test's database and makes it the worker's targetDB connection.
 func (e *env) seed(t *testing.T) string {
 	dsn := seedDB(t)
-	e.acts.Postgres.(*pgmigrate.Backend).Connections = testkit.Connections(t, testkit.MigrateConn(targetDB, dsn))
+	e.acts.Postgres.(*pgmigrate.Backend).Connections = testkit.Connections(t, testkit.SlowMigrateConn(targetDB, dsn))
 	return dsn
 }
 
@@ -200,12 +200,13 @@ func applyFailureLeavesTable(t *testing.T, e *env) {
 	dsn := e.seed(t)
 	before := tableState(t, dsn)
 	// The second statement passes the dry run (no backup schema yet) and divides
-	// by zero once the backup exists, so apply fails after its first statement ran.
+	// by zero once the backup exists, so apply fails after its first statement ran
+	// (the connection allows to_regnamespace for this).
 	_, err := e.run(t, contract.MigrationConfig{
 		MigrationID: "m_fail_apply", Target: contract.TargetPostgres, Connection: targetDB, Table: "orders",
 		Statements: []string{
 			"ALTER TABLE orders ADD COLUMN note text",
-			"UPDATE orders SET counter = counter + coalesce((SELECT 1/(oid::int - oid::int) FROM pg_namespace WHERE nspname = 'backup_m_fail_apply'), 0)",
+			"UPDATE orders SET counter = counter + 1 / (CASE WHEN to_regnamespace('backup_m_fail_apply') IS NULL THEN 1 ELSE 0 END)",
 		},
 	}, "apply_failed.json")
 	require.Error(t, err)

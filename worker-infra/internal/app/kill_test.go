@@ -27,7 +27,7 @@ func TestWorkerKilledDuringApplyAppliesOnce(t *testing.T) {
 
 	e := startBare(t)
 	dsn := seedDB(t)
-	conns := testkit.ConnectionsFile(t, t.TempDir(), testkit.MigrateConn(targetDB, dsn))
+	conns := testkit.ConnectionsFile(t, t.TempDir(), testkit.SlowMigrateConn(targetDB, dsn))
 	start := func() *testkit.Process {
 		addr := testkit.FreeAddr(t)
 		p := testkit.Start(t, bin, []string{"--address", e.ds.HostPort, "--namespace", e.ds.Namespace, "--connections", conns,

@@ -20,6 +20,8 @@ type Policy struct {
 	ForeignKeys bool // REFERENCES to other tables (they lock the referenced table)
 	RowSecurity bool // ENABLE/DISABLE/FORCE ROW LEVEL SECURITY
 	Triggers    bool // ENABLE/DISABLE TRIGGER
+	// Functions are allowed beyond the built-ins, by name ("name" or "schema.name").
+	Functions []string
 }
 
 // Statement is what a checked statement changes and reads.

@@ -82,6 +82,14 @@ func TestTheConnectionMayAllowMore(t *testing.T) {
 	}
 	_, err = Check("UPDATE orders SET c = setval('s', 1)", p)
 	assert.ErrorContains(t, err, "no function setval", "no policy allows a function off the list")
+
+	named := Policy{Functions: []string{"pg_sleep", "sales.normalize_phone"}}
+	for _, sql := range []string{"UPDATE orders SET note = (SELECT 'n' FROM pg_sleep(0.01))", "UPDATE orders SET phone = sales.normalize_phone(phone)"} {
+		_, err := Check(sql, named)
+		assert.NoError(t, err, "the connection names these: %s", sql)
+	}
+	_, err = Check("UPDATE orders SET phone = normalize_phone(phone)", named)
+	assert.ErrorContains(t, err, "no function normalize_phone", "a name is allowed as the connection writes it")
 }
 
 // FuzzCheck: the checker never panics, and no statement followed by a second one is

@@ -1,6 +1,7 @@
 package ddlcheck
 
 import (
+	"slices"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -49,8 +50,9 @@ func setOf(names ...string) map[string]bool {
 	return m
 }
 
-// functionAllowed refuses a call of anything but an allowed built-in, naming it.
-func functionAllowed(funcname []*pg.Node) error {
+// functionAllowed refuses a call of anything but an allowed built-in, or a function
+// the connection allows by name, naming it.
+func functionAllowed(funcname []*pg.Node, extra []string) error {
 	parts := make([]string, 0, len(funcname))
 	for _, n := range funcname {
 		parts = append(parts, n.GetString_().GetSval())
@@ -60,11 +62,14 @@ func functionAllowed(funcname []*pg.Node) error {
 	}
 	name := parts[len(parts)-1]
 	full := strings.Join(parts, ".")
+	if slices.Contains(extra, full) {
+		return nil
+	}
 	if len(parts) > 1 && (len(parts) > 2 || parts[0] != "pg_catalog") {
 		return refuse("no function %s: a migration calls only built-in functions (pg_catalog)", full)
 	}
 	if !allowedFunctions[name] {
-		return refuse("no function %s: it may change or read state beyond the table; a migration calls immutable and stable built-ins (lower, coalesce, now, date_trunc, to_jsonb ...)", full)
+		return refuse("no function %s: it may change or read state beyond the table; a migration calls immutable and stable built-ins (lower, coalesce, now, date_trunc, to_jsonb ...) and what the connection's migrate.functions names", full)
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ func (w *walker) message(m protoreflect.Message) {
 	}
 	switch v := m.Interface().(type) {
 	case *pg.FuncCall:
-		if err := functionAllowed(v.GetFuncname()); err != nil {
+		if err := functionAllowed(v.GetFuncname(), w.policy.Functions); err != nil {
 			w.err = err
 			return
 		}

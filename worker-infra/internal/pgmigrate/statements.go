@@ -19,7 +19,7 @@ func (b *Backend) policy(name string) ddlcheck.Policy {
 		return ddlcheck.Policy{} // connect has refused it already
 	}
 	m := c.MigrateAllows()
-	return ddlcheck.Policy{ForeignKeys: m.ForeignKeys, RowSecurity: m.RowSecurity, Triggers: m.Triggers}
+	return ddlcheck.Policy{ForeignKeys: m.ForeignKeys, RowSecurity: m.RowSecurity, Triggers: m.Triggers, Functions: m.Functions}
 }
 
 // checkTargets checks each statement with PostgreSQL's grammar (ddlcheck) and

@@ -68,7 +68,7 @@ func chaosMigrations(t *testing.T) ([]*chaosMigration, []connections.Connection)
 		m.dsn = testkit.PostgresDB(t)
 		testkit.Psql(t, m.dsn, fmt.Sprintf(migrationSeedSQL, chaosMigrationRows))
 		m.before = m.kept(t, m.dsn)
-		conns = append(conns, testkit.MigrateConn(m.cfg.Connection, m.dsn))
+		conns = append(conns, testkit.SlowMigrateConn(m.cfg.Connection, m.dsn))
 	}
 	return migs, conns
 }
