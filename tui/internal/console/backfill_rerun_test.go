@@ -62,10 +62,17 @@ func TestTheGridRerunsWhatABackfillLeftUndone(t *testing.T) {
 	require.Len(t, only.Started, 1)
 	assert.Equal(t, contract.ReprocessFailed, only.Started[0].Input.(contract.BackfillConfig).Reprocess)
 
+	done := gridFake(closedBackfill(30, 30, 0))
+	m, _ = newTestModel(t, done, nil)
+	send(m, tea.KeyMsg{Type: tea.KeyEnter})
+	press(m, "R")
+	assert.Contains(t, m.View(), "nothing to rerun: every partition is done or skipped")
+	assert.Empty(t, done.Started)
+
 	running := gridFake(backfillDoc(30, 20, 2, 3))
 	m, _ = newTestModel(t, running, nil)
 	send(m, tea.KeyMsg{Type: tea.KeyEnter})
 	press(m, "R")
-	assert.Contains(t, m.View(), "nothing to rerun")
+	assert.Contains(t, m.View(), "still running: R reruns what a backfill left undone once it has ended")
 	assert.Empty(t, running.Started)
 }

@@ -15,6 +15,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/matih/ops/shared/contract"
+	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/tui/internal/audit"
 	"github.com/matih/ops/tui/internal/console/keys"
 	"github.com/matih/ops/tui/internal/console/styles"
@@ -231,7 +232,10 @@ func (m *Model) startAction(action string) tea.Cmd {
 func (m *Model) startRerun(v *backfillView) tea.Cmd {
 	plan, ok := v.rerunPlan()
 	if !ok {
-		m.flash, m.flashErr = "nothing to rerun: the backfill is still running, or left no partition failed or undone", true
+		m.flash, m.flashErr = "nothing to rerun: every partition is done or skipped", true
+		if v.doc != nil && v.doc.Status == status.WorkflowRunning {
+			m.flash = "still running: R reruns what a backfill left undone once it has ended"
+		}
 		return nil
 	}
 	cmd := m.startAction(actRerun)
