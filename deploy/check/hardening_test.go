@@ -1,5 +1,6 @@
 // The workers' pods as a build applies them: the namespace's Pod Security level and
 // what the "restricted" profile asks of every pod and container.
+
 package check
 
 import (

@@ -1,5 +1,6 @@
 // The workers' NetworkPolicies: default deny, the worker's own HTTP port in, and out
 // only to the named services and ports its settings reach.
+
 package check
 
 import (

@@ -1,6 +1,7 @@
 // Where each secret a worker reads comes from: every file a setting names lies in a
 // read-only mount of an object secrets.example.yaml shows, and the database settings
 // work with those files as the workers read them.
+
 package check
 
 import (
