@@ -6,9 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -75,32 +73,20 @@ func procStat(b *testing.B, pid int) (rss, peak float64, ticks int64) {
 }
 
 // startSSHServe runs `matih serve --ssh` as its own process, with one operate key,
-// and returns its SSH address and process.
-func startSSHServe(b *testing.B, matih string, srv *testkit.DevServer, signer ssh.Signer, sessions int) (string, *exec.Cmd) {
+// and returns its SSH address and process id once it is ready.
+func startSSHServe(b *testing.B, matih string, srv *testkit.DevServer, signer ssh.Signer, sessions int) (string, int) {
 	dir := b.TempDir()
 	keys := filepath.Join(dir, "operate_keys")
 	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))) + " oncall@matih\n"
 	if err := os.WriteFile(keys, []byte(line), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	addr := testkit.FreeAddr(b)
-	cmd := exec.Command(matih, "--address", srv.HostPort, "--namespace", srv.Namespace, "--audit-log", filepath.Join(dir, "audit.log"),
-		"serve", "--listen", testkit.FreeAddr(b), "--ssh", addr, "--operate-keys", keys, "--host-key", filepath.Join(dir, "host_key"),
-		"--ssh-max-sessions", strconv.Itoa(sessions+1))
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return addr, cmd
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("matih serve never listened on %s", addr)
-		}
-	}
+	addr, web := testkit.FreeAddr(b), testkit.FreeAddr(b)
+	p := testkit.Start(b, matih, []string{"--address", srv.HostPort, "--namespace", srv.Namespace, "--audit-log", filepath.Join(dir, "audit.log"),
+		"serve", "--listen", web, "--ssh", addr, "--operate-keys", keys, "--host-key", filepath.Join(dir, "host_key"),
+		"--ssh-max-sessions", strconv.Itoa(sessions + 1)}, nil, dir)
+	p.WaitReady(b, web, 20*time.Second) // the SSH listener is up before the HTTP one answers
+	return addr, p.Pid()
 }
 
 // BenchmarkIdleConsolesOverSSH opens MATIH_BENCH_SSH_SESSIONS consoles (20) over SSH
@@ -125,7 +111,7 @@ func BenchmarkIdleConsolesOverSSH(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	addr, serve := startSSHServe(b, matih, srv, signer, n)
+	addr, pid := startSSHServe(b, matih, srv, signer, n)
 	for i := 0; i < b.N; i++ {
 		consoles := make([]*consoleSession, n)
 		for j := range consoles {
@@ -134,7 +120,7 @@ func BenchmarkIdleConsolesOverSSH(b *testing.B) {
 		// Durations under a minute tick every second, as they should: measure once the
 		// newest run is older than that, and every console has drawn its first screens.
 		time.Sleep(max(20*time.Second, time.Until(seeded.Add(70*time.Second))))
-		measureConsoles(b, consoles, serve.Process.Pid, window)
+		measureConsoles(b, consoles, pid, window)
 		for _, c := range consoles {
 			c.close()
 		}
