@@ -27,10 +27,15 @@ type SourceConfig struct {
 	Columns    []string `json:"columns,omitempty" yaml:"columns,omitempty"`
 	// Spark is the job of a spark source; see SparkJob.
 	Spark *SparkJob `json:"spark,omitempty" yaml:"spark,omitempty"`
-	// Parallelism reads a PostgreSQL table with an integer primary key as that many
-	// key ranges at once, each on its own connection (capped by the connection's
-	// max_parallel). 0 or 1 reads one stream.
+	// Parallelism reads a PostgreSQL table as that many key ranges at once, each on
+	// its own connection (capped by the connection's max_parallel), when its primary
+	// key is one integer, timestamp or date column, or SplitColumn names one.
+	// 0 or 1 reads one stream.
 	Parallelism int `json:"parallelism,omitempty" yaml:"parallelism,omitempty"`
+	// SplitColumn is the column (integer, timestamp or date) a parallel read cuts
+	// into ranges, when the primary key is not one such column. If it is not
+	// unique, a retried range is read again from its start.
+	SplitColumn string `json:"split_column,omitempty" yaml:"split_column,omitempty"`
 }
 
 // MaxSourceParallelism bounds a source's parallelism.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -47,6 +48,16 @@ func (s SourceConfig) Validate(prefix string) error {
 	}
 	if s.Parallelism < 0 || s.Parallelism > MaxSourceParallelism {
 		return Invalid(prefix+".parallelism", "0 to %d key ranges read at once, got %d", MaxSourceParallelism, s.Parallelism)
+	}
+	if s.SplitColumn != "" {
+		switch {
+		case !identRe.MatchString(s.SplitColumn):
+			return Invalid(prefix+".split_column", "a plain SQL identifier, got %q", s.SplitColumn)
+		case s.Table == "" || s.Kind == SourceSpark || s.Spark != nil:
+			return Invalid(prefix+".split_column", "only with a table of a postgres source")
+		case len(s.Columns) > 0 && !slices.Contains(s.Columns, s.SplitColumn):
+			return Invalid(prefix+".split_column", "one of the staged columns %v, got %q", s.Columns, s.SplitColumn)
+		}
 	}
 	if s.Kind == SourceSpark || s.Spark != nil {
 		return s.validateSpark(prefix)

@@ -121,15 +121,21 @@ func (e *Extractor) Extract(ctx context.Context, in contract.ExtractInput, resum
 			return contract.ExtractionResult{}, err
 		}
 	}
-	if key, col, ranges, ok := planRanges(ctx, db, in.Source, conn, order, schema); ok {
+	plan, parallel, err := planRanges(ctx, db, in.Source, conn, order, schema)
+	if err != nil {
+		return contract.ExtractionResult{}, err
+	}
+	if parallel {
 		if len(resume.Ranges) == 0 || !e.resumable(ctx, dir, resume) {
-			resume = Progress{Ranges: ranges}
+			resume = Progress{Ranges: plan.ranges}
+		} else if !plan.unique {
+			resume = restartUnfinished(resume)
 		}
 		if err := e.clearExcept(ctx, dir, resume.Files); err != nil {
 			return contract.ExtractionResult{}, err
 		}
 		base, _ := Query(in.Source, "")
-		p, err := e.readRanges(ctx, db, base, key, col, schema, dir, resume, beat)
+		p, err := e.readRanges(ctx, db, base, plan, schema, dir, resume, beat)
 		if err != nil {
 			return contract.ExtractionResult{}, err
 		}

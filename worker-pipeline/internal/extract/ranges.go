@@ -5,13 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
-
-	"github.com/matih/ops/shared/connections"
-	"github.com/matih/ops/shared/contract"
 )
 
 // RangeProgress is one key range of a parallel read: keys from Lo up to, not
@@ -24,45 +20,10 @@ type RangeProgress struct {
 	Progress
 }
 
-// integerKeyTypes are the primary key types a table is split on.
-var integerKeyTypes = map[string]bool{"smallint": true, "integer": true, "bigint": true}
-
-// planRanges splits a PostgreSQL table source into n key ranges of equal width,
-// when its primary key is one integer column the staged columns include. It returns
-// the key and its column index, or ok false for a single stream.
-func planRanges(ctx context.Context, db *sql.DB, src contract.SourceConfig, conn connections.Connection, order string, schema *arrow.Schema) (key string, col int, ranges []RangeProgress, ok bool) {
-	n := conn.Parallel(src.Parallelism)
-	if n < 2 || src.Kind != contract.SourcePostgres || src.Table == "" || order == "" || strings.Contains(order, ",") {
-		return "", 0, nil, false
-	}
-	name := strings.ReplaceAll(strings.Trim(order, `"`), `""`, `"`)
-	idx := schema.FieldIndices(name)
-	if len(idx) != 1 || schema.Field(idx[0]).Type.ID() != arrow.INT64 {
-		return "", 0, nil, false
-	}
-	col = idx[0]
-	var typ string
-	var lo, hi sql.NullInt64
-	err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT format_type(a.atttypid, NULL), (SELECT min(%[1]s) FROM %[2]s)::bigint, (SELECT max(%[1]s) FROM %[2]s)::bigint FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attname = $2",
-		order, quote(src.Table)), quote(src.Table), name).Scan(&typ, &lo, &hi)
-	if err != nil || !integerKeyTypes[typ] || !lo.Valid || hi.Int64-lo.Int64 < int64(n) {
-		return "", 0, nil, false
-	}
-	width := (hi.Int64 - lo.Int64 + 1 + int64(n) - 1) / int64(n)
-	for i := int64(0); i < int64(n); i++ {
-		r := RangeProgress{Lo: lo.Int64 + i*width, Hi: lo.Int64 + (i+1)*width}
-		if i == int64(n)-1 {
-			r.Hi = hi.Int64 + 1
-		}
-		ranges = append(ranges, r)
-	}
-	return order, col, ranges, true
-}
-
 // readRanges reads every range not done, at once, each on its own connection into
 // files tagged with its index, and sums them. One range's failure stops the others;
 // what each finished is in the progress the retry resumes from.
-func (e *Extractor) readRanges(ctx context.Context, db *sql.DB, base, key string, col int, schema *arrow.Schema, dir string, p Progress, beat func(Progress)) (Progress, error) {
+func (e *Extractor) readRanges(ctx context.Context, db *sql.DB, base string, plan rangePlan, schema *arrow.Schema, dir string, p Progress, beat func(Progress)) (Progress, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var mu sync.Mutex
@@ -86,11 +47,16 @@ func (e *Extractor) readRanges(ctx context.Context, db *sql.DB, base, key string
 		go func(i int) {
 			defer wg.Done()
 			r := ranges[i]
-			q := fmt.Sprintf("%s WHERE %s >= %d AND %s < %d", base, key, r.Lo, key, r.Hi)
+			key, lit := plan.key, plan.kind.literal
+			q := fmt.Sprintf("%s WHERE %s >= %s AND %s < %s", base, key, lit(r.Lo), key, lit(r.Hi))
 			if r.After != nil {
-				q += fmt.Sprintf(" AND %s > %d", key, *r.After)
+				q += fmt.Sprintf(" AND %s > %s", key, lit(*r.After))
 			}
 			q += " ORDER BY " + key
+			opts := sinkOpts{tag: fmt.Sprintf("r%02d-", i), keyCol: -1}
+			if plan.unique {
+				opts.keyCol = plan.col
+			}
 			update := func(rp Progress) {
 				mu.Lock()
 				ranges[i].Progress = rp
@@ -100,12 +66,12 @@ func (e *Extractor) readRanges(ctx context.Context, db *sql.DB, base, key string
 					beat(m)
 				}
 			}
-			got, err := e.readPostgres(ctx, db, q, schema, dir, r.Progress, update, sinkOpts{tag: fmt.Sprintf("r%02d-", i), keyCol: col})
+			got, err := e.readPostgres(ctx, db, q, schema, dir, r.Progress, update, opts)
 			mu.Lock()
 			ranges[i].Progress, ranges[i].Done = got, err == nil
 			mu.Unlock()
 			if err != nil {
-				errs[i] = fmt.Errorf("key range %d [%d, %d): %w", i, r.Lo, r.Hi, err)
+				errs[i] = fmt.Errorf("key range %d [%s, %s): %w", i, lit(r.Lo), lit(r.Hi), err)
 				cancel()
 			}
 		}(i)
@@ -116,6 +82,22 @@ func (e *Extractor) readRanges(ctx context.Context, db *sql.DB, base, key string
 		beat(out)
 	}
 	return out, firstCause(errs)
+}
+
+// restartUnfinished empties the ranges of p that did not finish, for a split
+// column that is not unique: their rows cannot be resumed after a key, so they are
+// read again from their start, and their files dropped. Finished ranges stay.
+func restartUnfinished(p Progress) Progress {
+	out := Progress{Files: []string{}}
+	for _, r := range p.Ranges {
+		if !r.Done {
+			r.Progress = Progress{}
+		}
+		out.Ranges = append(out.Ranges, r)
+		out.Files = append(out.Files, r.Files...)
+		out.Rows += r.Rows
+	}
+	return out
 }
 
 // firstCause is the first error that is not the cancellation another range's

@@ -35,7 +35,7 @@ type sink struct {
 	p       Progress
 	werr    error // the first write error
 	beat    func(Progress)
-	// keyCol is the Int64 column whose last value in each finished file becomes
+	// keyCol is the key column (keyAt) whose last value in each finished file becomes
 	// Progress.After (-1: none); lastKey is that of the batch being written.
 	keyCol  int
 	lastKey int64
@@ -84,9 +84,9 @@ func (s *sink) write() {
 	defer close(s.done)
 	for rec := range s.batches {
 		if s.keyCol >= 0 && rec.NumRows() > 0 {
-			if keys, ok := rec.Column(s.keyCol).(*array.Int64); ok {
+			if last, ok := keyAt(rec.Column(s.keyCol), int(rec.NumRows())-1); ok {
 				s.mu.Lock()
-				s.lastKey = keys.Value(keys.Len() - 1)
+				s.lastKey = last
 				s.mu.Unlock()
 			}
 		}
