@@ -155,7 +155,8 @@ func TestChaos(t *testing.T) {
 
 // chaosPipelines makes n sources, every fourth with nulls below the quality bar,
 // and decides how each low-quality run is answered. Every fifth source is a table
-// of one PostgreSQL database (the connection chaos-pg), the others SQLite files.
+// of one PostgreSQL database (the connection chaos-pg), large enough to be read as
+// key ranges; the others SQLite files.
 func chaosPipelines(t *testing.T, n int) ([]*chaosPipeline, []connections.Connection) {
 	var pipes []*chaosPipeline
 	pgDSN := testkit.PostgresDB(t)
@@ -171,7 +172,7 @@ func chaosPipelines(t *testing.T, n int) ([]*chaosPipeline, []connections.Connec
 		}
 		if i%5 == 2 {
 			p.conn, p.srcTable = "chaos-pg", fmt.Sprintf("orders_%03d", i)
-			p.keys = pgSource(t, pgDSN, p.srcTable, 800+i*10, p.lowQuality)
+			p.keys = pgSource(t, pgDSN, p.srcTable, 20000+i*10, p.lowQuality)
 		} else {
 			db, _ := source(t, 800+i*10, nulls)
 			p.keys = sourceKeys(t, db)
@@ -192,7 +193,13 @@ func startStaggered(c client.Client, pipes []*chaosPipeline, spread time.Duratio
 			cfg := cfgFor(p.conn, p.table)
 			cfg.TransformDAG = "enrich"
 			if p.srcTable != "" {
-				cfg.Source.Table = p.srcTable
+				// PostgreSQL sources are read as three key ranges: on the primary
+				// key, or on a split column that is not the key (its ranges are read
+				// again from their start after a fault).
+				cfg.Source.Table, cfg.Source.Parallelism = p.srcTable, 3
+				if strings.HasSuffix(p.srcTable, "7") {
+					cfg.Source.SplitColumn = "created_at"
+				}
 			}
 			var err error
 			for try := 0; try < 100; try++ {

@@ -68,6 +68,8 @@ func TestWorkerKilledDuringAParallelExtractResumesItsRanges(t *testing.T) {
 		t.Skip("6M rows, a heartbeat timeout and a retry (about a minute and a half)")
 	}
 	dsn := testkit.PostgresDB(t)
+	// Heartbeats reach the server at most every 2 s: the table is large enough that
+	// the second one finds both ranges part way on a fast machine too.
 	const rows = 6_000_000
 	pgSource(t, dsn, "big_orders", rows, false)
 	s := newStackOn(t, testkit.StartDevServer(t), testkit.PostgresConn("crash-pg", dsn))
