@@ -12,6 +12,7 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/tui/internal/api"
 	"github.com/matih/ops/tui/internal/audit"
+	"github.com/matih/ops/tui/internal/data"
 	"github.com/matih/ops/tui/internal/slackapprove"
 )
 
@@ -77,8 +78,8 @@ func (a *App) slackHandler(f slackFlags, opts api.Options, backend api.Backend) 
 	log := &audit.Log{Path: a.AuditPath}
 	return slackapprove.New(slackapprove.Options{
 		SigningSecret: secret, Token: token, APIURL: f.apiURL, Users: users, Logger: opts.Logger,
-		Decide: func(ctx context.Context, identity, workflowID string, d contract.ApprovalSignal) error {
-			return backend.Approve(ctx, identity, workflowID, d)
+		Decide: func(ctx context.Context, identity, workflowID, requestID string, d contract.ApprovalSignal) error {
+			return backend.Approve(data.WithUpdateID(ctx, requestID), identity, workflowID, d)
 		},
 		Decided: func(ctx context.Context, workflowID string) (string, error) {
 			doc, err := backend.Status(ctx, workflowID, "")

@@ -123,11 +123,22 @@ func (t *Temporal) WaitChange(ctx context.Context, workflowID, runID string, his
 	return nil
 }
 
+type updateIDKey struct{}
+
+// WithUpdateID makes the approval update sent with ctx carry id: Temporal takes
+// updates with one id once per run, so a request delivered twice (a replayed
+// Slack submission reaching a second matih serve) is one decision, and both
+// senders get its outcome.
+func WithUpdateID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, updateIDKey{}, id)
+}
+
 // Approve sends the decision through the `approval` update so a refusal comes back at once.
 func (t *Temporal) Approve(ctx context.Context, workflowID string, d contract.ApprovalSignal) error {
+	updateID, _ := ctx.Value(updateIDKey{}).(string)
 	ctx, cancel := context.WithTimeout(ctx, ActionTimeout)
 	defer cancel()
-	h, err := t.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflowID,
+	h, err := t.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflowID, UpdateID: updateID,
 		UpdateName: contract.UpdateApproval, Args: []any{d}, WaitForStage: client.WorkflowUpdateStageCompleted})
 	if err == nil {
 		err = h.Get(ctx, nil)

@@ -100,6 +100,15 @@ func TestTemporalSourceAgainstDevServer(t *testing.T) {
 	err = src.Approve(ctx, waiting[0], contract.ApprovalSignal{Approved: false, Approver: "ops@test", Reason: "late"})
 	assert.ErrorIs(t, err, data.ErrRefused)
 
+	// One update id is one decision: the same request delivered twice (a Slack
+	// submission replayed to a second matih serve) gets the first one's outcome;
+	// another request is a second decision, refused.
+	once := data.WithUpdateID(ctx, "slack-V0SAME")
+	sig := contract.ApprovalSignal{Approved: true, Approver: "ana@matih (slack U0ANA)", Reason: "checked"}
+	require.NoError(t, src.Approve(once, waiting[4], sig))
+	assert.NoError(t, src.Approve(once, waiting[4], sig), "the same request again is the same update")
+	assert.ErrorIs(t, src.Approve(ctx, waiting[4], sig), data.ErrRefused)
+
 	err = src.Approve(ctx, waiting[1], contract.ApprovalSignal{Approved: true, Reason: "no approver"})
 	assert.ErrorIs(t, err, data.ErrRefused)
 	assert.Contains(t, err.Error(), "approver is required")

@@ -38,8 +38,10 @@ const maxBody = 256 << 10
 // replayWindow is how long a signature is remembered: Slack's own 5-minute window.
 const replayWindow = 5 * time.Minute
 
-// Decider sends a decision as identity, through the `approval` update.
-type Decider func(ctx context.Context, identity, workflowID string, d contract.ApprovalSignal) error
+// Decider sends a decision as identity, through the `approval` update. requestID
+// names the Slack submission: the same submission received twice, by this process
+// or another behind the same Slack app, must be one update.
+type Decider func(ctx context.Context, identity, workflowID, requestID string, d contract.ApprovalSignal) error
 
 // Lookup tells who decided a run that took no decision from Slack ("" if nobody).
 type Lookup func(ctx context.Context, workflowID string) (decided string, err error)

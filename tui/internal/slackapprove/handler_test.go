@@ -26,6 +26,7 @@ type rig struct {
 	h     *Handler
 	mu    sync.Mutex
 	sent  []contract.ApprovalSignal
+	reqs  []string // the request id of every decision asked
 	audit []Event
 }
 
@@ -39,9 +40,10 @@ func newRig(t *testing.T) *rig {
 	us, err := LoadUsers(users)
 	require.NoError(t, err)
 	r.h, err = New(Options{SigningSecret: r.slack.SigningSecret, Token: r.slack.Token, APIURL: r.slack.URL, Users: us,
-		Decide: func(_ context.Context, identity, id string, d contract.ApprovalSignal) error {
+		Decide: func(_ context.Context, identity, id, request string, d contract.ApprovalSignal) error {
 			r.mu.Lock()
 			defer r.mu.Unlock()
+			r.reqs = append(r.reqs, request)
 			if len(r.sent) > 0 {
 				return errors.New("already decided by " + r.sent[0].Approver)
 			}
@@ -93,10 +95,43 @@ func TestAnApprovalFromSlackIsSentAsTheMappedPersonOnce(t *testing.T) {
 	// A second person, a moment later: one decision, and they are told whose.
 	r.decide(t, bob, contract.SlackActionReject, msg, "too many nulls")
 	require.Len(t, r.sent, 1)
+	require.Len(t, r.reqs, 2)
+	assert.NotEqual(t, r.reqs[0], r.reqs[1], "two submissions are two requests")
 	eph := r.slack.Ephemerals()
 	require.NotEmpty(t, eph)
 	assert.Contains(t, eph[len(eph)-1].Text, "already decided by ana@matih (slack U0ANA)")
 	assert.Len(t, r.audit, 4, "two clicks and two submissions, each in the audit trail")
+}
+
+// A signed submission replayed to a second matih serve behind the same Slack app
+// passes that process's own replay guard, but carries the same request id, so the
+// workflow takes it as the same update (Temporal keeps one update per id).
+func TestAReplayToAnotherProcessIsTheSameRequest(t *testing.T) {
+	r := newRig(t)
+	msg := r.alert(t, "pipeline-orders-4")
+	ana := testkit.SlackUser{ID: "U0ANA", Name: "ana"}
+	trigger, resp := r.slack.Click(t, r.url, ana, contract.SlackActionApprove, msg)
+	resp.Body.Close()
+	require.Eventually(t, func() bool { _, ok := r.slack.View(trigger); return ok }, 5*time.Second, 20*time.Millisecond)
+	v, _ := r.slack.View(trigger)
+	payload := map[string]any{"type": "view_submission", "user": map[string]any{"id": ana.ID, "username": ana.Name},
+		"view": map[string]any{"id": v.ID, "callback_id": v.CallbackID, "private_metadata": v.PrivateMetadata,
+			"state": map[string]any{"values": map[string]any{contract.SlackReasonBlock: map[string]any{contract.SlackReasonAction: map[string]any{"type": "plain_text_input", "value": "fine"}}}}}}
+	other, err := New(r.h.opts)
+	require.NoError(t, err)
+	second := httptest.NewServer(other)
+	defer second.Close()
+	now := time.Now()
+	for _, target := range []string{r.url, second.URL + Path} {
+		resp := r.slack.Interact(t, target, payload, now)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	r.h.Wait()
+	other.Wait()
+	require.Len(t, r.reqs, 2, "each process sent the decision")
+	assert.Equal(t, "slack-"+v.ID, r.reqs[0])
+	assert.Equal(t, r.reqs[0], r.reqs[1], "as one request")
 }
 
 func TestSlackRefusesWhoMayNotDecideAndWhatSlackDidNotSign(t *testing.T) {

@@ -111,7 +111,7 @@ func (h *Handler) submit(w http.ResponseWriter, cb slack.InteractionCallback) {
 	}
 	approver := contract.SlackApprover(user.Identity, cb.User.ID)
 	h.later(func(ctx context.Context) {
-		err := h.opts.Decide(ctx, approver, m.Workflow, contract.ApprovalSignal{Approved: m.Approve, Approver: approver, Reason: reason})
+		err := h.opts.Decide(ctx, approver, m.Workflow, "slack-"+cb.View.ID, contract.ApprovalSignal{Approved: m.Approve, Approver: approver, Reason: reason})
 		h.opts.Audit(Event{Identity: approver, Action: action, Workflow: m.Workflow, Reason: reason, Err: err})
 		if err != nil {
 			h.tell(ctx, m.ResponseURL, h.refusal(ctx, m, err))
