@@ -148,8 +148,9 @@ func runFaults(t *testing.T, size chaosSize, rig *chaosRig) []string {
 
 // decide answers every low-quality run once it waits: malformed signals first,
 // which must change nothing, then its decision, twice; for "race" a cancel is sent
-// at the same moment as the approval. The channel closes when all are answered.
-func decide(c client.Client, pipes []*chaosPipeline) <-chan struct{} {
+// at the same moment as the approval; for "slack" ana approves from the alert
+// while bob rejects from the console. The channel closes when all are answered.
+func decide(c client.Client, pipes []*chaosPipeline, slack *chaosSlack) <-chan struct{} {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for _, p := range pipes {
@@ -165,6 +166,10 @@ func decide(c client.Client, pipes []*chaosPipeline) <-chan struct{} {
 			ctx := context.Background()
 			_ = c.SignalWorkflow(ctx, p.id, "", contract.SignalApproval, "yes please")
 			_ = c.SignalWorkflow(ctx, p.id, "", contract.SignalApproval, map[string]any{"approved": "yes", "approver": 7})
+			if p.decision == "slack" {
+				slack.race(c, p.id)
+				return
+			}
 			sig := contract.ApprovalSignal{Approved: p.decision != "reject", Approver: "oncall", Reason: "chaos " + p.decision}
 			if p.decision == "race" {
 				go func() { _ = c.CancelWorkflow(ctx, p.id, "") }()

@@ -51,7 +51,7 @@ type chaosPipeline struct {
 	srcTable        string // the source table, when not "orders"
 	keys            []int64
 	lowQuality      bool
-	decision        string // "approve", "reject" or "race" (a cancel racing an approval)
+	decision        string // "approve", "reject", "race" (a cancel racing an approval) or "slack" (Slack racing the console)
 	run             client.WorkflowRun
 	got             string // the status it ended with, once checkPipelines waited for it
 }
@@ -96,7 +96,8 @@ func TestChaos(t *testing.T) {
 		"--airflow-url", afproxy.URL, "--airflow-poll", "200ms", "--airflow-dags", "enrich", "--log-level", "warn")
 	rig.pipeline.start(2)
 	rig.infra = startInfra(t, srv.Client, srv.HostPort, testkit.ConnectionsFile(t, t.TempDir(), migConns...), nil)
-	rig.notify, rig.channels = startNotify(t, srv.Client, srv.HostPort)
+	slack := startChaosSlack(t, srv)
+	rig.notify, rig.channels = startNotify(t, srv.Client, srv.HostPort, slack.server)
 	con := startConsole(t, srv.HostPort)
 
 	ctx := context.Background()
@@ -111,7 +112,7 @@ func TestChaos(t *testing.T) {
 	// meet the infra worker kills and the PostgreSQL stop.
 	started := startStaggered(srv.Client, pipes, size.faultsFor*3/4)
 	migrated := startMigrations(srv.Client, migs, 14*time.Second)
-	deciders := decide(srv.Client, pipes)
+	deciders := decide(srv.Client, pipes, slack)
 	faults := runFaults(t, size, rig)
 	require.NoError(t, <-started)
 	require.NoError(t, <-migrated)
@@ -127,6 +128,7 @@ func TestChaos(t *testing.T) {
 	all := append(append(ids(pipes), "backfill-chaos"), migrationIDs(migs)...)
 	rep.checkHistories(t, srv.Client, all)
 	rep.checkNotifications(srv.Client, rig.channels, pipes, rig.notify.kills, mayStayOpen(migs))
+	rep.checkSlack(srv.Client, slack, pipes, rig.notify.kills)
 	rep.checkConsole(srv.Client, con, all)
 
 	cat, closeCat, err := lakehouse.Open(ctx, lakehouse.Config{URI: catalogDB, Warehouse: "s3://lake/warehouse",
@@ -167,7 +169,7 @@ func chaosPipelines(t *testing.T, n int) ([]*chaosPipeline, []connections.Connec
 		p := &chaosPipeline{id: fmt.Sprintf("pipeline-chaos-%03d", i), table: fmt.Sprintf("analytics.chaos_%03d", i), conn: fmt.Sprintf("chaos%03d", i)}
 		if i%4 == 0 {
 			nulls, p.lowQuality = 0.3, true
-			p.decision = []string{"approve", "reject", "race", "approve"}[low%4]
+			p.decision = []string{"approve", "reject", "race", "slack"}[low%4]
 			low++
 		}
 		if i%5 == 2 {
