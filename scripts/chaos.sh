@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Load and faults against real processes: pipelines (clean and low-quality, from
-# SQLite and PostgreSQL sources) and a backfill on two pipeline worker processes,
+# SQLite files and PostgreSQL tables read as parallel key ranges) and a backfill on
+# two pipeline worker processes,
 # two schema migrations on two infra worker processes, while workers are killed with
 # SIGKILL, the Temporal server (a dev server on a file) is killed and restarted,
 # PostgreSQL (the local cluster of scripts/postgres.sh) is stopped for 10 s, Airflow
 # answers 500 and 429, and the object store refuses requests; approvals come twice,
-# late, racing a cancel and malformed. Prints a table of checks at the end.
+# late, racing a cancel and malformed, and from the Slack alert's Approve (through
+# matih serve) racing the console's Reject. Prints a table of checks at the end.
 #
 #   scripts/chaos.sh           200 pipelines, a backfill of 500 partitions, 4 minutes of faults
 #   scripts/chaos.sh --short   20 pipelines, 100 partitions, 1 minute
