@@ -298,7 +298,7 @@ func (v *backfillView) runLine() string {
 
 func (v *backfillView) countsLine(p *status.PartitionSummary) string {
 	return fmt.Sprintf("done %s · running %s · failed %s · skipped %s · pending %s of %s",
-		count(p.Done), count(p.Running), count(p.Failed), count(p.Skipped), count(p.Pending), count(p.Total))
+		present.Count(p.Done), present.Count(p.Running), present.Count(p.Failed), present.Count(p.Skipped), present.Count(p.Pending), present.Count(p.Total))
 }
 
 // rateLine is the pace over the last minute the view has watched, the pace overall,
@@ -328,7 +328,7 @@ func (v *backfillView) rateLine(p *status.PartitionSummary) string {
 func (v *backfillView) legend() string {
 	states := "D done R running F failed S skipped . pending"
 	if v.span > 1 {
-		return states + fmt.Sprintf(" · 1 cell = %s partitions (worst)", count(v.span))
+		return states + fmt.Sprintf(" · 1 cell = %s partitions (worst)", present.Count(v.span))
 	}
 	return states + " · 1 cell = 1 partition"
 }

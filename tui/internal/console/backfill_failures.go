@@ -58,7 +58,7 @@ func (v *backfillView) failuresBlock(e *env) []string {
 		return nil
 	}
 	p := v.doc.Partitions
-	head := fmt.Sprintf("FAILED %s partitions", count(p.Failed))
+	head := fmt.Sprintf("FAILED %s partitions", present.Count(p.Failed))
 	if len(p.Failures) < p.Failed {
 		head += fmt.Sprintf(" (first %d listed)", len(p.Failures))
 	}
@@ -79,13 +79,4 @@ func attempts(n int) string {
 		return "1 attempt"
 	}
 	return fmt.Sprintf("%d attempts", n)
-}
-
-// count writes n with thousands separators: 100,000 reads at a glance.
-func count(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

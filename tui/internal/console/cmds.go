@@ -12,6 +12,7 @@ import (
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/tui/internal/audit"
 	"github.com/matih/ops/tui/internal/data"
+	"github.com/matih/ops/tui/internal/rerun"
 	"github.com/matih/ops/tui/internal/sanitize"
 )
 
@@ -166,7 +167,7 @@ func runAction(src data.Source, opts Options, action, id, reason, reprocess stri
 		case actPause, actResume:
 			err = src.Pause(ctx, id, contract.PauseSignal{RequestedBy: opts.Identity, Reason: reason}, action == actResume)
 		case actRerun:
-			started, err = rerunBackfill(ctx, src, id, reprocess, opts.Now())
+			started, err = rerun.Start(ctx, src, id, reprocess, opts.Now())
 		default:
 			err = fmt.Errorf("unknown action %q", action)
 		}

@@ -240,7 +240,7 @@ func (m *Model) startRerun(v *backfillView) tea.Cmd {
 	}
 	cmd := m.startAction(actRerun)
 	if m.dialog != nil {
-		m.dialog.note, m.dialog.reprocess = plan.preview(), plan.reprocess
+		m.dialog.note, m.dialog.reprocess = plan.Preview(), plan.Reprocess
 	}
 	return cmd
 }
