@@ -15,8 +15,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/testkit"
+	"github.com/matih/ops/tui/internal/cli"
+	rerunpkg "github.com/matih/ops/tui/internal/rerun"
 )
 
 // gridCounts reads "done N · running N · failed N" from the grid's header.
@@ -114,6 +117,15 @@ reprocess: all
 	assert.Equal(t, 2, failed, "the two days whose rows cannot be read:\n%s", screen)
 	assert.Equal(t, 158, done)
 
+	// The command line's twin previews the same plan and starts nothing.
+	out, err = exec.Command(bin, append(conn, "-o", "json", "rerun", "--dry-run", id)...).Output()
+	require.NoError(t, err, string(out))
+	var plan cli.RerunResult
+	require.NoError(t, json.Unmarshal(out, &plan), string(out))
+	assert.Equal(t, rerunpkg.Plan{Reprocess: contract.ReprocessFailed, Failed: 2, Done: 158, FirstFailedKeys: plan.Plan.FirstFailedKeys}, plan.Plan)
+	assert.Len(t, plan.Plan.FirstFailedKeys, 2)
+	assert.Empty(t, plan.Started, "a dry run starts nothing")
+
 	sqlite("UPDATE orders SET amount = 1.5 WHERE " + broken)
 	x.keys("R")
 	screen = x.waitFor(10*time.Second, "Rerun what this backfill left undone")
@@ -138,4 +150,9 @@ reprocess: all
 	assert.Equal(t, 2, grid.Partitions.Done, "only the failed days ran again")
 	assert.Equal(t, 158, grid.Partitions.Skipped)
 	assert.NotEqual(t, id, rerun[1])
+
+	// Rerun by the command line: the rerun left nothing undone.
+	out, err = exec.Command(bin, append(conn, "rerun", rerun[1])...).CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Contains(t, string(out), "nothing to rerun: every partition of "+rerun[1]+" is done or skipped")
 }

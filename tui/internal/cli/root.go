@@ -198,7 +198,7 @@ func (a *App) Root() *cobra.Command {
 		return nil
 	}
 	root.AddCommand(a.versionCmd(), a.pingCmd(), a.lsCmd(), a.inboxCmd(), a.failuresCmd(), a.statusCmd(), a.watchCmd(), a.queuesCmd(),
-		a.decideCmd("approve", true), a.decideCmd("reject", false), a.cancelCmd(), a.terminateCmd(), a.startCmd(), a.serveCmd(), a.codecCmd(), a.authCmd(), a.auditCmd(), a.backfillCmd(),
+		a.decideCmd("approve", true), a.decideCmd("reject", false), a.cancelCmd(), a.terminateCmd(), a.startCmd(), a.serveCmd(), a.codecCmd(), a.authCmd(), a.auditCmd(), a.backfillCmd(), a.rerunCmd(),
 		&cobra.Command{Use: "console", Short: "open the full-screen console (the default)", Args: noArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error { return a.runConsole(cmd.Context()) }})
 	return root
