@@ -253,7 +253,7 @@ func (t *Temporal) Queues(ctx context.Context, also ...string) ([]Queue, error) 
 				q.ActivityPollers, q.ActivityBacklog = append(q.ActivityPollers, pollers...), backlog
 			}
 		}
-		running, err := t.count(ctx, fmt.Sprintf("ExecutionStatus = 'Running' AND TaskQueue = '%s'", quoteValue(name)))
+		running, err := t.runningOn(ctx, name)
 		if err != nil {
 			return nil, err
 		}
@@ -261,6 +261,19 @@ func (t *Temporal) Queues(ctx context.Context, also ...string) ([]Queue, error) 
 		out = append(out, q)
 	}
 	return out, nil
+}
+
+// runningOn counts the running workflows on queue name, notification deliveries
+// included: they live in a namespace division, which a count leaves out unless its
+// query names it, and a queue of stuck deliveries must still turn red.
+func (t *Temporal) runningOn(ctx context.Context, name string) (int64, error) {
+	q := fmt.Sprintf("ExecutionStatus = 'Running' AND TaskQueue = '%s'", quoteValue(name))
+	n, err := t.count(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	d, err := t.count(ctx, q+" AND TemporalNamespaceDivision = '"+contract.DeliveryNamespaceDivision+"'")
+	return n + d, err
 }
 
 // Ping reads the server version and the queues' pollers.

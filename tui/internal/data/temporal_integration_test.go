@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
@@ -128,6 +130,23 @@ func TestTemporalSourceAgainstDevServer(t *testing.T) {
 	_, err = src.Status(ctx, "nope", "")
 	assert.ErrorIs(t, err, data.ErrNotFound)
 	assert.ErrorIs(t, src.Terminate(ctx, "nope", "x"), data.ErrNotFound)
+
+	// A delivery waiting on the notify queue, which nobody polls here: it lives in
+	// the deliveries' namespace division, and the queue still counts it.
+	_, err = srv.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "delivery-stuck", TaskQueue: contract.NotifyQueue,
+		TypedSearchAttributes: temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword("TemporalNamespaceDivision").ValueSet(contract.DeliveryNamespaceDivision))},
+		contract.NotificationDeliveryWorkflow)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		qs, err := src.Queues(ctx)
+		require.NoError(t, err)
+		for _, q := range qs {
+			if q.Name == contract.NotifyQueue {
+				return q.Running == 1
+			}
+		}
+		return false
+	}, 20*time.Second, 200*time.Millisecond, "the notify queue counts the delivery")
 
 	qs, err := src.Queues(ctx)
 	require.NoError(t, err)
