@@ -65,6 +65,9 @@ type PartitionResult struct {
 	Status    string    `json:"status"`
 	Error     string    `json:"error,omitempty"`
 	Attempts  int       `json:"attempts,omitempty"`
+	// AttemptErrors, for a failed partition, are why its earlier attempts failed;
+	// Error is the last one's.
+	AttemptErrors []AttemptError `json:"attempt_errors,omitempty"`
 }
 
 // BackfillResult is the output of DataBackfillWorkflow.
@@ -108,7 +111,13 @@ type PartitionFailure struct {
 	Partition Partition `json:"partition"`
 	Attempts  int       `json:"attempts"`
 	Error     string    `json:"error"`
+	// AttemptErrors are why its earlier attempts failed, oldest first (the last
+	// MaxAttemptErrors of them); Error is the last attempt's.
+	AttemptErrors []AttemptError `json:"attempt_errors,omitempty"`
 }
+
+// MaxAttemptErrors bounds the earlier attempts' errors a failure keeps.
+const MaxAttemptErrors = 3
 
 // BackfillCarry is the progress a backfill hands to its next run when it continues
 // as new. It is set by the workflow itself; a user leaves it empty.

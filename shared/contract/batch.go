@@ -59,6 +59,15 @@ type BatchResult struct {
 	Done    []PartitionRange `json:"done,omitempty"`
 	Skipped []PartitionRange `json:"skipped,omitempty"`
 	Work    Duration         `json:"work,omitempty"`
+	// AttemptErrors are the errors that ended this task's earlier attempts, oldest
+	// first, carried in its heartbeats from one attempt to the next.
+	AttemptErrors []AttemptError `json:"attempt_errors,omitempty"`
+}
+
+// AttemptError is why one attempt at a partition failed.
+type AttemptError struct {
+	Attempt int    `json:"attempt"`
+	Error   string `json:"error"`
 }
 
 // Compacted is r for a ranged batch: runs of consecutive done or skipped

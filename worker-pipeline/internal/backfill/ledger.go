@@ -2,6 +2,7 @@ package backfill
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/matih/ops/shared/contract"
 )
@@ -106,7 +107,8 @@ func (l *ledger) record(r contract.PartitionResult) {
 	case contract.PartitionSkipped:
 		l.skipped = addRange(l.skipped, r.Partition.Index, 0, max(r.Attempts, 1))
 	default:
-		l.fail(contract.PartitionFailure{Partition: r.Partition, Attempts: max(r.Attempts, 1), Error: short(r.Error)})
+		l.fail(contract.PartitionFailure{Partition: r.Partition, Attempts: max(r.Attempts, 1), Error: short(r.Error),
+			AttemptErrors: earlierErrors(r.AttemptErrors)})
 	}
 }
 
@@ -129,6 +131,21 @@ func (l *ledger) fail(f contract.PartitionFailure) {
 
 // failedCount is how many partitions failed, listed or not.
 func (l *ledger) failedCount() int { return count(l.failedAt) }
+
+// earlierErrors keeps the last contract.MaxAttemptErrors of a failed partition's
+// earlier attempts' errors, each shorter than its last error may be: the first
+// failures travel in every continue-as-new.
+func earlierErrors(errs []contract.AttemptError) []contract.AttemptError {
+	errs = errs[max(0, len(errs)-contract.MaxAttemptErrors):]
+	out := make([]contract.AttemptError, len(errs))
+	for i, e := range errs {
+		out[i] = contract.AttemptError{Attempt: e.Attempt, Error: strings.ToValidUTF8(e.Error[:min(len(e.Error), 200)], "")}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
 
 // short keeps errors small in history and queries.
 func short(s string) string {

@@ -3,6 +3,7 @@ package backfill
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,9 +70,18 @@ func TestFailuresStayBoundedWhenMostPartitionsFail(t *testing.T) {
 	require.NoError(t, err)
 	s := newState(contract.BackfillConfig{FailureBudget: 100_000}, plan, nil)
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, i := range rng.Perm(plan.N)[:20_000] {
-		s.ledger.record(contract.PartitionResult{Partition: plan.At(i), Status: contract.PartitionFailed, Error: "bad row in the source", Attempts: 3})
+	// Each failure at its largest: every earlier attempt's error kept, each as long
+	// as a worker lets one be.
+	long := strings.Repeat("x", 303)
+	var earlier []contract.AttemptError
+	for a := 1; a <= contract.MaxAttemptErrors+2; a++ {
+		earlier = append(earlier, contract.AttemptError{Attempt: a, Error: long})
 	}
+	for _, i := range rng.Perm(plan.N)[:20_000] {
+		s.ledger.record(contract.PartitionResult{Partition: plan.At(i), Status: contract.PartitionFailed, Error: "bad row in the source", Attempts: 7, AttemptErrors: earlier})
+	}
+	assert.Len(t, s.ledger.failed[0].AttemptErrors, contract.MaxAttemptErrors, "the last attempts' errors")
+	assert.Equal(t, contract.MaxAttemptErrors+2, s.ledger.failed[0].AttemptErrors[contract.MaxAttemptErrors-1].Attempt)
 	assert.Equal(t, 20_000, s.ledger.failedCount())
 	assert.Len(t, s.ledger.failed, listedFailures)
 	for k := 1; k < len(s.ledger.failed); k++ {

@@ -69,15 +69,30 @@ func (p *Processor) process(ctx context.Context, in contract.PartitionBatch) (co
 	var mu sync.Mutex // the keep-alive goroutine heartbeats a copy of out
 	beat := func() {
 		mu.Lock()
-		snap := contract.BatchResult{Results: append([]contract.PartitionResult(nil), out.Results...)}
+		snap := contract.BatchResult{Results: append([]contract.PartitionResult(nil), out.Results...),
+			AttemptErrors: append([]contract.AttemptError(nil), out.AttemptErrors...)}
 		mu.Unlock()
 		activity.RecordHeartbeat(ctx, snap)
 	}
 	add := func(r contract.PartitionResult) {
 		mu.Lock()
+		if r.Status == contract.PartitionFailed {
+			r.AttemptErrors = append([]contract.AttemptError(nil), out.AttemptErrors...)
+		}
 		out.Results = append(out.Results, r)
 		mu.Unlock()
 		beat()
+	}
+	// failAttempt keeps why this attempt failed for the next one (the heartbeat
+	// flushed as the attempt fails carries it), and fails the task with err.
+	failAttempt := func(err error) (contract.BatchResult, error) {
+		if ctx.Err() == nil {
+			mu.Lock()
+			out.AttemptErrors = keepAttemptErrors(out.AttemptErrors, contract.AttemptError{Attempt: int(info.Attempt), Error: shortError(err.Error())})
+			mu.Unlock()
+			beat()
+		}
+		return out, err
 	}
 	stop := p.keepAlive(ctx, beat)
 	defer stop()
@@ -100,7 +115,7 @@ func (p *Processor) process(ctx context.Context, in contract.PartitionBatch) (co
 		return out, nil
 	}
 	if err != nil {
-		return out, retry.Classify(err)
+		return failAttempt(retry.Classify(err))
 	}
 	todo := in.Partitions[len(out.Results):]
 	if info.Attempt > 1 {
@@ -116,7 +131,24 @@ func (p *Processor) process(ctx context.Context, in contract.PartitionBatch) (co
 		add(r)
 	}
 	out.Commit = contract.Duration(commit)
-	return out, err
+	if err != nil {
+		return failAttempt(err)
+	}
+	return out, nil
+}
+
+// keepAttemptErrors appends e, keeping the last contract.MaxAttemptErrors.
+func keepAttemptErrors(errs []contract.AttemptError, e contract.AttemptError) []contract.AttemptError {
+	errs = append(errs, e)
+	return errs[max(0, len(errs)-contract.MaxAttemptErrors):]
+}
+
+// shortError keeps an attempt's error small in heartbeats and history.
+func shortError(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "..."
+	}
+	return s
 }
 
 // alreadyCommitted recognises a retried batch whose commit landed before the attempt
