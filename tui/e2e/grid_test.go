@@ -117,6 +117,14 @@ reprocess: all
 	assert.Equal(t, 2, failed, "the two days whose rows cannot be read:\n%s", screen)
 	assert.Equal(t, 158, done)
 
+	// Each attempt of the failed days, the last one's error included.
+	x.keys("e")
+	screen = x.waitFor(10*time.Second, "ATTEMPTS")
+	assert.Contains(t, screen, "2026-03-01 · ")
+	assert.Contains(t, screen, "#1 (last) extract partition 2026-03-01")
+	x.keys("e")
+	x.waitFor(10*time.Second, "R rerun failed")
+
 	// The command line's twin previews the same plan and starts nothing.
 	out, err = exec.Command(bin, append(conn, "-o", "json", "rerun", "--dry-run", id)...).Output()
 	require.NoError(t, err, string(out))

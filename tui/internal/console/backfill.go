@@ -54,6 +54,7 @@ type backfillView struct {
 	err           error
 	gen           int
 	failOffset    int
+	attempts      bool         // the attempts panel of the selected failure group, in place of the grid
 	samples       []rateSample // finished partitions over time, for the last minute's rate
 	cells         []gridCell   // computed on load and resize, not in View
 	span          int
@@ -142,6 +143,10 @@ func (v *backfillView) update(e *env, msg tea.Msg) tea.Cmd {
 func (v *backfillView) key(e *env, msg tea.KeyMsg) tea.Cmd {
 	k := e.k
 	switch {
+	case v.attempts && (key.Matches(msg, k.Back) || key.Matches(msg, attemptsKey)):
+		v.attempts = false
+	case key.Matches(msg, attemptsKey):
+		v.attempts = len(v.failureGroups()) > 0
 	case key.Matches(msg, k.Back):
 		return back
 	case key.Matches(msg, k.Refresh):
@@ -238,7 +243,11 @@ func (v *backfillView) view(e *env) string {
 		return strings.Join(append(out, st.Dim.Render(fit("no partition state in this run's status: not a backfill, or its workers are down · enter details", v.width))), "\n")
 	}
 	p := v.doc.Partitions
-	out = append(out, fit(v.countsLine(p), v.width), st.Dim.Render(fit(v.rateLine(p), v.width)), st.Dim.Render(fit(v.legend(), v.width)))
+	out = append(out, fit(v.countsLine(p), v.width))
+	if v.attempts {
+		return strings.Join(append(out, v.attemptsView(e)...), "\n")
+	}
+	out = append(out, st.Dim.Render(fit(v.rateLine(p), v.width)), st.Dim.Render(fit(v.legend(), v.width)))
 	cols := max(1, v.width-2)
 	for i := 0; i < len(v.cells); i += cols {
 		out = append(out, "  "+v.gridLine(e, v.cells[i:min(i+cols, len(v.cells))]))
@@ -343,15 +352,15 @@ func (v *backfillView) hint(*env) string {
 func (v *backfillView) help(e *env) help.KeyMap {
 	running := v.doc != nil && v.doc.Status == status.WorkflowRunning
 	_, rerun := v.rerunPlan()
-	return backfillHelp{k: e.k, acts: e.acts() && running, rerun: e.acts() && rerun}
+	return backfillHelp{k: e.k, acts: e.acts() && running, rerun: e.acts() && rerun, failures: len(v.failureGroups()) > 0}
 }
 
 // backfillHelp is the grid's keymap; acts offers pause, resume and cancel on a
 // running backfill in a console that may act, rerun the rerun of a closed one with
 // partitions left to do.
 type backfillHelp struct {
-	k           keys.KeyMap
-	acts, rerun bool
+	k                     keys.KeyMap
+	acts, rerun, failures bool
 }
 
 func (h backfillHelp) ShortHelp() []key.Binding {
@@ -359,7 +368,9 @@ func (h backfillHelp) ShortHelp() []key.Binding {
 	case h.acts:
 		return []key.Binding{h.k.Pause, h.k.Resume, h.k.Cancel, h.k.Open, h.k.Back, h.k.Help, h.k.Quit}
 	case h.rerun:
-		return []key.Binding{h.k.Rerun, h.k.Down, h.k.Open, h.k.Back, h.k.Help, h.k.Quit}
+		return []key.Binding{h.k.Rerun, attemptsKey, h.k.Down, h.k.Open, h.k.Back, h.k.Help, h.k.Quit}
+	case h.failures:
+		return []key.Binding{attemptsKey, h.k.Down, h.k.Open, h.k.Refresh, h.k.Back, h.k.Help, h.k.Quit}
 	}
 	return []key.Binding{h.k.Down, h.k.Open, h.k.Refresh, h.k.Back, h.k.Help, h.k.Quit}
 }
@@ -368,6 +379,9 @@ func (h backfillHelp) FullHelp() [][]key.Binding {
 	nav := [][]key.Binding{{h.k.Up, h.k.Down, h.k.Refresh}, {h.k.Open, h.k.Copy, h.k.Back, h.k.Help, h.k.Quit}}
 	if h.acts {
 		nav = append(nav, []key.Binding{h.k.Pause, h.k.Resume, h.k.Cancel, h.k.Terminate})
+	}
+	if h.failures {
+		nav = append(nav, []key.Binding{attemptsKey})
 	}
 	if h.rerun {
 		nav = append(nav, []key.Binding{h.k.Rerun})

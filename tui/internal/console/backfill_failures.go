@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/tui/internal/data"
 	"github.com/matih/ops/tui/internal/present"
@@ -20,6 +21,7 @@ type failureGroup struct {
 	keys     []string
 	count    int
 	attempts int // the most any of its partitions took
+	failures []contract.PartitionFailure
 }
 
 func (v *backfillView) failureGroups() []failureGroup { return v.groups }
@@ -43,6 +45,7 @@ func groupFailures(p *status.PartitionSummary) []failureGroup {
 		g.count++
 		g.keys = append(g.keys, f.Partition.Key)
 		g.attempts = max(g.attempts, f.Attempts)
+		g.failures = append(g.failures, f)
 	}
 	out := make([]failureGroup, 0, len(order))
 	for _, m := range order {
@@ -62,13 +65,13 @@ func (v *backfillView) failuresBlock(e *env) []string {
 	if len(p.Failures) < p.Failed {
 		head += fmt.Sprintf(" (first %d listed)", len(p.Failures))
 	}
-	out := []string{e.st.Bad.Render(fit(head+" · ↑/↓ scroll", v.width))}
-	for _, g := range groups[v.failOffset:min(len(groups), v.failOffset+4)] {
+	out := []string{e.st.Bad.Render(fit(head+" · ↑/↓ scroll · e: each attempt of ›", v.width))}
+	for i, g := range groups[v.failOffset:min(len(groups), v.failOffset+4)] {
 		keys := strings.Join(g.keys[:min(3, len(g.keys))], " ")
 		if len(g.keys) > 3 {
 			keys += " …"
 		}
-		out = append(out, fit(fmt.Sprintf("  %4d× %s · %s · %s", g.count, present.OneLine(g.message), attempts(g.attempts), sanitize.Text(keys)), v.width))
+		out = append(out, fit(fmt.Sprintf(" %s%4d× %s · %s · %s", selectedMark(i == 0), g.count, present.OneLine(g.message), attempts(g.attempts), sanitize.Text(keys)), v.width))
 	}
 	return out
 }

@@ -174,3 +174,36 @@ func TestTheGridPausesAndResumesTheBackfill(t *testing.T) {
 	assert.Contains(t, m.View(), "read-only console (--read-only): pause is not offered, nothing was sent")
 	assert.NotContains(t, strings.Join(ro.Calls, "\n"), "pause "+gridID)
 }
+
+// e on the grid shows each attempt's error for the partitions of the selected
+// failure group (the one marked ›), the last attempt's included; e or esc goes back
+// to the grid, and a grid without failures ignores it.
+func TestEachAttemptOfAFailedPartitionIsShown(t *testing.T) {
+	doc := backfillDoc(30, 20, 2, 0)
+	doc.Status = status.WorkflowFailed
+	for i := range doc.Partitions.Failures {
+		doc.Partitions.Failures[i].Error = "connection reset by peer"
+		doc.Partitions.Failures[i].AttemptErrors = []contract.AttemptError{{Attempt: 1, Error: "object store: 503 slow down"}, {Attempt: 2, Error: "worker lost"}}
+	}
+	m := openGrid(t, doc)
+	grid := m.View()
+	assert.Contains(t, grid, "e: each attempt of ›")
+	assert.Contains(t, grid, " ›   2× connection reset by peer")
+
+	press(m, "e")
+	screen := m.View()
+	assert.Contains(t, screen, "ATTEMPTS · 2× connection reset by peer")
+	for _, want := range []string{"p00020 · 3 attempts", "  #1 object store: 503 slow down", "  #2 worker lost", "  #3 (last) connection reset by peer", "p00021 · 3 attempts"} {
+		assert.Contains(t, screen, want)
+	}
+	assert.Equal(t, viewBackfill, topName(m))
+	send(m, tea.KeyMsg{Type: tea.KeyEsc})
+	assert.Equal(t, viewBackfill, topName(m), "esc closes the panel, not the grid")
+	assert.NotContains(t, m.View(), "ATTEMPTS")
+	press(m, "e", "e")
+	assert.NotContains(t, m.View(), "ATTEMPTS", "e closes it too")
+
+	clean := openGrid(t, backfillDoc(30, 20, 0, 3))
+	press(clean, "e")
+	assert.NotContains(t, clean.View(), "ATTEMPTS", "no failure, no panel")
+}
