@@ -24,7 +24,7 @@ import (
 )
 
 // startProcess runs a binary in dir until the test ends, then stops it by its pid.
-func startProcess(t *testing.T, dir string, env []string, bin string, args ...string) {
+func startProcess(t *testing.T, dir string, env []string, bin string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
@@ -45,6 +45,7 @@ func startProcess(t *testing.T, dir string, env []string, bin string, args ...st
 		}
 		_ = logf.Close()
 	})
+	return cmd
 }
 
 // waitReady waits until a worker answers 200 on /readyz.
