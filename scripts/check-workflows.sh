@@ -22,6 +22,7 @@ WORKFLOW_PACKAGES=(
   "worker-pipeline ./internal/pipeline ./internal/backfill"
   "worker-infra ./internal/migration ./internal/maintenance"
   "worker-notify ./internal/delivery"
+  "shared ./rolloutgate"
 )
 # Packages no workflow may reach, by import path prefix.
 FORBIDDEN='^(database/sql$|github\.com/jackc/pgx|modernc\.org/sqlite|github\.com/apache/iceberg-go|github\.com/apache/arrow-go|github\.com/aws/|gocloud\.dev|go\.temporal\.io/sdk/client)(/|$)'

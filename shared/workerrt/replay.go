@@ -146,7 +146,7 @@ func RunReplay(ctx context.Context, spec Spec, o ReplayOptions, out io.Writer) e
 		return err
 	}
 	r := &typeSet{WorkflowReplayer: replayer, names: map[string]bool{}}
-	spec.Workflows(r)
+	registerWorkflows(spec, r)
 	quiet := sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 	var results []replayResult
 	for _, p := range o.Paths {
@@ -299,11 +299,9 @@ func runsWhere(v *workflowpb.WorkflowExecutionVersioningInfo, build string) (ver
 	return blocking, "open and not pinned: it would continue on this build"
 }
 
-// report prints the results and returns an error when the gate fails.
-func report(out io.Writer, results []replayResult, strict bool) error {
-	counts := map[verdict]int{}
+// printResults prints one line per history, and its detail when it did not replay.
+func printResults(out io.Writer, results []replayResult) {
 	for _, r := range results {
-		counts[r.verdict]++
 		label := map[verdict]string{replayed: "ok", blocking: "FAIL", pinnedElsewhere: "PINNED", drift: "DRIFT", skipped: "skip"}[r.verdict]
 		fmt.Fprintf(out, "%-6s %s  %s  %d events", label, r.source, r.workflowType, r.events)
 		if r.detail != "" {
@@ -311,6 +309,15 @@ func report(out io.Writer, results []replayResult, strict bool) error {
 		}
 		fmt.Fprintln(out)
 	}
+}
+
+// report prints the results and returns an error when the gate fails.
+func report(out io.Writer, results []replayResult, strict bool) error {
+	counts := map[verdict]int{}
+	for _, r := range results {
+		counts[r.verdict]++
+	}
+	printResults(out, results)
 	printSets(out, results)
 	fmt.Fprintf(out, "replay: %d histories: %d replayed, %d fail, %d pinned to other builds, %d drift, %d skipped\n",
 		len(results), counts[replayed], counts[blocking], counts[pinnedElsewhere], counts[drift], counts[skipped])

@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
@@ -87,6 +88,8 @@ func Main(spec Spec) {
 	args := os.Args[1:]
 	if len(args) > 0 && args[0] == "replay" {
 		run, args = Replay, args[1:]
+	} else if len(args) > 0 && args[0] == "gate" {
+		run, args = Gate, args[1:]
 	}
 	if err := run(ctx, spec, args, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -241,9 +244,13 @@ func RunWith(ctx context.Context, spec Spec, o Options) error {
 		DeploymentOptions:            version,
 	})
 	rec := &recordingRegistry{Registry: w}
-	if spec.Workflows != nil {
-		spec.Workflows(rec)
+	registerWorkflows(spec, rec)
+	dc, err := o.Temporal.DataConverter()
+	if err != nil {
+		return err
 	}
+	gate := &gateActivity{spec: spec, client: c, dc: dc, build: o.BuildID}
+	rec.RegisterActivityWithOptions(gate.ReplayOpenRuns, activity.RegisterOptions{Name: contract.ActivityReplayOpenRuns})
 	// Setup opens the worker's backends (catalog, staging): what fails there after
 	// the settings were checked is mostly a backend not up yet, so it is tried again.
 	cleanup, err := untilUp(ctx, logger, health, "its backends", func() (func(), error) {

@@ -1,0 +1,53 @@
+package rolloutgate
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/matih/ops/shared/contract"
+)
+
+func gateEnv(t *testing.T, runs []contract.GateRun) *testsuite.TestWorkflowEnvironment {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(Workflow, workflowOptions())
+	env.RegisterActivityWithOptions(func(_ context.Context, in contract.RolloutGateInput) (contract.RolloutGateResult, error) {
+		assert.Equal(t, contract.DefaultGateLimit, in.Limit, "no input: the default limit")
+		return contract.RolloutGateResult{Build: "build-b", Runs: runs}, nil
+	}, activity.RegisterOptions{Name: contract.ActivityReplayOpenRuns})
+	return env
+}
+
+func TestTheGatePassesWhenEveryRunItWouldContinueReplays(t *testing.T) {
+	env := gateEnv(t, []contract.GateRun{{WorkflowID: "a", RunID: "1", WorkflowType: "X", Verdict: contract.GateReplayed},
+		{WorkflowID: "b", RunID: "2", WorkflowType: "X", Verdict: contract.GatePinnedElsewhere}})
+	env.ExecuteWorkflow(contract.RolloutGateWorkflow) // the controller may start it without input
+	require.NoError(t, env.GetWorkflowError())
+	var res contract.RolloutGateResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Len(t, res.Runs, 2)
+	assert.Empty(t, res.Failed())
+}
+
+func TestTheGateFailsNamingEachRunThatDoesNotReplay(t *testing.T) {
+	env := gateEnv(t, []contract.GateRun{{WorkflowID: "ok", RunID: "1", WorkflowType: "X", Verdict: contract.GateReplayed},
+		{WorkflowID: "delivery-7", RunID: "r7", WorkflowType: "NotificationDeliveryWorkflow", Verdict: contract.GateFailed, Detail: "nondeterministic"}})
+	env.ExecuteWorkflow(contract.RolloutGateWorkflow, contract.RolloutGateInput{})
+	err := env.GetWorkflowError()
+	require.Error(t, err)
+	var app *temporal.ApplicationError
+	require.True(t, errors.As(err, &app))
+	assert.Equal(t, ErrType, app.Type())
+	assert.True(t, app.NonRetryable())
+	assert.Contains(t, app.Error(), "build build-b cannot continue 1 open run(s) it would take over: delivery-7/r7 (NotificationDeliveryWorkflow)")
+	var res contract.RolloutGateResult
+	require.NoError(t, app.Details(&res), "the verdicts travel with the failure")
+	assert.Len(t, res.Failed(), 1)
+}
