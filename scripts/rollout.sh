@@ -8,7 +8,8 @@
 #   scripts/rollout.sh start WORKER [--build-id ID] [--ramp PCT] [--watch DURATION]
 #       1. build the tree (or reuse bin/versions/WORKER-ID) and start it beside the old build
 #       2. wait until it polls
-#       3. replay gate: the committed fixtures and the namespace's open and recent runs
+#       3. replay gate: the committed fixtures, then RolloutGateWorkflow on the new
+#          build's workers for the namespace's open runs (the Worker Controller's gate)
 #       4. with --ramp, send PCT% of new runs to it for --watch (default 60s) and back
 #          off if any of its workflow tasks fail
 #       5. make it current
@@ -43,16 +44,18 @@ duration_s() { # 90s, 5m, 2h -> seconds
   case ${BASH_REMATCH[2]} in m) echo $((BASH_REMATCH[1] * 60)) ;; h) echo $((BASH_REMATCH[1] * 3600)) ;; *) echo "${BASH_REMATCH[1]}" ;; esac
 }
 
-# replay_gate WORKER BUILD replays the fixtures and the live runs against BUILD.
+# replay_gate WORKER BUILD replays the committed fixtures against BUILD's binary,
+# then runs RolloutGateWorkflow on BUILD's workers (the gate the Worker Controller
+# runs too): it replays the namespace's open runs BUILD would continue.
 replay_gate() {
-  local w=$1 b=$2 fixtures=() f
+  local w=$1 b=$2 fixtures=() f bin
   read -ra fixtures <<<"${WORKER_FIXTURES[$w]}"
   if [ ${#fixtures[@]} -eq 0 ]; then say "$w: no workflows, so no replay gate"; return 0; fi
   for f in "${fixtures[@]}"; do [ -d "$f" ] || die "$w: replay fixtures $f are missing"; done
-  say "$w: replay gate for $b (fixtures: ${fixtures[*]}; live runs of the last 24h)"
-  if ! "$(worker_bin "$w" "$b")" replay --live --build-id "$b" "${fixtures[@]}"; then
-    return 1
-  fi
+  bin=$(worker_bin "$w" "$b")
+  say "$w: replay gate for $b (fixtures: ${fixtures[*]}; then RolloutGateWorkflow on $b for the open runs)"
+  "$bin" replay "${fixtures[@]}" || return 1
+  "$bin" gate --build-id "$b" || return 1
 }
 
 # workflow_task_failures WORKER BUILD sums the build's failed workflow tasks.
@@ -136,14 +139,15 @@ previous_build() {
   echo "$prev"
 }
 
-# rollback_gate WORKER BUILD CURRENT FORCE [CMD...] replays, with CMD (the build's
-# binary, or a kubectl exec into its pod), the namespace's open runs that would move
-# to BUILD. Only live runs: the committed fixtures may be newer than BUILD.
+# rollback_gate WORKER BUILD CURRENT FORCE [CMD...] runs, with CMD (the build's
+# binary, or a kubectl exec into its pod), RolloutGateWorkflow on BUILD: the
+# namespace's open runs that would move to BUILD. Only live runs: the committed
+# fixtures may be newer than BUILD.
 rollback_gate() {
   local w=$1 b=$2 current=$3 force=$4; shift 4
   if [ "$force" = 1 ]; then say "$w: --force: no replay gate for $b"; return; fi
   say "$w: replay gate for $b (the open runs that would continue on it)"
-  "$@" replay --live --build-id "$b" \
+  "$@" gate --build-id "$b" \
     || die "$w: $b cannot continue open runs that move to whichever build is current (above); $current stays current and $b takes no new runs. Roll forward with a fixed build, or pass --force to roll back anyway (those runs then fail their workflow tasks until a build that replays them is current)"
 }
 
@@ -218,7 +222,8 @@ start_k8s() { # WORKER BUILD IMAGE
   say "$w: replay gate inside a pod of $b"
   local fixtures=() f
   for f in ${WORKER_FIXTURES[$w]}; do fixtures+=("/usr/share/matih/replay/$f"); done
-  kubectl -n "$K8S_NS" exec "deployment/$w-$b" -- "/usr/local/bin/$w" replay --live --build-id "$b" "${fixtures[@]}" \
+  kubectl -n "$K8S_NS" exec "deployment/$w-$b" -- "/usr/local/bin/$w" replay "${fixtures[@]}" \
+    && kubectl -n "$K8S_NS" exec "deployment/$w-$b" -- "/usr/local/bin/$w" gate --build-id "$b" \
     || die "$w: $b failed the replay gate; it takes no traffic (delete it with: kubectl -n $K8S_NS delete -k $dir)"
   claim_routing "$w"
   set_current "$w" "$b"

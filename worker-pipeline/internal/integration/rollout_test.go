@@ -151,6 +151,23 @@ func rolloutScenario(t *testing.T, s *stack) {
 	require.NoError(t, c.SignalWorkflow(ctx, backfillID, "", contract.SignalPause, contract.PauseSignal{RequestedBy: "ops", Reason: "rollout drill"}))
 	waitPhase(t, c, backfillID, contract.PhasePaused)
 
+	// A run moved off its pin by an override would continue on B, which cannot replay
+	// it: RolloutGateWorkflow, run on B's own workers, fails naming it, and B is stopped.
+	moved, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "pipeline-rollout-moved", TaskQueue: contract.PipelineQueue,
+		VersioningOverride: &client.AutoUpgradeVersioningOverride{}}, contract.DataPipelineWorkflow, cfgFor(dirty, "analytics.rollout_moved"))
+	require.NoError(t, err)
+	waitPhase(t, c, moved.GetID(), contract.PhaseAwaitingApproval)
+	out, ok = r.run(t, []string{"GOFLAGS=-tags=rollout_drill"}, "start", "worker-pipeline", "--build-id", "build-b")
+	require.False(t, ok, "B cannot continue the moved run: %s", out)
+	assert.Contains(t, out, "RolloutGateWorkflow rollout-gate-matih-worker-pipeline-build-b-")
+	assert.Regexp(t, `FAIL   live pipeline-rollout-moved/\S+  DataPipelineWorkflow`, out, "the gate names the run")
+	assert.Contains(t, out, "open and not pinned: it would continue on this build")
+	assert.False(t, r.alive("build-b"), "B was stopped without taking traffic")
+	require.NoError(t, c.CancelWorkflow(ctx, moved.GetID(), ""))
+	var movedRes contract.PipelineResult
+	require.NoError(t, moved.Get(ctx, &movedRes))
+	assert.Equal(t, contract.StatusCancelled, movedRes.Status, "the moved run is cancelled on A")
+
 	out, ok = r.run(t, []string{"GOFLAGS=-tags=rollout_drill"}, "start", "worker-pipeline", "--build-id", "build-b")
 	require.True(t, ok, "runs pinned to A do not block B: %s", out)
 	assert.Regexp(t, `PINNED live pipeline-rollout-waiting/\S+  DataPipelineWorkflow`, out, "the gate shows B cannot replay A's open run")
