@@ -6,7 +6,9 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/matih/ops/shared/contract"
@@ -46,7 +48,25 @@ func main() {
 			acts.Register(reg)
 			env.Logger.Info("pipeline worker configured", "staging", cfg.StagingLocation(), "connections", cfg.ConnectionNames(), "catalog", cfg.Catalog.URI,
 				"warehouse", cfg.Catalog.Warehouse, "airflow", cfg.AirflowURL != "")
+			noteUpgradeOnContinueAsNew(ctx, env)
 			return closeCatalog, nil
 		},
 	})
+}
+
+// noteUpgradeOnContinueAsNew says in the log when the server cannot move a
+// backfill chain to a newer build at its continue-as-new (servers before 1.30 do
+// not tell a pinned run that a newer build is the target): there a long backfill
+// keeps its build up to its end.
+func noteUpgradeOnContinueAsNew(ctx context.Context, env workerrt.Env) {
+	info, err := env.Client.WorkflowService().GetClusterInfo(ctx, &workflowservice.GetClusterInfoRequest{})
+	if err != nil {
+		return
+	}
+	v := info.GetServerVersion()
+	var major, minor int
+	if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err == nil && (major < 1 || major == 1 && minor < 30) {
+		env.Logger.Info("this Temporal server does not move pinned runs to a newer build at continue-as-new: backfills stay on the build that started them until they end",
+			"server_version", v, "needs", "1.30 or newer")
+	}
 }

@@ -112,10 +112,11 @@ func (s *state) run(ctx workflow.Context) (contract.BackfillResult, error) {
 }
 
 // draining is true once the history is long enough that the tasks in flight
-// could take it near the limit: no new task starts, the run continues as new.
+// could take it near the limit, or once a newer build is the deployment's target:
+// no new task starts, the run continues as new (on that build, see continueAsNew).
 func (s *state) draining(ctx workflow.Context) bool {
 	info := workflow.GetInfo(ctx)
-	return info.GetCurrentHistoryLength() >= s.drainAt || info.GetContinueAsNewSuggested()
+	return info.GetCurrentHistoryLength() >= s.drainAt || info.GetContinueAsNewSuggested() || info.GetTargetWorkerDeploymentVersionChanged()
 }
 
 // launch starts tasks while the window has room.
@@ -317,5 +318,14 @@ func (s *state) continueAsNew(ctx workflow.Context) error {
 	s.upsert(ctx, true)
 	next := s.cfg
 	next.Carry = s.carry(workflow.GetInfo(ctx).GetCurrentHistoryLength() + 4)
-	return workflow.NewContinueAsNewError(ctx, contract.DataBackfillWorkflow, next)
+	var opts workflow.ContinueAsNewErrorOptions
+	if workflow.GetInfo(ctx).GetTargetWorkerDeploymentVersionChanged() {
+		// A newer build is current: the next run starts there (AutoUpgrade for its
+		// first task, then Pinned to it), so a long backfill does not keep this build
+		// up to its end; the carried state is the contract between the two builds.
+		// Servers before 1.30 never say so, and the chain stays on its build.
+		opts.InitialVersioningBehavior = workflow.ContinueAsNewVersioningBehaviorAutoUpgrade
+		workflow.GetLogger(ctx).Info("continuing as new on the deployment's newer target build")
+	}
+	return workflow.NewContinueAsNewErrorWithOptions(ctx, opts, contract.DataBackfillWorkflow, next)
 }

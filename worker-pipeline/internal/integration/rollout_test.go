@@ -113,7 +113,7 @@ func TestRolloutOfAnIncompatibleBuildLeavesRunsInFlightOnTheirBuild(t *testing.T
 	if testing.Short() {
 		t.Skip("builds two worker binaries and drains one")
 	}
-	rolloutScenario(t, newStack(t))
+	rolloutScenario(t, newStack(t), false)
 }
 
 // TestRolloutOnPostgresServer is the same scenario on the production-like server
@@ -122,10 +122,13 @@ func TestRolloutOnPostgresServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds two worker binaries and drains one")
 	}
-	rolloutScenario(t, newStackOn(t, testkit.StartPostgresServer(t)))
+	rolloutScenario(t, newStackOn(t, testkit.StartPostgresServer(t)), true)
 }
 
-func rolloutScenario(t *testing.T, s *stack) {
+// rolloutScenario runs the scenario on s; upgradesAtContinueAsNew says the server
+// (1.30 or newer) tells a pinned run that a newer build is the target, so the
+// backfill moves to B at its next continue-as-new instead of finishing on A.
+func rolloutScenario(t *testing.T, s *stack, upgradesAtContinueAsNew bool) {
 	r := &rollout{srv: s.srv, data: t.TempDir(), bins: t.TempDir()}
 	t.Cleanup(r.stopAll)
 	// The stack's sources and connections, where a worker started with only
@@ -196,8 +199,20 @@ func rolloutScenario(t *testing.T, s *stack) {
 	var bres contract.BackfillResult
 	require.NoError(t, c.GetWorkflow(ctx, backfillID, "").Get(ctx, &bres))
 	assert.Equal(t, contract.StatusCompleted, bres.Status)
+	assert.Zero(t, bres.PartitionsFailed)
+	// The workers rollout.sh started keep their catalog in its data directory.
+	rolled := &stack{catalog: filepath.Join(r.data, "iceberg", "catalog.db"), warehouse: filepath.Join(r.data, "iceberg", "warehouse")}
+	assert.Equal(t, bres.TotalRows, rolled.tableRows(t, "analytics.rollout_daily"), "every partition's rows once, across the two builds")
+	assert.Equal(t, "build-a", pinnedTo(t, c, waiting.GetID()), "the pipeline finished on the build that started it")
+	if upgradesAtContinueAsNew {
+		// Resumed, the backfill learns that B is the target, continues as new with
+		// AutoUpgrade, and its next run is pinned to B: A need not stay up for it.
+		assert.Equal(t, "build-b", pinnedTo(t, c, backfillID), "the backfill moved to B at its continue-as-new")
+		assert.GreaterOrEqual(t, bres.Runs, 2, "a continue-as-new took it there")
+	} else {
+		assert.Equal(t, "build-a", pinnedTo(t, c, backfillID), "a server before 1.30 keeps the chain on its build")
+	}
 	for _, id := range []string{waiting.GetID(), backfillID} {
-		assert.Equal(t, "build-a", pinnedTo(t, c, id), "%s finished on the build that started it", id)
 		noWorkflowTaskFailed(t, c, id)
 	}
 
