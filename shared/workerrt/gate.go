@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
@@ -164,7 +165,7 @@ func RunGate(ctx context.Context, spec Spec, o GateOptions, out io.Writer) error
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       fmt.Sprintf("rollout-gate-%s-%s-%d", o.Deployment, o.BuildID, time.Now().UnixMilli()),
+		ID:                       fmt.Sprintf("rollout-gate-%s-%s-%d", strings.ReplaceAll(o.Deployment, "/", "."), o.BuildID, time.Now().UnixMilli()),
 		TaskQueue:                spec.TaskQueue,
 		WorkflowExecutionTimeout: o.Timeout,
 		VersioningOverride: &client.PinnedVersioningOverride{
