@@ -14,6 +14,11 @@ const ActivityReplayOpenRuns = "replay_open_runs"
 type RolloutGateInput struct {
 	// Limit is how many open runs are replayed at most (default 1000).
 	Limit int `json:"limit,omitempty"`
+	// Smoke, on the pipeline queue, is a pipeline the gate runs end to end on the new
+	// build once the replay passed: a demo-size table on a connection the worker
+	// defines (a canary), whose quality needs no approval. The build is not
+	// promoted unless it completes.
+	Smoke *PipelineConfig `json:"smoke,omitempty"`
 }
 
 // DefaultGateLimit is RolloutGateInput.Limit when unset.
@@ -43,6 +48,16 @@ const (
 type RolloutGateResult struct {
 	Build string    `json:"build"`
 	Runs  []GateRun `json:"runs"`
+	// Smoke is the smoke pipeline's run, when the input asked for one.
+	Smoke *SmokeRun `json:"smoke,omitempty"`
+}
+
+// SmokeRun is how the gate's smoke pipeline ended.
+type SmokeRun struct {
+	WorkflowID string `json:"workflow_id"`
+	Status     string `json:"status"`
+	Rows       int64  `json:"rows"`
+	Error      string `json:"error,omitempty"`
 }
 
 // Failed lists the runs that do not replay.

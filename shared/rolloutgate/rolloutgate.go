@@ -49,6 +49,13 @@ func Workflow(ctx workflow.Context, in contract.RolloutGateInput) (contract.Roll
 	if err := workflow.ExecuteActivity(ctx, contract.ActivityReplayOpenRuns, in).Get(ctx, &res); err != nil {
 		return res, err
 	}
+	if failed := res.Failed(); len(failed) == 0 && in.Smoke != nil {
+		res.Smoke = smoke(ctx, *in.Smoke)
+		if res.Smoke.Status != contract.StatusCompleted {
+			return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf("build %s: the smoke pipeline %s ended %s: %s",
+				res.Build, res.Smoke.WorkflowID, res.Smoke.Status, res.Smoke.Error), ErrType, nil, res)
+		}
+	}
 	if failed := res.Failed(); len(failed) > 0 {
 		names := make([]string, len(failed))
 		for i, f := range failed {
@@ -58,4 +65,32 @@ func Workflow(ctx workflow.Context, in contract.RolloutGateInput) (contract.Roll
 			res.Build, len(failed), strings.Join(names, ", ")), ErrType, nil, res)
 	}
 	return res, nil
+}
+
+// smoke runs cfg as a child DataPipelineWorkflow on the gate's own task queue,
+// where it runs on the gate's build (a child on its parent's queue inherits its
+// pinned version), and says how it ended.
+func smoke(ctx workflow.Context, cfg contract.PipelineConfig) *contract.SmokeRun {
+	info := workflow.GetInfo(ctx)
+	run := &contract.SmokeRun{WorkflowID: info.WorkflowExecution.ID + "-smoke", Status: contract.StatusFailed}
+	if err := cfg.Validate(); err != nil {
+		run.Error = "smoke: " + err.Error()
+		return run
+	}
+	if err := cfg.Source.RequireConnection("smoke.source"); err != nil {
+		run.Error = err.Error()
+		return run
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: run.WorkflowID, TaskQueue: info.TaskQueueName,
+		WorkflowExecutionTimeout: 20 * time.Minute})
+	var res contract.PipelineResult
+	if err := workflow.ExecuteChildWorkflow(cctx, contract.DataPipelineWorkflow, cfg).Get(ctx, &res); err != nil {
+		run.Error = err.Error()
+		return run
+	}
+	run.Status, run.Rows = res.Status, res.RowsProcessed
+	if res.Status != contract.StatusCompleted {
+		run.Error = res.Reason
+	}
+	return run
 }

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/matih/ops/shared/contract"
 )
@@ -50,4 +51,45 @@ func TestTheGateFailsNamingEachRunThatDoesNotReplay(t *testing.T) {
 	var res contract.RolloutGateResult
 	require.NoError(t, app.Details(&res), "the verdicts travel with the failure")
 	assert.Len(t, res.Failed(), 1)
+}
+
+func smokeConfig() *contract.PipelineConfig {
+	return &contract.PipelineConfig{PipelineID: "rollout-smoke", Source: contract.SourceConfig{Connection: "canary", Table: "orders"},
+		Destination: contract.DestinationConfig{Table: "rollout_smoke.orders"}}
+}
+
+// Once the replay passed, the smoke pipeline runs as a child on the gate's queue;
+// the gate passes only when it completes.
+func TestTheSmokePipelineMustComplete(t *testing.T) {
+	for status, wantErr := range map[string]string{contract.StatusCompleted: "", contract.StatusCancelled: "the smoke pipeline"} {
+		env := gateEnv(t, nil)
+		var got contract.PipelineConfig
+		env.RegisterWorkflowWithOptions(func(_ workflow.Context, cfg contract.PipelineConfig) (contract.PipelineResult, error) {
+			got = cfg
+			return contract.PipelineResult{Status: status, RowsProcessed: 42, Reason: "rejected by approval timeout"}, nil
+		}, workflow.RegisterOptions{Name: contract.DataPipelineWorkflow})
+		env.ExecuteWorkflow(contract.RolloutGateWorkflow, contract.RolloutGateInput{Smoke: smokeConfig()})
+		assert.Equal(t, "canary", got.Source.Connection, status)
+		if wantErr == "" {
+			require.NoError(t, env.GetWorkflowError())
+			var res contract.RolloutGateResult
+			require.NoError(t, env.GetWorkflowResult(&res))
+			require.NotNil(t, res.Smoke)
+			assert.Equal(t, int64(42), res.Smoke.Rows)
+			continue
+		}
+		err := env.GetWorkflowError()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "ended CANCELLED: rejected by approval timeout")
+	}
+}
+
+func TestABadSmokeConfigFailsTheGateNamingTheField(t *testing.T) {
+	env := gateEnv(t, nil)
+	bad := smokeConfig()
+	bad.Source.Connection = ""
+	env.ExecuteWorkflow(contract.RolloutGateWorkflow, contract.RolloutGateInput{Smoke: bad})
+	err := env.GetWorkflowError()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "source.connection")
 }

@@ -6,7 +6,9 @@ package workerrt
 // starts the same workflow as its rollout gate; scripts/rollout.sh runs `gate`.
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,6 +25,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
+	"gopkg.in/yaml.v3"
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/rolloutgate"
@@ -97,6 +100,7 @@ type GateOptions struct {
 	BuildID    string
 	Limit      int
 	Timeout    time.Duration
+	Smoke      *contract.PipelineConfig // --smoke FILE
 }
 
 // Gate runs `<worker> gate`: RolloutGateWorkflow, pinned to the build under test,
@@ -119,6 +123,8 @@ func parseGate(spec Spec, args []string, stderr io.Writer) (GateOptions, error) 
 	fs.StringVar(&o.Deployment, "deployment-name", envOr("TEMPORAL_DEPLOYMENT_NAME", DeploymentName(spec.Name)), "its worker deployment (env TEMPORAL_DEPLOYMENT_NAME)")
 	fs.IntVar(&o.Limit, "limit", contract.DefaultGateLimit, "at most this many open runs")
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "give up waiting for the gate's verdict after this long")
+	var smokeFile string
+	fs.StringVar(&smokeFile, "smoke", "", "a pipeline config (YAML or JSON) the gate runs end to end on the build once the replay passed (the pipeline queue only)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: %s gate --build-id ID [flags]
 
@@ -152,7 +158,44 @@ Flags:
 	if err := checkBuildID(o.BuildID); err != nil {
 		return o, usageError{err}
 	}
+	if smokeFile != "" {
+		if spec.TaskQueue != contract.PipelineQueue {
+			return o, usageError{fmt.Errorf("--smoke: a smoke pipeline runs on %s, not on %s", contract.PipelineQueue, spec.TaskQueue)}
+		}
+		cfg, err := readSmoke(smokeFile)
+		if err != nil {
+			return o, usageError{fmt.Errorf("--smoke %s: %w", smokeFile, err)}
+		}
+		o.Smoke = &cfg
+	}
 	return o, nil
+}
+
+// readSmoke reads a pipeline config strictly (unknown fields refused) and checks
+// it as a start would.
+func readSmoke(path string) (contract.PipelineConfig, error) {
+	var cfg contract.PipelineConfig
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, err
+	}
+	var v any
+	if err := yaml.Unmarshal(raw, &v); err != nil {
+		return cfg, fmt.Errorf("not valid YAML or JSON: %w", err)
+	}
+	js, err := json.Marshal(v)
+	if err != nil {
+		return cfg, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("not a pipeline config: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Source.RequireConnection("source")
 }
 
 // RunGate starts the gate pinned to o.BuildID and prints its verdict.
@@ -170,7 +213,7 @@ func RunGate(ctx context.Context, spec Spec, o GateOptions, out io.Writer) error
 		WorkflowExecutionTimeout: o.Timeout,
 		VersioningOverride: &client.PinnedVersioningOverride{
 			Version: worker.WorkerDeploymentVersion{DeploymentName: o.Deployment, BuildID: o.BuildID}},
-	}, contract.RolloutGateWorkflow, contract.RolloutGateInput{Limit: o.Limit})
+	}, contract.RolloutGateWorkflow, contract.RolloutGateInput{Limit: o.Limit, Smoke: o.Smoke})
 	if err != nil {
 		return fmt.Errorf("start %s: %w", contract.RolloutGateWorkflow, err)
 	}
@@ -183,6 +226,9 @@ func RunGate(ctx context.Context, spec Spec, o GateOptions, out io.Writer) error
 			return err
 		}
 		printGate(out, res)
+		if len(res.Failed()) == 0 {
+			return fmt.Errorf("gate failed: %s", app.Message())
+		}
 		return fmt.Errorf("replay gate failed: %d open runs build %s would continue do not replay", len(res.Failed()), o.BuildID)
 	}
 	if err != nil {
@@ -211,6 +257,13 @@ func printGate(out io.Writer, res contract.RolloutGateResult) {
 	printResults(out, results)
 	fmt.Fprintf(out, "gate on build %s: %d open runs: %d replayed, %d fail, %d pinned to other builds, %d skipped\n", res.Build, len(res.Runs),
 		count(results, replayed), count(results, blocking), count(results, pinnedElsewhere), count(results, skipped))
+	if sm := res.Smoke; sm != nil {
+		fmt.Fprintf(out, "smoke pipeline %s: %s, %d rows", sm.WorkflowID, sm.Status, sm.Rows)
+		if sm.Error != "" {
+			fmt.Fprintf(out, ": %s", sm.Error)
+		}
+		fmt.Fprintln(out)
+	}
 }
 
 func count(results []replayResult, v verdict) int {
