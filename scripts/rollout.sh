@@ -30,9 +30,13 @@
 #
 # WORKER is worker-pipeline, worker-infra or worker-notify. The Temporal server comes
 # from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (default: the scripts/dev.sh stack).
+# MATIH_ROLLOUT_SMOKE=FILE (a pipeline config on a demo-size canary table) makes the
+# gate of worker-pipeline also run that pipeline end to end on the new build.
 # Drainage is refreshed every few minutes by a production server; the dev stack's
 # dynamic config shortens it to seconds (matching.wv.VersionDrainageStatusRefreshInterval).
 set -euo pipefail
+# A smoke pipeline for worker-pipeline's gate, read before the script changes directory.
+SMOKE=${MATIH_ROLLOUT_SMOKE:+$(realpath -e "$MATIH_ROLLOUT_SMOKE")}
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-workers.sh"
 cd "$ROOT"
@@ -55,7 +59,9 @@ replay_gate() {
   bin=$(worker_bin "$w" "$b")
   say "$w: replay gate for $b (fixtures: ${fixtures[*]}; then RolloutGateWorkflow on $b for the open runs)"
   "$bin" replay "${fixtures[@]}" || return 1
-  "$bin" gate --build-id "$b" || return 1
+  local smoke=()
+  if [ "$w" = worker-pipeline ] && [ -n "$SMOKE" ]; then smoke=(--smoke "$SMOKE"); fi
+  "$bin" gate --build-id "$b" "${smoke[@]}" || return 1
 }
 
 # workflow_task_failures WORKER BUILD sums the build's failed workflow tasks.

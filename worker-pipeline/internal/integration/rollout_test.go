@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -171,8 +172,15 @@ func rolloutScenario(t *testing.T, s *stack, upgradesAtContinueAsNew bool) {
 	require.NoError(t, moved.Get(ctx, &movedRes))
 	assert.Equal(t, contract.StatusCancelled, movedRes.Status, "the moved run is cancelled on A")
 
-	out, ok = r.run(t, []string{"GOFLAGS=-tags=rollout_drill"}, "start", "worker-pipeline", "--build-id", "build-b")
+	// The second try also runs a smoke pipeline on B before B takes traffic.
+	smoke := filepath.Join(t.TempDir(), "smoke.yaml")
+	require.NoError(t, os.WriteFile(smoke, []byte("pipeline_id: rollout-smoke\nsource: {connection: "+clean+", table: orders}\n"+
+		"min_quality_score: 0\ndestination: {table: analytics.rollout_smoke}\n"), 0o600))
+	out, ok = r.run(t, []string{"GOFLAGS=-tags=rollout_drill", "MATIH_ROLLOUT_SMOKE=" + smoke}, "start", "worker-pipeline", "--build-id", "build-b")
 	require.True(t, ok, "runs pinned to A do not block B: %s", out)
+	smokeRun := regexp.MustCompile(`smoke pipeline (\S+): COMPLETED, 400 rows`).FindStringSubmatch(out)
+	require.NotNil(t, smokeRun, "the gate ran the smoke pipeline to its end: %s", out)
+	assert.Equal(t, "build-b", pinnedTo(t, c, smokeRun[1]), "on the build under test")
 	assert.Regexp(t, `PINNED live pipeline-rollout-waiting/\S+  DataPipelineWorkflow`, out, "the gate shows B cannot replay A's open run")
 	assert.Contains(t, out, "pinned to matih-worker-pipeline.build-a")
 	assert.Contains(t, out, "build-b is current")
