@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -55,6 +58,7 @@ func Dial(ctx context.Context, cfg Config, logger *slog.Logger, customize func(*
 func CheckNamespace(ctx context.Context, c client.Client, namespace string) error {
 	_, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace})
 	var nf *serviceerror.NamespaceNotFound
+	var unavailable *serviceerror.Unavailable
 	switch {
 	case err == nil:
 		return nil
@@ -62,6 +66,11 @@ func CheckNamespace(ctx context.Context, c client.Client, namespace string) erro
 		return fmt.Errorf("%w: %q does not exist; create it with `temporal operator namespace create %s` or pick another with --namespace", ErrNamespaceNotFound, namespace, namespace)
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%w: no answer within %s", ErrUnreachable, DialTimeout)
+	case errors.As(err, &unavailable) || status.Code(err) == codes.Unavailable:
+		// The frontend answered, but cannot serve now: its database is down, or
+		// the cluster is still starting. A worker waits for it, as for a server
+		// that does not answer at all.
+		return fmt.Errorf("%w: describe namespace %q: the server is unavailable: %s", ErrUnreachable, namespace, shortErr(err))
 	default:
 		return fmt.Errorf("describe namespace %q: %s", namespace, shortErr(err))
 	}
