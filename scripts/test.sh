@@ -8,6 +8,7 @@
 #   scripts/test.sh -run NAME  passes extra flags to go test (and skips chaos and fuzzing)
 #
 # After the tests, `scripts/chaos.sh --short` runs the load and fault run (about 3
+# minutes), then `--short --cluster` the same on the Temporal cluster (about 3
 # minutes), then each fuzz target runs for MATIH_FUZZTIME (default 5s).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -133,6 +134,7 @@ step "go test work" go_test "$@"
 case " $* " in
   *" -short "*|*" -run "*) ;;
   *) step "chaos --short (scripts/chaos.sh: load and faults)" "$ROOT/scripts/chaos.sh" --short
+     step "chaos --short --cluster (the same on the Temporal cluster, whose hosts die)" "$ROOT/scripts/chaos.sh" --short --cluster
      step "fuzz (${MATIH_FUZZTIME:-5s} each)" fuzz_targets ;;
 esac
 

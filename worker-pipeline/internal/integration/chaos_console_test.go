@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -27,12 +28,13 @@ const matihBin = "github.com/matih/ops/tui/cmd/matih"
 // that it lives through the faults.
 type console struct {
 	bin, hostPort, audit, api string
+	env                       []string // the server's client credentials, if it asks for them
 }
 
-func startConsole(t *testing.T, hostPort string) *console {
+func startConsole(t *testing.T, hostPort string, env []string) *console {
 	dir := t.TempDir()
-	c := &console{bin: testkit.Build(t, matihBin), hostPort: hostPort, audit: filepath.Join(dir, "audit.log"), api: testkit.FreeAddr(t)}
-	p := testkit.Start(t, c.bin, c.args("serve", "--listen", c.api), nil, dir)
+	c := &console{bin: testkit.Build(t, matihBin), hostPort: hostPort, audit: filepath.Join(dir, "audit.log"), api: testkit.FreeAddr(t), env: env}
+	p := testkit.Start(t, c.bin, c.args("serve", "--listen", c.api), env, dir)
 	p.WaitReady(t, c.api, 60*time.Second)
 	return c
 }
@@ -43,7 +45,9 @@ func (c *console) args(rest ...string) []string {
 
 // listed runs `matih ls --limit 0 -o json` and returns each workflow's status.
 func (c *console) listed() (map[string]string, error) {
-	out, err := exec.Command(c.bin, c.args("ls", "--limit", "0", "-o", "json")...).Output()
+	cmd := exec.Command(c.bin, c.args("ls", "--limit", "0", "-o", "json")...)
+	cmd.Env = append(os.Environ(), c.env...)
+	out, err := cmd.Output()
 	if err != nil {
 		return nil, fmt.Errorf("matih ls: %w", err)
 	}

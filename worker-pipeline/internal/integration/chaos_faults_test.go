@@ -86,7 +86,7 @@ func (f *fleet) killOne(pause time.Duration) int {
 
 // chaosRig is what a chaos run's faults act on.
 type chaosRig struct {
-	srv                     *testkit.DurableDevServer
+	srv                     *chaosServer
 	pipeline, notify, infra *fleet
 	channels                *notifyChannels
 	airflow, s3             *testkit.FaultProxy
@@ -101,23 +101,17 @@ type chaosRig struct {
 // for 10 s. It returns what it did, in order.
 func runFaults(t *testing.T, size chaosSize, rig *chaosRig) []string {
 	t.Helper()
-	type fault struct {
-		at   time.Duration // into each minute of the run
-		name string
-		do   func()
-		once bool
-	}
 	af, s3 := rig.airflow, rig.s3
 	schedule := []fault{
 		{at: 5 * time.Second, name: "Airflow answers 500 for 8 s", do: func() { af.Fail(http.StatusInternalServerError, 8*time.Second) }},
 		{at: 20 * time.Second, name: "object store refuses requests for 10 s", do: func() { s3.Fail(http.StatusServiceUnavailable, 10*time.Second) }},
 		{at: 34 * time.Second, name: "Airflow answers 429 for 8 s", do: func() { af.Fail(http.StatusTooManyRequests, 8*time.Second) }},
-		{at: 45 * time.Second, name: "Temporal server killed and restarted after 3 s", do: func() { rig.srv.Restart(3 * time.Second) }, once: true},
 		{at: 12 * time.Second, name: "Slack answers 429 and PagerDuty 500 to the next 5 requests", do: rig.channels.refuseSome},
 		{at: 17 * time.Second, name: "a worker-infra killed", do: func() { rig.infra.killOne(2 * time.Second) }},
 		{at: 26 * time.Second, name: "PostgreSQL stopped for 10 s", do: func() { rig.pg.stopFor(10 * time.Second) }, once: true},
 		{at: 31 * time.Second, name: "a worker-infra killed", do: func() { rig.infra.killOne(2 * time.Second) }},
 	}
+	schedule = append(schedule, rig.srv.faults...) // the server's own: a restart, or cluster nodes dying
 	var log []string
 	began := time.Now()
 	nextKill := began.Add(size.killEvery)

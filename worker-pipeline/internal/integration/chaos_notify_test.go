@@ -41,13 +41,13 @@ func (ch *notifyChannels) refuseSome() {
 
 // startNotify starts two worker-notify processes routing every severity to Slack,
 // and warnings and worse to PagerDuty as well.
-func startNotify(t *testing.T, c client.Client, hostPort string, slack *testkit.SlackServer) (*fleet, *notifyChannels) {
+func startNotify(t *testing.T, c client.Client, hostPort string, slack *testkit.SlackServer, creds []string) (*fleet, *notifyChannels) {
 	ch := &notifyChannels{slack: slack, pd: channelfakes.NewPagerDuty(t, chaosPagerDutyKey)}
 	routing := filepath.Join(t.TempDir(), "routing.yaml")
 	if err := os.WriteFile(routing, []byte("routes:\n  info: [slack]\n  warning: [pagerduty, slack]\n  critical: [pagerduty, slack]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"MATIH_SLACK_BOT_TOKEN=" + slack.Token, "MATIH_PAGERDUTY_ROUTING_KEY=" + chaosPagerDutyKey}
+	env := append(creds, "MATIH_SLACK_BOT_TOKEN="+slack.Token, "MATIH_PAGERDUTY_ROUTING_KEY="+chaosPagerDutyKey)
 	f := newFleet(t, c, notifyBin, env, "--address", hostPort, "--stop-timeout", "1s", "--data-dir", "data",
 		"--routing", routing, "--pagerduty-url", ch.pd.Server.URL, "--slack-channels", chaosSlackChannel, "--slack-api-url", slack.URL, "--log-level", "warn")
 	f.start(2)

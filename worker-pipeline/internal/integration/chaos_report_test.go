@@ -72,8 +72,12 @@ func (r *chaosReport) memory(t *testing.T, fleets ...*fleet) {
 // print logs the table, writes it where MATIH_CHAOS_REPORT says, and fails the test
 // on any failed check.
 func (r *chaosReport) print(t *testing.T, size chaosSize, took time.Duration) {
+	mode := os.Getenv("MATIH_CHAOS")
+	if os.Getenv("MATIH_CHAOS_CLUSTER") != "" {
+		mode += ", on the Temporal cluster (separate services behind haproxy, TLS, PostgreSQL)"
+	}
 	head := fmt.Sprintf("chaos %s: %d pipelines, a backfill of %d partitions, two migrations, faults for %s, %s in all\n\n| check | result | detail |\n|---|---|---|\n",
-		os.Getenv("MATIH_CHAOS"), size.pipelines, size.partitions, size.faultsFor, took.Round(time.Second))
+		mode, size.pipelines, size.partitions, size.faultsFor, took.Round(time.Second))
 	table := head + strings.Join(r.lines, "\n") + "\n"
 	t.Log("\n" + table)
 	if path := os.Getenv("MATIH_CHAOS_REPORT"); path != "" {

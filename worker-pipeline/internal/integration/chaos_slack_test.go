@@ -37,9 +37,9 @@ type chaosSlack struct {
 }
 
 // startChaosSlack starts Slack's contract server and matih serve with its route.
-func startChaosSlack(t *testing.T, srv *testkit.DurableDevServer) *chaosSlack {
+func startChaosSlack(t *testing.T, srv *chaosServer) *chaosSlack {
 	slack := testkit.StartSlackServer(t, chaosSlackChannel)
-	return &chaosSlack{server: slack, interactions: startServeWithSlack(t, &srv.DevServer, slack, t.TempDir()), tb: &goroutineTB{TB: t}}
+	return &chaosSlack{server: slack, interactions: startServeWithSlack(t, srv.DevServer, slack, t.TempDir()), tb: &goroutineTB{TB: t}}
 }
 
 // alertOf finds the approval alert of workflow id, waiting up to within.

@@ -71,7 +71,7 @@ func TestChaos(t *testing.T) {
 	// Every payload is encrypted, as in production: the workers, the console, the
 	// API and this test's own client all read the key file it sets.
 	testkit.CodecKeys(t)
-	srv := testkit.StartDurableDevServer(t)
+	srv := startChaosServer(t)
 	s3 := s3fake.Start(t, "lake")
 	s3proxy := testkit.StartFaultProxy(t, s3.Endpoint)
 	const stagingURL = "s3://lake/staging"
@@ -89,16 +89,16 @@ func TestChaos(t *testing.T) {
 	conns = append(conns, testkit.SQLiteConn("backfill-src", bfDB))
 	connsFile := testkit.ConnectionsFile(t, t.TempDir(), conns...)
 	catalogDB := filepath.Join(t.TempDir(), "catalog.db")
-	env := append(s3.Env(), "MATIH_S3_ENDPOINT="+s3proxy.URL, "MATIH_AIRFLOW_USERNAME="+af.User, "MATIH_AIRFLOW_PASSWORD="+af.Password)
+	env := append(append(s3.Env(), srv.env(t, "worker", "worker-pipeline")...), "MATIH_S3_ENDPOINT="+s3proxy.URL, "MATIH_AIRFLOW_USERNAME="+af.User, "MATIH_AIRFLOW_PASSWORD="+af.Password)
 	rig := &chaosRig{srv: srv, airflow: afproxy, s3: s3proxy, pg: pg}
 	rig.pipeline = newFleet(t, srv.Client, workerBin, env, "--address", srv.HostPort, "--stop-timeout", "1s", "--connections", connsFile,
 		"--data-dir", "data", "--staging-url", stagingURL, "--catalog-uri", catalogDB, "--warehouse", "s3://lake/warehouse",
 		"--airflow-url", afproxy.URL, "--airflow-poll", "200ms", "--airflow-dags", "enrich", "--log-level", "warn")
 	rig.pipeline.start(2)
-	rig.infra = startInfra(t, srv.Client, srv.HostPort, testkit.ConnectionsFile(t, t.TempDir(), migConns...), nil)
+	rig.infra = startInfra(t, srv.Client, srv.HostPort, testkit.ConnectionsFile(t, t.TempDir(), migConns...), srv.env(t, "worker", "worker-infra"))
 	slack := startChaosSlack(t, srv)
-	rig.notify, rig.channels = startNotify(t, srv.Client, srv.HostPort, slack.server)
-	con := startConsole(t, srv.HostPort)
+	rig.notify, rig.channels = startNotify(t, srv.Client, srv.HostPort, slack.server, srv.env(t, "worker", "worker-notify"))
+	con := startConsole(t, srv.HostPort, srv.env(t, "reader", "console"))
 
 	ctx := context.Background()
 	bfCfg := contract.BackfillConfig{PipelineID: "orders-backfill", Source: contract.SourceConfig{Connection: "backfill-src", Table: "orders"},
@@ -130,6 +130,7 @@ func TestChaos(t *testing.T) {
 	rep.checkNotifications(srv.Client, rig.channels, pipes, rig.notify.kills, mayStayOpen(migs))
 	rep.checkSlack(srv.Client, slack, pipes, rig.notify.kills)
 	rep.checkConsole(srv.Client, con, all)
+	srv.report(rep)
 
 	cat, closeCat, err := lakehouse.Open(ctx, lakehouse.Config{URI: catalogDB, Warehouse: "s3://lake/warehouse",
 		IOProps: objstore.Settings{Endpoint: s3.Endpoint}.IcebergProps()})

@@ -120,7 +120,7 @@ func startServeWithSlack(t testing.TB, srv *testkit.DevServer, slack *testkit.Sl
 	addr := testkit.FreeAddr(t)
 	testkit.Start(t, testkit.Build(t, matihBin), []string{"serve", "--listen", addr, "--address", srv.HostPort,
 		"--namespace", srv.Namespace, "--slack-users", users, "--slack-api-url", slack.URL, "--audit-log", filepath.Join(dir, "audit.log")},
-		[]string{"MATIH_SLACK_SIGNING_SECRET=" + slack.SigningSecret, "MATIH_SLACK_BOT_TOKEN=" + slack.Token}, dir)
+		append(srv.ClientEnv(t, "writer", "serve"), "MATIH_SLACK_SIGNING_SECRET="+slack.SigningSecret, "MATIH_SLACK_BOT_TOKEN="+slack.Token), dir)
 	t.Cleanup(func() {
 		if !t.Failed() {
 			return
