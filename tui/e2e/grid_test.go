@@ -36,7 +36,7 @@ func counts(t *testing.T, screen string) (done, running, failed int) {
 }
 
 // TestTheBackfillGridOnTheRealStack drives the grid at 80x24 against the real
-// pipeline worker: a 160-partition backfill fills in live; a pause stops new
+// pipeline worker: a 500-partition backfill fills in live; a pause stops new
 // partitions within one refresh; resumed, it ends with the two days whose source
 // rows cannot be read failed; once the source is mended, R reruns them from the
 // grid and the new run ends with both done and nothing else redone.
@@ -52,7 +52,7 @@ func TestTheBackfillGridOnTheRealStack(t *testing.T) {
 
 	dir := t.TempDir()
 	db := filepath.Join(dir, ".data", "demo", "grid.db")
-	out, err := exec.Command(demoData, "--out", db, "--rows", "1600", "--days", "160").CombinedOutput()
+	out, err := exec.Command(demoData, "--out", db, "--rows", "5000", "--days", "500").CombinedOutput()
 	require.NoError(t, err, string(out))
 	sqlite := func(sql string) {
 		out, err := exec.Command("sqlite3", db, sql).CombinedOutput()
@@ -72,11 +72,11 @@ func TestTheBackfillGridOnTheRealStack(t *testing.T) {
 source: {connection: grid_src, table: orders}
 partition_column: order_date
 start_date: "2026-01-01"
-end_date: "2026-06-10"
+end_date: "2027-05-16"
 partition_size: day
 destination: {table: demo.grid_e2e}
 max_parallel: 2
-partitions_per_task: 1
+partitions_per_task: 4
 failure_budget: 10
 reprocess: all
 `), 0o600))
@@ -88,7 +88,7 @@ reprocess: all
 	x := newTmux(t, "grid", fmt.Sprintf("%s %s; sleep 30", bin, strings.Join(conn, " ")))
 	x.waitFor(30*time.Second, "grid")
 	x.keys("b")
-	first, _, _ := counts(t, x.waitFor(30*time.Second, "BACKFILL", "of 160"))
+	first, _, _ := counts(t, x.waitFor(30*time.Second, "BACKFILL", "of 500"))
 	var screen string
 	require.Eventually(t, func() bool {
 		screen = x.screen()
@@ -115,7 +115,7 @@ reprocess: all
 	screen = x.waitFor(120*time.Second, "R rerun failed")
 	done, _, failed := counts(t, screen)
 	assert.Equal(t, 2, failed, "the two days whose rows cannot be read:\n%s", screen)
-	assert.Equal(t, 158, done)
+	assert.Equal(t, 498, done)
 
 	// Each attempt of the failed days, the last one's error included.
 	x.keys("e")
@@ -130,7 +130,7 @@ reprocess: all
 	require.NoError(t, err, string(out))
 	var plan cli.RerunResult
 	require.NoError(t, json.Unmarshal(out, &plan), string(out))
-	assert.Equal(t, rerunpkg.Plan{Reprocess: contract.ReprocessFailed, Failed: 2, Done: 158, FirstFailedKeys: plan.Plan.FirstFailedKeys}, plan.Plan)
+	assert.Equal(t, rerunpkg.Plan{Reprocess: contract.ReprocessFailed, Failed: 2, Done: 498, FirstFailedKeys: plan.Plan.FirstFailedKeys}, plan.Plan)
 	assert.Len(t, plan.Plan.FirstFailedKeys, 2)
 	assert.Empty(t, plan.Started, "a dry run starts nothing")
 
@@ -156,7 +156,7 @@ reprocess: all
 	assert.Equal(t, status.WorkflowCompleted, grid.Status)
 	assert.Zero(t, grid.Partitions.Failed)
 	assert.Equal(t, 2, grid.Partitions.Done, "only the failed days ran again")
-	assert.Equal(t, 158, grid.Partitions.Skipped)
+	assert.Equal(t, 498, grid.Partitions.Skipped)
 	assert.NotEqual(t, id, rerun[1])
 
 	// Rerun by the command line: the rerun left nothing undone.
