@@ -108,6 +108,8 @@ func startRealWorkers(t *testing.T, srv *testkit.DevServer, demoData string, wor
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".data", "connections.yaml"), conns, 0o600))
 	env := []string{"TEMPORAL_ADDRESS=" + srv.HostPort, "TEMPORAL_NAMESPACE=" + srv.Namespace, "MATIH_DATA_DIR=" + filepath.Join(dir, ".data")}
 	for _, bin := range workers {
+		// On a secure server each worker presents its own certificate and a worker token.
+		env := append(env, srv.ClientEnv(t, "worker", filepath.Base(bin))...)
 		addr := testkit.FreeAddr(t)
 		startProcess(t, dir, env, bin, "--http-addr", addr)
 		waitReady(t, addr)
