@@ -104,6 +104,11 @@ func TestChaos(t *testing.T) {
 	bfCfg := contract.BackfillConfig{PipelineID: "orders-backfill", Source: contract.SourceConfig{Connection: "backfill-src", Table: "orders"},
 		PartitionColumn: "order_date", StartDate: "2026-01-01", EndDate: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, size.partitions).Format("2006-01-02"),
 		PartitionSize: contract.PartitionDay, Destination: contract.DestinationConfig{Table: "analytics.chaos_backfill"}, MaxParallel: 2, PartitionsPerTask: 1}
+	if srv.cluster {
+		// Seven server processes share the 2 cores: a partition a task would leave the
+		// full run's 500 partitions unfinished when the checks stop waiting.
+		bfCfg.PartitionsPerTask = 4
+	}
 	bf, err := srv.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "backfill-chaos", TaskQueue: contract.PipelineQueue,
 		WorkflowExecutionTimeout: 15 * time.Minute}, contract.DataBackfillWorkflow, bfCfg)
 	require.NoError(t, err)
