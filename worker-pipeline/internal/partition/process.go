@@ -137,20 +137,6 @@ func (p *Processor) process(ctx context.Context, in contract.PartitionBatch) (co
 	return out, nil
 }
 
-// keepAttemptErrors appends e, keeping the last contract.MaxAttemptErrors.
-func keepAttemptErrors(errs []contract.AttemptError, e contract.AttemptError) []contract.AttemptError {
-	errs = append(errs, e)
-	return errs[max(0, len(errs)-contract.MaxAttemptErrors):]
-}
-
-// shortError keeps an attempt's error small in heartbeats and history.
-func shortError(s string) string {
-	if len(s) > 300 {
-		return s[:300] + "..."
-	}
-	return s
-}
-
 // alreadyCommitted recognises a retried batch whose commit landed before the attempt
 // could report it: the table's snapshot recorded every partition left to do.
 func (p *Processor) alreadyCommitted(ctx context.Context, in contract.PartitionBatch, todo []contract.Partition, attempt int32) ([]contract.PartitionResult, bool) {
