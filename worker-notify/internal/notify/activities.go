@@ -148,6 +148,7 @@ func (a *Activities) botSend(ctx context.Context, m channel.Message, quality *co
 		if updated, err := a.SlackBot.Decided(ctx, *quality); updated || err != nil {
 			return err
 		}
+		return a.SlackBot.SendOutcome(ctx, m, *quality)
 	}
 	return a.SlackBot.Send(ctx, m)
 }

@@ -113,13 +113,30 @@ func (b *Bot) Send(ctx context.Context, m channel.Message) error {
 	return classify(err)
 }
 
-// AskApproval posts the interactive quality alert.
+// AskApproval posts the interactive quality alert, unless the channel already has
+// a message of the run: the alert itself (a retried delivery), or the run's
+// outcome, posted first because the alert's delivery was held up (a worker lost,
+// a rate limit) while the run was decided; buttons posted after it would be stale.
 func (b *Bot) AskApproval(ctx context.Context, m channel.Message, n contract.QualityIssueNotification) error {
+	if _, ts, err := b.find(ctx, n.WorkflowID); err != nil || ts != "" {
+		return err
+	}
 	blocks := approvalBlocks(m, n, b.now(), b.cfg.WebUI)
 	_, _, err := b.api.PostMessageContext(ctx, b.channelFor(m.Severity),
 		slack.MsgOptionText(fallback(m, n), false), slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: contract.SlackEventApproval,
 			EventPayload: map[string]any{"workflow_id": n.WorkflowID}}))
+	return classify(err)
+}
+
+// SendOutcome posts a run's outcome when its alert was not found, marked as the
+// run's, so that an alert whose delivery comes later is not posted.
+func (b *Bot) SendOutcome(ctx context.Context, m channel.Message, n contract.QualityIssueNotification) error {
+	msg := slackwebhook.Render(m)
+	_, _, err := b.api.PostMessageContext(ctx, b.channelFor(m.Severity),
+		slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks.BlockSet...),
+		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: contract.SlackEventApproval,
+			EventPayload: map[string]any{"workflow_id": n.WorkflowID, "decision": n.Decision}}))
 	return classify(err)
 }
 

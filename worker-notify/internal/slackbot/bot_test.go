@@ -66,6 +66,32 @@ func TestTheAlertAsksAndItsOutcomeReplacesTheButtons(t *testing.T) {
 	updated, err = b.Decided(ctx, other)
 	require.NoError(t, err)
 	assert.False(t, updated, "no alert to change: the caller posts the news instead")
+
+	// The alert asked again (a retried delivery) is not posted twice.
+	require.NoError(t, b.AskApproval(ctx, channel.Message{Severity: "critical", WorkflowID: n.WorkflowID}, lowQuality()))
+	assert.Len(t, s.Messages("C0CRIT"), 1, "one alert per run")
+}
+
+// The run was decided before its alert could be posted (the alert's delivery lost
+// its worker, or was rate limited): the outcome, posted first, is marked as the
+// run's, and the late alert is not posted, so no button is left stale.
+func TestALateAlertIsNotPostedOverItsOutcome(t *testing.T) {
+	s := testkit.StartSlackServer(t, "C0CRIT", "C0INFO")
+	b := newBot(t, s, s.Token)
+	ctx := context.Background()
+	decided := lowQuality()
+	decided.Decision, decided.Approver = contract.DecisionRejected, "bob@bastion"
+	m := channel.Message{Severity: "critical", WorkflowID: decided.WorkflowID, Title: "orders rejected by bob@bastion"}
+	updated, err := b.Decided(ctx, decided)
+	require.NoError(t, err)
+	require.False(t, updated)
+	require.NoError(t, b.SendOutcome(ctx, m, decided))
+
+	require.NoError(t, b.AskApproval(ctx, channel.Message{Severity: "critical", WorkflowID: decided.WorkflowID}, lowQuality()))
+	msgs := s.Messages("C0CRIT")
+	require.Len(t, msgs, 1, "only the outcome")
+	assert.NotContains(t, string(msgs[0].Blocks), contract.SlackActionApprove, "no stale buttons")
+	assert.Contains(t, string(msgs[0].Metadata), `"decision"`)
 }
 
 func TestSlackErrorsAreRetriedOrFinal(t *testing.T) {
