@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,21 +22,31 @@ type built struct {
 }
 
 // Build compiles the command at import path pkg once per test binary (from the
-// repository root, so go.work resolves every module) and returns the binary.
+// repository root, so go.work resolves every module) and returns the binary. The
+// binary lives at .data/testbin/<name> under the root, one file per command however
+// many test runs there are: a temporary folder per run would be left behind by every
+// test binary, since Go has no hook at a test binary's exit. Test binaries of other
+// packages build the same command at once, so each writes its own file and renames it
+// into place; a program already started from the old file keeps running.
 func Build(t testing.TB, pkg string) string {
 	t.Helper()
 	v, _ := builds.LoadOrStore(pkg, &built{})
 	b := v.(*built)
 	b.once.Do(func() {
-		dir, err := os.MkdirTemp("", "matih-bin")
-		if err != nil {
-			b.err = err
+		root := RepoRoot(t)
+		dir := filepath.Join(root, ".data", "testbin")
+		if b.err = os.MkdirAll(dir, 0o755); b.err != nil {
 			return
 		}
 		b.path = filepath.Join(dir, filepath.Base(pkg))
-		cmd := exec.Command("go", "build", "-o", b.path, pkg)
-		cmd.Dir = RepoRoot(t)
-		b.out, b.err = cmd.CombinedOutput()
+		tmp := fmt.Sprintf("%s.building-%d", b.path, os.Getpid())
+		cmd := exec.Command("go", "build", "-o", tmp, pkg)
+		cmd.Dir = root
+		if b.out, b.err = cmd.CombinedOutput(); b.err != nil {
+			_ = os.Remove(tmp)
+			return
+		}
+		b.err = os.Rename(tmp, b.path)
 	})
 	if b.err != nil {
 		t.Fatalf("testkit: build %s: %v\n%s", pkg, b.err, b.out)
