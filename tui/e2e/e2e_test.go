@@ -21,7 +21,6 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/testkit"
-	"github.com/matih/ops/tui/internal/testflow"
 )
 
 type tmux struct {
@@ -97,14 +96,13 @@ func TestApproveByKeysInTmux(t *testing.T) {
 	needTmux(t)
 	bin := buildMatih(t)
 	srv := testkit.StartDevServer(t)
-	stop, err := testflow.StartWorker(srv.Client)
-	require.NoError(t, err)
-	defer stop()
+	testkit.StartPipelineWorker(t, srv)
 	dir := t.TempDir()
 	auditPath := filepath.Join(dir, "audit.log")
 	cfg := filepath.Join(dir, "low.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte(`pipeline_id: sales
-source: {connection: sales, table: sales, columns: [id, missing_region, amount, missing_store]}
+source: {connection: demo_orders_dirty, table: orders}
+quality_checks: [{type: not_null, columns: [amount]}, {type: unique, columns: [order_id]}]
 min_quality_score: 0.9
 approval_timeout: 2h
 destination: {table: analytics.sales}
@@ -116,7 +114,7 @@ destination: {table: analytics.sales}
 	require.NoError(t, err)
 	id := strings.TrimSpace(string(out))
 
-	x := newTmux(t, "testflow", fmt.Sprintf("SSH_CLIENT='10.1.2.3 5555 22' %s %s; sleep 30", bin, strings.Join(conn, " ")))
+	x := newTmux(t, "keys", fmt.Sprintf("SSH_CLIENT='10.1.2.3 5555 22' %s %s; sleep 30", bin, strings.Join(conn, " ")))
 
 	// A run waits, so the console opens on the approvals inbox with its evidence, and
 	// the help bar says which key approves it: a, the reason, enter.

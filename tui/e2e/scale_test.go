@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/matih/ops/shared/testkit"
-	"github.com/matih/ops/tui/internal/testflow"
 )
 
 // selectedID reads the run id on the row the cursor is on.
@@ -31,16 +30,15 @@ func TestConsoleAtScaleInTmux(t *testing.T) {
 	needTmux(t)
 	bin := buildMatih(t)
 	srv := testkit.StartDevServer(t)
-	stop, err := testflow.StartWorker(srv.Client)
-	require.NoError(t, err)
-	defer stop()
+	testkit.StartPipelineWorker(t, srv)
 	dir := t.TempDir()
 	conn := []string{"--address", srv.HostPort, "--namespace", srv.Namespace, "--audit-log", filepath.Join(dir, "audit.log")}
 	var ids []string
 	for i, timeout := range []string{"3h", "1h"} { // the second started has the sooner deadline
 		cfg := filepath.Join(dir, fmt.Sprintf("p%d.yaml", i))
 		require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`pipeline_id: low%d
-source: {connection: sales, table: sales, columns: [id, missing_region]}
+source: {connection: demo_orders_dirty, table: orders}
+quality_checks: [{type: not_null, columns: [amount]}]
 min_quality_score: 0.9
 approval_timeout: %s
 destination: {table: analytics.low%d}

@@ -17,7 +17,6 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/testkit"
-	"github.com/matih/ops/tui/internal/testflow"
 )
 
 type run struct {
@@ -39,20 +38,23 @@ func writeConfig(t testing.TB, name, body string) string {
 	return p
 }
 
+// lowQuality reads the demo's dirty orders (a quarter without an amount): one of
+// its two checks fails, so it scores 0.5 and waits for a human.
 const lowQuality = `pipeline_id: sales
-source: {connection: sales, table: sales, columns: [id, missing_region, amount, missing_store]}
+source: {connection: demo_orders_dirty, table: orders}
+quality_checks:
+  - {type: not_null, columns: [amount]}
+  - {type: unique, columns: [order_id]}
 min_quality_score: 0.9
 approval_timeout: 1h
 destination: {table: analytics.sales}
 `
 
 // TestSubcommandsAgainstDevServer drives every scriptable twin against a real server
-// and a worker speaking the pipeline contract.
+// and the real pipeline worker.
 func TestSubcommandsAgainstDevServer(t *testing.T) {
 	srv := testkit.StartDevServer(t)
-	stop, err := testflow.StartWorker(srv.Client)
-	require.NoError(t, err)
-	defer stop()
+	testkit.StartPipelineWorker(t, srv)
 	auditPath := filepath.Join(t.TempDir(), "audit.log")
 
 	var r run
@@ -96,7 +98,7 @@ func TestSubcommandsAgainstDevServer(t *testing.T) {
 	require.Equal(t, ExitOK, r.code, r.stder)
 	r = matih(t, srv, auditPath, "reject", id, "--reason", "too late")
 	assert.Equal(t, ExitRefused, r.code, "a second decision is refused: %s", r.stder)
-	assert.Regexp(t, "not awaiting approval|workflow already closed", r.stder, "by the validator, or by the server once the run closed")
+	assert.Regexp(t, "already decided by .*@|workflow already closed", r.stder, "by the validator, naming who decided, or by the server once the run closed")
 
 	r = matih(t, srv, auditPath, "watch", id)
 	require.Equal(t, ExitOK, r.code, r.stder)

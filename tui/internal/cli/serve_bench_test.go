@@ -17,7 +17,6 @@ import (
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/testkit"
-	"github.com/matih/ops/tui/internal/testflow"
 )
 
 // benchEvents is the history length the status benchmark measures at.
@@ -43,11 +42,13 @@ func growHistory(b *testing.B, c client.Client, id string, n int64) int64 {
 	}
 }
 
-// startWaiting starts the low-quality test pipeline (it waits for approval) on queue.
+// startWaiting starts a pipeline over the demo's dirty orders (it waits for
+// approval) on queue.
 func startWaiting(b *testing.B, c client.Client, id, queue string) {
 	var cfg contract.PipelineConfig
 	cfg.PipelineID, cfg.MinQualityScore = "bench", 0.9
-	cfg.Source = contract.SourceConfig{Connection: "sales", Table: "sales", Columns: []string{"id", "missing_region"}}
+	cfg.Source = contract.SourceConfig{Connection: testkit.DemoDirty, Table: "orders"}
+	cfg.QualityChecks = []contract.QualityCheck{{Type: contract.CheckNotNull, Columns: []string{"amount"}}}
 	cfg.Destination = contract.DestinationConfig{Table: "analytics.bench"}
 	cfg.ApprovalTimeout = contract.Duration(time.Hour)
 	if _, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: queue}, contract.DataPipelineWorkflow, cfg); err != nil {
@@ -67,11 +68,7 @@ func percentiles(b *testing.B, d []time.Duration) {
 // history. Run it with scripts/bench.sh api.
 func BenchmarkStatusAtFiveThousandEvents(b *testing.B) {
 	srv := testkit.StartDevServer(b)
-	stop, err := testflow.StartWorker(srv.Client)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(stop)
+	testkit.StartPipelineWorker(b, srv)
 	a := testApp(b, srv.HostPort, srv.Namespace, filepath.Join(b.TempDir(), "audit.log"))
 	base, shutdown := startServe(b, a, serveFlags{tokens: writeTokens(b)})
 	b.Cleanup(func() { _ = shutdown() })

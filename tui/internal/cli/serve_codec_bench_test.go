@@ -10,7 +10,6 @@ import (
 
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/testkit"
-	"github.com/matih/ops/tui/internal/testflow"
 )
 
 // codecBenchRequests is how many status requests each side of the codec benchmark
@@ -37,11 +36,7 @@ func BenchmarkStatusCodec(b *testing.B) {
 // with whatever MATIH_CODEC_KEYS says when it is called.
 func statusP50(b *testing.B) float64 {
 	srv := testkit.StartDevServer(b)
-	stop, err := testflow.StartWorker(srv.Client)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer stop()
+	testkit.StartPipelineWorker(b, srv)
 	a := testApp(b, srv.HostPort, srv.Namespace, filepath.Join(b.TempDir(), "audit.log"))
 	base, shutdown := startServe(b, a, serveFlags{tokens: writeTokens(b)})
 	defer func() { _ = shutdown() }()

@@ -23,7 +23,6 @@ import (
 	"github.com/matih/ops/shared/testkit"
 	"github.com/matih/ops/tui/internal/api"
 	"github.com/matih/ops/tui/internal/data"
-	"github.com/matih/ops/tui/internal/testflow"
 )
 
 // testApp is an App with its global flags parsed as `matih --address ... ` would.
@@ -57,13 +56,11 @@ func call(t *testing.T, method, url, token, body string, headers ...string) (int
 }
 
 // TestServeDrivesARunOverHTTP runs `matih serve` itself against a dev server and the
-// contract's test workflow: execute, wait for approval, 403 for a read token,
+// real pipeline worker: execute, wait for approval, 403 for a read token,
 // approve as the token's name, and the status body byte for byte `matih status -o json`.
 func TestServeDrivesARunOverHTTP(t *testing.T) {
 	srv := testkit.StartDevServer(t)
-	stop, err := testflow.StartWorker(srv.Client)
-	require.NoError(t, err)
-	defer stop()
+	testkit.StartPipelineWorker(t, srv)
 	auditPath := filepath.Join(t.TempDir(), "audit.log")
 	a := testApp(t, srv.HostPort, srv.Namespace, auditPath)
 	base, shutdown := startServe(t, a, serveFlags{tokens: writeTokens(t), pipelines: writePipelines(t, map[string]string{"sales.yaml": lowQuality})})

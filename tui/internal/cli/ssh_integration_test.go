@@ -19,7 +19,6 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/temporalclient"
 	"github.com/matih/ops/shared/testkit"
-	"github.com/matih/ops/tui/internal/testflow"
 )
 
 // sshKey makes an ed25519 key pair with OpenSSH's ssh-keygen and returns the
@@ -69,9 +68,7 @@ func TestTheSSHKeyIsThePerson(t *testing.T) {
 		t.Skip("OpenSSH client not installed")
 	}
 	srv := testkit.StartDevServer(t)
-	stop, err := testflow.StartWorker(srv.Client)
-	require.NoError(t, err)
-	defer stop()
+	testkit.StartPipelineWorker(t, srv)
 	dir := t.TempDir()
 	auditPath := filepath.Join(dir, "audit.log")
 	anaKey, anaPub := sshKey(t, dir, "ana", "ana@matih")

@@ -15,16 +15,13 @@ import (
 	"github.com/matih/ops/shared/contract"
 	"github.com/matih/ops/shared/testkit"
 	"github.com/matih/ops/tui/internal/data"
-	"github.com/matih/ops/tui/internal/testflow"
 )
 
 // TestInboxFailuresAndJSONOutcomes drives the scriptable twins of the inbox and the
 // failures view, and the JSON forms of actions and errors, against a real server.
 func TestInboxFailuresAndJSONOutcomes(t *testing.T) {
 	srv := testkit.StartDevServer(t)
-	stop, err := testflow.StartWorker(srv.Client)
-	require.NoError(t, err)
-	defer stop()
+	testkit.StartPipelineWorker(t, srv)
 	auditPath := filepath.Join(t.TempDir(), "audit.log")
 
 	// Two runs wait: the later-started one has the sooner deadline.
@@ -53,11 +50,13 @@ func TestInboxFailuresAndJSONOutcomes(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &act))
 	assert.Equal(t, ActionResult{Action: "approve", WorkflowID: ids[1], Identity: act.Identity, Outcome: "ok"}, act)
 
-	// A terminated run and one whose load fails non-retryably are failures.
+	// A terminated run and one whose extraction fails non-retryably (its table is
+	// not in the source) are failures.
 	r = matih(t, srv, auditPath, "-o", "json", "terminate", ids[0], "--reason", "bad build 42", "--yes")
 	require.Equal(t, ExitOK, r.code, r.stder)
-	cfg := contract.PipelineConfig{PipelineID: "broken", Source: contract.SourceConfig{Connection: "sales", Table: "t", Columns: []string{"id"}}}
-	_, err = srv.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "pipeline-broken-1", TaskQueue: contract.PipelineQueue},
+	cfg := contract.PipelineConfig{PipelineID: "broken", Source: contract.SourceConfig{Connection: testkit.DemoClean, Table: "no_such_table"},
+		Destination: contract.DestinationConfig{Table: "analytics.broken"}}
+	_, err := srv.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "pipeline-broken-1", TaskQueue: contract.PipelineQueue},
 		contract.DataPipelineWorkflow, cfg)
 	require.NoError(t, err)
 	var fails failuresAnswer
@@ -71,8 +70,8 @@ func TestInboxFailuresAndJSONOutcomes(t *testing.T) {
 	}
 	assert.Equal(t, "bad build N", byType["Terminated"].Message, "numbers are masked")
 	assert.Equal(t, ids[0], byType["Terminated"].ExampleWorkflowID)
-	assert.Equal(t, testflow.LoadActivity, byType["ValidationError"].Activity)
-	assert.Equal(t, "destination.table is empty", byType["ValidationError"].Message)
+	assert.Equal(t, contract.ActivityExtractData, byType["ValidationError"].Activity)
+	assert.Contains(t, byType["ValidationError"].Message, "no such table: no_such_table")
 
 	r = matih(t, srv, auditPath, "-o", "json", "status", "no-such-workflow")
 	assert.Equal(t, ExitNotFound, r.code)

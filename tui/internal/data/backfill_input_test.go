@@ -31,7 +31,7 @@ func TestBackfillInputIsTheStartedInput(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, cfg, got)
 
-	pid, err := src.Start(ctx, api.PipelineStart(pipelineConfig("p"), now))
+	pid, err := src.Start(ctx, api.PipelineStart(pipelineConfig("p", false), now))
 	require.NoError(t, err)
 	_, err = src.BackfillInput(ctx, pid)
 	assert.ErrorIs(t, err, data.ErrRefused)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -16,12 +17,19 @@ import (
 	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/shared/testkit"
 	"github.com/matih/ops/tui/internal/data"
-	"github.com/matih/ops/tui/internal/testflow"
 )
 
-func pipelineConfig(id string, cols ...string) contract.PipelineConfig {
+// pipelineConfig reads the demo's orders with two checks: the dirty ones (a quarter
+// without an amount) score 0.5 and wait for a human; the clean ones complete.
+func pipelineConfig(id string, dirty bool) contract.PipelineConfig {
+	conn := testkit.DemoClean
+	if dirty {
+		conn = testkit.DemoDirty
+	}
 	return contract.PipelineConfig{PipelineID: id, MinQualityScore: 0.9, ApprovalTimeout: contract.Duration(time.Hour),
-		Source:      contract.SourceConfig{Connection: "sales", Table: "t", Columns: cols},
+		Source: contract.SourceConfig{Connection: conn, Table: "orders"},
+		QualityChecks: []contract.QualityCheck{{Type: contract.CheckNotNull, Columns: []string{"amount"}},
+			{Type: contract.CheckUnique, Columns: []string{"order_id"}}},
 		Destination: contract.DestinationConfig{Table: "analytics." + id}}
 }
 
@@ -29,9 +37,7 @@ func pipelineConfig(id string, cols ...string) contract.PipelineConfig {
 // visibility paging and counts, the status document, the long poll, every action.
 func TestTemporalSourceAgainstDevServer(t *testing.T) {
 	srv := testkit.StartDevServer(t)
-	stop, err := testflow.StartWorker(srv.Client)
-	require.NoError(t, err)
-	defer stop()
+	testkit.StartPipelineWorker(t, srv)
 	ctx := context.Background()
 	src := &data.Temporal{Client: srv.Client, Namespace: srv.Namespace, Address: srv.HostPort, Identity: "ops@test"}
 
@@ -39,18 +45,14 @@ func TestTemporalSourceAgainstDevServer(t *testing.T) {
 	base := time.Date(2026, 2, 12, 6, 0, 0, 0, time.UTC)
 	var waiting []string
 	for i := 0; i < 7; i++ {
-		cols := []string{"id", "missing_region"}
-		if i >= 5 {
-			cols = []string{"id"}
-		}
 		id, err := src.Start(ctx, data.StartRequest{WorkflowID: contract.PipelineWorkflowID(fmt.Sprintf("p%d", i), base.Add(time.Duration(i)*time.Second)),
-			WorkflowType: contract.DataPipelineWorkflow, TaskQueue: contract.PipelineQueue, Input: pipelineConfig(fmt.Sprintf("p%d", i), cols...)})
+			WorkflowType: contract.DataPipelineWorkflow, TaskQueue: contract.PipelineQueue, Input: pipelineConfig(fmt.Sprintf("p%d", i), i < 5)})
 		require.NoError(t, err)
 		if i < 5 {
 			waiting = append(waiting, id)
 		}
 	}
-	_, err = src.Start(ctx, data.StartRequest{WorkflowID: waiting[0], WorkflowType: contract.DataPipelineWorkflow, TaskQueue: contract.PipelineQueue, Input: pipelineConfig("p0")})
+	_, err := src.Start(ctx, data.StartRequest{WorkflowID: waiting[0], WorkflowType: contract.DataPipelineWorkflow, TaskQueue: contract.PipelineQueue, Input: pipelineConfig("p0", true)})
 	assert.ErrorIs(t, err, data.ErrRefused, "same id twice")
 
 	awaiting := data.Tabs[1].Query
@@ -79,7 +81,10 @@ func TestTemporalSourceAgainstDevServer(t *testing.T) {
 	for _, r := range rows {
 		assert.Equal(t, contract.PhaseAwaitingApproval, r.Phase)
 		require.NotNil(t, r.Progress)
-		assert.Equal(t, 0.5, *r.Progress)
+		doc, err := src.Status(ctx, r.WorkflowID, "")
+		require.NoError(t, err)
+		assert.Equal(t, doc.Progress, *r.Progress, "the list shows the progress the workflow reports")
+		assert.Greater(t, *r.Progress, 0.0)
 		require.NotNil(t, r.QualityScore)
 		assert.Equal(t, 0.5, *r.QualityScore)
 	}
@@ -132,21 +137,26 @@ func TestTemporalSourceAgainstDevServer(t *testing.T) {
 	assert.ErrorIs(t, src.Terminate(ctx, "nope", "x"), data.ErrNotFound)
 
 	// A delivery waiting on the notify queue, which nobody polls here: it lives in
-	// the deliveries' namespace division, and the queue still counts it.
+	// the deliveries' namespace division, and the queue counts it with the runs'
+	// own alerts, as visibility does.
 	_, err = srv.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "delivery-stuck", TaskQueue: contract.NotifyQueue,
 		TypedSearchAttributes: temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword("TemporalNamespaceDivision").ValueSet(contract.DeliveryNamespaceDivision))},
 		contract.NotificationDeliveryWorkflow)
 	require.NoError(t, err)
+	openDeliveries := fmt.Sprintf("TemporalNamespaceDivision = '%s' AND TaskQueue = '%s' AND ExecutionStatus = 'Running'", contract.DeliveryNamespaceDivision, contract.NotifyQueue)
+	var running, counted int64
 	require.Eventually(t, func() bool {
 		qs, err := src.Queues(ctx)
 		require.NoError(t, err)
+		c, err := srv.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: srv.Namespace, Query: openDeliveries})
+		require.NoError(t, err)
 		for _, q := range qs {
 			if q.Name == contract.NotifyQueue {
-				return q.Running == 1
+				running, counted = q.Running, c.GetCount()
 			}
 		}
-		return false
-	}, 20*time.Second, 200*time.Millisecond, "the notify queue counts the delivery")
+		return counted >= 1 && running == counted
+	}, 20*time.Second, 200*time.Millisecond, "the notify queue counts the open deliveries: %d of %d", running, counted)
 
 	qs, err := src.Queues(ctx)
 	require.NoError(t, err)
