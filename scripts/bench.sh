@@ -40,6 +40,17 @@
 #   scripts/bench.sh workers    each worker's resident memory, idle and at its peak,
 #                               under the load and faults of scripts/chaos.sh --short
 #                               (about 3 minutes)
+#   scripts/bench.sh soak [--record]
+#                               an hour (MATIH_SOAK=1h; MATIH_SOAK_WINDOW=5m) of steady
+#                               load on scripts/temporal-server.sh cluster: a pipeline every
+#                               5 s, every fourth approved by a script, a 2,000-partition
+#                               backfill every 15 minutes, the console in tmux and two API
+#                               clients. Per window: each worker's, matih serve's and the
+#                               console's RSS, goroutines and descriptors; approval and
+#                               status p50/p99. Fails on growth past 10% from the second
+#                               window to the last, or approval p99 past 1.5x the first
+#                               window's; --record puts the table, dated, into
+#                               docs/benchmarks.md. Not part of "all".
 #   scripts/bench.sh report     print the table again from the last outputs
 #   scripts/bench.sh report --record
 #                               and put it, dated, into docs/benchmarks.md, newest first
@@ -68,6 +79,25 @@ case "${1:-all}" in
   all) rm -f "$OUT"/*.txt ;;
 esac
 ensure_temporal_cli
+
+# run_soak [--record] runs TestSoak on the cluster and prints its table; it stops
+# and starts nothing but its own processes, on the local PostgreSQL.
+run_soak() {
+  case "${1:-}" in ""|--record) ;; *) die "soak: unknown option '$1' (expected --record)" ;; esac
+  MATIH_TEST_PG_DSN=$("$ROOT/scripts/postgres.sh" dsn) || die "PostgreSQL could not be started"
+  export MATIH_TEST_PG_DSN
+  local report="$OUT/soak.md" log="$OUT/soak.log" rc=0
+  rm -f "$report"
+  say "==> soak: ${MATIH_SOAK:-1h} of steady load on the cluster; the log is $log"
+  (cd "$ROOT/worker-pipeline" && MATIH_SOAK=${MATIH_SOAK:-1h} MATIH_SOAK_REPORT="$report" \
+    go test -count=1 -timeout 4h -run '^TestSoak$' -v ./internal/integration) >"$log" 2>&1 || rc=$?
+  if [ -f "$report" ]; then cat "$report"; else tail -40 "$log" >&2; fi
+  [ $rc -eq 0 ] || say "the soak failed; its log is $log"
+  if [ -f "$report" ] && [ "${1:-}" = --record ]; then
+    record_in_docs "$ROOT/docs/benchmarks.md" "" "## $(date -u +%Y-%m-%d): the soak, ${MATIH_SOAK:-1h} on the cluster ($(nproc) cores, recorded by scripts/bench.sh soak --record)" "$report"
+  fi
+  return $rc
+}
 
 # keep NAME CMD... runs a benchmark, showing its output and keeping it for the table.
 keep() {
@@ -154,7 +184,8 @@ case "${1:-all}" in
   load) run_load ;;
   workers) run_workers ;;
   backfill) run_backfill ;;
+  soak) run_soak "${2:-}"; exit ;;
   all) run_extract; run_extract_pg; run_quality; run_load; run_approval; run_api; run_console; run_backfill; run_backfill_commits; run_backfill_scale; run_workers ;;
-  *) die "unknown benchmark '$1' (expected extract, extract-pg, quality, load, workers, approval, api, console, backfill, backfill-commits, backfill-scale or report)" ;;
+  *) die "unknown benchmark '$1' (expected extract, extract-pg, quality, load, workers, approval, api, console, backfill, backfill-commits, backfill-scale, soak or report)" ;;
 esac
 report

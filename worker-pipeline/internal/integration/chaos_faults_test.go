@@ -28,6 +28,7 @@ type fleet struct {
 	env   []string
 	args  []string
 	procs []*testkit.Process
+	addrs []string // each process's HTTP address (health and metrics)
 	kills int
 	// idle is the largest resident memory of a first process just after it was
 	// ready, before the load; peak the largest high-water mark any process
@@ -50,7 +51,7 @@ func (f *fleet) start(n int) {
 		p := testkit.StartIn(f.t, cwd, f.bin, append([]string{"--http-addr", addr}, f.args...), f.env, logs)
 		p.WaitReady(f.t, addr, 60*time.Second)
 		testkit.PromoteReady(f.t, f.c, addr)
-		f.procs = append(f.procs, p)
+		f.procs, f.addrs = append(f.procs, p), append(f.addrs, addr)
 		if now, _, err := testkit.ReadResident(p.Pid()); err == nil && f.kills == 0 {
 			f.idle = max(f.idle, now)
 		}
@@ -78,7 +79,7 @@ func (f *fleet) killOne(pause time.Duration) int {
 	f.notePeak(victim)
 	victim.Kill()
 	f.kills++
-	f.procs = append(f.procs[:k], f.procs[k+1:]...)
+	f.procs, f.addrs = append(f.procs[:k], f.procs[k+1:]...), append(f.addrs[:k], f.addrs[k+1:]...)
 	time.Sleep(pause)
 	f.start(1)
 	return pid
