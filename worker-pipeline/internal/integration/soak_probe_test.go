@@ -16,11 +16,13 @@ import (
 )
 
 // usage is one reading of a process: resident memory, goroutines (-1 when the
-// process does not export them) and open descriptors.
+// process does not export them) and open descriptors, with their kinds when the
+// process's pid is known.
 type usage struct {
 	rss        int64
 	goroutines int
 	fds        int
+	kinds      map[string]int
 }
 
 // probe reads one process.
@@ -81,7 +83,14 @@ func metricsProbe(name, addr string) probe {
 func (f *fleet) probes() []probe {
 	var out []probe
 	for i, addr := range f.addrs {
-		out = append(out, metricsProbe(fmt.Sprintf("%s %d", f.name, i+1), addr))
+		p, pid := metricsProbe(fmt.Sprintf("%s %d", f.name, i+1), addr), f.procs[i].Pid()
+		read := p.read
+		p.read = func() (usage, error) {
+			u, err := read()
+			u.kinds = fdKinds(pid)
+			return u, err
+		}
+		out = append(out, p)
 	}
 	return out
 }
@@ -94,7 +103,7 @@ func (s *soakConsole) probe() probe {
 			return usage{}, err
 		}
 		fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", s.pid))
-		return usage{rss: rss, goroutines: -1, fds: len(fds)}, err
+		return usage{rss: rss, goroutines: -1, fds: len(fds), kinds: fdKinds(s.pid)}, err
 	}}
 }
 

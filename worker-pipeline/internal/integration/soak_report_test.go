@@ -95,7 +95,11 @@ func floors(names []string, samples []sample) map[string]usage {
 				low, seen = u, true
 				continue
 			}
-			low = usage{rss: min(low.rss, u.rss), goroutines: min(low.goroutines, u.goroutines), fds: min(low.fds, u.fds)}
+			kinds := low.kinds
+			if u.fds < low.fds {
+				kinds = u.kinds // the descriptors of the reading that set the floor
+			}
+			low = usage{rss: min(low.rss, u.rss), goroutines: min(low.goroutines, u.goroutines), fds: min(low.fds, u.fds), kinds: kinds}
 		}
 		if seen {
 			out[n] = low
@@ -131,6 +135,9 @@ func (r *soakReport) checkGrowth() {
 			g := float64(f.b-f.a) / float64(max(f.a, 1))
 			ok = ok && g <= soakMaxGrowth
 			grew = append(grew, fmt.Sprintf("%s %s → %s (%+.0f%%)", f.name, show(f.name, f.a), show(f.name, f.b), 100*g))
+			if f.name == "descriptors" && f.b > f.a && a.kinds != nil && b.kinds != nil {
+				grew[len(grew)-1] += " added: " + addedKinds(a.kinds, b.kinds)
+			}
 		}
 		r.add(ok, n+" grows by at most 10%", strings.Join(grew, ", "))
 	}
