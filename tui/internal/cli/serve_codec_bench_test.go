@@ -38,7 +38,7 @@ func statusP50(b *testing.B) float64 {
 	srv := testkit.StartDevServer(b)
 	testkit.StartPipelineWorker(b, srv)
 	a := testApp(b, srv.HostPort, srv.Namespace, filepath.Join(b.TempDir(), "audit.log"))
-	base, shutdown := startServe(b, a, serveFlags{tokens: writeTokens(b)})
+	base, shutdown := startServe(b, a, serveFlags{tokens: writeTokens(b), ratePerSecond: benchRate, burst: benchBurst})
 	defer func() { _ = shutdown() }()
 	id := "bench-codec"
 	startWaiting(b, srv.Client, id, contract.PipelineQueue)
