@@ -45,13 +45,11 @@ func newSoakReport(plan soakPlan, l *soakLoad, probes []probe, samples []sample)
 		r.names = append(r.names, p.name)
 	}
 	at := func(t time.Time) int { return min(max(int(t.Sub(l.began)/plan.window), 0), len(r.windows)-1) }
-	for i := range r.windows {
-		var in []sample
-		for _, s := range samples {
-			if at(s.at) == i {
-				in = append(in, s)
-			}
-		}
+	byWindow := make([][]sample, len(r.windows))
+	for _, s := range samples {
+		byWindow[at(s.at)] = append(byWindow[at(s.at)], s)
+	}
+	for i, in := range byWindow {
 		r.windows[i].usage = floors(r.names, in)
 	}
 	l.mu.Lock()
