@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
@@ -36,22 +37,9 @@ func OpenSQL(uri, warehouse string, props map[string]string) (cat catalog.Catalo
 		}
 		warehouse = "file://" + abs
 	}
-	var db *sql.DB
-	var dialect sqlcat.SupportedDialect
-	if strings.HasPrefix(uri, "postgres://") || strings.HasPrefix(uri, "postgresql://") {
-		db, err = sql.Open("pgx", uri)
-		dialect = sqlcat.Postgres
-	} else {
-		uri = datadir.Resolve(uri)
-		if err := os.MkdirAll(filepath.Dir(uri), 0o755); err != nil {
-			return nil, nil, fmt.Errorf("--catalog-uri: %w", err)
-		}
-		// WAL and a busy timeout let several workers share one SQLite catalog.
-		db, err = sql.Open("sqlite", "file:"+uri+"?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)")
-		dialect = sqlcat.SQLite
-	}
+	db, dialect, err := openDB(uri)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--catalog-uri: %w", err)
+		return nil, nil, err
 	}
 	cprops := iceberg.Properties{"warehouse": warehouse}
 	for k, v := range props {
@@ -63,4 +51,35 @@ func OpenSQL(uri, warehouse string, props map[string]string) (cat catalog.Catalo
 		return nil, nil, fmt.Errorf("open Iceberg SQL catalog %s: %w", uri, err)
 	}
 	return sc, func() { _ = sc.Close() }, nil
+}
+
+// idleConnLifetime is how long a pooled catalog connection may stay unused. A burst
+// of concurrent loads opens several connections (three descriptors each on SQLite:
+// the file, its WAL and its shared memory); without a limit they stay open for the
+// life of the worker, so its descriptor count only ever rises to the largest burst.
+var idleConnLifetime = time.Minute
+
+// openDB opens the catalog's database: PostgreSQL for a postgres:// URL, otherwise a
+// SQLite file (relative: inside the data directory).
+func openDB(uri string) (*sql.DB, sqlcat.SupportedDialect, error) {
+	var db *sql.DB
+	var dialect sqlcat.SupportedDialect
+	var err error
+	if strings.HasPrefix(uri, "postgres://") || strings.HasPrefix(uri, "postgresql://") {
+		db, err = sql.Open("pgx", uri)
+		dialect = sqlcat.Postgres
+	} else {
+		uri = datadir.Resolve(uri)
+		if err := os.MkdirAll(filepath.Dir(uri), 0o755); err != nil {
+			return nil, "", fmt.Errorf("--catalog-uri: %w", err)
+		}
+		// WAL and a busy timeout let several workers share one SQLite catalog.
+		db, err = sql.Open("sqlite", "file:"+uri+"?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)")
+		dialect = sqlcat.SQLite
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("--catalog-uri: %w", err)
+	}
+	db.SetConnMaxIdleTime(idleConnLifetime)
+	return db, dialect, nil
 }
