@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
@@ -37,6 +36,9 @@ func OpenSQL(uri, warehouse string, props map[string]string) (cat catalog.Catalo
 		}
 		warehouse = "file://" + abs
 	}
+	if !isPostgres(uri) {
+		uri = datadir.Resolve(uri)
+	}
 	db, dialect, err := openDB(uri)
 	if err != nil {
 		return nil, nil, err
@@ -53,23 +55,29 @@ func OpenSQL(uri, warehouse string, props map[string]string) (cat catalog.Catalo
 	return sc, func() { _ = sc.Close() }, nil
 }
 
-// idleConnLifetime is how long a pooled catalog connection may stay unused. A burst
-// of concurrent loads opens several connections (three descriptors each on SQLite:
-// the file, its WAL and its shared memory); without a limit they stay open for the
-// life of the worker, so its descriptor count only ever rises to the largest burst.
-var idleConnLifetime = time.Minute
+// idleConns is how many catalog connections stay open between calls: one, so the
+// next commit finds it ready. A burst of concurrent loads opens more (three
+// descriptors each on SQLite: the file, its WAL and its shared memory), and those
+// close as soon as the burst is over. With database/sql's default of two, a worker
+// kept a second connection for the rest of its life after its first burst; with an
+// idle timeout instead, a quiet minute closed the last one, and the next load paid
+// for opening it again.
+const idleConns = 1
 
-// openDB opens the catalog's database: PostgreSQL for a postgres:// URL, otherwise a
-// SQLite file (relative: inside the data directory).
+func isPostgres(uri string) bool {
+	return strings.HasPrefix(uri, "postgres://") || strings.HasPrefix(uri, "postgresql://")
+}
+
+// openDB opens the catalog's database: PostgreSQL for a postgres:// URL, otherwise
+// the SQLite file at the path uri.
 func openDB(uri string) (*sql.DB, sqlcat.SupportedDialect, error) {
 	var db *sql.DB
 	var dialect sqlcat.SupportedDialect
 	var err error
-	if strings.HasPrefix(uri, "postgres://") || strings.HasPrefix(uri, "postgresql://") {
+	if isPostgres(uri) {
 		db, err = sql.Open("pgx", uri)
 		dialect = sqlcat.Postgres
 	} else {
-		uri = datadir.Resolve(uri)
 		if err := os.MkdirAll(filepath.Dir(uri), 0o755); err != nil {
 			return nil, "", fmt.Errorf("--catalog-uri: %w", err)
 		}
@@ -80,6 +88,6 @@ func openDB(uri string) (*sql.DB, sqlcat.SupportedDialect, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("--catalog-uri: %w", err)
 	}
-	db.SetConnMaxIdleTime(idleConnLifetime)
+	db.SetMaxIdleConns(idleConns)
 	return db, dialect, nil
 }
