@@ -56,9 +56,9 @@ func OpenSQL(uri, warehouse string, props map[string]string) (cat catalog.Catalo
 }
 
 // idleConns is how many catalog connections stay open between calls: one, so the
-// next commit finds it ready. A burst of concurrent loads opens more (three
-// descriptors each on SQLite: the file, its WAL and its shared memory), and those
-// close as soon as the burst is over. With database/sql's default of two, a worker
+// next commit finds it ready. A burst of concurrent loads opens more (two
+// descriptors each on SQLite: the file and its WAL; the shared memory is one per
+// process), and those close as soon as the burst is over. With database/sql's default of two, a worker
 // kept a second connection for the rest of its life after its first burst; with an
 // idle timeout instead, a quiet minute closed the last one, and the next load paid
 // for opening it again.
