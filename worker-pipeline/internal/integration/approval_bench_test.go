@@ -114,8 +114,8 @@ func BenchmarkApprovalRoundTripCodec(b *testing.B) {
 // activity's start. env goes to the worker process, dc to the test's clients. The
 // stack is stopped when it returns.
 func approvalRounds(b *testing.B, env []string, dc converter.DataConverter, n int) []time.Duration {
-	round := &scopedTB{TB: b}
-	defer round.stop()
+	round := testkit.NewScope(b)
+	defer round.Close()
 	s := newStackWithoutNotify(round, testkit.StartDevServer(round))
 	c := s.srv.Client
 	if dc != nil {
@@ -146,21 +146,4 @@ func approvalRounds(b *testing.B, env []string, dc converter.DataConverter, n in
 		starts = append(starts, started.Sub(sent))
 	}
 	return starts
-}
-
-// scopedTB runs the cleanups registered through it when stop is called, not at
-// the end of the benchmark: a round's server and worker stop before the next
-// round starts.
-type scopedTB struct {
-	testing.TB
-	cleanups []func()
-}
-
-func (s *scopedTB) Cleanup(f func()) { s.cleanups = append(s.cleanups, f) }
-
-func (s *scopedTB) stop() {
-	for i := len(s.cleanups) - 1; i >= 0; i-- {
-		s.cleanups[i]()
-	}
-	s.cleanups = nil
 }
