@@ -158,13 +158,16 @@ func listParams(r *http.Request) (Filter, int, []byte, error) {
 
 // Awaiting is one run waiting for a human decision.
 type Awaiting struct {
-	WorkflowID   string    `json:"workflowId"`
-	RunID        string    `json:"runId"`
-	Type         string    `json:"type"`
-	StartedAt    time.Time `json:"startedAt"`
-	Deadline     time.Time `json:"deadline"`
-	MinScore     float64   `json:"minScore"`
-	QualityScore *float64  `json:"qualityScore,omitempty"`
+	WorkflowID string    `json:"workflowId"`
+	RunID      string    `json:"runId"`
+	Type       string    `json:"type"`
+	StartedAt  time.Time `json:"startedAt"`
+	// Deadline and MinScore are absent when the workflow did not answer its status
+	// query (no worker polls, or the server is failing over): the run waits, its
+	// gate is unknown.
+	Deadline     *time.Time `json:"deadline,omitempty"`
+	MinScore     *float64   `json:"minScore,omitempty"`
+	QualityScore *float64   `json:"qualityScore,omitempty"`
 }
 
 type approvalsAnswer struct {
@@ -188,8 +191,10 @@ func (s *Server) approvals(w http.ResponseWriter, r *http.Request, _ Caller) {
 	}
 	out := make([]Awaiting, len(runs))
 	for i, w := range runs {
-		out[i] = Awaiting{WorkflowID: w.WorkflowID, RunID: w.RunID, Type: w.Type, StartedAt: w.StartedAt,
-			Deadline: w.Deadline, MinScore: w.MinScore, QualityScore: w.QualityScore}
+		out[i] = Awaiting{WorkflowID: w.WorkflowID, RunID: w.RunID, Type: w.Type, StartedAt: w.StartedAt, QualityScore: w.QualityScore}
+		if w.GateKnown() {
+			out[i].Deadline, out[i].MinScore = &w.Deadline, &w.MinScore
+		}
 	}
 	writeJSON(w, http.StatusOK, approvalsAnswer{Approvals: out, Truncated: truncated})
 }

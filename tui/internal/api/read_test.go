@@ -120,7 +120,22 @@ func TestListAndApprovals(t *testing.T) {
 	require.Len(t, got, 2, "decided runs are not waiting")
 	assert.Equal(t, "soon", got[0].WorkflowID)
 	assert.Equal(t, "late", got[1].WorkflowID)
-	assert.Equal(t, 0.9, got[0].MinScore)
+	require.NotNil(t, got[0].MinScore)
+	assert.Equal(t, 0.9, *got[0].MinScore)
+
+	// A run whose workflow did not answer its status query stays listed, first,
+	// with its deadline and minimum score absent rather than invented.
+	late := h.be.docs["late"]
+	late.Approval = nil
+	h.be.docs["late"] = late
+	w = h.do("GET", PathApprovals, readToken, "")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	got = decode[approvalsAnswer](t, w).Approvals
+	require.Len(t, got, 2)
+	assert.Equal(t, "late", got[0].WorkflowID)
+	assert.Nil(t, got[0].Deadline)
+	assert.Nil(t, got[0].MinScore)
+	assert.NotNil(t, got[1].Deadline)
 }
 
 func TestRoutingErrorsAndMetrics(t *testing.T) {

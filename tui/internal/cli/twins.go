@@ -49,8 +49,8 @@ func (a *App) inboxCmd() *cobra.Command {
 				if c := w.FirstFailing; c != nil {
 					check = fmt.Sprintf("%s %.0f%%", sanitize.Text(c.Name), c.Ratio*100)
 				}
-				fmt.Fprintf(tw, "%s\t%s/%.2f\t%s\t%s\t%s\n", status.FormatDuration(max(0, w.Deadline.Sub(now))), score, w.MinScore,
-					check, status.FormatDuration(now.Sub(w.StartedAt)), sanitize.Text(w.WorkflowID))
+				left, minScore := w.GateText(now)
+				fmt.Fprintf(tw, "%s\t%s/%s\t%s\t%s\t%s\n", left, score, minScore, check, status.FormatDuration(now.Sub(w.StartedAt)), sanitize.Text(w.WorkflowID))
 			}
 			tw.Flush()
 			if truncated {

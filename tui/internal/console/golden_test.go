@@ -149,6 +149,20 @@ func TestGoldenInboxOfThree(t *testing.T) {
 	golden.RequireEqual(t, finalView(t, tm))
 }
 
+// A run whose workflow did not answer its status query (its worker gone, or the
+// server failing over) stays in the inbox with its gate unknown, and can still be
+// approved: the list never reads one run short.
+func TestAnInboxRunWhoseQueryDidNotAnswerStaysAndCanBeApproved(t *testing.T) {
+	fk := demoFake()
+	doc := fk.Docs[waitingID]
+	doc.Approval = nil
+	fk.Docs[waitingID] = doc
+	tm := goldenModel(t, fk, true, false)
+	waitOut(t, tm, "> ?") // the inbox, its run selected, the time left unknown
+	tm.Send(keyRunes("a"))
+	waitOut(t, tm, "Approve this run")
+}
+
 func TestGoldenEmptyInbox(t *testing.T) {
 	fk := demoFake()
 	fk.Rows = fk.Rows[1:] // nothing waits

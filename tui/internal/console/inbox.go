@@ -8,7 +8,6 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/matih/ops/shared/status"
 	"github.com/matih/ops/tui/internal/console/keys"
 	"github.com/matih/ops/tui/internal/data"
 	"github.com/matih/ops/tui/internal/sanitize"
@@ -142,12 +141,12 @@ func inboxLine(w data.Waiting, now time.Time, selected bool, width int) string {
 	if selected {
 		mark = "> "
 	}
-	left := status.FormatDuration(max(0, w.Deadline.Sub(now)))
+	left, minScore := w.GateText(now)
 	score := "-"
 	if w.QualityScore != nil {
 		score = fmt.Sprintf("%.2f", *w.QualityScore)
 	}
-	score += fmt.Sprintf("/%.2f", w.MinScore)
+	score += "/" + minScore
 	check := "-"
 	if c := w.FirstFailing; c != nil {
 		check = fmt.Sprintf("%s %.0f%%", sanitize.Text(c.Name), c.Ratio*100)

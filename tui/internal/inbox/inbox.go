@@ -5,6 +5,7 @@ package inbox
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 
@@ -47,6 +48,19 @@ type Waiting struct {
 	FirstFailing *FailingCheck `json:"firstFailingCheck,omitempty"`
 	// Doc is the run's whole status document, the evidence beside the list.
 	Doc status.Document `json:"-"`
+}
+
+// GateKnown tells whether the workflow answered with its gate: the deadline and
+// the minimum score. Without an answer, history says only that the run waits.
+func (w Waiting) GateKnown() bool { return w.Doc.Approval != nil }
+
+// GateText is the time left and the minimum score as the inbox shows them, "?"
+// for both when the gate is unknown.
+func (w Waiting) GateText(now time.Time) (left, minScore string) {
+	if !w.GateKnown() {
+		return "?", "?"
+	}
+	return status.FormatDuration(max(0, w.Deadline.Sub(now))), fmt.Sprintf("%.2f", w.MinScore)
 }
 
 // FailingCheck names a failed quality check and how much of the data failed it.
@@ -122,14 +136,21 @@ func candidates(ctx context.Context, src Source, max int) ([]Candidate, bool, er
 	}
 }
 
-// waitingOf is the inbox entry of a run still waiting, nil otherwise.
+// waitingOf is the inbox entry of a run still waiting, nil otherwise. A run whose
+// workflow did not answer its status query (no worker polls, or the server is
+// failing over) has no gate in its document, only the phase history gives: it is
+// listed with its deadline unknown (zero, so first), never left out, since an
+// inbox that drops a waiting run reads as "nothing waits".
 func waitingOf(r Candidate, doc status.Document) *Waiting {
 	ap := doc.Approval
-	if ap == nil || ap.Decided || doc.Status != status.WorkflowRunning || doc.Phase != contract.PhaseAwaitingApproval {
+	if (ap != nil && ap.Decided) || doc.Status != status.WorkflowRunning || doc.Phase != contract.PhaseAwaitingApproval {
 		return nil
 	}
 	w := &Waiting{WorkflowID: r.WorkflowID, RunID: doc.RunID, Type: r.Type, StartedAt: r.StartedAt,
-		Deadline: ap.Deadline, MinScore: ap.MinScore, QualityScore: r.QualityScore, Doc: doc}
+		QualityScore: r.QualityScore, Doc: doc}
+	if ap != nil {
+		w.Deadline, w.MinScore = ap.Deadline, ap.MinScore
+	}
 	if w.RunID == "" {
 		w.RunID = r.RunID
 	}

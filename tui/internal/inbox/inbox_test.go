@@ -101,3 +101,22 @@ type failing struct{ *source }
 func (f *failing) Status(context.Context, string, string) (status.Document, error) {
 	return status.Document{}, errors.New("server unavailable")
 }
+
+// A run whose workflow did not answer its status query (its worker gone, or the
+// server failing over) has only history's view: the phase, no gate. It stays in
+// the inbox, first, with its deadline unknown; left out, the inbox would read
+// "nothing waits" until the query answers again.
+func TestARunWhoseQueryDidNotAnswerStaysInTheInbox(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	historyOnly := status.Document{Status: status.WorkflowRunning, Phase: contract.PhaseAwaitingApproval}
+	moved := status.Document{Status: status.WorkflowRunning, Phase: contract.PhaseLoading}
+	src := &source{ids: []string{"answered", "unanswered", "moved-on"}, docs: map[string]status.Document{
+		"answered": waiting(t0), "unanswered": historyOnly, "moved-on": moved,
+	}}
+	runs, _, err := Build(context.Background(), src, 10)
+	require.NoError(t, err)
+	require.Len(t, runs, 2, "a run past the gate is still left out")
+	assert.Equal(t, "unanswered", runs[0].WorkflowID)
+	assert.True(t, runs[0].Deadline.IsZero(), "its deadline is unknown")
+	assert.Equal(t, "answered", runs[1].WorkflowID)
+}
