@@ -5,6 +5,7 @@ package inbox
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -61,6 +62,21 @@ func (w Waiting) GateText(now time.Time) (left, minScore string) {
 		return "?", "?"
 	}
 	return status.FormatDuration(max(0, w.Deadline.Sub(now))), fmt.Sprintf("%.2f", w.MinScore)
+}
+
+// MarshalJSON leaves deadline and minScore out when the gate is unknown, as
+// GET /v1/approvals does, rather than writing a zero time and a zero minimum.
+func (w Waiting) MarshalJSON() ([]byte, error) {
+	type fields Waiting // without this method
+	out := struct {
+		fields
+		Deadline *time.Time `json:"deadline,omitempty"`
+		MinScore *float64   `json:"minScore,omitempty"`
+	}{fields: fields(w)}
+	if w.GateKnown() {
+		out.Deadline, out.MinScore = &w.Deadline, &w.MinScore
+	}
+	return json.Marshal(out)
 }
 
 // FailingCheck names a failed quality check and how much of the data failed it.

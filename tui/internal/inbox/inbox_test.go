@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -119,4 +120,16 @@ func TestARunWhoseQueryDidNotAnswerStaysInTheInbox(t *testing.T) {
 	assert.Equal(t, "unanswered", runs[0].WorkflowID)
 	assert.True(t, runs[0].Deadline.IsZero(), "its deadline is unknown")
 	assert.Equal(t, "answered", runs[1].WorkflowID)
+
+	unknown, err := json.Marshal(runs[0])
+	require.NoError(t, err)
+	assert.NotContains(t, string(unknown), "deadline", "no zero time is written for an unknown gate")
+	assert.NotContains(t, string(unknown), "minScore")
+	known, err := json.Marshal(runs[1])
+	require.NoError(t, err)
+	var back Waiting
+	require.NoError(t, json.Unmarshal(known, &back))
+	assert.True(t, back.Deadline.Equal(t0))
+	assert.Equal(t, 0.9, back.MinScore)
+	assert.Equal(t, "answered", back.WorkflowID)
 }
